@@ -1,0 +1,210 @@
+//! `skew probe`: offset, delay and honest bounds for each server.
+
+use crate::exit::{self, CliError};
+use crate::output::print_json;
+use crate::output::table::{Align, Table};
+use clap::Args;
+use skew_ntp::bounds::PHI_PPM;
+use skew_ntp::result::CSV_COLUMNS;
+use skew_ntp::{ProbeConfig, ProbeRecord, ServerResult, Status};
+use skew_ntp_io::{probe_servers, EngineConfig, Family, ProbeRequest, ProbeRun};
+use skew_time::format::{signed, unsigned};
+use std::time::Duration;
+
+/// Parses a duration argument (`250ms`, `2s`).
+pub fn parse_dur(s: &str) -> Result<Duration, String> {
+    skew_time::parse_duration(s).map_err(|e| e.to_string())
+}
+
+/// How to probe: shared by `probe`, `monitor`, `check` and `leap`.
+#[derive(Debug, Clone, Args)]
+pub struct ProbeOptions {
+    /// Use IPv4 addresses only.
+    #[arg(short = '4', conflicts_with = "ipv6")]
+    pub ipv4: bool,
+    /// Use IPv6 addresses only.
+    #[arg(short = '6')]
+    pub ipv6: bool,
+    /// Probe every address a name resolves to (default: the first).
+    #[arg(long)]
+    pub all_addresses: bool,
+    /// Requests per server.
+    #[arg(short = 'n', long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub samples: u32,
+    /// Time between two requests to one server (public servers expect at least 2s).
+    #[arg(long, default_value = "2s", value_parser = parse_dur, value_name = "DUR")]
+    pub interval: Duration,
+    /// How long to wait for each reply.
+    #[arg(long, default_value = "1s", value_parser = parse_dur, value_name = "DUR")]
+    pub timeout: Duration,
+    /// Maximum relative frequency error between the clocks assumed by the bounds, in ppm.
+    #[arg(long, default_value_t = PHI_PPM, value_name = "PPM")]
+    pub max_drift_ppm: f64,
+    /// Maximum requests in flight at once across all servers.
+    #[arg(long, default_value_t = 512, value_name = "N")]
+    pub max_inflight: usize,
+}
+
+impl ProbeOptions {
+    /// The engine request for `servers`.
+    pub fn request(&self, servers: &[String]) -> ProbeRequest {
+        let family = if self.ipv4 {
+            Family::V4
+        } else if self.ipv6 {
+            Family::V6
+        } else {
+            Family::Any
+        };
+        let mut probe = ProbeConfig {
+            samples: self.samples,
+            interval_ns: self.interval.as_nanos().min(i64::MAX as u128) as i64,
+            timeout_ns: self.timeout.as_nanos().min(i64::MAX as u128) as i64,
+            ..ProbeConfig::default()
+        };
+        probe.bounds.local_precision_ns = 0; // measured by the engine
+        probe.bounds.max_drift_ppm = self.max_drift_ppm;
+        ProbeRequest {
+            servers: servers.to_vec(),
+            family,
+            all_addresses: self.all_addresses,
+            engine: EngineConfig {
+                probe,
+                max_inflight: self.max_inflight,
+            },
+        }
+    }
+
+    /// Probes `servers`; a malformed server argument is a usage error.
+    pub fn probe(&self, servers: &[String]) -> Result<ProbeRun, CliError> {
+        if !(self.max_drift_ppm.is_finite() && self.max_drift_ppm >= 0.0) {
+            return Err(CliError::usage(
+                "--max-drift-ppm must be a non-negative number",
+            ));
+        }
+        if self.timeout.is_zero() {
+            return Err(CliError::usage("--timeout must be greater than zero"));
+        }
+        probe_servers(&self.request(servers)).map_err(|e| CliError::usage(e.to_string()))
+    }
+}
+
+/// Arguments of `skew probe`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Offsets are server − local: positive means the local clock is behind \
+(as chrony and ntpdig report them).\n\nExit status: 0 every server ok, 1 some failed, 2 none \
+answered validly, 64 usage error."
+)]
+pub struct ProbeArgs {
+    /// Servers: host, host:port, v4addr:port or [v6addr]:port (port 123 by default).
+    #[arg(required = true, value_name = "SERVER")]
+    pub servers: Vec<String>,
+    /// How to probe.
+    #[command(flatten)]
+    pub opts: ProbeOptions,
+    /// Print JSON: {"probes": [...]}.
+    #[arg(long, conflicts_with = "csv")]
+    pub json: bool,
+    /// Print CSV: a header and one row per server.
+    #[arg(long)]
+    pub csv: bool,
+}
+
+/// The exit code for a set of results: 0 all ok, 1 some failed, 2 none measured.
+pub fn exit_code(results: &[ServerResult]) -> i32 {
+    if !results.is_empty() && results.iter().all(|r| r.status == Status::Ok) {
+        exit::OK
+    } else if results.iter().any(|r| r.is_measured()) {
+        exit::SOME_FAILED
+    } else {
+        exit::ALL_FAILED
+    }
+}
+
+/// Runs `skew probe`.
+pub fn run(args: ProbeArgs) -> Result<i32, CliError> {
+    let run = args.opts.probe(&args.servers)?;
+    let records: Vec<ProbeRecord> = run.results.iter().map(|r| r.record()).collect();
+    if args.json {
+        print_json(&serde_json::json!({ "probes": records }))?;
+    } else if args.csv {
+        write_csv(&records)?;
+    } else {
+        print!("{}", human(&run.results));
+    }
+    Ok(exit_code(&run.results))
+}
+
+fn write_csv(records: &[ProbeRecord]) -> Result<(), CliError> {
+    let mut w = csv::Writer::from_writer(std::io::stdout().lock());
+    let io = |e: csv::Error| CliError::new(exit::SOFTWARE, format!("cannot write CSV: {e}"));
+    w.write_record(CSV_COLUMNS).map_err(io)?;
+    for r in records {
+        w.write_record(r.csv_fields()).map_err(io)?;
+    }
+    let _ = w.flush();
+    Ok(())
+}
+
+/// The human report: a chronyc-like table, then errors and warnings per server.
+pub fn human(results: &[ServerResult]) -> String {
+    let mut t = Table::new(&[
+        ("Server", Align::Left),
+        ("Address", Align::Left),
+        ("St", Align::Right),
+        ("Offset", Align::Right),
+        ("+/- Bound", Align::Right),
+        ("+/- UTC", Align::Right),
+        ("Delay", Align::Right),
+        ("Jitter", Align::Right),
+        ("Leap", Align::Left),
+        ("RX", Align::Left),
+        ("Status", Align::Left),
+    ]);
+    for r in results {
+        let h = r.header.as_ref();
+        let s = r.summary.as_ref();
+        let dash = || "-".to_string();
+        t.row(vec![
+            r.server.clone(),
+            r.address.map_or_else(dash, |a| a.to_string()),
+            h.map_or_else(dash, |h| h.stratum.to_string()),
+            s.map_or_else(dash, |s| signed(s.offset_ns)),
+            s.map_or_else(dash, |s| {
+                unsigned(s.bound.half_width_around(s.offset_ns) as u64)
+            }),
+            s.map_or_else(dash, |s| {
+                unsigned(s.utc_bound.half_width_around(s.offset_ns) as u64)
+            }),
+            s.map_or_else(dash, |s| unsigned(s.delay_ns.max(0) as u64)),
+            s.map_or_else(dash, |s| unsigned(s.jitter_ns.round() as u64)),
+            h.map_or_else(dash, |h| h.leap.to_string()),
+            r.rx_timestamp()
+                .map_or_else(dash, |x| x.as_str().to_string()),
+            match &r.kiss_code {
+                Some(k) => format!("{} {k}", r.status),
+                None => r.status.to_string(),
+            },
+        ]);
+    }
+    let mut out = t.render();
+    for r in results {
+        if let Some(e) = &r.error {
+            out.push_str(&format!(
+                "{} ({}): {}: {e}\n",
+                r.server,
+                r.address.map_or("-".into(), |a| a.to_string()),
+                r.status
+            ));
+        }
+        for w in &r.warnings {
+            out.push_str(&format!("{}: warning: {w}\n", r.server));
+        }
+    }
+    out.push_str(
+        "Offset: server − local (positive: the local clock is behind). +/- Bound: the offset to the \
+server's clock lies within offset ± this, whatever the path asymmetry. +/- UTC: adds the server's \
+root delay/2 + root dispersion.\n",
+    );
+    out
+}

@@ -1,0 +1,34 @@
+//! `skew`: measure how wrong clocks are.
+//!
+//! The command-line front end: argument parsing (clap), human/JSON/CSV printing and exit
+//! codes. Every measurement is made by the library crates; this crate only presents it.
+
+mod cli;
+mod cmd;
+mod exit;
+mod output;
+
+use clap::Parser;
+
+fn main() {
+    // Behave like a Unix tool when piped into `head`: die quietly on SIGPIPE instead of
+    // panicking on a failed write.
+    // SAFETY: restoring the default disposition of SIGPIPE before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+    let code = match cli::Cli::try_parse() {
+        Ok(cli) => cmd::run(cli),
+        Err(e) => {
+            let code = match e.kind() {
+                clap::error::ErrorKind::DisplayHelp
+                | clap::error::ErrorKind::DisplayVersion
+                | clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => exit::OK,
+                _ => exit::USAGE,
+            };
+            let _ = e.print();
+            code
+        }
+    };
+    std::process::exit(code);
+}

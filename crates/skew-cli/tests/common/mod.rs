@@ -1,0 +1,136 @@
+//! Helpers shared by the CLI's integration tests: run the `skew` binary with a time limit
+//! and parse its JSON.
+#![allow(dead_code)]
+
+use serde_json::Value;
+use skew_testkit::Spawned;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The `skew` binary under test.
+pub fn skew_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_skew")
+}
+
+/// What a finished `skew` run printed.
+#[derive(Debug)]
+pub struct Output {
+    /// Exit code.
+    pub code: i32,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+    /// Wall time.
+    pub elapsed: Duration,
+}
+
+impl Output {
+    /// stdout parsed as JSON (panics with the output when it is not).
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!("not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr)
+        })
+    }
+}
+
+/// Runs `skew ARGS`, killing it (and failing) if it runs past `limit`.
+pub fn run_skew(args: &[&str], limit: Duration) -> Output {
+    run_skew_env(args, &[], limit)
+}
+
+/// Runs `skew ARGS` with extra environment variables.
+pub fn run_skew_env(args: &[&str], env: &[(&str, &str)], limit: Duration) -> Output {
+    let dir =
+        std::env::temp_dir().join(format!("skew-out-{}-{}", std::process::id(), rand_suffix()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out_path = dir.join("stdout");
+    let err_path = dir.join("stderr");
+    let mut cmd = Command::new(skew_bin());
+    cmd.args(args)
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out_path).unwrap())
+        .stderr(std::fs::File::create(&err_path).unwrap());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let t0 = Instant::now();
+    let mut child = Spawned::spawn("skew", &mut cmd).expect("spawn skew");
+    let status = child.wait_timeout(limit);
+    let elapsed = t0.elapsed();
+    let stdout = std::fs::read_to_string(&out_path).unwrap_or_default();
+    let stderr = std::fs::read_to_string(&err_path).unwrap_or_default();
+    let _ = std::fs::remove_dir_all(&dir);
+    let status = status.unwrap_or_else(|| {
+        panic!("skew {args:?} ran past {limit:?}\nstdout:\n{stdout}\nstderr:\n{stderr}")
+    });
+    Output {
+        code: status.code().unwrap_or(-1),
+        stdout,
+        stderr,
+        elapsed,
+    }
+}
+
+fn rand_suffix() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Runs `skew probe --json` with fast settings against `servers` and returns the output.
+pub fn probe_json(servers: &[&str], extra: &[&str]) -> Output {
+    let mut args = vec![
+        "probe",
+        "--json",
+        "-n",
+        "4",
+        "--interval",
+        "10ms",
+        "--timeout",
+        "500ms",
+    ];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(servers);
+    run_skew(&args, Duration::from_secs(30))
+}
+
+/// The `probes` array of a probe's JSON.
+pub fn probes(v: &Value) -> Vec<Value> {
+    v["probes"].as_array().expect("probes array").clone()
+}
+
+/// A number field of a probe entry.
+pub fn f(p: &Value, key: &str) -> f64 {
+    p[key]
+        .as_f64()
+        .unwrap_or_else(|| panic!("{key} is not a number in {p}"))
+}
+
+/// Asserts that the probe is ok and that its offset is `expected_s` within `tol_s` and its
+/// hard bound contains `expected_s`.
+pub fn assert_measures(p: &Value, expected_s: f64, tol_s: f64) {
+    assert_measures_uncertain(p, expected_s, tol_s, 0.0)
+}
+
+/// Like [`assert_measures`] for a server whose true offset is itself only known to within
+/// `truth_slack_s` (a chronyd follower serves its upstream's time + X only as exactly as it
+/// measured its upstream): the hard bound must come within `truth_slack_s` of `expected_s`.
+pub fn assert_measures_uncertain(p: &Value, expected_s: f64, tol_s: f64, truth_slack_s: f64) {
+    assert_eq!(p["status"], "ok", "{p}");
+    let off = f(p, "offset_s");
+    assert!(
+        (off - expected_s).abs() < tol_s,
+        "offset {off} not within {tol_s} of {expected_s}: {p}"
+    );
+    let (lo, hi) = (f(p, "bound_lo_s"), f(p, "bound_hi_s"));
+    assert!(
+        lo - truth_slack_s <= expected_s && expected_s <= hi + truth_slack_s,
+        "bound [{lo}, {hi}] misses {expected_s} (slack {truth_slack_s}): {p}"
+    );
+    let (ulo, uhi) = (f(p, "utc_lo_s"), f(p, "utc_hi_s"));
+    assert!(
+        ulo <= lo && hi <= uhi,
+        "UTC bound [{ulo}, {uhi}] does not contain the hard bound: {p}"
+    );
+}

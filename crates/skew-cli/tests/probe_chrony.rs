@@ -1,0 +1,220 @@
+//! `skew probe` against real chronyd peers on loopback.
+
+mod common;
+
+use common::*;
+use skew_testkit::{free_udp_port, Chronyd};
+use std::time::Duration;
+
+#[test]
+fn true_offset_zero_is_measured_and_bounded() {
+    let c = Chronyd::server();
+    for _ in 0..5 {
+        let out = probe_json(&[&c.arg()], &[]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let v = out.json();
+        let p = &probes(&v)[0];
+        assert_measures(p, 0.0, 100e-6);
+        assert_eq!(p["stratum"], 8);
+        assert_eq!(p["leap"], "none");
+        assert_eq!(p["rx_timestamp"], "kernel");
+        assert_eq!(p["samples"].as_array().unwrap().len(), 4);
+        for s in p["samples"].as_array().unwrap() {
+            let t: Vec<i64> = ["t1_ns", "t2_ns", "t3_ns", "t4_ns"]
+                .iter()
+                .map(|k| s[k].as_i64().unwrap())
+                .collect();
+            assert!(t[0] <= t[3] && t[1] <= t[2], "timestamps out of order: {s}");
+            let offset = ((t[1] - t[0]) + (t[2] - t[3])) as f64 / 2e9;
+            assert!((offset - s["offset_s"].as_f64().unwrap()).abs() < 1e-9);
+        }
+    }
+}
+
+#[test]
+fn follower_with_known_offset() {
+    let truth = Chronyd::server();
+    let liar = Chronyd::follower(truth.port, "0.25");
+    let out = probe_json(&[&liar.arg()], &[]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let p = &probes(&out.json())[0];
+    // The follower serves truth + 0.25 s only as exactly as it measured its upstream: a few
+    // µs on loopback (its upstream's T3 is read just before the reply leaves). Allow 20 µs.
+    assert_measures_uncertain(p, 0.25, 100e-6, 20e-6);
+    assert_eq!(p["stratum"], 9);
+}
+
+#[test]
+fn faketime_server_behind() {
+    let c = Chronyd::faketime("-2.5");
+    let out = probe_json(&[&c.arg()], &[]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let p = &probes(&out.json())[0];
+    // libfaketime offsets the server's clock reads only: the error is its own jitter.
+    assert_measures(p, -2.5, 1e-3);
+}
+
+#[test]
+fn ipv6_loopback() {
+    let c = Chronyd::server();
+    let out = probe_json(&[&format!("[::1]:{}", c.port)], &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let p = &probes(&out.json())[0];
+    assert_eq!(p["address"], format!("[::1]:{}", c.port));
+    assert_measures(p, 0.0, 100e-6);
+    // -4 excludes it.
+    let out = probe_json(&[&format!("[::1]:{}", c.port)], &["-4"]);
+    assert_eq!(out.code, 2);
+    assert_eq!(probes(&out.json())[0]["status"], "unresolved");
+}
+
+#[test]
+fn dead_port_times_out_beside_live_servers() {
+    let a = Chronyd::server();
+    let b = Chronyd::server();
+    let dead = format!("127.0.0.1:{}", free_udp_port());
+    let out = run_skew(
+        &[
+            "probe",
+            "--json",
+            "-n",
+            "3",
+            "--interval",
+            "100ms",
+            "--timeout",
+            "300ms",
+            &a.arg(),
+            &dead,
+            &b.arg(),
+        ],
+        Duration::from_secs(20),
+    );
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let ps = probes(&out.json());
+    assert_eq!(ps.len(), 3);
+    assert_measures(&ps[0], 0.0, 100e-6);
+    assert_measures(&ps[2], 0.0, 100e-6);
+    assert_eq!(ps[1]["status"], "timeout");
+    assert!(ps[1]["error"].as_str().unwrap().contains("no valid reply"));
+    assert!(ps[1]["offset_s"].is_null());
+    // Three sequential timeouts of 300 ms (plus start-up): well under 3 s.
+    assert!(
+        out.elapsed < Duration::from_secs(3),
+        "took {:?}",
+        out.elapsed
+    );
+}
+
+#[test]
+fn unresolvable_name_is_reported_and_others_still_measured() {
+    let c = Chronyd::server();
+    let out = probe_json(&[&c.arg(), "no-such-host.invalid"], &[]);
+    assert_eq!(out.code, 1);
+    let ps = probes(&out.json());
+    assert_eq!(ps[0]["status"], "ok");
+    assert_eq!(ps[1]["status"], "unresolved");
+    assert!(ps[1]["error"]
+        .as_str()
+        .unwrap()
+        .contains("no-such-host.invalid"));
+}
+
+#[test]
+fn all_failed_exits_2_and_usage_exits_64() {
+    let dead = format!("127.0.0.1:{}", free_udp_port());
+    let out = run_skew(
+        &["probe", "-n", "1", "--timeout", "200ms", &dead],
+        Duration::from_secs(10),
+    );
+    assert_eq!(out.code, 2);
+    assert!(out.stdout.contains("timeout"));
+    for bad in [
+        vec!["probe"],
+        vec!["probe", "host:notaport"],
+        vec!["probe", "--interval", "5 parsecs", "h"],
+        vec!["probe", "-n", "0", "h"],
+        vec!["probe", "--no-such-flag", "h"],
+        vec!["probe", "-4", "-6", "h"],
+        vec!["probe", "--json", "--csv", "h"],
+    ] {
+        let out = run_skew(&bad, Duration::from_secs(10));
+        assert_eq!(out.code, 64, "{bad:?}: {}", out.stderr);
+        assert!(!out.stderr.is_empty());
+    }
+}
+
+#[test]
+fn human_and_csv_outputs() {
+    let c = Chronyd::server();
+    let out = run_skew(
+        &["probe", "-n", "2", "--interval", "10ms", &c.arg()],
+        Duration::from_secs(10),
+    );
+    assert_eq!(out.code, 0);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert!(
+        lines[0].starts_with("Server")
+            && lines[0].contains("Offset")
+            && lines[0].contains("Status")
+    );
+    assert!(
+        lines[2].contains(&c.arg()) && lines[2].ends_with("ok"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("server − local"));
+
+    let out = run_skew(
+        &["probe", "--csv", "-n", "2", "--interval", "10ms", &c.arg()],
+        Duration::from_secs(10),
+    );
+    assert_eq!(out.code, 0);
+    let mut r = csv::Reader::from_reader(out.stdout.as_bytes());
+    let headers = r.headers().unwrap().clone();
+    assert_eq!(&headers[0], "server");
+    let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
+    assert_eq!(rows.len(), 1);
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    assert_eq!(&rows[0][col("status")], "ok");
+    let off: f64 = rows[0][col("offset_s")].parse().unwrap();
+    assert!(off.abs() < 100e-6);
+}
+
+/// sntpc, an independent SNTP implementation, agrees with `skew probe` on the same server.
+#[test]
+fn sntpc_cross_check() {
+    use std::net::{SocketAddr, UdpSocket};
+
+    struct Sock(UdpSocket);
+    impl sntpc::NtpUdpSocket for Sock {
+        async fn send_to(&self, buf: &[u8], addr: SocketAddr) -> sntpc::Result<usize> {
+            self.0.send_to(buf, addr).map_err(|_| sntpc::Error::Network)
+        }
+        async fn recv_from(&self, buf: &mut [u8]) -> sntpc::Result<(usize, SocketAddr)> {
+            self.0.recv_from(buf).map_err(|_| sntpc::Error::Network)
+        }
+    }
+
+    let truth = Chronyd::server();
+    let liar = Chronyd::follower(truth.port, "-0.037");
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    // sntpc blocks forever without a read timeout.
+    sock.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    let sock = Sock(sock);
+    let ctx = sntpc::NtpContext::new(sntpc::StdTimestampGen::default());
+    let mut offsets_us = vec![];
+    for _ in 0..5 {
+        let r = sntpc::sync::get_time(liar.addr_v4(), &sock, ctx).expect("sntpc get_time");
+        offsets_us.push(r.offset() as f64);
+    }
+    offsets_us.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let sntpc_s = offsets_us[2] / 1e6;
+    let out = probe_json(&[&liar.arg()], &[]);
+    let p = &probes(&out.json())[0];
+    let skew_s = f(p, "offset_s");
+    assert!(
+        (skew_s - sntpc_s).abs() < 200e-6,
+        "skew {skew_s} vs sntpc {sntpc_s}"
+    );
+    assert!((skew_s + 0.037).abs() < 100e-6, "skew {skew_s}");
+}

@@ -1,0 +1,34 @@
+//! NTP without IO: the protocol and the mathematics of skew's prober, as pure functions.
+//!
+//! Bytes and timestamps go in, results come out; nothing here opens a socket or reads a
+//! clock (the model is ntpd-rs's `ntp-proto`). The IO edge (`skew-ntp-io`) drives these
+//! types with real sockets and clocks; unit tests and fuzzers drive them with crafted packets
+//! and simulated time.
+//!
+//! * [`timestamp`]: 64-bit NTP timestamps and 32-bit short values, with NTP eras (2036);
+//! * [`packet`]: the 48-byte header codec, leap indicator, Kiss-o'-Death codes;
+//! * [`exchange`]: one request/reply exchange: the four timestamps, θ and δ;
+//! * [`validate`]: strict reply validation, each rule with its own error;
+//! * [`bounds`]: the hard bound and the UTC bound on the offset;
+//! * [`filter`]: the RFC 5905 clock filter (lowest delay) and jitter;
+//! * [`prober`]: the per-server probing state machine (pacing, timeouts, Kiss-o'-Death);
+//! * [`result`]: per-server results and their JSON/CSV view.
+//!
+//! Offsets are always server − local: positive means the local clock is behind.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod bounds;
+pub mod exchange;
+pub mod filter;
+pub mod packet;
+pub mod prober;
+pub mod result;
+pub mod timestamp;
+pub mod validate;
+
+pub use exchange::Sample;
+pub use packet::{KissCode, Leap, Packet};
+pub use prober::{ProbeConfig, ServerProber};
+pub use result::{ProbeRecord, ServerResult, Status};
+pub use timestamp::{NtpShort, NtpTimestamp};

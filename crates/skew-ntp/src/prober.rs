@@ -1,0 +1,603 @@
+//! The per-server probing state machine, without IO.
+//!
+//! The IO edge asks [`ServerProber::due`] whether a request should go out now, sends it with
+//! a fresh random nonce and reports [`ServerProber::on_sent`]; it hands every datagram that
+//! may belong to this server to [`ServerProber::on_datagram`], calls
+//! [`ServerProber::on_tick`] when [`ServerProber::next_wakeup_mono_ns`] passes, and collects
+//! [`ServerProber::finish`] once [`ServerProber::is_done`]. All times are plain integers, so
+//! tests drive it with simulated clocks.
+//!
+//! Pacing: one request in flight per server; the next request leaves `interval` after the
+//! previous one was sent (or when the previous exchange ends, if later). Kiss-o'-Death RATE,
+//! DENY and RSTR stop the server for the rest of the run.
+
+use crate::bounds::BoundParams;
+use crate::packet::{KissCode, Packet, HEADER_LEN};
+use crate::result::{summarize, Counters, SampleRecord, ServerResult, Status, TimestampSource};
+use crate::validate::{validate_reply, Arrival, DropReason, Request, ServerHeader, Verdict};
+use std::net::SocketAddr;
+
+/// How to probe one server.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ProbeConfig {
+    /// Requests to send (at most; a KoD or send error stops earlier).
+    pub samples: u32,
+    /// Minimum time between two requests to the server, ns.
+    pub interval_ns: i64,
+    /// How long to wait for each reply, ns.
+    pub timeout_ns: i64,
+    /// Local precision and drift allowance for the bounds.
+    pub bounds: BoundParams,
+}
+
+impl Default for ProbeConfig {
+    fn default() -> Self {
+        ProbeConfig {
+            samples: 4,
+            interval_ns: 2_000_000_000,
+            timeout_ns: 1_000_000_000,
+            bounds: BoundParams::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum State {
+    Scheduled {
+        at_mono_ns: i64,
+    },
+    Waiting {
+        request: Request,
+        tx: TimestampSource,
+        deadline_mono_ns: i64,
+        rejected: Option<DropReason>,
+    },
+    Done,
+}
+
+/// Probes one server address: the sans-IO state machine.
+#[derive(Debug, Clone)]
+pub struct ServerProber {
+    server: String,
+    address: SocketAddr,
+    config: ProbeConfig,
+    state: State,
+    attempts: u32,
+    last_sent_mono_ns: Option<i64>,
+    samples: Vec<SampleRecord>,
+    counters: Counters,
+    last_header: Option<ServerHeader>,
+    kiss: Option<KissCode>,
+    last_invalid: Option<String>,
+    unreachable: Option<String>,
+    unsynchronized: Option<String>,
+    warnings: Vec<String>,
+}
+
+/// The request datagram for a nonce.
+pub fn request_bytes(nonce: u64) -> [u8; HEADER_LEN] {
+    Packet::client_request(nonce).encode()
+}
+
+impl ServerProber {
+    /// A prober for `server` (as the user named it) at `address`, due to send at `now_mono_ns`.
+    pub fn new(server: &str, address: SocketAddr, config: ProbeConfig, now_mono_ns: i64) -> Self {
+        ServerProber {
+            server: server.to_string(),
+            address,
+            config,
+            state: if config.samples == 0 {
+                State::Done
+            } else {
+                State::Scheduled {
+                    at_mono_ns: now_mono_ns,
+                }
+            },
+            attempts: 0,
+            last_sent_mono_ns: None,
+            samples: Vec::new(),
+            counters: Counters::default(),
+            last_header: None,
+            kiss: None,
+            last_invalid: None,
+            unreachable: None,
+            unsynchronized: None,
+            warnings: Vec::new(),
+        }
+    }
+
+    /// The address probed.
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// Whether a request should be sent now.
+    pub fn due(&self, now_mono_ns: i64) -> bool {
+        matches!(self.state, State::Scheduled { at_mono_ns } if at_mono_ns <= now_mono_ns)
+    }
+
+    /// The nonce of the request in flight, if any.
+    pub fn pending_nonce(&self) -> Option<u64> {
+        match &self.state {
+            State::Waiting { request, .. } => Some(request.nonce),
+            _ => None,
+        }
+    }
+
+    /// When the prober next needs attention (a send or a timeout), monotonic ns.
+    pub fn next_wakeup_mono_ns(&self) -> Option<i64> {
+        match &self.state {
+            State::Scheduled { at_mono_ns } => Some(*at_mono_ns),
+            State::Waiting {
+                deadline_mono_ns, ..
+            } => Some(*deadline_mono_ns),
+            State::Done => None,
+        }
+    }
+
+    /// Whether the prober has finished.
+    pub fn is_done(&self) -> bool {
+        self.state == State::Done
+    }
+
+    /// Records that a request carrying `nonce` left at `t1_unix_ns` / `now_mono_ns`.
+    pub fn on_sent(&mut self, nonce: u64, t1_unix_ns: i64, now_mono_ns: i64) {
+        self.attempts += 1;
+        self.counters.sent += 1;
+        self.last_sent_mono_ns = Some(now_mono_ns);
+        self.state = State::Waiting {
+            request: Request {
+                nonce,
+                t1_unix_ns,
+                sent_mono_ns: now_mono_ns,
+            },
+            tx: TimestampSource::User,
+            deadline_mono_ns: now_mono_ns.saturating_add(self.config.timeout_ns),
+            rejected: None,
+        };
+    }
+
+    /// Replaces T1 of the request in flight with the kernel's transmit timestamp, taken
+    /// when the request actually left (ignored if `nonce` is not the request in flight).
+    pub fn on_tx_timestamp(&mut self, nonce: u64, t1_unix_ns: i64) {
+        if let State::Waiting { request, tx, .. } = &mut self.state {
+            if request.nonce == nonce {
+                request.t1_unix_ns = t1_unix_ns;
+                *tx = TimestampSource::Kernel;
+            }
+        }
+    }
+
+    /// Records that sending failed (no route, family unavailable...): the server is
+    /// `unreachable` and no more requests are sent.
+    pub fn on_send_error(&mut self, error: String) {
+        self.unreachable = Some(error);
+        self.state = State::Done;
+    }
+
+    /// Judges a datagram that arrived for this server (by nonce or by source address).
+    /// Returns the verdict, so the caller can count forged or stray packets.
+    pub fn on_datagram(&mut self, arrival: &Arrival<'_>, rx: TimestampSource) -> Verdict {
+        let State::Waiting {
+            request,
+            tx,
+            rejected,
+            ..
+        } = &mut self.state
+        else {
+            self.counters.drop_one("late");
+            return Verdict::Dropped(DropReason::OriginMismatch);
+        };
+        let verdict = validate_reply(self.address, request, arrival, &self.config.bounds);
+        let tx = *tx;
+        let now = arrival.received_mono_ns;
+        match &verdict {
+            Verdict::Dropped(reason) => {
+                self.counters.drop_one(reason.key());
+                if !matches!(
+                    reason,
+                    DropReason::WrongSource { .. } | DropReason::OriginMismatch
+                ) {
+                    *rejected = Some(*reason);
+                }
+                return verdict;
+            }
+            Verdict::Measured(m) => {
+                self.counters.answered += 1;
+                self.last_header = Some(m.header);
+                if let Some(why) = &m.unsynchronized {
+                    self.unsynchronized = Some(why.clone());
+                }
+                self.samples.push(SampleRecord {
+                    sample: m.sample,
+                    header: m.header,
+                    rx,
+                    tx,
+                    unsynchronized: m.unsynchronized.is_some(),
+                });
+            }
+            Verdict::Kiss(code, header) => {
+                self.counters.answered += 1;
+                self.last_header = Some(*header);
+                self.kiss = Some(code.clone());
+                if code.stops_probing() {
+                    self.state = State::Done;
+                    return verdict;
+                }
+            }
+            Verdict::Invalid(why, header) => {
+                self.counters.answered += 1;
+                self.last_header = Some(*header);
+                self.last_invalid = Some(why.to_string());
+            }
+        }
+        self.schedule_next(now);
+        verdict
+    }
+
+    /// Counts a reply to one of this server's earlier requests that arrived after its
+    /// exchange had ended (a duplicate or a late reply).
+    pub fn on_late(&mut self) {
+        self.counters.drop_one("late");
+    }
+
+    /// Handles the passage of time: ends an exchange whose timeout has passed.
+    pub fn on_tick(&mut self, now_mono_ns: i64) {
+        if let State::Waiting {
+            deadline_mono_ns,
+            rejected,
+            ..
+        } = &self.state
+        {
+            if now_mono_ns >= *deadline_mono_ns {
+                self.counters.timeouts += 1;
+                if let Some(reason) = rejected {
+                    // The server's address answered, but never with an acceptable reply.
+                    self.last_invalid = Some(reason.to_string());
+                }
+                self.schedule_next(now_mono_ns);
+            }
+        }
+    }
+
+    fn schedule_next(&mut self, now_mono_ns: i64) {
+        if self.attempts >= self.config.samples {
+            self.state = State::Done;
+            return;
+        }
+        let earliest = self
+            .last_sent_mono_ns
+            .map_or(now_mono_ns, |t| t.saturating_add(self.config.interval_ns));
+        self.state = State::Scheduled {
+            at_mono_ns: earliest.max(now_mono_ns),
+        };
+    }
+
+    /// The result. Call when done (calling earlier reports what was seen so far; a request
+    /// still in flight counts as timed out).
+    pub fn finish(mut self) -> ServerResult {
+        if matches!(self.state, State::Waiting { .. }) {
+            self.counters.timeouts += 1;
+        }
+        let summary = summarize(&self.samples, &self.config.bounds);
+        let header = match &summary {
+            Some(s) => Some(self.samples[s.best].header),
+            None => self.last_header,
+        };
+        let (status, error) = if let Some(code) = &self.kiss {
+            let action = if code.stops_probing() {
+                "; no more requests sent this run"
+            } else {
+                ""
+            };
+            (
+                Status::Kod,
+                Some(format!("server sent Kiss-o'-Death {code}{action}")),
+            )
+        } else if summary.is_some() {
+            match &self.unsynchronized {
+                Some(why) => (Status::Unsynchronized, Some(why.clone())),
+                None => (Status::Ok, None),
+            }
+        } else if let Some(e) = &self.unreachable {
+            (Status::Unreachable, Some(e.clone()))
+        } else if let Some(e) = &self.last_invalid {
+            (Status::Invalid, Some(e.clone()))
+        } else {
+            let n = self.counters.sent;
+            (
+                Status::Timeout,
+                Some(format!(
+                    "no valid reply to {n} request{} within {:.3} s each",
+                    if n == 1 { "" } else { "s" },
+                    self.config.timeout_ns as f64 / 1e9
+                )),
+            )
+        };
+        let mut warnings = std::mem::take(&mut self.warnings);
+        if summary.is_some() {
+            if self.counters.timeouts > 0 {
+                warnings.push(format!(
+                    "{} of {} requests timed out",
+                    self.counters.timeouts, self.counters.sent
+                ));
+            }
+            if let Some(e) = &self.last_invalid {
+                warnings.push(format!("some replies were invalid: {e}"));
+            }
+        }
+        if let Some(s) = &summary {
+            if !s.consistent {
+                warnings.push(
+                    "the samples' bounds do not intersect (a clock stepped or drifted faster than allowed); \
+                     bounds are the best sample's own"
+                        .into(),
+                );
+            }
+        }
+        ServerResult {
+            server: self.server,
+            address: Some(self.address),
+            status,
+            error,
+            summary,
+            header,
+            kiss_code: self.kiss,
+            samples: self.samples,
+            counters: self.counters,
+            warnings,
+            local_precision_ns: self.config.bounds.local_precision_ns,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::packet::{Leap, MODE_SERVER};
+    use crate::timestamp::{NtpShort, NtpTimestamp};
+
+    const EPOCH: i64 = 1_795_000_000_000_000_000;
+    const MS: i64 = 1_000_000;
+
+    fn addr() -> SocketAddr {
+        "127.0.0.1:1123".parse().unwrap()
+    }
+
+    /// A simulated server `offset_ns` ahead, `one_way_ns` each way, on simulated clocks
+    /// where monotonic ns + EPOCH = local Unix ns.
+    struct Sim {
+        offset_ns: i64,
+        one_way_ns: i64,
+    }
+
+    impl Sim {
+        fn reply(&self, nonce: u64, sent_mono: i64) -> (Vec<u8>, i64, i64) {
+            let t2 = EPOCH + sent_mono + self.one_way_ns + self.offset_ns;
+            let p = Packet {
+                leap: Leap::None,
+                version: 4,
+                mode: MODE_SERVER,
+                stratum: 2,
+                poll: 0,
+                precision: -20,
+                root_delay: NtpShort(0),
+                root_dispersion: NtpShort(64),
+                reference_id: [1, 2, 3, 4],
+                reference_ts: NtpTimestamp::from_unix_ns(t2 - 1_000_000_000),
+                origin_ts: NtpTimestamp(nonce),
+                receive_ts: NtpTimestamp::from_unix_ns(t2),
+                transmit_ts: NtpTimestamp::from_unix_ns(t2 + 1_000),
+            };
+            let rx_mono = sent_mono + 2 * self.one_way_ns + 1_000;
+            (p.encode().to_vec(), EPOCH + rx_mono, rx_mono)
+        }
+    }
+
+    fn config(samples: u32) -> ProbeConfig {
+        ProbeConfig {
+            samples,
+            interval_ns: 10 * MS,
+            timeout_ns: 5 * MS,
+            bounds: BoundParams::default(),
+        }
+    }
+
+    #[test]
+    fn paces_and_measures() {
+        let sim = Sim {
+            offset_ns: 37 * MS,
+            one_way_ns: 100_000,
+        };
+        let mut p = ServerProber::new("s", addr(), config(3), 0);
+        let mut now = 0;
+        let mut sends = vec![];
+        for nonce in 1..=3u64 {
+            while !p.due(now) {
+                now = p.next_wakeup_mono_ns().unwrap();
+            }
+            sends.push(now);
+            p.on_sent(nonce, EPOCH + now, now);
+            let (bytes, t4, rx) = sim.reply(nonce, now);
+            let v = p.on_datagram(
+                &Arrival {
+                    from: addr(),
+                    bytes: &bytes,
+                    t4_unix_ns: t4,
+                    received_mono_ns: rx,
+                },
+                TimestampSource::Kernel,
+            );
+            assert!(matches!(v, Verdict::Measured(_)));
+            now = rx;
+        }
+        assert_eq!(sends, vec![0, 10 * MS, 20 * MS]);
+        assert!(p.is_done());
+        let r = p.finish();
+        assert_eq!(r.status, Status::Ok);
+        assert_eq!(r.samples.len(), 3);
+        let s = r.summary.unwrap();
+        assert_eq!(s.offset_ns, 37 * MS);
+        assert!(s.bound.contains(37 * MS));
+        assert_eq!(r.rx_timestamp(), Some(TimestampSource::Kernel));
+    }
+
+    #[test]
+    fn forged_packets_do_not_end_the_exchange() {
+        let sim = Sim {
+            offset_ns: 0,
+            one_way_ns: 50_000,
+        };
+        let mut p = ServerProber::new("s", addr(), config(1), 0);
+        p.on_sent(42, EPOCH, 0);
+        // Wrong nonce, wrong port, truncated: all dropped, exchange still waiting.
+        let (forged, t4, rx) = sim.reply(41, 0);
+        let v = p.on_datagram(
+            &Arrival {
+                from: addr(),
+                bytes: &forged,
+                t4_unix_ns: t4,
+                received_mono_ns: rx,
+            },
+            TimestampSource::Kernel,
+        );
+        assert_eq!(v, Verdict::Dropped(DropReason::OriginMismatch));
+        let (good, t4, rx) = sim.reply(42, 0);
+        let evil: SocketAddr = "127.0.0.1:1124".parse().unwrap();
+        p.on_datagram(
+            &Arrival {
+                from: evil,
+                bytes: &good,
+                t4_unix_ns: t4,
+                received_mono_ns: rx,
+            },
+            TimestampSource::Kernel,
+        );
+        p.on_datagram(
+            &Arrival {
+                from: addr(),
+                bytes: &good[..20],
+                t4_unix_ns: t4,
+                received_mono_ns: rx,
+            },
+            TimestampSource::Kernel,
+        );
+        assert_eq!(p.pending_nonce(), Some(42));
+        let v = p.on_datagram(
+            &Arrival {
+                from: addr(),
+                bytes: &good,
+                t4_unix_ns: t4,
+                received_mono_ns: rx,
+            },
+            TimestampSource::User,
+        );
+        assert!(matches!(v, Verdict::Measured(_)));
+        // A duplicate after the end is counted as late.
+        p.on_datagram(
+            &Arrival {
+                from: addr(),
+                bytes: &good,
+                t4_unix_ns: t4,
+                received_mono_ns: rx,
+            },
+            TimestampSource::User,
+        );
+        let r = p.finish();
+        assert_eq!(r.status, Status::Ok);
+        assert_eq!(r.counters.dropped.get("origin_mismatch"), Some(&1));
+        assert_eq!(r.counters.dropped.get("wrong_source"), Some(&1));
+        assert_eq!(r.counters.dropped.get("truncated"), Some(&1));
+        assert_eq!(r.counters.dropped.get("late"), Some(&1));
+        assert_eq!(r.rx_timestamp(), Some(TimestampSource::User));
+    }
+
+    #[test]
+    fn timeouts_and_invalid() {
+        let mut p = ServerProber::new("s", addr(), config(2), 0);
+        p.on_sent(1, EPOCH, 0);
+        p.on_tick(4 * MS);
+        assert_eq!(p.pending_nonce(), Some(1));
+        p.on_tick(5 * MS);
+        assert_eq!(p.pending_nonce(), None);
+        assert_eq!(p.next_wakeup_mono_ns(), Some(10 * MS));
+        p.on_sent(2, EPOCH + 10 * MS, 10 * MS);
+        p.on_tick(15 * MS);
+        assert!(p.is_done());
+        let r = p.finish();
+        assert_eq!(r.status, Status::Timeout);
+        assert!(r.error.unwrap().contains("2 requests"));
+        assert_eq!(r.counters.timeouts, 2);
+
+        // Wrong mode from the server's address with our nonce: invalid at the timeout.
+        let sim = Sim {
+            offset_ns: 0,
+            one_way_ns: 50_000,
+        };
+        let mut p = ServerProber::new("s", addr(), config(1), 0);
+        p.on_sent(7, EPOCH, 0);
+        let (mut bytes, t4, rx) = sim.reply(7, 0);
+        bytes[0] = (bytes[0] & !7) | 5;
+        p.on_datagram(
+            &Arrival {
+                from: addr(),
+                bytes: &bytes,
+                t4_unix_ns: t4,
+                received_mono_ns: rx,
+            },
+            TimestampSource::Kernel,
+        );
+        p.on_tick(5 * MS);
+        let r = p.finish();
+        assert_eq!(r.status, Status::Invalid);
+        assert!(r.error.unwrap().contains("mode 5"));
+    }
+
+    #[test]
+    fn kiss_of_death_stops() {
+        for (code, stops) in [
+            (*b"RATE", true),
+            (*b"DENY", true),
+            (*b"RSTR", true),
+            (*b"INIT", false),
+        ] {
+            let sim = Sim {
+                offset_ns: 0,
+                one_way_ns: 50_000,
+            };
+            let mut p = ServerProber::new("s", addr(), config(3), 0);
+            p.on_sent(9, EPOCH, 0);
+            let (mut bytes, t4, rx) = sim.reply(9, 0);
+            bytes[1] = 0;
+            bytes[12..16].copy_from_slice(&code);
+            p.on_datagram(
+                &Arrival {
+                    from: addr(),
+                    bytes: &bytes,
+                    t4_unix_ns: t4,
+                    received_mono_ns: rx,
+                },
+                TimestampSource::Kernel,
+            );
+            assert_eq!(p.is_done(), stops);
+            let r = p.finish();
+            assert_eq!(r.status, Status::Kod);
+            assert_eq!(r.kiss_code.unwrap().to_refid(), code);
+        }
+    }
+
+    #[test]
+    fn send_error_is_unreachable() {
+        let mut p = ServerProber::new("s", addr(), config(3), 0);
+        p.on_send_error("Network is unreachable".into());
+        assert!(p.is_done());
+        let r = p.finish();
+        assert_eq!(r.status, Status::Unreachable);
+    }
+
+    #[test]
+    fn zero_samples_is_done_at_once() {
+        let p = ServerProber::new("s", addr(), config(0), 0);
+        assert!(p.is_done());
+    }
+}

@@ -1,0 +1,29 @@
+//! Test harness for skew's integration tests and benchmarks.
+//!
+//! Real peers, not mocks: [`Chronyd`] starts a chronyd serving the local clock (or a
+//! follower with a known offset, or one under libfaketime) on a free loopback port, always
+//! with `-x` so it never touches the system clock, and stops it by PID when dropped, also
+//! when a test panics. [`Spawned`] does the same for any child process (our own `skew serve`
+//! and `skew proxy`). [`chronyd_q`] runs chrony's one-shot client as a reference measurement.
+#![warn(missing_docs)]
+
+pub mod chrony;
+pub mod ntp;
+pub mod ports;
+pub mod process;
+
+pub use chrony::{chronyd_q, Chronyd};
+pub use ports::free_udp_port;
+pub use process::{which, Spawned};
+
+/// libfaketime's preload library on Debian.
+pub const LIBFAKETIME: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
+
+/// Panics with a clear message when a program the tests need is missing. The README's test
+/// command installs all of them.
+pub fn require(program: &str) {
+    assert!(
+        which(program).is_some(),
+        "{program} is not installed: run the README's test command (scripts/test.sh), which installs it"
+    );
+}

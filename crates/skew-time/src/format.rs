@@ -1,0 +1,63 @@
+//! Human formatting of nanosecond quantities, in the style of `chronyc sources`
+//! (`+12us`, `-1234ns`, `+4.5ms`).
+
+/// Formats a signed nanosecond value with a sign and an auto-selected unit
+/// (`ns`, `us`, `ms`, `s`), keeping about four significant digits: `+12.34us`, `-1.500s`.
+pub fn signed(ns: i64) -> String {
+    let sign = if ns < 0 { '-' } else { '+' };
+    format!("{sign}{}", unsigned(ns.unsigned_abs()))
+}
+
+/// Formats a non-negative nanosecond magnitude with an auto-selected unit: `34us`, `1.2ms`.
+pub fn unsigned(ns: u64) -> String {
+    let v = ns as f64;
+    let (value, unit) = if ns < 1_000 {
+        return format!("{ns}ns");
+    } else if ns < 1_000_000 {
+        (v / 1e3, "us")
+    } else if ns < 1_000_000_000 {
+        (v / 1e6, "ms")
+    } else {
+        (v / 1e9, "s")
+    };
+    let decimals = if value >= 100.0 {
+        1
+    } else if value >= 10.0 {
+        2
+    } else {
+        3
+    };
+    format!("{value:.decimals$}{unit}")
+}
+
+/// Formats seconds (from nanoseconds) with a fixed 9 decimal places and a sign, as in
+/// Nagios lines and CSV: `+0.000123456`.
+pub fn seconds_fixed(ns: i64) -> String {
+    let sign = if ns < 0 { '-' } else { '+' };
+    let a = ns.unsigned_abs();
+    format!("{sign}{}.{:09}", a / 1_000_000_000, a % 1_000_000_000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units() {
+        assert_eq!(signed(0), "+0ns");
+        assert_eq!(signed(-999), "-999ns");
+        assert_eq!(signed(12_345), "+12.35us");
+        assert_eq!(signed(1_500_000), "+1.500ms");
+        assert_eq!(signed(-250_000_000), "-250.0ms");
+        assert_eq!(signed(2_500_000_000), "+2.500s");
+        assert_eq!(unsigned(45_000), "45.00us");
+        assert_eq!(signed(i64::MIN), "-9223372036.9s");
+    }
+
+    #[test]
+    fn fixed_seconds() {
+        assert_eq!(seconds_fixed(123_456), "+0.000123456");
+        assert_eq!(seconds_fixed(-1_500_000_000), "-1.500000000");
+        assert_eq!(seconds_fixed(i64::MIN), "-9223372036.854775808");
+    }
+}
