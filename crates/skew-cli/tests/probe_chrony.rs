@@ -153,16 +153,17 @@ fn human_and_csv_outputs() {
     assert_eq!(out.code, 0);
     let lines: Vec<&str> = out.stdout.lines().collect();
     assert!(
-        lines[0].starts_with("Server")
+        lines[0].starts_with("S  Server")
             && lines[0].contains("Offset")
             && lines[0].contains("Status")
     );
     assert!(
-        lines[2].contains(&c.arg()) && lines[2].ends_with("ok"),
+        lines[2].starts_with('*') && lines[2].contains(&c.arg()) && lines[2].ends_with("ok"),
         "{}",
         out.stdout
     );
     assert!(out.stdout.contains("server − local"));
+    assert!(out.stdout.contains("Agreement: 1 of 1"), "{}", out.stdout);
 
     let out = run_skew(
         &["probe", "--csv", "-n", "2", "--interval", "10ms", &c.arg()],
@@ -217,4 +218,46 @@ fn sntpc_cross_check() {
         "skew {skew_s} vs sntpc {sntpc_s}"
     );
     assert!((skew_s + 0.037).abs() < 100e-6, "skew {skew_s}");
+}
+
+#[test]
+fn advise_states_sample_counts() {
+    let c = Chronyd::server();
+    let out = run_skew(
+        &[
+            "probe",
+            "--json",
+            "--advise",
+            "-n",
+            "20",
+            "--interval",
+            "5ms",
+            &c.arg(),
+        ],
+        Duration::from_secs(20),
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let v = out.json();
+    let a = &probes(&v)[0]["advice"];
+    assert_eq!(a["samples"], 20);
+    let (p50, p999, timeout) = (f(a, "rtt_p50_s"), f(a, "rtt_p999_s"), f(a, "timeout_s"));
+    assert!(0.0 < p50 && p50 <= p999 && p999 <= f(a, "rtt_max_s"));
+    assert!((timeout - 1.5 * p999).abs() < 1e-12);
+    assert!(f(a, "rto_s") > f(a, "srtt_s") && f(a, "srtt_s") > 0.0);
+    // Without --advise the key is null; the human table states the counts.
+    assert!(probes(&probe_json(&[&c.arg()], &[]).json())[0]["advice"].is_null());
+    let out = run_skew(
+        &[
+            "probe",
+            "--advise",
+            "-n",
+            "3",
+            "--interval",
+            "5ms",
+            &c.arg(),
+        ],
+        Duration::from_secs(20),
+    );
+    assert!(out.stdout.contains("Timeout advice"), "{}", out.stdout);
+    assert!(out.stdout.contains("Samples"));
 }

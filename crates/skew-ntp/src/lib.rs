@@ -5,6 +5,7 @@
 //! types with real sockets and clocks; unit tests and fuzzers drive them with crafted packets
 //! and simulated time.
 //!
+//! * [`advice`]: timeout advice from round-trip times (p99.9 and Jacobson/Karels);
 //! * [`timestamp`]: 64-bit NTP timestamps and 32-bit short values, with NTP eras (2036);
 //! * [`packet`]: the 48-byte header codec, leap indicator, Kiss-o'-Death codes;
 //! * [`exchange`]: one request/reply exchange: the four timestamps, θ and δ;
@@ -12,18 +13,21 @@
 //! * [`bounds`]: the hard bound and the UTC bound on the offset;
 //! * [`filter`]: the RFC 5905 clock filter (lowest delay) and jitter;
 //! * [`prober`]: the per-server probing state machine (pacing, timeouts, Kiss-o'-Death);
-//! * [`result`]: per-server results and their JSON/CSV view.
+//! * [`result`]: per-server results and their JSON/CSV view;
+//! * [`select`]: truechimers and falsetickers by majority (Marzullo, RFC 5905 §11.2.1).
 //!
 //! Offsets are always server − local: positive means the local clock is behind.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod advice;
 pub mod bounds;
 pub mod exchange;
 pub mod filter;
 pub mod packet;
 pub mod prober;
 pub mod result;
+pub mod select;
 pub mod timestamp;
 pub mod validate;
 

@@ -256,6 +256,16 @@ impl ServerResult {
     pub fn record(&self) -> ProbeRecord {
         ProbeRecord::from(self)
     }
+
+    /// Timeout advice from the measured round trips (T4 − T1), in the order taken.
+    pub fn timeout_advice(&self) -> Option<crate::advice::TimeoutAdvice> {
+        let rtts: Vec<i64> = self
+            .samples
+            .iter()
+            .map(|s| s.sample.local_span_ns())
+            .collect();
+        crate::advice::advise(&rtts)
+    }
 }
 
 /// One sample in the JSON view.
@@ -344,6 +354,8 @@ pub struct ProbeRecord {
     pub warnings: Vec<String>,
     /// Whether this server agrees with the majority (set by selection, else null).
     pub truechimer: Option<bool>,
+    /// Timeout advice from the round trips (with `--advise`, else null).
+    pub advice: Option<crate::advice::TimeoutAdvice>,
 }
 
 impl From<&ServerResult> for ProbeRecord {
@@ -394,6 +406,7 @@ impl From<&ServerResult> for ProbeRecord {
             dropped: r.counters.dropped.clone(),
             warnings: r.warnings.clone(),
             truechimer: None,
+            advice: None,
         }
     }
 }

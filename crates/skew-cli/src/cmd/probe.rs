@@ -6,6 +6,7 @@ use crate::output::table::{Align, Table};
 use clap::Args;
 use skew_ntp::bounds::PHI_PPM;
 use skew_ntp::result::CSV_COLUMNS;
+use skew_ntp::select::{default_min_agree, select_servers, Agreement, AgreementRecord};
 use skew_ntp::{ProbeConfig, ProbeRecord, ServerResult, Status};
 use skew_ntp_io::{probe_servers, EngineConfig, Family, ProbeRequest, ProbeRun};
 use skew_time::format::{signed, unsigned};
@@ -43,6 +44,10 @@ pub struct ProbeOptions {
     /// Maximum requests in flight at once across all servers.
     #[arg(long, default_value_t = 512, value_name = "N")]
     pub max_inflight: usize,
+    /// Servers whose UTC bounds must share a point for a majority (default: a majority of
+    /// the servers probed, and at least 3 when 3 or more are probed).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub min_agree: Option<u32>,
 }
 
 impl ProbeOptions {
@@ -72,6 +77,14 @@ impl ProbeOptions {
                 max_inflight: self.max_inflight,
             },
         }
+    }
+
+    /// Selects truechimers among `results` with `--min-agree` (or its default).
+    pub fn select(&self, results: &[ServerResult]) -> Agreement {
+        let k = self
+            .min_agree
+            .map_or_else(|| default_min_agree(results.len()), |k| k as usize);
+        select_servers(results, k)
     }
 
     /// Probes `servers`; a malformed server argument is a usage error.
@@ -108,31 +121,108 @@ pub struct ProbeArgs {
     /// Print CSV: a header and one row per server.
     #[arg(long)]
     pub csv: bool,
+    /// Advise request timeouts from each server's round trips (p99.9 + 50 %, and
+    /// Jacobson/Karels SRTT + 4·RTTVAR), stating the sample count each rests on.
+    #[arg(long)]
+    pub advise: bool,
 }
 
-/// The exit code for a set of results: 0 all ok, 1 some failed, 2 none measured.
-pub fn exit_code(results: &[ServerResult]) -> i32 {
-    if !results.is_empty() && results.iter().all(|r| r.status == Status::Ok) {
-        exit::OK
-    } else if results.iter().any(|r| r.is_measured()) {
-        exit::SOME_FAILED
-    } else {
+/// The exit code for a set of results: 0 all ok and agreeing, 1 some failed (or were
+/// falsetickers, or no majority agrees), 2 none measured.
+pub fn exit_code(results: &[ServerResult], agreement: &Agreement) -> i32 {
+    if !results.iter().any(|r| r.is_measured()) {
         exit::ALL_FAILED
+    } else if results.iter().all(|r| r.status == Status::Ok)
+        && agreement.majority()
+        && agreement.falsetickers == 0
+    {
+        exit::OK
+    } else {
+        exit::SOME_FAILED
     }
+}
+
+/// The JSON view of probe results with the selection applied to each record.
+pub fn records(results: &[ServerResult], agreement: &Agreement) -> Vec<ProbeRecord> {
+    results
+        .iter()
+        .zip(&agreement.verdicts)
+        .map(|(r, v)| {
+            let mut rec = r.record();
+            rec.truechimer = Some(v.unwrap_or(false));
+            rec
+        })
+        .collect()
 }
 
 /// Runs `skew probe`.
 pub fn run(args: ProbeArgs) -> Result<i32, CliError> {
     let run = args.opts.probe(&args.servers)?;
-    let records: Vec<ProbeRecord> = run.results.iter().map(|r| r.record()).collect();
+    let agreement = args.opts.select(&run.results);
+    let mut records = records(&run.results, &agreement);
+    if args.advise {
+        for (rec, r) in records.iter_mut().zip(&run.results) {
+            rec.advice = r.timeout_advice();
+        }
+    }
     if args.json {
-        print_json(&serde_json::json!({ "probes": records }))?;
+        print_json(&serde_json::json!({
+            "probes": records,
+            "agreement": AgreementRecord::from(&agreement),
+        }))?;
     } else if args.csv {
         write_csv(&records)?;
     } else {
-        print!("{}", human(&run.results));
+        print!("{}", human(&run.results, &agreement));
+        if args.advise {
+            print!("{}", advice_table(&run.results));
+        }
     }
-    Ok(exit_code(&run.results))
+    Ok(exit_code(&run.results, &agreement))
+}
+
+/// The `--advise` table: per server, the covering timeout and Jacobson/Karels' RTO.
+pub fn advice_table(results: &[ServerResult]) -> String {
+    let mut t = Table::new(&[
+        ("Server", Align::Left),
+        ("Samples", Align::Right),
+        ("RTT p50", Align::Right),
+        ("RTT p99.9", Align::Right),
+        ("Timeout", Align::Right),
+        ("SRTT", Align::Right),
+        ("RTTVAR", Align::Right),
+        ("RTO", Align::Right),
+    ]);
+    let mut notes = String::new();
+    for r in results {
+        let Some(a) = r.timeout_advice() else {
+            t.row(vec![r.server.clone(), "0".into()]);
+            continue;
+        };
+        let u = |s: f64| unsigned((s * 1e9).round() as u64);
+        t.row(vec![
+            r.server.clone(),
+            a.samples.to_string(),
+            u(a.rtt_p50_s),
+            u(a.rtt_p999_s),
+            u(a.timeout_s),
+            u(a.srtt_s),
+            u(a.rttvar_s),
+            u(a.rto_s),
+        ]);
+        if r.counters.timeouts > 0 {
+            notes.push_str(&format!(
+                "{}: {} request(s) timed out and are not in the round trips above\n",
+                r.server, r.counters.timeouts
+            ));
+        }
+    }
+    format!(
+        "\nTimeout advice (Timeout covers p99.9 of the observed round trips + 50 %; with fewer than \
+1000 samples p99.9 is the largest seen. RTO = SRTT + 4·RTTVAR, Jacobson/Karels, RFC 6298, \
+without TCP's 1 s floor):\n{}{notes}",
+        t.render()
+    )
 }
 
 fn write_csv(records: &[ProbeRecord]) -> Result<(), CliError> {
@@ -146,9 +236,40 @@ fn write_csv(records: &[ProbeRecord]) -> Result<(), CliError> {
     Ok(())
 }
 
-/// The human report: a chronyc-like table, then errors and warnings per server.
-pub fn human(results: &[ServerResult]) -> String {
+/// The selection mark of a server, like chronyc's: `*` truechimer, `x` falseticker, `?`
+/// not a candidate (not measured, or not ok), ` ` when there is no majority.
+fn mark(verdict: Option<bool>, majority: bool) -> &'static str {
+    match (verdict, majority) {
+        (None, _) => "?",
+        (Some(_), false) => " ",
+        (Some(true), true) => "*",
+        (Some(false), true) => "x",
+    }
+}
+
+/// One line saying what the majority concluded.
+pub fn agreement_line(a: &Agreement) -> String {
+    match a.interval {
+        Some(i) => format!(
+            "Agreement: {} of {} measured servers agree (at least {} required); UTC offset within [{}, {}]{}.\n",
+            a.truechimers,
+            a.candidates,
+            a.min_agree,
+            signed(i.lo_ns),
+            signed(i.hi_ns),
+            if a.falsetickers > 0 { format!("; {} falseticker(s) marked x", a.falsetickers) } else { String::new() }
+        ),
+        None => format!(
+            "No majority: at most {} of {} measured servers agree, {} required; no server can be trusted over the others.\n",
+            a.max_overlap, a.candidates, a.min_agree
+        ),
+    }
+}
+
+/// The human report: a chronyc-like table, the agreement, then errors and warnings.
+pub fn human(results: &[ServerResult], agreement: &Agreement) -> String {
     let mut t = Table::new(&[
+        ("S", Align::Left),
         ("Server", Align::Left),
         ("Address", Align::Left),
         ("St", Align::Right),
@@ -161,11 +282,12 @@ pub fn human(results: &[ServerResult]) -> String {
         ("RX", Align::Left),
         ("Status", Align::Left),
     ]);
-    for r in results {
+    for (r, v) in results.iter().zip(&agreement.verdicts) {
         let h = r.header.as_ref();
         let s = r.summary.as_ref();
         let dash = || "-".to_string();
         t.row(vec![
+            mark(*v, agreement.majority()).to_string(),
             r.server.clone(),
             r.address.map_or_else(dash, |a| a.to_string()),
             h.map_or_else(dash, |h| h.stratum.to_string()),
@@ -188,6 +310,7 @@ pub fn human(results: &[ServerResult]) -> String {
         ]);
     }
     let mut out = t.render();
+    out.push_str(&agreement_line(agreement));
     for r in results {
         if let Some(e) = &r.error {
             out.push_str(&format!(
@@ -204,7 +327,7 @@ pub fn human(results: &[ServerResult]) -> String {
     out.push_str(
         "Offset: server − local (positive: the local clock is behind). +/- Bound: the offset to the \
 server's clock lies within offset ± this, whatever the path asymmetry. +/- UTC: adds the server's \
-root delay/2 + root dispersion.\n",
+root delay/2 + root dispersion. S: * agrees with the majority, x falseticker, ? not measured.\n",
     );
     out
 }

@@ -1,0 +1,118 @@
+//! Truth by majority against real chronyd peers: honest servers and liars (followers with a
+//! known offset), selected by `skew probe`.
+
+mod common;
+
+use common::*;
+use skew_testkit::Chronyd;
+
+/// Starts followers of `upstream` with the given offsets concurrently (each takes ~2.5 s).
+fn followers(upstream: u16, offsets: &[&str]) -> Vec<Chronyd> {
+    std::thread::scope(|s| {
+        let handles: Vec<_> = offsets
+            .iter()
+            .map(|o| s.spawn(move || Chronyd::follower(upstream, o)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("follower start"))
+            .collect()
+    })
+}
+
+#[test]
+fn liars_and_only_liars_are_flagged() {
+    let truth = Chronyd::server();
+    // Two honest followers (offset 0) and two liars (+0.5 s, −0.3 s).
+    let f = followers(truth.port, &["0", "0.5", "0", "-0.3"]);
+    let servers = [truth.arg(), f[0].arg(), f[1].arg(), f[2].arg(), f[3].arg()];
+    let args: Vec<&str> = servers.iter().map(|s| s.as_str()).collect();
+    let out = probe_json(&args, &[]);
+    assert_eq!(
+        out.code, 1,
+        "falsetickers make the run non-zero: {}",
+        out.stdout
+    );
+    let v = out.json();
+    let ps = probes(&v);
+    let flags: Vec<bool> = ps
+        .iter()
+        .map(|p| p["truechimer"].as_bool().unwrap())
+        .collect();
+    assert_eq!(flags, vec![true, true, false, true, false], "{v}");
+    let a = &v["agreement"];
+    assert_eq!(a["majority"], true);
+    assert_eq!(a["truechimers"], 3);
+    assert_eq!(a["falsetickers"], 2);
+    assert_eq!(a["min_agree"], 3);
+    let (lo, hi) = (a["lo_s"].as_f64().unwrap(), a["hi_s"].as_f64().unwrap());
+    // The honest followers are exact to a few µs of chrony's own tracking error.
+    assert!(lo <= 20e-6 && -20e-6 <= hi, "agreement [{lo}, {hi}]");
+    assert!(hi - lo < 1e-3);
+
+    // The human table marks the liars with x, as chronyc does.
+    let out = run_skew(
+        &[
+            "probe",
+            "-n",
+            "2",
+            "--interval",
+            "10ms",
+            &servers[0],
+            &servers[2],
+            &servers[4],
+            &servers[1],
+            &servers[3],
+        ],
+        std::time::Duration::from_secs(20),
+    );
+    let marks: Vec<char> = out
+        .stdout
+        .lines()
+        .skip(2)
+        .take(5)
+        .map(|l| l.chars().next().unwrap())
+        .collect();
+    assert_eq!(marks, vec!['*', 'x', 'x', '*', '*'], "{}", out.stdout);
+    assert!(out.stdout.contains("Agreement: 3 of 5"), "{}", out.stdout);
+}
+
+#[test]
+fn two_honest_of_four_is_no_majority() {
+    let truth = Chronyd::server();
+    let f = followers(truth.port, &["0", "0.5", "-0.3"]);
+    let servers = [truth.arg(), f[0].arg(), f[1].arg(), f[2].arg()];
+    let args: Vec<&str> = servers.iter().map(|s| s.as_str()).collect();
+    let out = probe_json(&args, &[]);
+    assert_ne!(out.code, 0);
+    let v = out.json();
+    assert_eq!(v["agreement"]["majority"], false, "{v}");
+    assert!(v["agreement"]["lo_s"].is_null());
+    assert_eq!(v["agreement"]["max_overlap"], 2);
+    assert!(probes(&v).iter().all(|p| p["truechimer"] == false));
+    let out = run_skew(
+        &[
+            "probe",
+            "-n",
+            "2",
+            "--interval",
+            "10ms",
+            &servers[0],
+            &servers[1],
+            &servers[2],
+            &servers[3],
+        ],
+        std::time::Duration::from_secs(20),
+    );
+    assert_ne!(out.code, 0);
+    assert!(
+        out.stdout.contains("No majority: at most 2 of 4"),
+        "{}",
+        out.stdout
+    );
+    // With --min-agree 2 the two honest servers do form an agreement.
+    let out = probe_json(&args, &["--min-agree", "2"]);
+    let v = out.json();
+    assert_eq!(v["agreement"]["majority"], true);
+    assert_eq!(v["agreement"]["truechimers"], 2);
+}
