@@ -21,4 +21,10 @@ pub struct Cli {
 pub enum Command {
     /// Probe NTP servers: offset, delay and honest bounds per server.
     Probe(cmd::probe::ProbeArgs),
+    /// One cron-run measurement: drift log, Prometheus textfile, state, Nagios line.
+    Monitor(cmd::monitor::MonitorArgs),
+    /// The monitoring run for a person at a terminal: a readable report, nothing written.
+    Check(cmd::check::CheckArgs),
+    /// A TrueTime-style interval for the current time: earliest/latest, or unknown.
+    Now(cmd::now::NowArgs),
 }

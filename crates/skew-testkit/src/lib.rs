@@ -13,7 +13,7 @@ pub mod ports;
 pub mod process;
 
 pub use chrony::{chronyd_q, Chronyd};
-pub use ports::free_udp_port;
+pub use ports::{free_tcp_port, free_udp_port, http_get};
 pub use process::{which, Spawned};
 
 /// libfaketime's preload library on Debian.

@@ -1,6 +1,10 @@
 //! One module per subcommand; each turns its arguments into library calls and prints.
 
+pub mod check;
+pub mod monitor;
+pub mod now;
 pub mod probe;
+pub mod run_options;
 
 use crate::cli::{Cli, Command};
 use crate::exit::CliError;
@@ -9,6 +13,9 @@ use crate::exit::CliError;
 pub fn run(cli: Cli) -> i32 {
     let result: Result<i32, CliError> = match cli.command {
         Command::Probe(a) => probe::run(a),
+        Command::Monitor(a) => monitor::run(a),
+        Command::Check(a) => check::run(a),
+        Command::Now(a) => now::run(a),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,80 @@
+//! `skew check`: the monitoring run for a person at a terminal — a readable report,
+//! nothing written.
+
+use crate::cmd::probe::human;
+use crate::cmd::run_options::RunOptions;
+use crate::exit::CliError;
+use clap::Args;
+use skew_monitor::nagios::{evaluate, State};
+use skew_monitor::run::execute;
+use std::path::Path;
+
+/// Arguments of `skew check`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Nothing is written. Exit status as `skew monitor`: 0 OK, 1 WARNING, \
+2 CRITICAL, 3 UNKNOWN; 64 usage error."
+)]
+pub struct CheckArgs {
+    /// What to probe and check.
+    #[command(flatten)]
+    pub run: RunOptions,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs `skew check`.
+pub fn run(args: CheckArgs) -> Result<i32, CliError> {
+    let config = args.run.load_config(State::Unknown.code())?;
+    let plan = args.run.plan(&config, Path::new("/"));
+    let servers = plan.run.probe.servers.clone();
+    eprintln!(
+        "skew check: probing {} server(s) from {} ({} samples, {:?} apart)...",
+        servers.len(),
+        plan.servers_from,
+        plan.run.probe.engine.probe.samples,
+        std::time::Duration::from_nanos(plan.run.probe.engine.probe.interval_ns as u64)
+    );
+    let outcome = execute(&plan.run);
+    if let Some(e) = &outcome.probe_error {
+        return Err(CliError::usage(e.clone()));
+    }
+    let verdict = evaluate(&outcome.report, &plan.thresholds, &[]);
+    if args.json {
+        crate::output::print_json(&serde_json::json!({
+            "report": outcome.report,
+            "state": verdict.state.name(),
+            "line": verdict.line,
+            "reasons": verdict.reasons,
+            "servers_from": plan.servers_from,
+        }))?;
+        return Ok(verdict.state.code());
+    }
+    let mut out = String::new();
+    out.push_str(&format!("NTP servers (from {}):\n", plan.servers_from));
+    out.push_str(&human(&outcome.results, &outcome.agreement));
+    if let Some(c) = &outcome.report.clock {
+        out.push_str("\nLocal clock:\n");
+        if let Some(s) = &c.kernel_state {
+            out.push_str(&format!(
+                "  kernel discipline: {s}, {} (frequency {:+.3} ppm)\n",
+                if c.kernel_synchronized == Some(true) {
+                    "synchronized"
+                } else {
+                    "not synchronized"
+                },
+                c.kernel_freq_ppm.unwrap_or(0.0)
+            ));
+        }
+    }
+    out.push_str(&format!(
+        "\nVerdict: {}\n",
+        verdict.line.split('|').next().unwrap_or_default()
+    ));
+    for r in &verdict.reasons {
+        out.push_str(&format!("  - {r}\n"));
+    }
+    print!("{out}");
+    Ok(verdict.state.code())
+}

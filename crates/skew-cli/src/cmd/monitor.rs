@@ -1,0 +1,129 @@
+//! `skew monitor`: one cron-run measurement that appends to the drift log, writes the
+//! Prometheus textfile and the state file, and prints a Nagios line.
+
+use crate::cmd::probe::parse_dur;
+use crate::cmd::run_options::RunOptions;
+use crate::exit::CliError;
+use clap::Args;
+use skew_monitor::config::duration;
+use skew_monitor::log::append_rows;
+use skew_monitor::nagios::{evaluate, State};
+use skew_monitor::prom::{render, write_atomic, PromExtras};
+use skew_monitor::run::execute;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Arguments of `skew monitor`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Prints one Nagios line: SKEW OK: offset +0.000123 s (±0.000045 s) 3/3 servers|perfdata.\n\
+Exit status (monitoring-plugins): 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (including an unusable \
+configuration file or an unwritable log, prom or state file); 64 command-line usage error."
+)]
+pub struct MonitorArgs {
+    /// What to probe and check.
+    #[command(flatten)]
+    pub run: RunOptions,
+    /// Append to this CSV drift log (created with its directory when missing).
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<PathBuf>,
+    /// Write this Prometheus textfile (atomically) for node_exporter's textfile collector.
+    #[arg(long, value_name = "FILE")]
+    pub prom: Option<PathBuf>,
+    /// Save the measurement in this state file for `skew now`.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// Sleep a random part of this first (cron jobs starting at :00 hurt public servers).
+    #[arg(long, value_parser = parse_dur, value_name = "DUR")]
+    pub splay: Option<Duration>,
+    /// How long to wait for an overlapping run's lock on the log [default: 60s].
+    #[arg(long, value_parser = parse_dur, value_name = "DUR")]
+    pub lock_wait: Option<Duration>,
+    /// Print the run's full report as JSON after the Nagios line is decided (instead of it).
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn random_below(limit: Duration) -> Duration {
+    let r = getrandom::u64().unwrap_or(0);
+    let ns = limit.as_nanos().min(u64::MAX as u128) as u64;
+    if ns == 0 {
+        Duration::ZERO
+    } else {
+        Duration::from_nanos(r % ns)
+    }
+}
+
+/// Runs `skew monitor`.
+pub fn run(args: MonitorArgs) -> Result<i32, CliError> {
+    let config = args.run.load_config(State::Unknown.code())?;
+    let log = args.log.clone().or(config.log.clone());
+    let prom = args.prom.clone().or(config.prom.clone());
+    let state_path = args.state.clone().or(config.state.clone());
+    let splay = args.splay.or(duration(&config.splay));
+    let lock_wait = args
+        .lock_wait
+        .or(duration(&config.lock_wait))
+        .unwrap_or(Duration::from_secs(60));
+    let plan = args.run.plan(&config, Path::new("/"));
+    if let Some(s) = splay {
+        std::thread::sleep(random_below(s));
+    }
+    let outcome = execute(&plan.run);
+    if let Some(e) = &outcome.probe_error {
+        return Err(CliError::usage(e.clone()));
+    }
+    let mut verdict = evaluate(&outcome.report, &plan.thresholds, &[]);
+    let mut failures: Vec<String> = Vec::new();
+    let steps_before = state_path
+        .as_ref()
+        .and_then(|p| skew_truetime::state::read(p).ok())
+        .map_or(0, |s| s.clock_steps_total);
+    if let Some(path) = &log {
+        if let Err(e) = append_rows(path, &outcome.report.rows(), lock_wait) {
+            failures.push(format!("drift log {} not written: {e}", path.display()));
+        }
+    }
+    let state = outcome.state(steps_before);
+    if let Some(path) = &state_path {
+        if let Err(e) = skew_truetime::state::write(path, &state) {
+            failures.push(format!("state {} not written: {e}", path.display()));
+        }
+    }
+    if let Some(path) = &prom {
+        let extras = PromExtras {
+            run_duration_s: outcome.duration_s,
+            clock_steps_total: state_path.as_ref().map(|_| state.clock_steps_total),
+            check_status: Some(if failures.is_empty() {
+                verdict.state.code()
+            } else {
+                State::Unknown.code()
+            }),
+        };
+        if let Err(e) = write_atomic(path, &render(&outcome.report, &extras)) {
+            failures.push(format!(
+                "{}: Prometheus textfile not written: {e}",
+                path.display()
+            ));
+        }
+    }
+    if !failures.is_empty() {
+        // The measurement stands, but its outputs did not all land: UNKNOWN, with why.
+        let (summary, perf) = verdict.line.split_once('|').unwrap_or((&verdict.line, ""));
+        let summary = summary.split_once(": ").map_or(summary, |(_, s)| s);
+        verdict.line = format!("SKEW UNKNOWN: {} ({summary})|{perf}", failures.join("; "));
+        verdict.state = State::Unknown;
+    }
+    if args.json {
+        crate::output::print_json(&serde_json::json!({
+            "report": outcome.report,
+            "state": verdict.state.name(),
+            "line": verdict.line,
+            "reasons": verdict.reasons,
+            "failures": failures,
+        }))?;
+    } else {
+        println!("{}", verdict.line);
+    }
+    Ok(verdict.state.code())
+}

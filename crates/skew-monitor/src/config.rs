@@ -1,0 +1,206 @@
+//! The TOML configuration file of `skew monitor` and `skew check`. Every key is optional;
+//! command-line flags override the file. Unknown keys are errors (a typo must not silently
+//! disable an alert).
+
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Why a configuration file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("{path}: cannot read the configuration: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or has an unknown key or a bad value.
+    #[error("{path}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// What the parser said (with line and column).
+        message: String,
+    },
+}
+
+/// Alert thresholds (durations such as `100ms`, `0.5`, `1s`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThresholdConfig {
+    /// WARNING on |offset| above this.
+    pub warn: Option<String>,
+    /// CRITICAL on |offset| above this.
+    pub crit: Option<String>,
+    /// WARNING on the agreement half-width above this.
+    pub warn_bound: Option<String>,
+    /// CRITICAL on the agreement half-width above this.
+    pub crit_bound: Option<String>,
+    /// WARNING on a pause longer than this.
+    pub warn_pause: Option<String>,
+    /// CRITICAL on a pause longer than this.
+    pub crit_pause: Option<String>,
+}
+
+/// The local clock reading.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClockConfig {
+    /// Take the reading (default true).
+    pub enabled: Option<bool>,
+    /// How long (default 2s).
+    pub duration: Option<String>,
+}
+
+/// The short pause sample.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PauseConfig {
+    /// Take the sample (default false).
+    pub enabled: Option<bool>,
+    /// How long (default 5s).
+    pub duration: Option<String>,
+    /// Sleep interval of the detector (default 1ms).
+    pub interval: Option<String>,
+}
+
+/// The leap-second check.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LeapConfig {
+    /// Check the leap-seconds list (default true).
+    pub enabled: Option<bool>,
+    /// The list to read (default: the usual system places).
+    pub file: Option<PathBuf>,
+}
+
+/// The whole file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Servers to probe.
+    pub servers: Option<Vec<String>>,
+    /// Requests per server.
+    pub samples: Option<u32>,
+    /// Time between requests to one server.
+    pub interval: Option<String>,
+    /// Timeout per request.
+    pub timeout: Option<String>,
+    /// Servers that must agree.
+    pub min_agree: Option<u32>,
+    /// The drift log to append to.
+    pub log: Option<PathBuf>,
+    /// The Prometheus textfile to write.
+    pub prom: Option<PathBuf>,
+    /// The state file (`skew now`, step counter).
+    pub state: Option<PathBuf>,
+    /// Sleep a random part of this first.
+    pub splay: Option<String>,
+    /// How long to wait for another run's lock on the log.
+    pub lock_wait: Option<String>,
+    /// Alert thresholds.
+    #[serde(default)]
+    pub thresholds: ThresholdConfig,
+    /// The local clock reading.
+    #[serde(default)]
+    pub clock: ClockConfig,
+    /// The pause sample.
+    #[serde(default)]
+    pub pause: PauseConfig,
+    /// The leap-second check.
+    #[serde(default)]
+    pub leap: LeapConfig,
+}
+
+impl Config {
+    /// Parses TOML text; `path` names the file in errors.
+    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        let c: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        // Validate every duration now, so a typo fails the run before anything is done.
+        for (key, v) in c.durations() {
+            if let Some(v) = v {
+                skew_time::parse_duration(v).map_err(|e| ConfigError::Parse {
+                    path: path.to_path_buf(),
+                    message: format!("{key}: {e}"),
+                })?;
+            }
+        }
+        Ok(c)
+    }
+
+    /// Reads and parses a file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Config::parse(path, &text)
+    }
+
+    fn durations(&self) -> Vec<(&'static str, Option<&String>)> {
+        vec![
+            ("interval", self.interval.as_ref()),
+            ("timeout", self.timeout.as_ref()),
+            ("splay", self.splay.as_ref()),
+            ("lock_wait", self.lock_wait.as_ref()),
+            ("thresholds.warn", self.thresholds.warn.as_ref()),
+            ("thresholds.crit", self.thresholds.crit.as_ref()),
+            ("thresholds.warn_bound", self.thresholds.warn_bound.as_ref()),
+            ("thresholds.crit_bound", self.thresholds.crit_bound.as_ref()),
+            ("thresholds.warn_pause", self.thresholds.warn_pause.as_ref()),
+            ("thresholds.crit_pause", self.thresholds.crit_pause.as_ref()),
+            ("clock.duration", self.clock.duration.as_ref()),
+            ("pause.duration", self.pause.duration.as_ref()),
+            ("pause.interval", self.pause.interval.as_ref()),
+        ]
+    }
+}
+
+/// Parses an optional duration already validated by [`Config::parse`].
+pub fn duration(v: &Option<String>) -> Option<Duration> {
+    v.as_deref().and_then(|s| skew_time::parse_duration(s).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_example_parses() {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../examples/skew.toml"
+        ))
+        .unwrap();
+        let c = Config::parse(Path::new("examples/skew.toml"), &text).unwrap();
+        assert!(c.servers.as_ref().is_some_and(|s| !s.is_empty()));
+        assert!(c.log.is_some() && c.prom.is_some());
+        assert_eq!(
+            duration(&c.thresholds.warn),
+            Some(Duration::from_millis(100))
+        );
+    }
+
+    #[test]
+    fn errors_name_the_problem() {
+        let e = Config::parse(Path::new("c.toml"), "servrs = [\"a\"]\n").unwrap_err();
+        assert!(
+            e.to_string().contains("c.toml") && e.to_string().contains("servrs"),
+            "{e}"
+        );
+        let e = Config::parse(Path::new("c.toml"), "[thresholds]\nwarn = \"fast\"\n").unwrap_err();
+        assert!(e.to_string().contains("thresholds.warn"), "{e}");
+        let e = Config::parse(Path::new("c.toml"), "samples = \"four\"\n").unwrap_err();
+        assert!(e.to_string().contains("samples"), "{e}");
+        assert_eq!(
+            Config::parse(Path::new("c.toml"), "").unwrap(),
+            Config::default()
+        );
+    }
+}

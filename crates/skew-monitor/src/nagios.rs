@@ -1,0 +1,331 @@
+//! The Nagios/monitoring-plugins status line and exit code, like `check_ntp_time`:
+//! `SKEW OK: offset +0.000123 s (±0.000045 s) 3/3 servers|offset=0.000123s;0.1;0.5;; ...`.
+//!
+//! The offset judged is the midpoint of the majority's agreement on the offset to UTC, and
+//! the ± is its half-width, so the line states both what is likely and what is certain.
+
+use crate::rows::RunReport;
+use serde::Serialize;
+use std::fmt;
+
+/// A monitoring-plugins state; the discriminant is the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum State {
+    /// 0
+    Ok = 0,
+    /// 1
+    Warning = 1,
+    /// 2
+    Critical = 2,
+    /// 3
+    Unknown = 3,
+}
+
+impl State {
+    /// The exit code.
+    pub fn code(self) -> i32 {
+        self as i32
+    }
+
+    /// `OK`, `WARNING`, `CRITICAL`, `UNKNOWN`.
+    pub fn name(self) -> &'static str {
+        match self {
+            State::Ok => "OK",
+            State::Warning => "WARNING",
+            State::Critical => "CRITICAL",
+            State::Unknown => "UNKNOWN",
+        }
+    }
+
+    /// The worse of two states (UNKNOWN ranks above CRITICAL only when nothing else is worse,
+    /// as in monitoring-plugins: a known CRITICAL is more useful).
+    pub fn worst(self, other: State) -> State {
+        let rank = |s: State| match s {
+            State::Ok => 0,
+            State::Warning => 1,
+            State::Unknown => 2,
+            State::Critical => 3,
+        };
+        if rank(other) > rank(self) {
+            other
+        } else {
+            self
+        }
+    }
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Alert thresholds, in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Thresholds {
+    /// WARNING when |offset| exceeds this.
+    pub warn_offset_s: f64,
+    /// CRITICAL when |offset| exceeds this.
+    pub crit_offset_s: f64,
+    /// WARNING when the agreement's half-width exceeds this.
+    pub warn_bound_s: f64,
+    /// CRITICAL when the agreement's half-width exceeds this.
+    pub crit_bound_s: f64,
+    /// WARNING when the longest pause exceeds this.
+    pub warn_pause_s: f64,
+    /// CRITICAL when the longest pause exceeds this.
+    pub crit_pause_s: f64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            warn_offset_s: 0.1,
+            crit_offset_s: 0.5,
+            warn_bound_s: 0.25,
+            crit_bound_s: 1.0,
+            warn_pause_s: 1.0,
+            crit_pause_s: 10.0,
+        }
+    }
+}
+
+/// A finding from a local check (leap list, clock, kernel) that affects the state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// How bad.
+    pub state: State,
+    /// One line of text.
+    pub text: String,
+}
+
+/// The verdict: state, the status line and the perfdata.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Verdict {
+    /// The state (exit code).
+    pub state: State,
+    /// The full line, `SKEW STATE: summary|perfdata`.
+    pub line: String,
+    /// Every reason the state is not OK.
+    pub reasons: Vec<String>,
+}
+
+fn s6(v: f64) -> String {
+    format!("{v:.6}")
+}
+
+/// Judges a run.
+pub fn evaluate(r: &RunReport, t: &Thresholds, findings: &[Finding]) -> Verdict {
+    let a = &r.agreement;
+    let probed = r.probes.len();
+    let measured = r.probes.iter().filter(|p| p.offset_s.is_some()).count();
+    let mut state = State::Ok;
+    let mut reasons = Vec::new();
+    let mut perf = Vec::new();
+    let summary_states_reason = a.lo_s.zip(a.hi_s).is_none();
+    let summary = match a.lo_s.zip(a.hi_s) {
+        Some((lo, hi)) => {
+            let offset = (lo + hi) / 2.0;
+            let half = (hi - lo) / 2.0;
+            let o = offset.abs();
+            if o > t.crit_offset_s {
+                state = state.worst(State::Critical);
+                reasons.push(format!("|offset| {o:.6} s > {} s", t.crit_offset_s));
+            } else if o > t.warn_offset_s {
+                state = state.worst(State::Warning);
+                reasons.push(format!("|offset| {o:.6} s > {} s", t.warn_offset_s));
+            }
+            if half > t.crit_bound_s {
+                state = state.worst(State::Critical);
+                reasons.push(format!("bound ±{half:.6} s > {} s", t.crit_bound_s));
+            } else if half > t.warn_bound_s {
+                state = state.worst(State::Warning);
+                reasons.push(format!("bound ±{half:.6} s > {} s", t.warn_bound_s));
+            }
+            perf.push(format!(
+                "offset={}s;{};{};;",
+                s6(offset),
+                t.warn_offset_s,
+                t.crit_offset_s
+            ));
+            perf.push(format!(
+                "bound={}s;{};{};0;",
+                s6(half),
+                t.warn_bound_s,
+                t.crit_bound_s
+            ));
+            format!(
+                "offset {offset:+.6} s (±{half:.6} s) {}/{probed} servers",
+                a.truechimers
+            )
+        }
+        None if measured == 0 => {
+            state = state.worst(State::Critical);
+            reasons.push(format!("no server answered ({probed} tried)"));
+            format!("no server answered, 0/{probed} servers")
+        }
+        None => {
+            state = state.worst(State::Critical);
+            reasons.push(format!(
+                "no majority: at most {} of {probed} servers agree, {} required",
+                a.max_overlap, a.min_agree
+            ));
+            format!(
+                "no majority: at most {} of {probed} servers agree ({} required)",
+                a.max_overlap, a.min_agree
+            )
+        }
+    };
+    if a.falsetickers > 0 && a.majority {
+        state = state.worst(State::Warning);
+        reasons.push(format!("{} falseticker(s)", a.falsetickers));
+    }
+    if let Some(p) = &r.pause {
+        if p.max_s > t.crit_pause_s {
+            state = state.worst(State::Critical);
+            reasons.push(format!(
+                "pause up to {:.3} s > {} s",
+                p.max_s, t.crit_pause_s
+            ));
+        } else if p.max_s > t.warn_pause_s {
+            state = state.worst(State::Warning);
+            reasons.push(format!(
+                "pause up to {:.3} s > {} s",
+                p.max_s, t.warn_pause_s
+            ));
+        }
+        perf.push(format!(
+            "pause_max={}s;{};{};0;",
+            s6(p.max_s),
+            t.warn_pause_s,
+            t.crit_pause_s
+        ));
+    }
+    for f in findings {
+        state = state.worst(f.state);
+        if f.state != State::Ok {
+            reasons.push(f.text.clone());
+        }
+    }
+    perf.push(format!("servers={measured};;;0;{probed}"));
+    perf.push(format!("truechimers={};;;0;{probed}", a.truechimers));
+    perf.push(format!("falsetickers={};;;0;{probed}", a.falsetickers));
+    let mut line = format!("SKEW {}: {summary}", state.name());
+    // The reasons the summary does not already state (the no-answer and no-majority
+    // reasons are the summary itself).
+    let extra: Vec<&str> = reasons
+        .iter()
+        .skip(summary_states_reason as usize)
+        .map(|s| s.as_str())
+        .collect();
+    if !extra.is_empty() && state != State::Ok {
+        line.push_str(&format!(" ({})", extra.join("; ")));
+    }
+    line.push('|');
+    line.push_str(&perf.join(" "));
+    Verdict {
+        state,
+        line,
+        reasons,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rows::PauseReading;
+    use skew_ntp::select::AgreementRecord;
+
+    fn report(
+        lo: Option<f64>,
+        hi: Option<f64>,
+        truechimers: usize,
+        falsetickers: usize,
+    ) -> RunReport {
+        let mut r = crate::prom::tests::report();
+        r.agreement = AgreementRecord {
+            lo_s: lo,
+            hi_s: hi,
+            truechimers,
+            falsetickers,
+            majority: lo.is_some(),
+            min_agree: 1,
+            candidates: truechimers + falsetickers,
+            max_overlap: truechimers,
+        };
+        r.pause = None;
+        r
+    }
+
+    #[test]
+    fn ok_line_like_check_ntp_time() {
+        let v = evaluate(
+            &report(Some(0.000078), Some(0.000168), 1, 0),
+            &Thresholds::default(),
+            &[],
+        );
+        assert_eq!(v.state, State::Ok);
+        assert!(v.line.starts_with("SKEW OK: offset +0.000123 s (±0.000045 s) 1/1 servers|offset=0.000123s;0.1;0.5;; bound=0.000045s;0.25;1;0;"), "{}", v.line);
+    }
+
+    #[test]
+    fn each_state() {
+        let t = Thresholds::default();
+        assert_eq!(
+            evaluate(&report(Some(0.2), Some(0.2), 1, 0), &t, &[]).state,
+            State::Warning
+        );
+        assert_eq!(
+            evaluate(&report(Some(-0.7), Some(-0.6), 1, 0), &t, &[]).state,
+            State::Critical
+        );
+        assert_eq!(
+            evaluate(&report(Some(-0.3), Some(0.3), 1, 0), &t, &[]).state,
+            State::Warning,
+            "bound"
+        );
+        assert_eq!(
+            evaluate(&report(Some(-2.0), Some(2.0), 1, 0), &t, &[]).state,
+            State::Critical,
+            "bound"
+        );
+        assert_eq!(
+            evaluate(&report(Some(0.0), Some(0.0), 3, 1), &t, &[]).state,
+            State::Warning,
+            "falseticker"
+        );
+        let mut r = report(None, None, 0, 0);
+        let v = evaluate(&r, &t, &[]);
+        assert_eq!(v.state, State::Critical);
+        assert!(v.line.contains("no majority"), "{}", v.line);
+        r.probes[0].offset_s = None;
+        assert!(evaluate(&r, &t, &[]).line.contains("no server answered"));
+        let mut r = report(Some(0.0), Some(0.0), 1, 0);
+        r.pause = Some(PauseReading {
+            max_s: 2.0,
+            p99_s: 0.001,
+            events: 1,
+        });
+        assert_eq!(evaluate(&r, &t, &[]).state, State::Warning);
+        r.pause = Some(PauseReading {
+            max_s: 20.0,
+            p99_s: 0.001,
+            events: 1,
+        });
+        assert_eq!(evaluate(&r, &t, &[]).state, State::Critical);
+        let f = Finding {
+            state: State::Unknown,
+            text: "leap list missing".into(),
+        };
+        let v = evaluate(&report(Some(0.0), Some(0.0), 1, 0), &t, &[f]);
+        assert_eq!(v.state, State::Unknown);
+        assert!(v.line.contains("leap list missing"));
+    }
+
+    #[test]
+    fn worst_ranks_critical_over_unknown() {
+        assert_eq!(State::Unknown.worst(State::Critical), State::Critical);
+        assert_eq!(State::Warning.worst(State::Unknown), State::Unknown);
+        assert_eq!(State::Ok.worst(State::Ok), State::Ok);
+    }
+}

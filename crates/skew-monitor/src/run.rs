@@ -1,0 +1,128 @@
+//! One monitoring run: probe the servers and take the local readings concurrently, then
+//! assemble the [`RunReport`]. The plan says what to do; the CLI builds it from flags and
+//! the configuration file.
+
+use crate::rows::{ClockReading, RunReport};
+use skew_ntp::select::{default_min_agree, select_servers, AgreementRecord};
+use skew_ntp_io::{probe_servers, ProbeRequest};
+use skew_truetime::state::{ClockReadings, MeasurementState, STATE_VERSION};
+use std::time::Duration;
+
+/// What one run does.
+#[derive(Debug, Clone)]
+pub struct RunPlan {
+    /// The servers and how to probe them.
+    pub probe: ProbeRequest,
+    /// Servers that must agree (None: the default majority rule).
+    pub min_agree: Option<usize>,
+    /// Take a local clock reading of this length (None: skip).
+    pub clock: Option<Duration>,
+    /// This host's name as written in the log.
+    pub host: String,
+}
+
+/// What a run produced beyond the report: the clocks around it (for the state file).
+#[derive(Debug, Clone)]
+pub struct RunOutcome {
+    /// The report.
+    pub report: RunReport,
+    /// The probe results behind the report's records.
+    pub results: Vec<skew_ntp::ServerResult>,
+    /// The selection behind the report's agreement.
+    pub agreement: skew_ntp::select::Agreement,
+    /// The clocks when the run started.
+    pub started: (ClockReadings, String),
+    /// The clocks when it ended.
+    pub ended: (ClockReadings, String),
+    /// Wall time of the run on the monotonic clock, s.
+    pub duration_s: f64,
+    /// Why the servers could not be probed at all (a malformed server argument).
+    pub probe_error: Option<String>,
+}
+
+/// The kernel part of a clock reading (the rest comes from `skew clocks`' measurement).
+fn kernel_reading() -> ClockReading {
+    match skew_clock::adjtimex::read() {
+        Ok(t) => {
+            let k = skew_clock::KernelState::decode(&t);
+            ClockReading {
+                kernel_freq_ppm: Some(k.freq_ppm),
+                kernel_state: Some(k.state),
+                kernel_synchronized: Some(k.synchronized),
+                ..ClockReading::default()
+            }
+        }
+        Err(_) => ClockReading::default(),
+    }
+}
+
+/// This host's name.
+pub fn hostname() -> String {
+    nix::unistd::gethostname()
+        .map(|h| h.to_string_lossy().into_owned())
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+/// Executes a plan.
+pub fn execute(plan: &RunPlan) -> RunOutcome {
+    let started = skew_truetime::clocks::read_now();
+    let clock = plan.clock.map(|_| kernel_reading());
+    let (results, probe_error) = match probe_servers(&plan.probe) {
+        Ok(run) => (run.results, None),
+        Err(e) => (Vec::new(), Some(e.to_string())),
+    };
+    let k = plan
+        .min_agree
+        .unwrap_or_else(|| default_min_agree(results.len()));
+    let agreement = select_servers(&results, k);
+    let probes = results
+        .iter()
+        .zip(&agreement.verdicts)
+        .map(|(r, v)| {
+            let mut rec = r.record();
+            rec.truechimer = Some(v.unwrap_or(false));
+            rec
+        })
+        .collect();
+    let ended = skew_truetime::clocks::read_now();
+    let report = RunReport {
+        run_time_unix_ns: started.0.realtime_ns,
+        host: plan.host.clone(),
+        probes,
+        agreement: AgreementRecord::from(&agreement),
+        clock,
+        pause: None,
+        leap: None,
+    };
+    let duration_s = (ended.0.monotonic_ns - started.0.monotonic_ns) as f64 / 1e9;
+    RunOutcome {
+        report,
+        results,
+        agreement,
+        started,
+        ended,
+        duration_s,
+        probe_error,
+    }
+}
+
+impl RunOutcome {
+    /// The measurement state for `skew now`, carrying `steps_before` forward plus this run's
+    /// steps.
+    pub fn state(&self, steps_before: u64) -> MeasurementState {
+        let a = &self.report.agreement;
+        let to_ns = |s: f64| (s * 1e9).round() as i64;
+        MeasurementState {
+            version: STATE_VERSION,
+            host: self.report.host.clone(),
+            boot_id: self.started.1.clone(),
+            at: self.started.0,
+            until: self.ended.0,
+            lo_ns: a.lo_s.map(to_ns).map(|v| v - 1),
+            hi_ns: a.hi_s.map(to_ns).map(|v| v + 1),
+            clock_steps_total: steps_before
+                + self.report.clock.as_ref().map_or(0, |c| u64::from(c.steps)),
+            invalidated: None,
+        }
+    }
+}
