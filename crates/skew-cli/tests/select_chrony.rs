@@ -27,7 +27,7 @@ fn liars_and_only_liars_are_flagged() {
     let f = followers(truth.port, &["0", "0.5", "0", "-0.3"]);
     let servers = [truth.arg(), f[0].arg(), f[1].arg(), f[2].arg(), f[3].arg()];
     let args: Vec<&str> = servers.iter().map(|s| s.as_str()).collect();
-    let out = probe_json(&args, &[]);
+    let out = probe_json(&args, &["--lease", "10s"]);
     assert_eq!(
         out.code, 1,
         "falsetickers make the run non-zero: {}",
@@ -49,6 +49,16 @@ fn liars_and_only_liars_are_flagged() {
     // The honest followers are exact to a few µs of chrony's own tracking error.
     assert!(lo <= 20e-6 && -20e-6 <= hi, "agreement [{lo}, {hi}]");
     assert!(hi - lo < 1e-3);
+    // The +0.5 s and −0.3 s liars are 0.8 s apart: the largest pairwise skew bound.
+    let p = &v["pairwise_skew"];
+    let bound = p["bound_s"].as_f64().unwrap();
+    assert!((0.8..0.801).contains(&bound), "{p}");
+    assert_eq!(p["ahead"], f[1].arg());
+    assert_eq!(p["behind"], f[3].arg());
+    assert_eq!(p["clocks"], 6);
+    let lease = &v["lease"];
+    let margin = lease["margin_s"].as_f64().unwrap();
+    assert!((margin - (bound + 10.0 * 50e-6)).abs() < 1e-6, "{lease}");
 
     // The human table marks the liars with x, as chronyc does.
     let out = run_skew(

@@ -12,6 +12,7 @@
 //! * [`validate`]: strict reply validation, each rule with its own error;
 //! * [`bounds`]: the hard bound and the UTC bound on the offset;
 //! * [`filter`]: the RFC 5905 clock filter (lowest delay) and jitter;
+//! * [`fleet`]: the largest pairwise skew between clocks and lease safety margins;
 //! * [`prober`]: the per-server probing state machine (pacing, timeouts, Kiss-o'-Death);
 //! * [`result`]: per-server results and their JSON/CSV view;
 //! * [`select`]: truechimers and falsetickers by majority (Marzullo, RFC 5905 §11.2.1).
@@ -24,6 +25,7 @@ pub mod advice;
 pub mod bounds;
 pub mod exchange;
 pub mod filter;
+pub mod fleet;
 pub mod packet;
 pub mod prober;
 pub mod result;

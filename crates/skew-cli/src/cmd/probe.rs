@@ -5,6 +5,7 @@ use crate::output::print_json;
 use crate::output::table::{Align, Table};
 use clap::Args;
 use skew_ntp::bounds::PHI_PPM;
+use skew_ntp::fleet::{largest_pairwise_skew, lease_margin};
 use skew_ntp::result::CSV_COLUMNS;
 use skew_ntp::select::{default_min_agree, select_servers, Agreement, AgreementRecord};
 use skew_ntp::{ProbeConfig, ProbeRecord, ServerResult, Status};
@@ -125,6 +126,29 @@ pub struct ProbeArgs {
     /// Jacobson/Karels SRTT + 4·RTTVAR), stating the sample count each rests on.
     #[arg(long)]
     pub advise: bool,
+    /// Show the safety margin of a lease of this length between this host and the servers:
+    /// the largest pairwise skew bound + the longest pause observed (none, in a probe) +
+    /// --lease-drift-ppm × the lease.
+    #[arg(long, value_parser = parse_dur, value_name = "DUR")]
+    pub lease: Option<Duration>,
+    /// Drift rate assumed over a lease, in ppm.
+    #[arg(long, default_value_t = 50.0, value_name = "PPM")]
+    pub lease_drift_ppm: f64,
+}
+
+/// The clocks of a probe for pairwise comparisons: this host's (offset 0 exactly) and each
+/// measured, ok server's hard bound.
+pub fn clocks_of(results: &[ServerResult]) -> Vec<(String, skew_time::IntervalNs)> {
+    let mut v = vec![("local".to_string(), skew_time::IntervalNs::new(0, 0))];
+    for r in results {
+        if let (Some(s), Status::Ok) = (&r.summary, r.status) {
+            let name = r
+                .address
+                .map_or_else(|| r.server.clone(), |a| a.to_string());
+            v.push((name, s.bound));
+        }
+    }
+    v
 }
 
 /// The exit code for a set of results: 0 all ok and agreeing, 1 some failed (or were
@@ -165,15 +189,50 @@ pub fn run(args: ProbeArgs) -> Result<i32, CliError> {
             rec.advice = r.timeout_advice();
         }
     }
+    let pairwise = largest_pairwise_skew(&clocks_of(&run.results));
+    let lease = args.lease.map(|l| {
+        let skew_ns = pairwise
+            .as_ref()
+            .map_or(0, |p| (p.bound_s * 1e9).ceil() as i64);
+        lease_margin(
+            l.as_nanos().min(i64::MAX as u128) as i64,
+            skew_ns,
+            0,
+            args.lease_drift_ppm,
+        )
+    });
     if args.json {
         print_json(&serde_json::json!({
             "probes": records,
             "agreement": AgreementRecord::from(&agreement),
+            "pairwise_skew": pairwise,
+            "lease": lease,
         }))?;
     } else if args.csv {
         write_csv(&records)?;
     } else {
         print!("{}", human(&run.results, &agreement));
+        if let Some(p) = &pairwise {
+            println!(
+                "Largest pairwise skew bound: {} between {} and {} ({} clocks, this host included): \
+timestamps from these clocks closer than this cannot be ordered.",
+                unsigned((p.bound_s * 1e9).round() as u64),
+                p.ahead,
+                p.behind,
+                p.clocks
+            );
+        }
+        if let Some(m) = &lease {
+            println!(
+                "Lease of {:.3} s: stop using it {} before it ends (skew {} + pause {} + {} ppm drift {}).",
+                m.lease_s,
+                unsigned((m.margin_s * 1e9).round() as u64),
+                unsigned((m.skew_bound_s * 1e9).round() as u64),
+                unsigned((m.pause_s * 1e9).round() as u64),
+                m.drift_ppm,
+                unsigned((m.drift_s * 1e9).round() as u64)
+            );
+        }
         if args.advise {
             print!("{}", advice_table(&run.results));
         }
