@@ -38,6 +38,38 @@ pub fn seconds_fixed(ns: i64) -> String {
     format!("{sign}{}.{:09}", a / 1_000_000_000, a % 1_000_000_000)
 }
 
+/// Formats nanoseconds since the Unix epoch as an RFC 3339 UTC timestamp with nanoseconds:
+/// `2017-01-01T00:00:00.000000000Z` (proleptic Gregorian calendar, no leap seconds, as
+/// CLOCK_REALTIME counts). Works for any `i64`, also before 1970.
+pub fn rfc3339_utc(unix_ns: i64) -> String {
+    let secs = unix_ns.div_euclid(1_000_000_000);
+    let nanos = unix_ns.rem_euclid(1_000_000_000);
+    let days = secs.div_euclid(86_400);
+    let sod = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{nanos:09}Z",
+        sod / 3600,
+        sod % 3600 / 60,
+        sod % 60
+    )
+}
+
+/// Year, month (1–12) and day (1–31) of a day count since 1970-01-01 (H. Hinnant's
+/// `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -59,5 +91,27 @@ mod tests {
         assert_eq!(seconds_fixed(123_456), "+0.000123456");
         assert_eq!(seconds_fixed(-1_500_000_000), "-1.500000000");
         assert_eq!(seconds_fixed(i64::MIN), "-9223372036.854775808");
+    }
+
+    #[test]
+    fn rfc3339() {
+        assert_eq!(rfc3339_utc(0), "1970-01-01T00:00:00.000000000Z");
+        assert_eq!(
+            rfc3339_utc(1_483_228_800_000_000_000),
+            "2017-01-01T00:00:00.000000000Z"
+        );
+        assert_eq!(
+            rfc3339_utc(951_782_400_123_456_789),
+            "2000-02-29T00:00:00.123456789Z"
+        );
+        assert_eq!(rfc3339_utc(-1), "1969-12-31T23:59:59.999999999Z");
+        assert_eq!(
+            rfc3339_utc(4_102_444_799_000_000_000),
+            "2099-12-31T23:59:59.000000000Z"
+        );
+        assert_eq!(
+            rfc3339_utc(1_795_743_118_057_345_536),
+            "2026-11-27T01:31:58.057345536Z"
+        );
     }
 }
