@@ -21,4 +21,7 @@ pub struct Cli {
 pub enum Command {
     /// Probe NTP servers: offset, delay and honest bounds per server.
     Probe(cmd::probe::ProbeArgs),
+    /// What the local clocks do: resolution, read cost, rates, steps, suspend, TAI, kernel
+    /// discipline, clocksource.
+    Clocks(cmd::clocks::ClocksArgs),
 }

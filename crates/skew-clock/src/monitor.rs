@@ -52,6 +52,8 @@ pub struct ClockSet {
 /// Rates and discontinuities over an interval (or a whole run).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Summary {
+    /// The run's first sample (elapsed times and event times count from it).
+    pub origin: Stamp,
     /// The first sample of the interval (the last one of the previous interval).
     pub start: Stamp,
     /// The last sample.
@@ -345,6 +347,7 @@ impl Monitor {
         let raw = last.monotonic.raw_ns - first.monotonic.raw_ns;
         let raw_rt = last.realtime.raw_ns - first.realtime.raw_ns;
         Summary {
+            origin: Stamp::of(&first),
             start: Stamp::of(start),
             end: Stamp::of(&last),
             wall_elapsed_ns: wall,

@@ -313,6 +313,8 @@ pub struct ClocksReport {
     pub run: RunInfo,
     /// Everything worth a warning, in one list.
     pub warnings: Vec<String>,
+    /// What was not measured or not checked, and why.
+    pub notes: Vec<String>,
 }
 
 /// Everything a report is made of.
@@ -345,7 +347,7 @@ pub struct ReportInputs<'a> {
 /// Builds the report and its warnings.
 pub fn build(inp: ReportInputs<'_>) -> ClocksReport {
     let sm = inp.summary;
-    let origin = sm.start;
+    let origin = sm.origin;
     let mut warnings: Vec<String> = Vec::new();
     let kernel = inp.kernel.as_ref().ok().map(|k| (*k).clone());
     if let Err(e) = &inp.kernel {
@@ -453,7 +455,14 @@ pub fn build(inp: ReportInputs<'_>) -> ClocksReport {
             None
         }
     };
-    let first = sm.start;
+    let first = origin;
+    let mut notes: Vec<String> = inp
+        .survey
+        .iter()
+        .filter_map(|e| e.error.as_ref())
+        .cloned()
+        .collect();
+    notes.extend(inp.tai.notes.iter().cloned());
     let suspend = SuspendReport {
         suspended_s: s(sm.suspended_ns),
         uncertainty_s: s(sm.suspended_uncertainty_ns),
@@ -502,6 +511,7 @@ pub fn build(inp: ReportInputs<'_>) -> ClocksReport {
                 .unwrap_or_else(|| "armed".to_string()),
         },
         warnings,
+        notes,
     }
 }
 
@@ -581,16 +591,16 @@ pub struct IntervalRecord {
 }
 
 impl IntervalRecord {
-    /// The view of an interval. `origin` is the run's first sample.
+    /// The view of an interval.
     pub fn of(
         sm: &Summary,
-        origin: &Stamp,
         kernel: Option<&KernelState>,
         user_hz: i64,
         tai_minus_utc_s: Option<i64>,
         clocksource: Option<&str>,
     ) -> IntervalRecord {
         let kr = kernel.map(|k| expected(k, user_hz));
+        let origin = &sm.origin;
         IntervalRecord {
             time_utc: rfc3339_utc(sm.end.realtime_ns),
             elapsed_s: s(sm.wall_elapsed_ns),
@@ -798,12 +808,10 @@ mod tests {
         let (_, lines) = sim_run();
         assert_eq!(lines.len(), 3);
         let k = undisciplined();
-        let origin = lines[0].start;
+        assert_eq!(lines[2].origin, lines[0].start);
         let rows: Vec<Vec<String>> = lines
             .iter()
-            .map(|l| {
-                IntervalRecord::of(l, &origin, Some(&k), 100, Some(0), Some("tsc")).csv_fields()
-            })
+            .map(|l| IntervalRecord::of(l, Some(&k), 100, Some(0), Some("tsc")).csv_fields())
             .collect();
         for r in &rows {
             assert_eq!(r.len(), CSV_COLUMNS.len());

@@ -156,7 +156,7 @@ pub struct ClockError {
 
 fn errno_text(errno: i32) -> String {
     let hint = match errno {
-        22 => " (EINVAL: this kernel or machine does not provide it; alarm clocks need an RTC)",
+        22 => " (this kernel or machine does not provide it; the ALARM clocks need an RTC)",
         1 => " (EPERM)",
         _ => "",
     };
@@ -200,6 +200,6 @@ mod tests {
         };
         let s = e.to_string();
         assert!(s.starts_with("CLOCK_BOOTTIME_ALARM cannot be read"), "{s}");
-        assert!(s.contains("EINVAL"), "{s}");
+        assert!(s.contains("Invalid argument"), "{s}");
     }
 }
