@@ -223,8 +223,10 @@ fn faketime_steps_are_reported_with_sign_and_size() {
     assert!(num(mono, "ppm").abs() < 50.0, "{mono}");
     assert_eq!(mono["segments"], 1);
     assert_eq!(rt["segments"], 3);
+    // (A fit bent by the +2 s step would be off by ~10⁶ ppm; libfaketime's own read
+    // jitter leaves REALTIME a few tenths of a ppm of noise.)
     assert!(
-        (num(rt, "ppm") - num(mono, "ppm")).abs() < 1.0,
+        (num(rt, "ppm") - num(mono, "ppm")).abs() < 5.0,
         "{rt} vs {mono}"
     );
     // Suspend reading unaffected by REALTIME steps.

@@ -299,10 +299,11 @@ pub struct ClocksReport {
     pub clock_sets: Vec<ClockSetEntry>,
     /// Jumps of MONOTONIC or BOOTTIME (never, on a sound system).
     pub jumps: Vec<JumpEntry>,
-    /// CLOCK_TAI − CLOCK_REALTIME, whole seconds: the TAI − UTC this system applies.
-    pub tai_minus_utc_s: i64,
-    /// The TAI judgement.
-    pub tai: TaiJudgement,
+    /// CLOCK_TAI − CLOCK_REALTIME, whole seconds: the TAI − UTC this system applies (null if
+    /// CLOCK_TAI cannot be read).
+    pub tai_minus_utc_s: Option<i64>,
+    /// The TAI judgement (null if CLOCK_TAI cannot be read).
+    pub tai: Option<TaiJudgement>,
     /// BOOTTIME − MONOTONIC at the end, s.
     pub suspended_s: f64,
     /// The suspend reading in full.
@@ -328,8 +329,8 @@ pub struct ReportInputs<'a> {
     pub kernel: Result<&'a KernelState, String>,
     /// USER_HZ.
     pub user_hz: i64,
-    /// The TAI judgement.
-    pub tai: TaiJudgement,
+    /// The TAI judgement, or why CLOCK_TAI could not be read.
+    pub tai: Result<TaiJudgement, String>,
     /// The clocksource, or why it could not be read.
     pub clocksource: Result<Clocksource, String>,
     /// The time-namespace offsets (None: no time namespaces).
@@ -431,7 +432,10 @@ pub fn build(inp: ReportInputs<'_>) -> ClocksReport {
             s(sm.suspend_growth_ns)
         ));
     }
-    warnings.extend(inp.tai.warnings.iter().cloned());
+    match &inp.tai {
+        Ok(t) => warnings.extend(t.warnings.iter().cloned()),
+        Err(e) => warnings.push(format!("no TAI check: {e}")),
+    }
     let timens = match &inp.timens {
         Ok(t) => *t,
         Err(e) => {
@@ -462,7 +466,9 @@ pub fn build(inp: ReportInputs<'_>) -> ClocksReport {
         .filter_map(|e| e.error.as_ref())
         .cloned()
         .collect();
-    notes.extend(inp.tai.notes.iter().cloned());
+    if let Ok(t) = &inp.tai {
+        notes.extend(t.notes.iter().cloned());
+    }
     let suspend = SuspendReport {
         suspended_s: s(sm.suspended_ns),
         uncertainty_s: s(sm.suspended_uncertainty_ns),
@@ -491,8 +497,8 @@ pub fn build(inp: ReportInputs<'_>) -> ClocksReport {
             .map(|x| ClockSetEntry::of(x, &origin))
             .collect(),
         jumps: sm.jumps.iter().map(|x| JumpEntry::of(x, &origin)).collect(),
-        tai_minus_utc_s: inp.tai.clock_tai_minus_realtime_s,
-        tai: inp.tai,
+        tai_minus_utc_s: inp.tai.as_ref().ok().map(|t| t.clock_tai_minus_realtime_s),
+        tai: inp.tai.ok(),
         suspended_s: s(sm.suspended_ns),
         suspend,
         clocksource,
@@ -739,7 +745,7 @@ mod tests {
             summary: &sm,
             kernel: Ok(&k),
             user_hz: 100,
-            tai: judge_tai(100, 60, 0, None),
+            tai: Ok(judge_tai(100, 60, 0, None)),
             clocksource: Ok(cs),
             timens: Ok(Some(TimensOffsets::default())),
             timerfd_error: None,
@@ -801,6 +807,48 @@ mod tests {
         let m = &r.rate_ppm.monotonic_vs_raw;
         assert_eq!(m.kernel_expected_ppm, Some(0.0));
         assert!((m.minus_kernel_ppm.unwrap() - 2.0).abs() < 0.01, "{m:?}");
+    }
+
+    #[test]
+    fn unreadable_tai_and_kernel_are_warnings() {
+        let (sm, _) = sim_run();
+        let r = build(ReportInputs {
+            survey: &[],
+            summary: &sm,
+            kernel: Err("Operation not permitted".into()),
+            user_hz: 100,
+            tai: Err("CLOCK_TAI cannot be read: Invalid argument (os error 22)".into()),
+            clocksource: Err("No such file or directory".into()),
+            timens: Ok(None),
+            timerfd_error: Some("timerfd unavailable".into()),
+            sample_interval_ns: 10_000_000,
+            rounds: 8,
+            step_threshold_ns: 1_000_000,
+        });
+        let v = serde_json::to_value(&r).unwrap();
+        assert!(v["tai_minus_utc_s"].is_null() && v["tai"].is_null());
+        assert!(v["kernel"].is_null() && v["clocksource"].is_null());
+        assert!(v["rate_ppm"]["monotonic_vs_raw"]["kernel_expected_ppm"].is_null());
+        assert!(v["rate_ppm"]["monotonic_vs_raw"]["ppm"].is_number());
+        assert_eq!(v["run"]["timerfd"], "timerfd unavailable");
+        for needle in [
+            "no TAI check",
+            "adjtimex",
+            "clocksource",
+            "no second step detector",
+        ] {
+            assert!(
+                r.warnings.iter().any(|w| w.contains(needle)),
+                "{needle}: {:?}",
+                r.warnings
+            );
+        }
+        // Without the timerfd, steps are not called local (nobody could have told).
+        assert!(!r
+            .warnings
+            .iter()
+            .any(|w| w.contains("local to this process")));
+        assert_eq!(r.steps.len(), 2);
     }
 
     #[test]

@@ -11,18 +11,19 @@ pub fn signed(ns: i64) -> String {
 /// Formats a non-negative nanosecond magnitude with an auto-selected unit: `34us`, `1.2ms`.
 pub fn unsigned(ns: u64) -> String {
     let v = ns as f64;
+    // Thresholds at the rounding points, so 999.96us prints as 1.000ms, not 1000.0us.
     let (value, unit) = if ns < 1_000 {
         return format!("{ns}ns");
-    } else if ns < 1_000_000 {
+    } else if v < 999_950.0 {
         (v / 1e3, "us")
-    } else if ns < 1_000_000_000 {
+    } else if v < 999_950_000.0 {
         (v / 1e6, "ms")
     } else {
         (v / 1e9, "s")
     };
-    let decimals = if value >= 100.0 {
+    let decimals = if value >= 99.995 {
         1
-    } else if value >= 10.0 {
+    } else if value >= 9.9995 {
         2
     } else {
         3
@@ -84,6 +85,12 @@ mod tests {
         assert_eq!(signed(2_500_000_000), "+2.500s");
         assert_eq!(unsigned(45_000), "45.00us");
         assert_eq!(signed(i64::MIN), "-9223372036.9s");
+        // Values that round up into the next unit or decimal step.
+        assert_eq!(signed(999_999_640), "+1.000s");
+        assert_eq!(unsigned(999_960), "1.000ms");
+        assert_eq!(unsigned(99_996), "100.0us");
+        assert_eq!(unsigned(9_999_700), "10.00ms");
+        assert_eq!(unsigned(999_940), "999.9us");
     }
 
     #[test]

@@ -38,10 +38,10 @@ fn short_time(t: &str) -> String {
 fn rate_row(name: &str, r: &RateEntry) -> Vec<String> {
     vec![
         name.to_string(),
-        ppm(r.ppm, 4),
-        r.ci95_ppm.map_or_else(dash, |v| format!("{v:.4}")),
-        ppm(r.kernel_expected_ppm, 4),
-        ppm(r.minus_kernel_ppm, 4),
+        ppm(r.ppm, 6),
+        r.ci95_ppm.map_or_else(dash, |v| format!("{v:.6}")),
+        ppm(r.kernel_expected_ppm, 6),
+        ppm(r.minus_kernel_ppm, 6),
         r.n.to_string(),
         r.segments.to_string(),
         r.residual_rms_ns
@@ -210,17 +210,19 @@ Diff: measured − predicted.\n",
         ));
     }
 
-    let tai = &r.tai;
-    out.push_str(&format!(
-        "TAI: CLOCK_TAI − REALTIME = {} s ({}); kernel TAI offset {} s; {}\n",
-        r.tai_minus_utc_s,
-        signed(tai.clock_tai_minus_realtime_ns),
-        tai.kernel_tai_s,
-        match tai.list_tai_minus_utc_s {
-            Some(v) => format!("leap-seconds.list TAI − UTC {v} s"),
-            None => "leap-seconds.list not consulted".to_string(),
-        }
-    ));
+    match &r.tai {
+        Some(tai) => out.push_str(&format!(
+            "TAI: CLOCK_TAI − REALTIME = {} s ({}); kernel TAI offset {} s; {}\n",
+            tai.clock_tai_minus_realtime_s,
+            signed(tai.clock_tai_minus_realtime_ns),
+            tai.kernel_tai_s,
+            match tai.list_tai_minus_utc_s {
+                Some(v) => format!("leap-seconds.list TAI − UTC {v} s"),
+                None => "leap-seconds.list not consulted".to_string(),
+            }
+        )),
+        None => out.push_str("TAI: CLOCK_TAI cannot be read\n"),
+    }
     out.push('\n');
 
     match &r.kernel {

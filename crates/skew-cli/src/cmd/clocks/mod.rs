@@ -238,15 +238,17 @@ pub fn run(args: ClocksArgs) -> Result<i32, CliError> {
     }
     // The report: the kernel at the end, CLOCK_TAI now, the files.
     let kernel_end = kernel_now();
-    let tai_offset =
-        bracketed_offset(&mut env, ClockId::Tai, ClockId::Realtime, 16).map_err(clock_failure)?;
-    let tai = judge_tai(
-        tai_offset.offset_ns,
-        tai_offset.bracket_ns,
-        kernel_end.as_ref().map_or(0, |k| k.tai_s),
-        // TAI − UTC from leap-seconds.list: not consulted yet (see the README).
-        None,
-    );
+    let tai = bracketed_offset(&mut env, ClockId::Tai, ClockId::Realtime, 16)
+        .map(|o| {
+            judge_tai(
+                o.offset_ns,
+                o.bracket_ns,
+                kernel_end.as_ref().map_or(0, |k| k.tai_s),
+                // TAI − UTC from leap-seconds.list: not consulted yet (see the README).
+                None,
+            )
+        })
+        .map_err(|e| e.to_string());
     let rep = report::build(ReportInputs {
         survey: &survey_entries,
         summary: &summary,
@@ -265,7 +267,7 @@ pub fn run(args: ClocksArgs) -> Result<i32, CliError> {
             &summary,
             kernel_end.as_ref().ok(),
             user_hz,
-            Some(rep.tai_minus_utc_s),
+            rep.tai_minus_utc_s,
             clocksource_name.as_deref(),
         );
         sink.write(&record)?;
