@@ -27,4 +27,7 @@ pub enum Command {
     Check(cmd::check::CheckArgs),
     /// A TrueTime-style interval for the current time: earliest/latest, or unknown.
     Now(cmd::now::NowArgs),
+    /// What the local clocks do: resolution, read cost, rates, steps, suspend, TAI, kernel
+    /// discipline, clocksource.
+    Clocks(cmd::clocks::ClocksArgs),
 }

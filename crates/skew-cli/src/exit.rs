@@ -6,10 +6,19 @@ pub const OK: i32 = 0;
 pub const SOME_FAILED: i32 = 1;
 /// Total failure (`probe`: no server answered validly; monitor: CRITICAL).
 pub const ALL_FAILED: i32 = 2;
+/// `clocks`: REALTIME stepped forward, the kernel reported a clock setting, the system
+/// suspended or a monotonic clock jumped (Nagios WARNING).
+pub const CLOCK_EVENT: i32 = 1;
+/// `clocks`: REALTIME stepped backward (Nagios CRITICAL).
+pub const CLOCK_STEPPED_BACK: i32 = 2;
+/// Nagios UNKNOWN (`clocks`: a clock the measurement needs cannot be read).
+pub const UNKNOWN: i32 = 3;
 /// Usage error: bad flags or arguments (sysexits EX_USAGE).
 pub const USAGE: i32 = 64;
 /// Internal error (sysexits EX_SOFTWARE).
 pub const SOFTWARE: i32 = 70;
+/// An output file cannot be written (sysexits EX_IOERR).
+pub const IO_ERROR: i32 = 74;
 
 /// An error that ends a command with a message and an exit code.
 #[derive(Debug)]

@@ -1,11 +1,48 @@
 //! Local clocks for skew.
 //!
+//! Pure modules (`#![forbid(unsafe_code)]`, no clock reads of their own: they read through
+//! the [`ClockSource`] trait):
+//!
 //! * [`kernel`]: the kernel's clock discipline state as reported by `adjtimex` — decoded
 //!   purely from a snapshot ([`kernel::Timex`]) so every state and flag can be tested;
-//! * [`adjtimex`]: the edge that reads that snapshot, strictly read-only (`modes = 0`).
+//! * [`source`]: the Linux clocks by name, and the [`ClockSource`] trait the real and the
+//!   simulated clocks implement;
+//! * [`sample`]: tightly bracketed readings on the MONOTONIC_RAW timeline;
+//! * [`resolution`]: resolution (`clock_getres` and chrony's measurement) and read cost;
+//! * [`regress`]: rates against RAW with a 95 % confidence interval;
+//! * [`detect`]: steps of REALTIME against BOOTTIME, suspends, MONOTONIC jumps;
+//! * [`monitor`]: a run's state, intervals and summaries; [`run`]: the sampling loop over a
+//!   [`ClockSource`] + [`run::Pacer`];
+//! * [`tai`], [`kernel_rate`], [`timens`], [`clocksource`]: judgements and parsers over
+//!   snapshots; [`report`]: the JSON and CSV views;
+//! * [`sim`]: simulated clocks for tests.
+//!
+//! Edges (`unsafe` only here, each block with a `SAFETY` comment):
+//!
+//! * [`adjtimex`]: reads the discipline state, strictly read-only (`modes = 0`);
+//! * [`reading`]: a short reading of the real clocks in one call (for `skew monitor`);
+//! * [`linux`]: the real clocks (`clock_gettime`, `clock_getres`), the timerfd
+//!   (TFD_TIMER_CANCEL_ON_SET) that reports clock settings, stop signals, and the
+//!   clocksource and time-namespace files.
 #![warn(missing_docs)]
 
 pub mod adjtimex;
+pub mod clocksource;
+pub mod detect;
 pub mod kernel;
+pub mod kernel_rate;
+pub mod linux;
+pub mod monitor;
+pub mod reading;
+pub mod regress;
+pub mod report;
+pub mod resolution;
+pub mod run;
+pub mod sample;
+pub mod sim;
+pub mod source;
+pub mod tai;
+pub mod timens;
 
 pub use kernel::{KernelState, TimeState, Timex};
+pub use source::{ClockError, ClockId, ClockSource};

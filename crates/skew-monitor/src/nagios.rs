@@ -201,6 +201,14 @@ pub fn evaluate(r: &RunReport, t: &Thresholds, findings: &[Finding]) -> Verdict 
             t.crit_pause_s
         ));
     }
+    if let Some(c) = r.clock.as_ref().filter(|c| c.steps > 0) {
+        state = state.worst(State::Warning);
+        reasons.push(format!(
+            "the time-of-day clock stepped {} time(s) during the run (largest {:+.6} s)",
+            c.steps,
+            c.step_max_s.unwrap_or(0.0)
+        ));
+    }
     for f in findings {
         state = state.worst(f.state);
         if f.state != State::Ok {
@@ -254,6 +262,7 @@ mod tests {
             max_overlap: truechimers,
         };
         r.pause = None;
+        r.clock.as_mut().unwrap().steps = 0;
         r
     }
 

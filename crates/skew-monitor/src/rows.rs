@@ -1,10 +1,10 @@
 //! A monitoring run's results, and the drift-log rows they become (pure).
 
 use crate::schema::{DriftRow, Kind, SCHEMA_VERSION};
-use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use skew_ntp::select::AgreementRecord;
 use skew_ntp::ProbeRecord;
+use skew_time::format::rfc3339_utc;
 
 /// The local clock figures of a run (from `skew clocks`' measurements).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -72,16 +72,6 @@ pub struct RunReport {
     pub leap: Option<LeapReading>,
 }
 
-/// Formats Unix nanoseconds as RFC 3339 UTC with nanoseconds (`2026-11-27T01:02:03.000000004Z`).
-pub fn rfc3339_ns(unix_ns: i64) -> String {
-    let dt: DateTime<Utc> = DateTime::from_timestamp(
-        unix_ns.div_euclid(1_000_000_000),
-        unix_ns.rem_euclid(1_000_000_000) as u32,
-    )
-    .unwrap_or_default();
-    dt.to_rfc3339_opts(SecondsFormat::Nanos, true)
-}
-
 /// Makes a field safe for one CSV line: newlines become spaces.
 fn one_line(s: &str) -> String {
     s.replace(['\n', '\r'], " ")
@@ -93,7 +83,7 @@ impl RunReport {
     pub fn rows(&self) -> Vec<DriftRow> {
         let base = DriftRow {
             schema: SCHEMA_VERSION,
-            run_time: rfc3339_ns(self.run_time_unix_ns),
+            run_time: rfc3339_utc(self.run_time_unix_ns),
             host: one_line(&self.host),
             ..DriftRow::default()
         };
@@ -178,16 +168,6 @@ impl RunReport {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rfc3339_with_nanoseconds() {
-        assert_eq!(rfc3339_ns(0), "1970-01-01T00:00:00.000000000Z");
-        assert_eq!(
-            rfc3339_ns(1_483_228_800_000_000_004),
-            "2017-01-01T00:00:00.000000004Z"
-        );
-        assert_eq!(rfc3339_ns(-1), "1969-12-31T23:59:59.999999999Z");
-    }
 
     #[test]
     fn one_line_fields() {

@@ -3,6 +3,7 @@
 //! the configuration file.
 
 use crate::rows::{ClockReading, RunReport};
+use skew_clock::reading::{self, ReadingConfig};
 use skew_ntp::select::{default_min_agree, select_servers, AgreementRecord};
 use skew_ntp_io::{probe_servers, ProbeRequest};
 use skew_truetime::state::{ClockReadings, MeasurementState, STATE_VERSION};
@@ -40,19 +41,36 @@ pub struct RunOutcome {
     pub probe_error: Option<String>,
 }
 
-/// The kernel part of a clock reading (the rest comes from `skew clocks`' measurement).
-fn kernel_reading() -> ClockReading {
-    match skew_clock::adjtimex::read() {
-        Ok(t) => {
-            let k = skew_clock::KernelState::decode(&t);
-            ClockReading {
-                kernel_freq_ppm: Some(k.freq_ppm),
-                kernel_state: Some(k.state),
-                kernel_synchronized: Some(k.synchronized),
-                ..ClockReading::default()
-            }
-        }
-        Err(_) => ClockReading::default(),
+/// A short reading of the local clocks: rate against MONOTONIC_RAW, steps, suspend, and the
+/// kernel's discipline (as `skew clocks` measures them). A clock that cannot be read leaves
+/// the figures empty rather than failing the run.
+fn clock_reading(duration: Duration) -> ClockReading {
+    let cfg = ReadingConfig {
+        duration_ns: duration.as_nanos().min(i64::MAX as u128) as i64,
+        ..ReadingConfig::default()
+    };
+    let (summary, kernel) = match reading::take(&cfg) {
+        Ok(r) => (Some(r.summary), r.kernel),
+        Err(_) => (
+            None,
+            skew_clock::adjtimex::read()
+                .ok()
+                .map(|t| skew_clock::KernelState::decode(&t)),
+        ),
+    };
+    let fit = summary.as_ref().and_then(|s| s.realtime_vs_raw.as_ref());
+    let largest = summary
+        .as_ref()
+        .and_then(|s| s.steps.iter().max_by_key(|x| x.size_ns.unsigned_abs()));
+    ClockReading {
+        rate_ppm: fit.map(|f| f.ppm),
+        rate_ci95_ppm: fit.map(|f| f.ci95_ppm),
+        kernel_freq_ppm: kernel.as_ref().map(|k| k.freq_ppm),
+        kernel_state: kernel.as_ref().map(|k| k.state.clone()),
+        kernel_synchronized: kernel.as_ref().map(|k| k.synchronized),
+        steps: summary.as_ref().map_or(0, |s| s.steps.len() as u32),
+        step_max_s: largest.map(|x| x.size_ns as f64 / 1e9),
+        suspended_s: summary.as_ref().map(|s| s.suspended_ns as f64 / 1e9),
     }
 }
 
@@ -66,11 +84,15 @@ pub fn hostname() -> String {
 /// Executes a plan.
 pub fn execute(plan: &RunPlan) -> RunOutcome {
     let started = skew_truetime::clocks::read_now();
-    let clock = plan.clock.map(|_| kernel_reading());
-    let (results, probe_error) = match probe_servers(&plan.probe) {
-        Ok(run) => (run.results, None),
-        Err(e) => (Vec::new(), Some(e.to_string())),
-    };
+    // The clock reading runs beside the probe, so the run lasts as long as the longer of both.
+    let (clock, (results, probe_error)) = std::thread::scope(|s| {
+        let clock = plan.clock.map(|d| s.spawn(move || clock_reading(d)));
+        let probed = match probe_servers(&plan.probe) {
+            Ok(run) => (run.results, None),
+            Err(e) => (Vec::new(), Some(e.to_string())),
+        };
+        (clock.map(|h| h.join().unwrap_or_default()), probed)
+    });
     let k = plan
         .min_agree
         .unwrap_or_else(|| default_min_agree(results.len()));

@@ -113,9 +113,9 @@ impl Chronyd {
             if ok {
                 return Ok(c);
             }
-            if t0.elapsed() > Duration::from_secs(20) {
+            if t0.elapsed() > Duration::from_secs(40) {
                 return Err(format!(
-                    "chronyd on port {port} not ready ({ready:?}) within 20 s; log:\n{}",
+                    "chronyd on port {port} not ready ({ready:?}) within 40 s; log:\n{}",
                     c.log()
                 ));
             }

@@ -11,18 +11,19 @@ pub fn signed(ns: i64) -> String {
 /// Formats a non-negative nanosecond magnitude with an auto-selected unit: `34us`, `1.2ms`.
 pub fn unsigned(ns: u64) -> String {
     let v = ns as f64;
+    // Thresholds at the rounding points, so 999.96us prints as 1.000ms, not 1000.0us.
     let (value, unit) = if ns < 1_000 {
         return format!("{ns}ns");
-    } else if ns < 1_000_000 {
+    } else if v < 999_950.0 {
         (v / 1e3, "us")
-    } else if ns < 1_000_000_000 {
+    } else if v < 999_950_000.0 {
         (v / 1e6, "ms")
     } else {
         (v / 1e9, "s")
     };
-    let decimals = if value >= 100.0 {
+    let decimals = if value >= 99.995 {
         1
-    } else if value >= 10.0 {
+    } else if value >= 9.9995 {
         2
     } else {
         3
@@ -36,6 +37,38 @@ pub fn seconds_fixed(ns: i64) -> String {
     let sign = if ns < 0 { '-' } else { '+' };
     let a = ns.unsigned_abs();
     format!("{sign}{}.{:09}", a / 1_000_000_000, a % 1_000_000_000)
+}
+
+/// Formats nanoseconds since the Unix epoch as an RFC 3339 UTC timestamp with nanoseconds:
+/// `2017-01-01T00:00:00.000000000Z` (proleptic Gregorian calendar, no leap seconds, as
+/// CLOCK_REALTIME counts). Works for any `i64`, also before 1970.
+pub fn rfc3339_utc(unix_ns: i64) -> String {
+    let secs = unix_ns.div_euclid(1_000_000_000);
+    let nanos = unix_ns.rem_euclid(1_000_000_000);
+    let days = secs.div_euclid(86_400);
+    let sod = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{nanos:09}Z",
+        sod / 3600,
+        sod % 3600 / 60,
+        sod % 60
+    )
+}
+
+/// Year, month (1–12) and day (1–31) of a day count since 1970-01-01 (H. Hinnant's
+/// `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
 }
 
 #[cfg(test)]
@@ -52,6 +85,12 @@ mod tests {
         assert_eq!(signed(2_500_000_000), "+2.500s");
         assert_eq!(unsigned(45_000), "45.00us");
         assert_eq!(signed(i64::MIN), "-9223372036.9s");
+        // Values that round up into the next unit or decimal step.
+        assert_eq!(signed(999_999_640), "+1.000s");
+        assert_eq!(unsigned(999_960), "1.000ms");
+        assert_eq!(unsigned(99_996), "100.0us");
+        assert_eq!(unsigned(9_999_700), "10.00ms");
+        assert_eq!(unsigned(999_940), "999.9us");
     }
 
     #[test]
@@ -59,5 +98,27 @@ mod tests {
         assert_eq!(seconds_fixed(123_456), "+0.000123456");
         assert_eq!(seconds_fixed(-1_500_000_000), "-1.500000000");
         assert_eq!(seconds_fixed(i64::MIN), "-9223372036.854775808");
+    }
+
+    #[test]
+    fn rfc3339() {
+        assert_eq!(rfc3339_utc(0), "1970-01-01T00:00:00.000000000Z");
+        assert_eq!(
+            rfc3339_utc(1_483_228_800_000_000_000),
+            "2017-01-01T00:00:00.000000000Z"
+        );
+        assert_eq!(
+            rfc3339_utc(951_782_400_123_456_789),
+            "2000-02-29T00:00:00.123456789Z"
+        );
+        assert_eq!(rfc3339_utc(-1), "1969-12-31T23:59:59.999999999Z");
+        assert_eq!(
+            rfc3339_utc(4_102_444_799_000_000_000),
+            "2099-12-31T23:59:59.000000000Z"
+        );
+        assert_eq!(
+            rfc3339_utc(1_795_743_118_057_345_536),
+            "2026-11-27T01:31:58.057345536Z"
+        );
     }
 }

@@ -56,6 +56,21 @@ pub fn run(args: CheckArgs) -> Result<i32, CliError> {
     out.push_str(&human(&outcome.results, &outcome.agreement));
     if let Some(c) = &outcome.report.clock {
         out.push_str("\nLocal clock:\n");
+        match (c.rate_ppm, c.rate_ci95_ppm) {
+            (Some(r), Some(ci)) => out.push_str(&format!(
+                "  time of day vs MONOTONIC_RAW: {r:+.4} ppm ± {ci:.4} (95 %)\n"
+            )),
+            _ => out.push_str("  time of day vs MONOTONIC_RAW: not measured\n"),
+        }
+        out.push_str(&format!(
+            "  steps of the time of day during the run: {}{}\n",
+            c.steps,
+            c.step_max_s
+                .map_or(String::new(), |s| format!(" (largest {s:+.6} s)"))
+        ));
+        if let Some(s) = c.suspended_s {
+            out.push_str(&format!("  suspended since boot: {s:.3} s\n"));
+        }
         if let Some(s) = &c.kernel_state {
             out.push_str(&format!(
                 "  kernel discipline: {s}, {} (frequency {:+.3} ppm)\n",

@@ -1,6 +1,7 @@
 //! One module per subcommand; each turns its arguments into library calls and prints.
 
 pub mod check;
+pub mod clocks;
 pub mod monitor;
 pub mod now;
 pub mod probe;
@@ -16,6 +17,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Monitor(a) => monitor::run(a),
         Command::Check(a) => check::run(a),
         Command::Now(a) => now::run(a),
+        Command::Clocks(a) => clocks::run(a),
     };
     match result {
         Ok(code) => code,

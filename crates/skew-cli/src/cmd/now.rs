@@ -3,7 +3,7 @@
 use crate::cmd::probe::parse_dur;
 use crate::exit::{self, CliError};
 use clap::Args;
-use skew_monitor::rows::rfc3339_ns;
+use skew_time::format::rfc3339_utc as rfc3339_ns;
 use skew_truetime::{clocks, evaluate, Interval, Limits, Status};
 use std::path::PathBuf;
 use std::time::Duration;

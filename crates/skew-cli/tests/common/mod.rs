@@ -41,12 +41,30 @@ pub fn run_skew(args: &[&str], limit: Duration) -> Output {
 
 /// Runs `skew ARGS` with extra environment variables.
 pub fn run_skew_env(args: &[&str], env: &[(&str, &str)], limit: Duration) -> Output {
+    run_wrapped(&[], args, env, limit)
+}
+
+/// Runs `WRAPPER... skew ARGS` (e.g. `unshare --time --fork ... skew clocks`) with extra
+/// environment variables.
+pub fn run_wrapped(
+    wrapper: &[&str],
+    args: &[&str],
+    env: &[(&str, &str)],
+    limit: Duration,
+) -> Output {
     let dir =
         std::env::temp_dir().join(format!("skew-out-{}-{}", std::process::id(), rand_suffix()));
     std::fs::create_dir_all(&dir).unwrap();
     let out_path = dir.join("stdout");
     let err_path = dir.join("stderr");
-    let mut cmd = Command::new(skew_bin());
+    let mut cmd = match wrapper.split_first() {
+        Some((program, rest)) => {
+            let mut c = Command::new(program);
+            c.args(rest).arg(skew_bin());
+            c
+        }
+        None => Command::new(skew_bin()),
+    };
     cmd.args(args)
         .stdin(Stdio::null())
         .stdout(std::fs::File::create(&out_path).unwrap())

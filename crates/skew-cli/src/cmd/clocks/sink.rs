@@ -1,0 +1,83 @@
+//! Where `--csv` rows go: stdout (with a header), or appended to a drift-log file (header
+//! only when the file is new or empty). Every row is flushed at once, so a `--watch` run
+//! stopped at any moment loses nothing already measured.
+
+use crate::exit::{self, CliError};
+use skew_clock::report::{IntervalRecord, CSV_COLUMNS};
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+
+/// A CSV destination.
+pub enum CsvSink {
+    /// Standard output.
+    Stdout,
+    /// A file opened for appending.
+    File {
+        /// The path, for messages.
+        path: String,
+        /// The writer (boxed: it holds its buffer inline).
+        writer: Box<csv::Writer<File>>,
+    },
+}
+
+fn io_error(path: &str, e: impl std::fmt::Display) -> CliError {
+    CliError::new(exit::IO_ERROR, format!("cannot write CSV to {path}: {e}"))
+}
+
+impl CsvSink {
+    /// Opens `path` (`-`: stdout) and writes the header where it is needed.
+    pub fn open(path: &str) -> Result<CsvSink, CliError> {
+        if path == "-" {
+            let mut w = csv::Writer::from_writer(std::io::stdout().lock());
+            w.write_record(CSV_COLUMNS)
+                .and_then(|()| w.flush().map_err(csv::Error::from))
+                .map_err(|e| io_error("stdout", e))?;
+            return Ok(CsvSink::Stdout);
+        }
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| io_error(path, e))?;
+        let empty = file.metadata().map_err(|e| io_error(path, e))?.len() == 0;
+        let mut writer = Box::new(csv::Writer::from_writer(file));
+        if empty {
+            writer
+                .write_record(CSV_COLUMNS)
+                .and_then(|()| writer.flush().map_err(csv::Error::from))
+                .map_err(|e| io_error(path, e))?;
+        }
+        Ok(CsvSink::File {
+            path: path.to_string(),
+            writer,
+        })
+    }
+
+    /// Appends one row and flushes it.
+    pub fn write(&mut self, record: &IntervalRecord) -> Result<(), CliError> {
+        let fields = record.csv_fields();
+        match self {
+            CsvSink::Stdout => {
+                let mut w = csv::WriterBuilder::new()
+                    .has_headers(false)
+                    .from_writer(std::io::stdout().lock());
+                w.write_record(&fields)
+                    .and_then(|()| w.flush().map_err(csv::Error::from))
+                    .map_err(|e| io_error("stdout", e))
+            }
+            CsvSink::File { path, writer } => writer
+                .write_record(&fields)
+                .and_then(|()| writer.flush().map_err(csv::Error::from))
+                .map_err(|e| io_error(path, e)),
+        }
+    }
+}
+
+impl Drop for CsvSink {
+    fn drop(&mut self) {
+        if let CsvSink::File { writer, .. } = self {
+            let _ = writer.flush();
+        }
+        let _ = std::io::stdout().flush();
+    }
+}
