@@ -66,7 +66,7 @@ impl Chronyd {
     }
 
     /// Starts chronyd with extra config lines and environment, and waits until `ready`
-    /// (at most 20 s). On failure, the error includes chronyd's log.
+    /// (at most 40 s). On failure, the error includes chronyd's log.
     pub fn start(lines: &[&str], env: &[(&str, &str)], ready: Ready) -> Result<Chronyd, String> {
         crate::require("chronyd");
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
