@@ -21,4 +21,7 @@ pub struct Cli {
 pub enum Command {
     /// Probe NTP servers: offset, delay and honest bounds per server.
     Probe(cmd::probe::ProbeArgs),
+    /// Leap seconds: the leap-seconds.list, the kernel's leap state, servers' announcements
+    /// and smearing.
+    Leap(cmd::leap::LeapArgs),
 }

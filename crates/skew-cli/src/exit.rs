@@ -6,6 +6,12 @@ pub const OK: i32 = 0;
 pub const SOME_FAILED: i32 = 1;
 /// Total failure (`probe`: no server answered validly; monitor: CRITICAL).
 pub const ALL_FAILED: i32 = 2;
+/// Nagios WARNING (`leap`: something to fix before it matters).
+pub const WARNING: i32 = 1;
+/// Nagios CRITICAL (`leap`: wrong now, or about to be).
+pub const CRITICAL: i32 = 2;
+/// Nagios UNKNOWN (`leap`: something could not be checked).
+pub const UNKNOWN: i32 = 3;
 /// Usage error: bad flags or arguments (sysexits EX_USAGE).
 pub const USAGE: i32 = 64;
 /// Internal error (sysexits EX_SOFTWARE).
