@@ -30,4 +30,7 @@ pub enum Command {
     /// What the local clocks do: resolution, read cost, rates, steps, suspend, TAI, kernel
     /// discipline, clocksource.
     Clocks(cmd::clocks::ClocksArgs),
+    /// Leap seconds: the leap-seconds.list, the kernel's leap state, servers' announcements
+    /// and smearing.
+    Leap(cmd::leap::LeapArgs),
 }

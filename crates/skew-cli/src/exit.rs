@@ -11,7 +11,12 @@ pub const ALL_FAILED: i32 = 2;
 pub const CLOCK_EVENT: i32 = 1;
 /// `clocks`: REALTIME stepped backward (Nagios CRITICAL).
 pub const CLOCK_STEPPED_BACK: i32 = 2;
-/// Nagios UNKNOWN (`clocks`: a clock the measurement needs cannot be read).
+/// Nagios WARNING (`leap`: something to fix before it matters).
+pub const WARNING: i32 = 1;
+/// Nagios CRITICAL (`leap`: wrong now, or about to be).
+pub const CRITICAL: i32 = 2;
+/// Nagios UNKNOWN (`clocks`: a clock the measurement needs cannot be read; `leap`: something
+/// could not be checked).
 pub const UNKNOWN: i32 = 3;
 /// Usage error: bad flags or arguments (sysexits EX_USAGE).
 pub const USAGE: i32 = 64;

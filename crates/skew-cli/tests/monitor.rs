@@ -18,6 +18,8 @@ fn tmpdir(name: &str) -> PathBuf {
 }
 
 fn fast() -> Vec<&'static str> {
+    // The leap-seconds list has its own test below: the one installed here has expired,
+    // which (rightly) makes every run a WARNING.
     vec![
         "-n",
         "2",
@@ -27,6 +29,7 @@ fn fast() -> Vec<&'static str> {
         "300ms",
         "--clock-duration",
         "100ms",
+        "--no-leap",
     ]
 }
 
@@ -197,6 +200,7 @@ fn overlapping_runs_never_interleave() {
             "20ms",
             "--clock-duration",
             "10ms",
+            "--no-leap",
             "--host",
             &host,
             "--log",
@@ -358,6 +362,7 @@ fn check_reports_for_a_person_and_writes_nothing() {
             "300ms",
             "--min-agree",
             "1",
+            "--no-leap",
             &c.arg(),
             &dead,
         ],
@@ -406,7 +411,7 @@ fn config_file_is_used_and_flags_override_it() {
     std::fs::write(
         &conf,
         format!(
-            "servers = [\"{}\"]\nsamples = 3\ninterval = \"10ms\"\nmin_agree = 1\nlog = \"{}\"\n[thresholds]\nwarn = \"1ns\"\ncrit = \"1s\"\n[clock]\nduration = \"50ms\"\n",
+            "servers = [\"{}\"]\nsamples = 3\ninterval = \"10ms\"\nmin_agree = 1\nlog = \"{}\"\n[thresholds]\nwarn = \"1ns\"\ncrit = \"1s\"\n[clock]\nduration = \"50ms\"\n[leap]\nenabled = false\n",
             c.arg(),
             log.display()
         ),
@@ -536,4 +541,135 @@ fn now_ns() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_nanos() as i64
+}
+
+/// A leap-seconds.list valid until 2042: the real one with a later expiry and its hash redone.
+fn fresh_leap_list(dir: &std::path::Path) -> PathBuf {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../data/leap-seconds.list"
+    ))
+    .unwrap();
+    let text = text.replace("#@\t3991593600", "#@\t4500000000");
+    let mut hashed = String::new();
+    for prefix in ["#$", "#@"] {
+        let line = text.lines().find(|l| l.starts_with(prefix)).unwrap();
+        hashed.push_str(line[2..].trim());
+    }
+    for line in text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+    {
+        let mut f = line.split_whitespace();
+        hashed.push_str(f.next().unwrap());
+        hashed.push_str(f.next().unwrap());
+    }
+    let words = skew_leap::hash::format_words(&skew_leap::hash::digest_words(&hashed));
+    let out: Vec<String> = text
+        .lines()
+        .map(|l| {
+            if l.starts_with("#h") {
+                format!("#h\t{words}")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    let p = dir.join("fresh.list");
+    std::fs::write(&p, out.join("\n") + "\n").unwrap();
+    p
+}
+
+#[test]
+fn leap_list_status_reaches_the_verdict_the_log_and_the_metrics() {
+    let c = Chronyd::server();
+    let d = tmpdir("leap");
+    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data");
+    let fresh = fresh_leap_list(&d);
+    let server = c.arg();
+    let run = |list: &str, log: &PathBuf, prom: &PathBuf| {
+        let mut a: Vec<&str> = vec!["monitor"];
+        a.extend(fast().into_iter().filter(|x| *x != "--no-leap"));
+        a.extend_from_slice(&[
+            "--leap-file",
+            list,
+            "--min-agree",
+            "1",
+            "--log",
+            log.to_str().unwrap(),
+            "--prom",
+            prom.to_str().unwrap(),
+            &server,
+        ]);
+        run_skew(&a, Duration::from_secs(30))
+    };
+    // A valid, current list: OK; the log's leap row and the expiry metric.
+    let (log, prom) = (d.join("fresh.csv"), d.join("fresh.prom"));
+    let out = run(fresh.to_str().unwrap(), &log, &prom);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    let rows = read_log(&log).unwrap().rows;
+    let leap = rows
+        .iter()
+        .map(|(_, r)| r)
+        .find(|r| r.kind == skew_monitor::Kind::Leap)
+        .expect("a leap row");
+    assert_eq!(leap.status.as_deref(), Some("ok"));
+    assert_eq!(leap.tai_minus_utc_s, Some(37));
+    assert_eq!(leap.leap_expires.as_deref(), Some("2042-08-07"));
+    assert!(std::fs::read_to_string(&prom)
+        .unwrap()
+        .contains("skew_leap_file_expiry_timestamp_seconds 2291011200\n"));
+    // The expired list: WARNING, saying so.
+    let out = run(
+        &format!("{data}/leap-seconds.list"),
+        &d.join("e.csv"),
+        &d.join("e.prom"),
+    );
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(
+        out.stdout.contains("expired on 2026-06-28"),
+        "{}",
+        out.stdout
+    );
+    // A tampered list: CRITICAL, bad hash.
+    let out = run(
+        &format!("{data}/leap-seconds.tampered.list"),
+        &d.join("t.csv"),
+        &d.join("t.prom"),
+    );
+    assert_eq!(out.code, 2, "{}", out.stdout);
+    assert!(out.stdout.contains("bad hash"), "{}", out.stdout);
+    assert_eq!(
+        read_log(&d.join("t.csv"))
+            .unwrap()
+            .rows
+            .last()
+            .unwrap()
+            .1
+            .status
+            .as_deref(),
+        Some("bad_hash")
+    );
+    // skew check shows the list's status.
+    let out = run_skew(
+        &[
+            "check",
+            "-n",
+            "1",
+            "--clock-duration",
+            "50ms",
+            "--leap-file",
+            fresh.to_str().unwrap(),
+            "--min-agree",
+            "1",
+            &c.arg(),
+        ],
+        Duration::from_secs(20),
+    );
+    assert!(
+        out.stdout
+            .contains("Leap seconds: list ok, expires 2042-08-07, TAI − UTC 37 s"),
+        "{}",
+        out.stdout
+    );
 }

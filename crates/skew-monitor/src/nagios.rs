@@ -104,8 +104,10 @@ pub struct Finding {
 pub struct Verdict {
     /// The state (exit code).
     pub state: State,
-    /// The full line, `SKEW STATE: summary|perfdata`.
+    /// The full line, `SKEW STATE: summary (reasons)|perfdata`.
     pub line: String,
+    /// `SKEW STATE: summary`, without the reasons and the perfdata.
+    pub headline: String,
     /// Every reason the state is not OK.
     pub reasons: Vec<String>,
 }
@@ -218,7 +220,8 @@ pub fn evaluate(r: &RunReport, t: &Thresholds, findings: &[Finding]) -> Verdict 
     perf.push(format!("servers={measured};;;0;{probed}"));
     perf.push(format!("truechimers={};;;0;{probed}", a.truechimers));
     perf.push(format!("falsetickers={};;;0;{probed}", a.falsetickers));
-    let mut line = format!("SKEW {}: {summary}", state.name());
+    let headline = format!("SKEW {}: {summary}", state.name());
+    let mut line = headline.clone();
     // The reasons the summary does not already state (the no-answer and no-majority
     // reasons are the summary itself).
     let extra: Vec<&str> = reasons
@@ -234,6 +237,7 @@ pub fn evaluate(r: &RunReport, t: &Thresholds, findings: &[Finding]) -> Verdict 
     Verdict {
         state,
         line,
+        headline,
         reasons,
     }
 }

@@ -2,8 +2,11 @@
 //! assemble the [`RunReport`]. The plan says what to do; the CLI builds it from flags and
 //! the configuration file.
 
-use crate::rows::{ClockReading, RunReport};
+use crate::nagios::{Finding, State};
+use crate::rows::{ClockReading, LeapReading, RunReport};
 use skew_clock::reading::{self, ReadingConfig};
+use skew_leap::list_check::{check_list, DEFAULT_EXPIRY_WARNING_DAYS};
+use skew_leap::Severity;
 use skew_ntp::select::{default_min_agree, select_servers, AgreementRecord};
 use skew_ntp_io::{probe_servers, ProbeRequest};
 use skew_truetime::state::{ClockReadings, MeasurementState, STATE_VERSION};
@@ -18,6 +21,8 @@ pub struct RunPlan {
     pub min_agree: Option<usize>,
     /// Take a local clock reading of this length (None: skip).
     pub clock: Option<Duration>,
+    /// Check the leap-seconds list (None: skip; Some(None): find the system's list).
+    pub leap: Option<Option<std::path::PathBuf>>,
     /// This host's name as written in the log.
     pub host: String,
 }
@@ -39,6 +44,70 @@ pub struct RunOutcome {
     pub duration_s: f64,
     /// Why the servers could not be probed at all (a malformed server argument).
     pub probe_error: Option<String>,
+    /// Local findings that affect the verdict (leap-seconds list).
+    pub findings: Vec<Finding>,
+}
+
+/// The leap-seconds list's status as of `at_unix_s`, and the findings it gives a monitor run:
+/// a bad hash or inconsistent data is CRITICAL, an expired or expiring list or no list at all
+/// is a WARNING (the kernel's unset TAI offset, usual on hosts without a leap-aware daemon, is
+/// left to `skew leap`).
+pub fn leap_reading(file: Option<&std::path::Path>, at_unix_s: i64) -> (LeapReading, Vec<Finding>) {
+    let loaded = match file {
+        Some(p) => skew_leap::system::load(p).map(|l| (p.to_path_buf(), l)),
+        None => skew_leap::system::load_system(),
+    };
+    let (path, list) = match loaded {
+        Ok(x) => x,
+        Err(e) => {
+            let r = LeapReading {
+                status: "missing".into(),
+                ..LeapReading::default()
+            };
+            return (
+                r,
+                vec![Finding {
+                    state: State::Warning,
+                    text: format!("leap-seconds list: {e}"),
+                }],
+            );
+        }
+    };
+    let c = check_list(&list, at_unix_s, DEFAULT_EXPIRY_WARNING_DAYS);
+    let status = if !c.hash.is_valid() {
+        "bad_hash"
+    } else if !list.inconsistencies.is_empty() {
+        "inconsistent"
+    } else if c.expired {
+        "expired"
+    } else if c.expiring_soon {
+        "expiring"
+    } else {
+        "ok"
+    };
+    let findings = c
+        .findings
+        .iter()
+        .filter_map(|f| {
+            let state = match f.severity {
+                Severity::Note => return None,
+                Severity::Warning | Severity::Unknown => State::Warning,
+                Severity::Critical => State::Critical,
+            };
+            Some(Finding {
+                state,
+                text: format!("leap-seconds list {}: {}", path.display(), f.message),
+            })
+        })
+        .collect();
+    let reading = LeapReading {
+        status: status.into(),
+        expires: Some(skew_leap::calendar::iso_date(list.expires_unix_s())),
+        tai_minus_utc_s: c.tai_minus_utc_s.map(i64::from),
+        next: c.next_leap.map(|n| n.second_label()),
+        expires_unix_s: Some(list.expires_unix_s()),
+    };
+    (reading, findings)
 }
 
 /// A short reading of the local clocks: rate against MONOTONIC_RAW, steps, suspend, and the
@@ -106,6 +175,16 @@ pub fn execute(plan: &RunPlan) -> RunOutcome {
             rec
         })
         .collect();
+    let (leap, findings) = match &plan.leap {
+        Some(file) => {
+            let (r, f) = leap_reading(
+                file.as_deref(),
+                started.0.realtime_ns.div_euclid(1_000_000_000),
+            );
+            (Some(r), f)
+        }
+        None => (None, Vec::new()),
+    };
     let ended = skew_truetime::clocks::read_now();
     let report = RunReport {
         run_time_unix_ns: started.0.realtime_ns,
@@ -114,7 +193,7 @@ pub fn execute(plan: &RunPlan) -> RunOutcome {
         agreement: AgreementRecord::from(&agreement),
         clock,
         pause: None,
-        leap: None,
+        leap,
     };
     let duration_s = (ended.0.monotonic_ns - started.0.monotonic_ns) as f64 / 1e9;
     RunOutcome {
@@ -125,6 +204,7 @@ pub fn execute(plan: &RunPlan) -> RunOutcome {
         ended,
         duration_s,
         probe_error,
+        findings,
     }
 }
 

@@ -40,7 +40,7 @@ pub fn run(args: CheckArgs) -> Result<i32, CliError> {
     if let Some(e) = &outcome.probe_error {
         return Err(CliError::usage(e.clone()));
     }
-    let verdict = evaluate(&outcome.report, &plan.thresholds, &[]);
+    let verdict = evaluate(&outcome.report, &plan.thresholds, &outcome.findings);
     if args.json {
         crate::output::print_json(&serde_json::json!({
             "report": outcome.report,
@@ -83,10 +83,23 @@ pub fn run(args: CheckArgs) -> Result<i32, CliError> {
             ));
         }
     }
-    out.push_str(&format!(
-        "\nVerdict: {}\n",
-        verdict.line.split('|').next().unwrap_or_default()
-    ));
+    if let Some(l) = &outcome.report.leap {
+        out.push_str(&format!(
+            "\nLeap seconds: list {}{}{}{}\n",
+            l.status,
+            l.expires
+                .as_ref()
+                .map_or(String::new(), |e| format!(", expires {e}")),
+            l.tai_minus_utc_s
+                .map_or(String::new(), |t| format!(", TAI − UTC {t} s")),
+            l.next
+                .as_ref()
+                .map_or(", no leap second scheduled".into(), |n| format!(
+                    ", next leap {n}"
+                ))
+        ));
+    }
+    out.push_str(&format!("\nVerdict: {}\n", verdict.headline));
     for r in &verdict.reasons {
         out.push_str(&format!("  - {r}\n"));
     }

@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod clocks;
+pub mod leap;
 pub mod monitor;
 pub mod now;
 pub mod probe;
@@ -18,6 +19,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Check(a) => check::run(a),
         Command::Now(a) => now::run(a),
         Command::Clocks(a) => clocks::run(a),
+        Command::Leap(a) => leap::run(a),
     };
     match result {
         Ok(code) => code,

@@ -73,7 +73,7 @@ pub fn run(args: MonitorArgs) -> Result<i32, CliError> {
     if let Some(e) = &outcome.probe_error {
         return Err(CliError::usage(e.clone()));
     }
-    let mut verdict = evaluate(&outcome.report, &plan.thresholds, &[]);
+    let mut verdict = evaluate(&outcome.report, &plan.thresholds, &outcome.findings);
     let mut failures: Vec<String> = Vec::new();
     let steps_before = state_path
         .as_ref()

@@ -63,6 +63,12 @@ pub struct RunOptions {
     /// Length of the local clock reading [default: 2s].
     #[arg(long, value_parser = parse_dur, value_name = "DUR")]
     pub clock_duration: Option<Duration>,
+    /// Skip the leap-seconds list check.
+    #[arg(long)]
+    pub no_leap: bool,
+    /// The leap-seconds list to check [default: the system's, found as `skew leap` finds it].
+    #[arg(long, value_name = "FILE")]
+    pub leap_file: Option<PathBuf>,
     /// The host name written in the log [default: this host's name].
     #[arg(long, value_name = "NAME")]
     pub host: Option<String>,
@@ -157,7 +163,10 @@ impl RunOptions {
                 .or(duration(&config.clock.duration))
                 .unwrap_or(Duration::from_secs(2))
         });
+        let leap_enabled = !self.no_leap && config.leap.enabled.unwrap_or(true);
+        let leap = leap_enabled.then(|| self.leap_file.clone().or(config.leap.file.clone()));
         let run = RunPlan {
+            leap,
             probe: probe.request(&servers),
             min_agree: probe.min_agree.map(|k| k as usize),
             clock,

@@ -218,7 +218,7 @@ Diff: measured − predicted.\n",
             tai.kernel_tai_s,
             match tai.list_tai_minus_utc_s {
                 Some(v) => format!("leap-seconds.list TAI − UTC {v} s"),
-                None => "leap-seconds.list not consulted".to_string(),
+                None => "no leap-seconds.list found to check against".to_string(),
             }
         )),
         None => out.push_str("TAI: CLOCK_TAI cannot be read\n"),

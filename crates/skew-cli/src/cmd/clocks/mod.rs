@@ -238,14 +238,19 @@ pub fn run(args: ClocksArgs) -> Result<i32, CliError> {
     }
     // The report: the kernel at the end, CLOCK_TAI now, the files.
     let kernel_end = kernel_now();
+    // TAI − UTC now according to the system's leap-seconds.list (None when there is none).
+    let now_s = summary.end.realtime_ns.div_euclid(1_000_000_000);
+    let list_tai = skew_leap::system::system_tai_minus_utc(now_s)
+        .ok()
+        .and_then(|(v, _)| v)
+        .map(i64::from);
     let tai = bracketed_offset(&mut env, ClockId::Tai, ClockId::Realtime, 16)
         .map(|o| {
             judge_tai(
                 o.offset_ns,
                 o.bracket_ns,
                 kernel_end.as_ref().map_or(0, |k| k.tai_s),
-                // TAI − UTC from leap-seconds.list: not consulted yet (see the README).
-                None,
+                list_tai,
             )
         })
         .map_err(|e| e.to_string());

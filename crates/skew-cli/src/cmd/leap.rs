@@ -1,0 +1,358 @@
+//! `skew leap`: the leap-seconds.list, the kernel's leap state and servers' announcements
+//! and smearing, judged at an instant.
+
+use crate::cmd::probe::ProbeOptions;
+use crate::exit::{self, CliError};
+use crate::output::print_json;
+use crate::output::table::{Align, Table};
+use clap::Args;
+use skew_leap::calendar::parse_instant;
+use skew_leap::list_check::DEFAULT_EXPIRY_WARNING_DAYS;
+use skew_leap::observe::ServerObservation;
+use skew_leap::report::{evaluate, Inputs, KernelInput, LeapReport, ListInput};
+use skew_leap::schedule::LeapView;
+use skew_leap::system::{find_list, load, read_kernel};
+use skew_leap::{Severity, Verdict};
+use std::path::PathBuf;
+
+fn parse_at(s: &str) -> Result<i64, String> {
+    parse_instant(s).map_err(|e| e.to_string())
+}
+
+/// Arguments of `skew leap`.
+#[derive(Debug, Args)]
+#[command(
+    mut_arg("samples", |a| a.default_value("8")),
+    after_help = "Exit status (Nagios): 0 fine, 1 warning (list expired or expiring within the \
+warning window, kernel TAI offset unset, a server announcing a leap the list does not \
+schedule...), 2 critical (bad hash, inconsistent list, servers disagreeing about a leap at the \
+end of today), 3 could not check (no list, unparsable list, kernel unreadable, no server \
+answered), 64 usage error."
+)]
+pub struct LeapArgs {
+    /// NTP servers whose leap indicator and smearing to check: host, host:port,
+    /// v4addr:port or [v6addr]:port (port 123 by default).
+    #[arg(value_name = "SERVER")]
+    pub servers: Vec<String>,
+    /// The leap-seconds.list to check (default: the one the time daemon is configured
+    /// with, else $TZDIR/leap-seconds.list, /usr/share/zoneinfo/leap-seconds.list and the
+    /// other usual places).
+    #[arg(long, value_name = "PATH")]
+    pub file: Option<PathBuf>,
+    /// Evaluate everything as of this instant instead of now: 2016-12-31T12:00:00Z,
+    /// 2016-12-31 14:00:00+02:00, 2016-12-31 (midnight UTC) or @UNIX-SECONDS. A time
+    /// without a zone is UTC.
+    #[arg(long, value_name = "TIME", value_parser = parse_at)]
+    pub at: Option<i64>,
+    /// Warn when the list expires within this many days.
+    #[arg(long, value_name = "DAYS", default_value_t = DEFAULT_EXPIRY_WARNING_DAYS,
+          value_parser = clap::value_parser!(i64).range(0..=3650))]
+    pub expiry_warning_days: i64,
+    /// Do not read the kernel's state (adjtimex).
+    #[arg(long)]
+    pub no_kernel: bool,
+    /// How to probe the servers.
+    #[command(flatten)]
+    pub opts: ProbeOptions,
+    /// Print JSON: {"list": ..., "kernel": ..., "servers": [...], "warnings": [...]}.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The exit code of a verdict (Nagios).
+pub fn exit_code(v: Verdict) -> i32 {
+    match v {
+        Verdict::Ok => exit::OK,
+        Verdict::Warning => exit::WARNING,
+        Verdict::Critical => exit::CRITICAL,
+        Verdict::Unknown => exit::UNKNOWN,
+    }
+}
+
+/// Runs `skew leap`.
+pub fn run(args: LeapArgs) -> Result<i32, CliError> {
+    let now_ns = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos().min(i64::MAX as u128) as i64);
+    let list = match args.file.clone().map_or_else(find_list, Ok) {
+        Ok(path) => match load(&path) {
+            Ok(list) => ListInput::Loaded {
+                path: path.display().to_string(),
+                list,
+            },
+            Err(e) => ListInput::Failed {
+                path: Some(path.display().to_string()),
+                error: e.to_string(),
+            },
+        },
+        Err(e) => ListInput::Failed {
+            path: None,
+            error: e.to_string(),
+        },
+    };
+    let kernel = if args.no_kernel {
+        KernelInput::Skipped
+    } else {
+        match read_kernel() {
+            Ok(t) => KernelInput::Read(t),
+            Err(e) => KernelInput::Failed(e.to_string()),
+        }
+    };
+    let servers = if args.servers.is_empty() {
+        vec![]
+    } else {
+        let run = args.opts.probe(&args.servers)?;
+        run.results
+            .iter()
+            .map(ServerObservation::from_result)
+            .collect()
+    };
+    let report = evaluate(&Inputs {
+        at_unix_ns: args.at.unwrap_or(now_ns),
+        at_is_now: args.at.is_none(),
+        list,
+        kernel,
+        servers,
+        expiry_warning_days: args.expiry_warning_days,
+    });
+    if args.json {
+        print_json(&report)?;
+    } else {
+        print!("{}", human(&report));
+    }
+    Ok(exit_code(report.status))
+}
+
+fn leap_text(l: &LeapView) -> String {
+    format!(
+        "{} ({}, TAI − UTC {} → {} s, list line {})",
+        l.second,
+        l.kind.as_str(),
+        l.tai_minus_utc_before_s,
+        l.tai_minus_utc_after_s,
+        l.line
+    )
+}
+
+fn field(out: &mut String, name: &str, value: String) {
+    out.push_str(&format!("  {name:<18}{value}\n"));
+}
+
+fn yes_no(b: Option<bool>) -> &'static str {
+    match b {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "?",
+    }
+}
+
+/// The human report.
+pub fn human(r: &LeapReport) -> String {
+    let mut out = format!(
+        "Leap seconds as of {}{}\n\n",
+        r.at,
+        if r.at_is_now { " (now)" } else { " (--at)" }
+    );
+    let l = &r.list;
+    out.push_str(&format!(
+        "Leap-seconds list  {}\n",
+        l.path.as_deref().unwrap_or("(none found)")
+    ));
+    if let Some(e) = &l.error {
+        field(&mut out, "Error", format!("could not check: {e}"));
+    } else {
+        field(
+            &mut out,
+            "Hash",
+            match l.hash {
+                Some("valid") => {
+                    format!("valid (SHA-1 {})", l.hash_computed.as_deref().unwrap_or(""))
+                }
+                Some("mismatch") => format!(
+                    "BAD: the file says {}, the data hash to {}",
+                    l.hash_expected.as_deref().unwrap_or(""),
+                    l.hash_computed.as_deref().unwrap_or("")
+                ),
+                _ => "missing (no #h line)".to_string(),
+            },
+        );
+        field(
+            &mut out,
+            "Last update",
+            format!(
+                "{} (NTP {})",
+                l.last_update.as_deref().map_or("", |s| &s[..10]),
+                l.last_update_ntp_s.unwrap_or(0)
+            ),
+        );
+        let days = l.days_until_expiry.unwrap_or(0);
+        let state = if l.expired == Some(true) {
+            format!("EXPIRED {} days ago", l.days_since_expiry.unwrap_or(0))
+        } else if l.expiring_soon == Some(true) {
+            format!("expires in {days} days")
+        } else {
+            format!("valid for {days} more days")
+        };
+        field(
+            &mut out,
+            "Expires",
+            format!(
+                "{} (NTP {}): {state}",
+                l.expires.as_deref().map_or("", |s| &s[..10]),
+                l.expires_ntp_s.unwrap_or(0)
+            ),
+        );
+        field(
+            &mut out,
+            "TAI − UTC",
+            l.tai_minus_utc_s
+                .map_or("unknown (before 1972)".to_string(), |v| format!("{v} s")),
+        );
+        field(
+            &mut out,
+            "Last leap",
+            l.last_leap.as_ref().map_or("none".to_string(), leap_text),
+        );
+        let next = match (&l.next_leap, l.expired) {
+            (Some(n), _) => leap_text(n),
+            (None, Some(true)) => format!(
+                "unknown: the list expired on {} and cannot tell",
+                l.expires.as_deref().map_or("", |s| &s[..10])
+            ),
+            (None, _) => format!(
+                "none scheduled up to the list's expiry ({})",
+                l.expires.as_deref().map_or("", |s| &s[..10])
+            ),
+        };
+        field(&mut out, "Next leap", next);
+    }
+    if let Some(k) = &r.kernel {
+        out.push_str("\nKernel (adjtimex, read-only)\n");
+        if let Some(e) = &k.error {
+            field(&mut out, "Error", format!("could not read: {e}"));
+        } else {
+            let flags = if k.status.is_empty() {
+                "none".to_string()
+            } else {
+                k.status.join(" ")
+            };
+            field(
+                &mut out,
+                "State",
+                format!(
+                    "{} (status {flags}; {})",
+                    k.state.as_deref().unwrap_or("?"),
+                    if k.synchronized == Some(true) {
+                        "synchronized"
+                    } else {
+                        "not synchronized"
+                    }
+                ),
+            );
+            field(
+                &mut out,
+                "Leap armed",
+                format!(
+                    "{} (STA_INS {}, STA_DEL {})",
+                    yes_no(k.leap_armed),
+                    if k.sta_ins == Some(true) {
+                        "set"
+                    } else {
+                        "clear"
+                    },
+                    if k.sta_del == Some(true) {
+                        "set"
+                    } else {
+                        "clear"
+                    }
+                ),
+            );
+            let tai = k.tai_s.unwrap_or(0);
+            let cmp = match (tai, k.expected_tai_s) {
+                (0, Some(e)) => format!(" (unset; the list says {e} s)"),
+                (0, None) => " (unset)".to_string(),
+                (t, Some(e)) if t == e => " (matches the list)".to_string(),
+                (_, Some(e)) => format!(" (the list says {e} s)"),
+                (_, None) => String::new(),
+            };
+            field(&mut out, "TAI offset", format!("{tai} s{cmp}"));
+        }
+    }
+    if !r.servers.is_empty() {
+        out.push_str("\nServers\n");
+        let mut t = Table::new(&[
+            ("Server", Align::Left),
+            ("Address", Align::Left),
+            ("St", Align::Right),
+            ("Leap", Align::Left),
+            ("Smearing", Align::Left),
+            ("Rate vs majority", Align::Right),
+            ("Offset vs majority", Align::Right),
+            ("Clock", Align::Left),
+            ("Status", Align::Left),
+        ]);
+        for s in &r.servers {
+            let dash = || "-".to_string();
+            t.row(vec![
+                s.server.clone(),
+                s.address.clone().unwrap_or_else(dash),
+                s.stratum.map_or_else(dash, |x| x.to_string()),
+                s.leap.map_or_else(dash, |x| x.as_str().to_string()),
+                match s.smearing {
+                    Some(true) => "YES".into(),
+                    Some(false) => "no".into(),
+                    None => "?".into(),
+                },
+                match (s.rate_vs_majority_ppm, s.rate_sigma_ppm) {
+                    (Some(r), Some(e)) => format!("{r:+.2} ± {e:.2} ppm"),
+                    _ => dash(),
+                },
+                s.offset_vs_majority_s.map_or_else(dash, |o| {
+                    skew_time::format::signed((o * 1e9).round() as i64)
+                }),
+                s.server_time
+                    .as_deref()
+                    .map_or_else(dash, |c| c.get(..19).unwrap_or(c).to_string()),
+                s.status.to_string(),
+            ]);
+        }
+        out.push_str(&t.render());
+        for s in &r.servers {
+            out.push_str(&format!("{}: {}\n", s.server, s.smear_reason));
+        }
+        if let Some(sm) = &r.smear {
+            out.push_str(&format!(
+                "Smear check: {}; majority: {}.\n",
+                sm.window,
+                if sm.majority.is_empty() {
+                    sm.majority_error.clone().unwrap_or_default()
+                } else {
+                    sm.majority.join(", ")
+                }
+            ));
+        }
+    }
+    let problems: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.severity != Severity::Note)
+        .collect();
+    if !problems.is_empty() {
+        out.push_str("\nWarnings\n");
+        for f in problems {
+            out.push_str(&format!("  [{}] {}\n", f.severity.as_str(), f.text()));
+        }
+    }
+    if !r.notes.is_empty() {
+        out.push_str("\nNotes\n");
+        for n in &r.notes {
+            out.push_str(&format!("  {n}\n"));
+        }
+    }
+    out.push_str(&format!(
+        "\nStatus: {} (exit {})\n",
+        r.status.as_str(),
+        exit_code(r.status)
+    ));
+    out
+}

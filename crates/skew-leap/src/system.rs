@@ -1,0 +1,227 @@
+//! The edge: finding and reading the leap-seconds.list on this system, and reading the
+//! kernel's state (read-only).
+//!
+//! Search order: the file the local time daemon is configured with (chrony's `leapseclist`,
+//! ntpd's `leapfile`), then `$TZDIR/leap-seconds.list`, then the places tzdata and the BSDs
+//! install it ([`STANDARD_PATHS`]). The first that exists is used.
+
+use crate::list::{parse, LeapList, ParseError};
+use skew_clock::kernel::Timex;
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+/// Where systems install the list, in search order.
+pub const STANDARD_PATHS: &[&str] = &[
+    // tzdata on Debian, Ubuntu, Fedora, RHEL, Arch, Alpine, SUSE...
+    "/usr/share/zoneinfo/leap-seconds.list",
+    // NixOS and systems that keep zoneinfo under /etc.
+    "/etc/zoneinfo/leap-seconds.list",
+    // FreeBSD: fetched by periodic(8) for ntpd, and the copy in the base system.
+    "/var/db/ntpd.leap-seconds.list",
+    "/etc/ntp/leap-seconds",
+    // macOS.
+    "/var/db/timezone/zoneinfo/leap-seconds.list",
+    // Solaris / illumos.
+    "/usr/share/lib/zoneinfo/leap-seconds.list",
+];
+
+/// Time daemon configuration files and the directive naming their leap-seconds file.
+pub const DAEMON_CONFIGS: &[(&str, &str)] = &[
+    ("/etc/chrony/chrony.conf", "leapseclist"),
+    ("/etc/chrony.conf", "leapseclist"),
+    ("/etc/ntpsec/ntp.conf", "leapfile"),
+    ("/etc/ntp.conf", "leapfile"),
+];
+
+/// A list larger than this is not a leap-seconds.list (the real one is about 5 KB).
+pub const MAX_LIST_BYTES: u64 = 1 << 20;
+
+/// Why no list could be used.
+#[derive(Debug, Error)]
+pub enum LoadError {
+    /// No list in any of the usual places.
+    #[error("no leap-seconds.list found (looked in {}): install tzdata or give --file", .searched.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "))]
+    NotFound {
+        /// Where it looked.
+        searched: Vec<PathBuf>,
+    },
+    /// The file could not be read.
+    #[error("cannot read {}: {source}", .path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// The file is too large.
+    #[error("{} is {bytes} bytes: too large to be a leap-seconds.list", .path.display())]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// Its size.
+        bytes: u64,
+    },
+    /// The file does not parse.
+    #[error("{}: {source}", .path.display())]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The error, naming the line.
+        source: ParseError,
+    },
+}
+
+impl LoadError {
+    /// The file concerned, if one was found.
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            LoadError::NotFound { .. } => None,
+            LoadError::Io { path, .. }
+            | LoadError::TooLarge { path, .. }
+            | LoadError::Parse { path, .. } => Some(path),
+        }
+    }
+}
+
+/// The path given by `directive` (`leapseclist`, `leapfile`) in a daemon's configuration
+/// text: the first non-comment line starting with it.
+pub fn configured_path(conf: &str, directive: &str) -> Option<String> {
+    conf.lines()
+        .map(|l| l.split(['#', '!', ';']).next().unwrap_or("").trim())
+        .find_map(|l| {
+            let mut it = l.split_whitespace();
+            (it.next() == Some(directive))
+                .then(|| it.next())
+                .flatten()
+                .map(str::to_string)
+        })
+}
+
+/// Every place looked at, in order (daemon configurations are read to find theirs).
+pub fn candidate_paths() -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = Vec::new();
+    for (conf, directive) in DAEMON_CONFIGS {
+        if let Ok(text) = std::fs::read_to_string(conf) {
+            if let Some(p) = configured_path(&text, directive) {
+                out.push(PathBuf::from(p));
+            }
+        }
+    }
+    if let Some(dir) = std::env::var_os("TZDIR").filter(|d| !d.is_empty()) {
+        out.push(Path::new(&dir).join("leap-seconds.list"));
+    }
+    out.extend(STANDARD_PATHS.iter().map(PathBuf::from));
+    let mut seen = Vec::new();
+    out.retain(|p| {
+        let new = !seen.contains(p);
+        seen.push(p.clone());
+        new
+    });
+    out
+}
+
+/// The first existing list among [`candidate_paths`].
+pub fn find_list() -> Result<PathBuf, LoadError> {
+    let searched = candidate_paths();
+    searched
+        .iter()
+        .find(|p| p.is_file())
+        .cloned()
+        .ok_or(LoadError::NotFound { searched })
+}
+
+/// Reads and parses the list at `path`.
+pub fn load(path: &Path) -> Result<LeapList, LoadError> {
+    let io = |source| LoadError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let bytes = std::fs::metadata(path).map_err(io)?.len();
+    if bytes > MAX_LIST_BYTES {
+        return Err(LoadError::TooLarge {
+            path: path.to_path_buf(),
+            bytes,
+        });
+    }
+    let data = std::fs::read(path).map_err(io)?;
+    parse(&data).map_err(|source| LoadError::Parse {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Finds and loads the system's list: `(path, list)`.
+pub fn load_system() -> Result<(PathBuf, LeapList), LoadError> {
+    let path = find_list()?;
+    let list = load(&path)?;
+    Ok((path, list))
+}
+
+/// TAI − UTC at `unix_s` from the system's list, with whether the list still vouches for
+/// it (not expired): the one-call API for other commands.
+pub fn system_tai_minus_utc(unix_s: i64) -> Result<(Option<i32>, bool), LoadError> {
+    let (_, list) = load_system()?;
+    Ok((list.tai_minus_utc_at(unix_s), !list.is_expired_at(unix_s)))
+}
+
+/// Reads the kernel's clock state with `adjtimex(modes = 0)`: strictly read-only.
+pub fn read_kernel() -> std::io::Result<Timex> {
+    skew_clock::adjtimex::read()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn daemon_directives() {
+        let chrony = "# leapseclist /commented\npool 2.debian.pool.ntp.org iburst\nleapseclist /usr/share/zoneinfo/leap-seconds.list\nleapsectz right/UTC\n";
+        assert_eq!(
+            configured_path(chrony, "leapseclist").as_deref(),
+            Some("/usr/share/zoneinfo/leap-seconds.list")
+        );
+        assert_eq!(
+            configured_path("leapfile /var/lib/ntp/leap # comment\n", "leapfile").as_deref(),
+            Some("/var/lib/ntp/leap")
+        );
+        assert_eq!(configured_path("leapfile\n", "leapfile"), None);
+        assert_eq!(configured_path("leapfilex /a\n", "leapfile"), None);
+        assert_eq!(configured_path("", "leapfile"), None);
+    }
+
+    #[test]
+    fn candidates_are_unique_and_include_tzdata() {
+        let c = candidate_paths();
+        assert!(c.contains(&PathBuf::from("/usr/share/zoneinfo/leap-seconds.list")));
+        let mut d = c.clone();
+        d.dedup();
+        assert_eq!(c.len(), d.len());
+    }
+
+    #[test]
+    fn load_errors_name_the_file() {
+        let e = load(Path::new("/nonexistent/leap-seconds.list")).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("cannot read /nonexistent/leap-seconds.list: "),
+            "{e}"
+        );
+        assert_eq!(e.path(), Some(Path::new("/nonexistent/leap-seconds.list")));
+        let e = LoadError::NotFound {
+            searched: vec!["/a".into(), "/b".into()],
+        };
+        assert_eq!(
+            e.to_string(),
+            "no leap-seconds.list found (looked in /a, /b): install tzdata or give --file"
+        );
+        assert_eq!(e.path(), None);
+    }
+
+    /// Once for real on this machine: the kernel read works (read-only) and decodes.
+    #[test]
+    fn reads_the_kernel() {
+        let t = read_kernel().expect("adjtimex(modes = 0)");
+        let k = skew_clock::KernelState::decode(&t);
+        assert!(k.state.starts_with("TIME_") || k.state.starts_with("UNKNOWN"));
+    }
+}
