@@ -21,4 +21,18 @@ pub struct Cli {
 pub enum Command {
     /// Probe NTP servers: offset, delay and honest bounds per server.
     Probe(cmd::probe::ProbeArgs),
+    /// Serve the local clock over NTP, with lies and faults chosen by flags.
+    Serve(cmd::serve::ServeArgs),
+    /// Forward NTP (any UDP) to a server with delay, jitter, loss, duplication, reordering
+    /// and rewritten timestamps.
+    Proxy(cmd::proxy::ProxyArgs),
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn command_line_is_consistent() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
 }
