@@ -66,7 +66,7 @@ pub fn run_load(cfg: &LoadConfig) -> Result<LoadResult, BindError> {
         SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, 0))
     };
     let sock = bind_udp(bind)?;
-    let tag = (std::process::id() as u64) << 40 | 0x5eed;
+    let tag = (std::process::id() ^ 0x5eed_0000) as u64;
     let mut send = SendBatch::with_capacity(BATCH);
     let mut recv = RecvBatch::new();
     let mut set = PollSet::new();
@@ -100,7 +100,7 @@ pub fn run_load(cfg: &LoadConfig) -> Result<LoadResult, BindError> {
         while room > 0 {
             let k = room.min(BATCH as u64);
             for j in 0..k {
-                let nonce = tag << 24 ^ (r.sent + j);
+                let nonce = tag << 32 | ((r.sent + j) & 0xffff_ffff);
                 send.push(&cfg.target, |buf| {
                     buf[..HEADER_LEN].copy_from_slice(&Packet::client_request(nonce).encode());
                     HEADER_LEN
@@ -117,7 +117,7 @@ pub fn run_load(cfg: &LoadConfig) -> Result<LoadResult, BindError> {
             for i in 0..n {
                 let d = recv.get(i);
                 match Packet::decode(d.bytes) {
-                    Ok(p) if p.mode == MODE_SERVER && p.origin_ts.0 >> 24 == tag => {
+                    Ok(p) if p.mode == MODE_SERVER && p.origin_ts.0 >> 32 == tag => {
                         r.replies += 1;
                     }
                     _ => r.invalid += 1,
