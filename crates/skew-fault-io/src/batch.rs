@@ -144,6 +144,8 @@ impl RecvBatch {
 }
 
 /// The SCM_TIMESTAMPNS control message of a received header, if present.
+// msg_controllen is usize on glibc but u32 on musl: the cast is needed there.
+#[allow(clippy::unnecessary_cast)]
 fn rx_timestamp(m: &libc::msghdr) -> Option<i64> {
     if m.msg_control.is_null() || (m.msg_controllen as usize) < std::mem::size_of::<libc::cmsghdr>()
     {

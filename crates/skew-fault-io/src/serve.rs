@@ -64,7 +64,7 @@ struct Server<'a> {
 }
 
 impl Server<'_> {
-    /// Handles one received datagram; false once `max_requests` was already reached.
+    /// Handles one received datagram: decides, and queues or holds what to send.
     fn on_datagram(
         &mut self,
         sock: usize,
@@ -239,10 +239,7 @@ pub fn run_serve(
                     }
                     // A few batches per socket per round, so no socket starves the others.
                     for _ in 0..8 {
-                        let n = match rb.recv(sock.as_fd()) {
-                            Ok(n) => n,
-                            Err(_) => 0,
-                        };
+                        let n = rb.recv(sock.as_fd()).unwrap_or_default();
                         if n == 0 {
                             break;
                         }
