@@ -62,6 +62,7 @@ struct Session {
 
 struct Pending {
     dir: Direction,
+    read_mono: i64,
     session: usize,
     generation: u64,
     len: usize,
@@ -87,6 +88,7 @@ struct Proxy<'a> {
     queue: DeadlineQueue<Pending>,
     counters: ProxyCounters,
     lateness: Lateness,
+    immediate: Lateness,
     last_upstream_mono: i64,
 }
 
@@ -151,7 +153,14 @@ impl Proxy<'_> {
     }
 
     /// Schedules the copies of one datagram according to its fate.
-    fn schedule(&mut self, dir: Direction, session: usize, bytes: &[u8], arrival_mono: i64) {
+    fn schedule(
+        &mut self,
+        dir: Direction,
+        session: usize,
+        bytes: &[u8],
+        arrival_mono: i64,
+        read_mono: i64,
+    ) {
         let path = match dir {
             Direction::Fwd => &mut self.counters.fwd,
             Direction::Back => &mut self.counters.back,
@@ -183,6 +192,7 @@ impl Proxy<'_> {
                 for delay in std::iter::once(delay_ns).chain(duplicate_delay_ns) {
                     let mut p = Pending {
                         dir,
+                        read_mono,
                         session,
                         generation,
                         len,
@@ -221,7 +231,11 @@ impl Proxy<'_> {
                 Direction::Fwd => s.upstream.send(&p.buf[..p.len]),
                 Direction::Back => self.listen[s.listen].send_to(&p.buf[..p.len], s.client),
             };
-            self.lateness.record(due, sent_at);
+            if due > p.read_mono {
+                self.lateness.record(due, sent_at);
+            } else {
+                self.immediate.record(due, sent_at);
+            }
             match (r, p.dir) {
                 (Ok(_), Direction::Fwd) => self.counters.fwd.forwarded += 1,
                 (Ok(_), Direction::Back) => {
@@ -277,7 +291,7 @@ impl Proxy<'_> {
                         if let Some(sess) = self.sessions[s].as_mut() {
                             sess.last_used_mono = mono;
                         }
-                        self.schedule(Direction::Fwd, s, d.bytes, arrival);
+                        self.schedule(Direction::Fwd, s, d.bytes, arrival, mono);
                     }
                     Direction::Back => {
                         self.last_upstream_mono = mono;
@@ -289,9 +303,9 @@ impl Proxy<'_> {
                             if shift_server_timestamps(&mut copy[..len], shift) {
                                 self.counters.shifted += 1;
                             }
-                            self.schedule(Direction::Back, index, &copy[..len], arrival);
+                            self.schedule(Direction::Back, index, &copy[..len], arrival, mono);
                         } else {
-                            self.schedule(Direction::Back, index, d.bytes, arrival);
+                            self.schedule(Direction::Back, index, d.bytes, arrival, mono);
                         }
                     }
                 }
@@ -341,6 +355,7 @@ pub fn run_proxy(
         queue: DeadlineQueue::with_capacity(limits.queue_capacity),
         counters: ProxyCounters::default(),
         lateness: Lateness::new(),
+        immediate: Lateness::new(),
         last_upstream_mono: start,
     };
     let mut rb = RecvBatch::new();
@@ -417,5 +432,6 @@ pub fn run_proxy(
         stopped_by,
         counters: p.counters,
         scheduling_error: p.lateness.summary(),
+        immediate_latency: p.immediate.summary(),
     }
 }

@@ -254,8 +254,13 @@ pub struct ProxyReport {
     /// The counters.
     #[serde(flatten)]
     pub counters: ProxyCounters,
-    /// How late datagrams left after their due time (arrival + delay).
+    /// How late datagrams that waited for their due time (arrival + delay) left after it:
+    /// the precision of the proxy's release timer.
     pub scheduling_error: LatenessSummary,
+    /// Datagrams that were already due when the proxy read them (a delay shorter than the
+    /// time the kernel held them): how long after their kernel arrival time + delay they
+    /// left, i.e. the proxy's own forwarding latency.
+    pub immediate_latency: LatenessSummary,
 }
 
 #[cfg(test)]

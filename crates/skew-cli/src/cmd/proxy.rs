@@ -127,9 +127,11 @@ pub fn run(args: ProxyArgs) -> Result<i32, CliError> {
     let c = &report.counters;
     let json = serde_json::to_value(c).unwrap_or_default();
     let s = &report.scheduling_error;
+    let i = &report.immediate_latency;
     let summary = format!(
         "skew proxy: stopped by {} after {:.3} s: {} received, {} forwarded to {}, {} answered; \
-dropped: {}; scheduling error p50 {:.1} us, p99 {:.1} us, max {:.1} us over {} datagrams; seed {}",
+dropped: {}; scheduling error p50 {:.1} us, p99 {:.1} us, max {:.1} us over {} delayed datagrams; \
+immediate latency p50 {:.1} us, p99 {:.1} us over {} datagrams; seed {}",
         serde_json::to_value(report.stopped_by)
             .ok()
             .and_then(|v| v.as_str().map(str::to_string))
@@ -144,6 +146,9 @@ dropped: {}; scheduling error p50 {:.1} us, p99 {:.1} us, max {:.1} us over {} d
         s.p99_s * 1e6,
         s.max_s * 1e6,
         s.count,
+        i.p50_s * 1e6,
+        i.p99_s * 1e6,
+        i.count,
         report.seed
     );
     finish(&args.daemon, &report, summary)
