@@ -121,8 +121,11 @@ impl Server<'_> {
         if self.now_batch.is_empty() {
             return;
         }
-        // Sort by socket so each sendmmsg goes to one socket (stable: order kept).
-        self.now_batch.sort_by_key(|h| h.sock);
+        // Group by socket so each sendmmsg goes to one socket (a stable sort keeps each
+        // request's datagrams in order; usually all are for one socket and nothing moves).
+        if self.now_batch.windows(2).any(|w| w[0].sock > w[1].sock) {
+            self.now_batch.sort_by_key(|h| h.sock);
+        }
         let mut i = 0;
         while i < self.now_batch.len() {
             let sock = self.now_batch[i].sock;
