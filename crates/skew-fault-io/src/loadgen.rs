@@ -39,7 +39,7 @@ pub struct LoadResult {
     pub replies: u64,
     /// Datagrams received that were not a reply to one of ours.
     pub invalid: u64,
-    /// Requests counted lost (no reply before a stall).
+    /// Requests never answered.
     pub lost: u64,
     /// Wall time of the run, s.
     pub elapsed_s: f64,
@@ -83,14 +83,22 @@ pub fn run_load(cfg: &LoadConfig) -> Result<LoadResult, BindError> {
         elapsed_s: 0.0,
     };
     let mut last_reply = start;
+    // Requests given up on after a stall (their replies may still come, and then count).
+    let mut written_off = 0u64;
     loop {
         let now = clock.monotonic_ns();
-        let in_flight = r.sent - r.replies - r.lost;
-        if now >= end || (r.sent >= cfg.max_requests && in_flight == 0) {
+        let in_flight = r.sent.saturating_sub(r.replies + written_off);
+        // Done when everything sent is answered, or nothing came for a whole stall period
+        // after the last requests were given up on.
+        let all_sent = r.sent >= cfg.max_requests;
+        if now >= end
+            || (all_sent && r.replies >= r.sent)
+            || (all_sent && in_flight == 0 && now - last_reply > stall)
+        {
             break;
         }
         if in_flight > 0 && now - last_reply > stall {
-            r.lost += in_flight;
+            written_off += in_flight;
             last_reply = now;
             continue;
         }
@@ -108,7 +116,7 @@ pub fn run_load(cfg: &LoadConfig) -> Result<LoadResult, BindError> {
             }
             let f = send.flush(sock.as_fd());
             r.sent += f.sent;
-            r.lost += f.failed;
+            written_off += f.failed;
             room -= k;
         }
         let _ = set.wait(Some(now + 1_000_000), 0, 1_000_000, &clock);
@@ -132,5 +140,6 @@ pub fn run_load(cfg: &LoadConfig) -> Result<LoadResult, BindError> {
         }
     }
     r.elapsed_s = (clock.monotonic_ns() - start) as f64 / 1e9;
+    r.lost = r.sent.saturating_sub(r.replies);
     Ok(r)
 }

@@ -28,7 +28,7 @@ fn load(target: std::net::SocketAddr, n: u64) -> skew_fault_io::loadgen::LoadRes
         max_requests: n,
         max_duration: Duration::from_secs(20),
         window: 64,
-        stall: Duration::from_millis(50),
+        stall: Duration::from_millis(500),
     })
     .unwrap()
 }
