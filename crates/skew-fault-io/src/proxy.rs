@@ -362,6 +362,7 @@ pub fn run_proxy(
     let mut set = PollSet::new();
     let mut stopping: Option<(StopReason, i64)> = None;
     let mut last_housekeeping = start;
+    let mut owners: Vec<usize> = Vec::with_capacity(limits.max_clients);
     let stopped_by = loop {
         let now = clock.monotonic_ns();
         if signals::stop_requested() {
@@ -391,7 +392,7 @@ pub fn run_proxy(
         for s in listen {
             set.add(s.as_raw_fd());
         }
-        let mut owners = Vec::with_capacity(p.sessions.len());
+        owners.clear();
         for (i, s) in p.sessions.iter().enumerate() {
             if let Some(s) = s {
                 set.add(s.upstream.as_raw_fd());
