@@ -86,7 +86,7 @@ fn probe_measures_and_bounds_the_lies_exactly() {
         (grew - 2000e-6 * dt_s).abs() < 50e-6,
         "offset grew {grew} s over {dt_s} s at 2000 ppm"
     );
-    assert!(f(&smp[0], "offset_s") > 0.5);
+    assert!(f(&smp[0], "offset_s") > 0.5 - 100e-6, "{p}");
 
     // A step of +2 s after 300 ms: the samples jump and no longer intersect.
     let s = serve(&["--step-after", "300ms", "--step", "2"]);
