@@ -10,6 +10,22 @@ pub fn tighten_timer_slack() {
     let _ = nix::sys::prctl::set_timerslack(1);
 }
 
+/// Runs this thread under SCHED_FIFO at `priority` (1–99), so other processes on a busy
+/// machine cannot delay a release by a time slice. Needs CAP_SYS_NICE (root); the kernel's
+/// real-time throttling (sched_rt_runtime_us) still leaves other tasks their share.
+pub fn set_realtime_priority(priority: i32) -> std::io::Result<()> {
+    let param = libc::sched_param {
+        sched_priority: priority,
+    };
+    // SAFETY: plain system call on the calling thread (pid 0) with a valid sched_param.
+    let r = unsafe { libc::sched_setscheduler(0, libc::SCHED_FIFO, &param) };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
 /// What a wait ended with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Woke {

@@ -66,6 +66,10 @@ pub struct DaemonOptions {
     /// reported in the statistics).
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
+    /// Run under the real-time scheduler (SCHED_FIFO) at this priority, so other processes
+    /// cannot delay a release by a time slice (needs root or CAP_SYS_NICE).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i32).range(1..=99))]
+    pub rt_priority: Option<i32>,
 }
 
 impl DaemonOptions {
