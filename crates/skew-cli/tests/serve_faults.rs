@@ -267,6 +267,18 @@ fn limits_signals_and_stats() {
     assert_eq!(st["dropped"]["loss"], 2);
     assert_eq!(st["answered"], 0);
 
+    // The real-time scheduler: granted to root, refused with 69 otherwise.
+    let out = run_skew(
+        &["serve", "--listen", "127.0.0.1:0", "--rt-priority", "1", "--max-seconds", "0.1"],
+        Duration::from_secs(10),
+    );
+    assert!(
+        out.code == 0 || (out.code == 69 && out.stderr.contains("real-time scheduler")),
+        "{}: {}",
+        out.code,
+        out.stderr
+    );
+
     // Without --stats-json: a one-line summary on stderr.
     let s = SkewDaemon::serve(Path::new(skew_bin()), &[]);
     let out = s.stop();
