@@ -108,6 +108,9 @@ PY
 }
 # A probing client: 100 requests per second for SECS seconds.
 [[ $PARTS == *proxy* ]] || exit 0
+# The machine's own floor: how often a thread spinning on the clock loses the CPU (other
+# processes, interrupts, the hypervisor). No release can be more precise than this.
+echo "== machine hiccups while spinning 3 s (reference): $(target/release/examples/hiccup_floor 3)"
 PROXY_LOAD=("$SKEW" probe -n $(( SECS * 100 )) --interval 10ms --timeout 200ms ADDR)
 proxy_run probe-paced --fwd 1ms --back 1ms --fwd-jitter 2ms --back-jitter 2ms
 if [ "$(id -u)" = 0 ]; then

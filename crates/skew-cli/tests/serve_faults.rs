@@ -269,7 +269,15 @@ fn limits_signals_and_stats() {
 
     // The real-time scheduler: granted to root, refused with 69 otherwise.
     let out = run_skew(
-        &["serve", "--listen", "127.0.0.1:0", "--rt-priority", "1", "--max-seconds", "0.1"],
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--rt-priority",
+            "1",
+            "--max-seconds",
+            "0.1",
+        ],
         Duration::from_secs(10),
     );
     assert!(
@@ -323,6 +331,7 @@ fn bad_flags_exit_64_and_unbindable_addresses_69() {
             "tomorrow",
         ],
         vec!["serve", "--listen", "127.0.0.1:0", "--max-requests", "0"],
+        vec!["serve", "--listen", "127.0.0.1:0", "--truncate", "0"],
         vec!["proxy", "--listen", "127.0.0.1:0"],
         vec![
             "proxy",

@@ -165,8 +165,8 @@ pub struct ServeArgs {
     #[arg(long, help_heading = "Misbehaviour")]
     pub zero_transmit: bool,
     /// Cut every reply to at most this many bytes.
-    #[arg(long, value_name = "BYTES", help_heading = "Misbehaviour")]
-    pub truncate: Option<usize>,
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u16).range(1..), help_heading = "Misbehaviour")]
+    pub truncate: Option<u16>,
     /// Probability that a reply is replaced by 48 random bytes.
     #[arg(long, value_parser = parse_probability, value_name = "P", default_value = "0", help_heading = "Misbehaviour")]
     pub garbage: Probability,
@@ -308,7 +308,7 @@ pub fn config(args: &ServeArgs, start_unix_ns: i64, seed: u64) -> Result<ServeCo
             duplicate: args.duplicate,
             wrong_origin: args.wrong_origin,
             zero_transmit: args.zero_transmit,
-            truncate: args.truncate,
+            truncate: args.truncate.map(usize::from),
             garbage: args.garbage,
         },
         seed,
