@@ -307,6 +307,33 @@ mod tests {
     }
 
     proptest! {
+        /// Whatever the proxy decides (delays, jitter, reordering, duplicates), a client's
+        /// per-sample hard bound through it contains the true offset of an honest server.
+        #[test]
+        fn bounds_hold_through_any_fate(seed in any::<u64>(), fwd_ms in 0i64..50, back_ms in 0i64..50,
+                                         fj_ms in 0i64..20, bj_ms in 0i64..20, true_offset_ns in -1_000_000_000i64..1_000_000_000) {
+            use skew_ntp::bounds::{sample_bound, BoundParams};
+            let mut imp = Impairer::new(ProxyConfig {
+                fwd: PathConfig { delay_ns: fwd_ms * MS, jitter_ns: fj_ms * MS, loss: Probability::NEVER },
+                back: PathConfig { delay_ns: back_ms * MS, jitter_ns: bj_ms * MS, loss: Probability::NEVER },
+                duplicate: Probability::parse("0.3").unwrap(),
+                reorder: Probability::parse("0.3").unwrap(),
+                reorder_delay_ns: 7 * MS,
+                shift_ns: 0,
+                seed,
+            });
+            let t1 = 1_795_000_000_000_000_000i64;
+            for _ in 0..20 {
+                let (Fate::Deliver { delay_ns: d1, .. }, Fate::Deliver { delay_ns: d2, .. }) =
+                    (imp.decide(Direction::Fwd), imp.decide(Direction::Back)) else { unreachable!() };
+                let t2 = t1 + d1 + true_offset_ns;
+                let t3 = t2 + 3_000;
+                let t4 = t1 + d1 + 3_000 + d2;
+                let s = skew_ntp::Sample { t1_ns: t1, t2_ns: t2, t3_ns: t3, t4_ns: t4 };
+                prop_assert!(sample_bound(&s, 1, &BoundParams::default()).contains(true_offset_ns));
+            }
+        }
+
         #[test]
         fn shift_is_within_half_a_unit(t in 1_000_000_000_000_000_000i64..2_000_000_000_000_000_000, s in -1_000_000_000_000i64..1_000_000_000_000) {
             let p = Packet { mode: MODE_SERVER, receive_ts: NtpTimestamp::from_unix_ns(t), ..Packet::decode(&[0u8; 48]).unwrap() };

@@ -601,6 +601,40 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// The lie reaches a client exactly: on a symmetric simulated path, the offset a
+        /// client computes from the rendered reply is the configured offset (to the ±1 ns of
+        /// NTP timestamp rounding), whatever the path delay and processing time.
+        #[test]
+        fn clients_measure_the_configured_offset(
+            offset_ns in -3_000_000_000_000i64..3_000_000_000_000,
+            one_way_ns in 0i64..1_000_000_000,
+            processing_ns in 0i64..10_000_000,
+            t1 in T0..T0 + 1_000_000_000_000_000,
+        ) {
+            let mut c = config();
+            c.clock.offset_ns = offset_ns;
+            let mut s = FaultServer::new(c);
+            let t2_local = t1 + one_way_ns;
+            let t3_local = t2_local + processing_ns;
+            let t4 = t3_local + one_way_ns;
+            let Decision::Send(plan) = s.on_request(&request(), t2_local) else {
+                panic!("not answered")
+            };
+            let mut buf = [0u8; 48];
+            s.render(&plan.reply, CopyKind::Genuine, t3_local, &mut buf);
+            let p = Packet::decode(&buf).unwrap();
+            let sample = skew_ntp::Sample {
+                t1_ns: t1,
+                t2_ns: p.receive_ts.to_unix_ns(t1),
+                t3_ns: p.transmit_ts.to_unix_ns(t1),
+                t4_ns: t4,
+            };
+            proptest::prop_assert!((sample.offset_ns() - offset_ns).abs() <= 1);
+            proptest::prop_assert!((sample.delay_ns() - 2 * one_way_ns).abs() <= 2);
+        }
+    }
+
     #[test]
     fn seeded_choices_repeat() {
         let mut c = config();
