@@ -184,6 +184,21 @@ fn shift_duplicate_reorder() {
 }
 
 #[test]
+fn client_sessions_are_bounded() {
+    let c = Chronyd::server();
+    let p = proxy(&c.arg(), &["--max-clients", "1"]);
+    // Two clients one after the other (each `skew probe` run has its own source port): the
+    // second takes the only session, and both are served.
+    for _ in 0..2 {
+        let probe = probe_through(&p, "2", "500ms");
+        assert_eq!(probe["status"], "ok", "{probe}");
+    }
+    let st = stats_of(p);
+    assert_eq!(st["clients"], 2);
+    assert_eq!(st["answered"], 4);
+}
+
+#[test]
 fn proxy_limits_and_ipv6() {
     let c = Chronyd::server();
     // IPv6 on both sides, stopping by itself after 3 client datagrams.

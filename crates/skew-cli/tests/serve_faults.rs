@@ -222,6 +222,38 @@ fn harmless_faults_still_measure() {
 }
 
 #[test]
+fn full_hold_queue_drops_and_counts() {
+    let s = serve(&["--hold", "2s", "--queue", "2"]);
+    let a = s.arg();
+    // Five requests at once (five probers of the same address), two places in the queue.
+    let out = run_skew(
+        &[
+            "probe",
+            "--json",
+            "-n",
+            "1",
+            "--timeout",
+            "200ms",
+            &a,
+            &a,
+            &a,
+            &a,
+            &a,
+        ],
+        Duration::from_secs(10),
+    );
+    assert!(probes(&out.json()).iter().all(|p| p["status"] == "timeout"));
+    let st = stats_of(s);
+    assert_eq!(st["received"], 5);
+    assert_eq!(st["dropped"]["queue_full"], 3, "{st}");
+    assert_eq!(
+        st["dropped"]["shutdown"], 2,
+        "held replies dropped at SIGTERM: {st}"
+    );
+    assert_eq!(st["answered"], 0);
+}
+
+#[test]
 fn seeded_faults_repeat() {
     let lost = || {
         let s = serve(&["--loss", "0.5", "--seed", "7"]);
