@@ -189,7 +189,6 @@ impl Server<'_> {
 }
 
 /// Serves on the bound `socks` until a signal or a limit, and returns the report.
-/// `listen` are the addresses printed in the report.
 pub fn run_serve(
     socks: &[UdpSocket],
     config: ServeConfig,
