@@ -33,4 +33,18 @@ pub enum Command {
     /// Leap seconds: the leap-seconds.list, the kernel's leap state, servers' announcements
     /// and smearing.
     Leap(cmd::leap::LeapArgs),
+    /// Serve the local clock over NTP, with lies and faults chosen by flags.
+    Serve(cmd::serve::ServeArgs),
+    /// Forward NTP (any UDP) to a server with delay, jitter, loss, duplication, reordering
+    /// and rewritten timestamps.
+    Proxy(cmd::proxy::ProxyArgs),
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn command_line_is_consistent() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
 }

@@ -20,6 +20,9 @@ pub const CRITICAL: i32 = 2;
 pub const UNKNOWN: i32 = 3;
 /// Usage error: bad flags or arguments (sysexits EX_USAGE).
 pub const USAGE: i32 = 64;
+/// A service could not be provided: an address cannot be bound, an upstream cannot be
+/// resolved (sysexits EX_UNAVAILABLE).
+pub const UNAVAILABLE: i32 = 69;
 /// Internal error (sysexits EX_SOFTWARE).
 pub const SOFTWARE: i32 = 70;
 /// An output file cannot be written (sysexits EX_IOERR).

@@ -3,16 +3,18 @@
 //! Real peers, not mocks: [`Chronyd`] starts a chronyd serving the local clock (or a
 //! follower with a known offset, or one under libfaketime) on a free loopback port, always
 //! with `-x` so it never touches the system clock, and stops it by PID when dropped, also
-//! when a test panics. [`Spawned`] does the same for any child process (our own `skew serve`
-//! and `skew proxy`). [`chronyd_q`] runs chrony's one-shot client as a reference measurement.
+//! when a test panics. [`Spawned`] does the same for any child process; [`SkewDaemon`]
+//! starts our own `skew serve` and `skew proxy` and waits for their readiness file. [`chronyd_q`] runs chrony's one-shot client as a reference measurement.
 #![warn(missing_docs)]
 
 pub mod chrony;
+pub mod daemon;
 pub mod ntp;
 pub mod ports;
 pub mod process;
 
 pub use chrony::{chronyd_q, Chronyd};
+pub use daemon::{DaemonOutput, SkewDaemon};
 pub use ports::{free_tcp_port, free_udp_port, http_get};
 pub use process::{which, Spawned};
 

@@ -2,11 +2,14 @@
 
 pub mod check;
 pub mod clocks;
+pub mod daemon;
 pub mod leap;
 pub mod monitor;
 pub mod now;
 pub mod probe;
+pub mod proxy;
 pub mod run_options;
+pub mod serve;
 
 use crate::cli::{Cli, Command};
 use crate::exit::CliError;
@@ -20,6 +23,8 @@ pub fn run(cli: Cli) -> i32 {
         Command::Now(a) => now::run(a),
         Command::Clocks(a) => clocks::run(a),
         Command::Leap(a) => leap::run(a),
+        Command::Serve(a) => serve::run(a),
+        Command::Proxy(a) => proxy::run(a),
     };
     match result {
         Ok(code) => code,
