@@ -27,4 +27,6 @@ pub enum Command {
     Check(cmd::check::CheckArgs),
     /// A TrueTime-style interval for the current time: earliest/latest, or unknown.
     Now(cmd::now::NowArgs),
+    /// A PNG drift report from drift logs: offsets, delays, clock, pauses, events, statistics.
+    Report(cmd::report::ReportArgs),
 }

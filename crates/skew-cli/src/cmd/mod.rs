@@ -4,6 +4,7 @@ pub mod check;
 pub mod monitor;
 pub mod now;
 pub mod probe;
+pub mod report;
 pub mod run_options;
 
 use crate::cli::{Cli, Command};
@@ -16,6 +17,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Monitor(a) => monitor::run(a),
         Command::Check(a) => check::run(a),
         Command::Now(a) => now::run(a),
+        Command::Report(a) => report::run(a),
     };
     match result {
         Ok(code) => code,
