@@ -358,16 +358,6 @@ impl LogData {
         let hi = self.hosts.iter().filter_map(|h| h.runs_ns.last()).max()?;
         Some((*lo, *hi))
     }
-
-    /// Rows of any kind held.
-    pub fn rows(&self) -> usize {
-        self.series.iter().map(|s| s.len()).sum::<usize>()
-            + self
-                .hosts
-                .iter()
-                .map(|h| h.agreement.t_ns.len() + h.clock.t_ns.len() + h.pause.t_ns.len())
-                .sum::<usize>()
-    }
 }
 
 #[cfg(test)]

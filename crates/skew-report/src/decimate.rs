@@ -193,19 +193,24 @@ mod tests {
             let out = min_max(&t, &v, 0..t.len(), &c);
             prop_assert!(out.len() <= 4 * count);
             prop_assert!(out.windows(2).all(|w| w[0].0 <= w[1].0));
-            // Per column, the min and max of the original are in the output.
-            for col in 0..count {
-                let orig: Vec<f64> = t.iter().zip(&v).filter(|(x, _)| c.of(**x) == col).map(|(_, y)| *y).collect();
-                let kept: Vec<f64> = out.iter().filter(|(x, _)| c.of(*x) == col).map(|(_, y)| *y).collect();
-                if orig.is_empty() {
-                    prop_assert!(kept.is_empty());
-                } else {
-                    let omin = orig.iter().cloned().fold(f64::INFINITY, f64::min);
-                    let omax = orig.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-                    prop_assert!(kept.contains(&omin) && kept.contains(&omax));
-                    prop_assert_eq!(kept[0], orig[0]);
-                    prop_assert_eq!(*kept.last().unwrap(), *orig.last().unwrap());
-                }
+            // Per column, the first, last, min and max of the original are in the output.
+            use std::collections::BTreeMap;
+            let mut orig: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
+            for (x, y) in t.iter().zip(&v) {
+                orig.entry(c.of(*x)).or_default().push(*y);
+            }
+            let mut kept: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
+            for (x, y) in &out {
+                kept.entry(c.of(*x)).or_default().push(*y);
+            }
+            prop_assert_eq!(orig.len(), kept.len());
+            for (col, o) in &orig {
+                let k = &kept[col];
+                let omin = o.iter().cloned().fold(f64::INFINITY, f64::min);
+                let omax = o.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+                prop_assert!(k.contains(&omin) && k.contains(&omax));
+                prop_assert_eq!(k[0], o[0]);
+                prop_assert_eq!(*k.last().unwrap(), *o.last().unwrap());
             }
         }
     }

@@ -172,7 +172,9 @@ pub fn layout(input: &LayoutInput) -> Layout {
     let top = events.bottom();
     let bottom_limit = h - MARGIN;
     let min_panels = n * (per_panel_fixed + MIN_PLOT_H) + XDESC_H;
-    let table_budget = (bottom_limit - top - min_panels).max(0);
+    // The table takes what the panels leave, but at most a third of the page: with many
+    // rows (a fleet), the panels keep their room and the rest is in --stats-csv.
+    let table_budget = (bottom_limit - top - min_panels).clamp(0, h / 3);
     // The table's title, header, rows and a note line.
     let rows_fit = ((table_budget - LINE_H * 3 - 6) / LINE_H).max(0) as usize;
     let table_rows = input.stats_rows.min(rows_fit);
@@ -401,9 +403,16 @@ pub(crate) mod tests {
             }
             assert!(l.table_rows <= rows);
         }
-        // A big page shows the whole table; a small one fewer rows.
+        // A big page shows the whole table; a small one fewer rows; a fleet's table takes
+        // at most a third of the page.
         assert_eq!(layout(&input(1600, 1400, 12)).table_rows, 12);
         assert!(layout(&input(800, 600, 40)).table_rows < 40);
+        let fleet = layout(&input(1600, 1400, 80));
+        assert!(
+            fleet.table.h <= 1400 / 3 + size::LINE_H,
+            "{:?}",
+            fleet.table
+        );
     }
 
     #[test]

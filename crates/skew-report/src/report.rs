@@ -2,7 +2,6 @@
 //! statistics CSV) atomically. Nothing is written unless everything before succeeded.
 
 use crate::analysis::{analyze, Analysis, AnalysisOptions};
-use crate::data::LogData;
 use crate::filter::Filter;
 use crate::output::{encode_png, write_atomic, WriteError};
 use crate::read::{expand_inputs, read_logs, FileSummary, ReadError};
@@ -172,24 +171,4 @@ pub fn run_report(req: &ReportRequest) -> Result<ReportOutcome, ReportError> {
             write_s: (t4 - t3).as_secs_f64(),
         },
     })
-}
-
-/// For callers holding data already (tests, benchmarks): analyse and draw to PNG bytes.
-pub fn png_of(
-    data: &LogData,
-    opts: &AnalysisOptions,
-    width: u32,
-    height: u32,
-) -> Result<Vec<u8>, ReportError> {
-    let analysis = analyze(data, opts);
-    let rgb = render(
-        data,
-        &analysis,
-        &PageOptions {
-            width,
-            height,
-            title: crate::text::default_title(&analysis),
-        },
-    )?;
-    Ok(encode_png(&rgb, width, height).map_err(RenderError)?)
 }

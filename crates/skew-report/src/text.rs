@@ -158,4 +158,52 @@ mod tests {
         assert_eq!(metric_value("delay_s", 1e-6, false), "1.000µs");
         assert_eq!(metric_value("offset_s", 1e-6, true), "1.000µs");
     }
+
+    #[test]
+    fn summary_says_what_matters() {
+        use crate::analysis::{analyze, AnalysisOptions};
+        use crate::data::{HostData, LogData, ServerSeries};
+        let s = 1_000_000_000i64;
+        let t = vec![0, 10 * s, 20 * s, 100 * s];
+        let liar = ServerSeries {
+            host: "h".into(),
+            server: "liar".into(),
+            t_ns: t.clone(),
+            offset_s: vec![0.25; 4],
+            bound_lo_s: vec![0.25; 4],
+            bound_hi_s: vec![0.2501; 4],
+            truechimer: vec![Some(false), Some(false), Some(true), Some(false)],
+            ..ServerSeries::default()
+        };
+        let data = LogData {
+            hosts: vec![HostData {
+                host: "h".into(),
+                runs_ns: t,
+                ..HostData::default()
+            }],
+            series: vec![liar],
+        };
+        let a = analyze(
+            &data,
+            &AnalysisOptions {
+                lease_ns: Some(10 * s),
+                ..AnalysisOptions::default()
+            },
+        );
+        let parts = summary_parts(&a);
+        assert_eq!(parts[0], "host h, 1 server series, 4 runs (every 10 s)");
+        assert_eq!(parts[1], "1970-01-01 00:00:00 to 1970-01-01 00:01:40 UTC");
+        assert_eq!(parts[2], "1 gap (80 s without runs)");
+        assert_eq!(parts[3], "falsetickers: liar (75 % of its samples)");
+        assert!(
+            parts[4].starts_with("largest pairwise skew bound 250.1ms (liar vs local"),
+            "{}",
+            parts[4]
+        );
+        assert_eq!(
+            parts[5],
+            "lease 10 s: margin 250.6ms = skew 250.1ms + pause 0ns (no pause data) + 50 ppm × lease 500.0µs"
+        );
+        assert_eq!(default_title(&a), "skew drift report: h");
+    }
 }

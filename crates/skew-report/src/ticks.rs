@@ -49,11 +49,22 @@ impl Axis {
     /// A linear axis over `[lo, hi]` padded by 5 % each side (a zero-width range is widened
     /// around its value).
     pub fn linear(lo: f64, hi: f64, unit_of: impl Fn(f64) -> Unit) -> Axis {
+        Axis::linear_min(lo, hi, 0.0, unit_of)
+    }
+
+    /// Like [`Axis::linear`], but at least `min_span` wide (around the data's middle): flat
+    /// data at 0 ppm gets a readable ±0.5 ppm, not a billionth.
+    pub fn linear_min(lo: f64, hi: f64, min_span: f64, unit_of: impl Fn(f64) -> Unit) -> Axis {
         let (mut lo, mut hi) = if lo.is_finite() && hi.is_finite() && lo <= hi {
             (lo, hi)
         } else {
             (0.0, 1.0)
         };
+        if hi - lo < min_span {
+            let mid = (lo + hi) / 2.0;
+            lo = mid - min_span / 2.0;
+            hi = mid + min_span / 2.0;
+        }
         if hi - lo <= f64::EPSILON * lo.abs().max(hi.abs()).max(1e-300) {
             let w = (lo.abs() * 0.1).max(1e-9);
             lo -= w;
@@ -271,6 +282,10 @@ mod tests {
         assert_eq!(a.label(-0.0, 5e-6), "0");
         let flat = Axis::linear(3.0, 3.0, |_| PPM);
         assert!(flat.lo < 3.0 && flat.hi > 3.0);
+        let zero = Axis::linear_min(0.0, 0.0, 1.0, |_| PPM);
+        assert!((zero.lo + 0.525).abs() < 1e-12 && (zero.hi - 0.525).abs() < 1e-12);
+        assert_eq!(zero.ticks(6), vec![-0.4, -0.2, 0.0, 0.2, 0.4]);
+        assert_eq!(Axis::linear_min(-3.0, 5.0, 1.0, |_| PPM).lo, -3.4);
         let l = Axis::auto_positive(1e-5, 1e-2, 30.0, seconds_unit);
         assert!(l.log);
         assert!((l.frac(l.lo)).abs() < 1e-12);

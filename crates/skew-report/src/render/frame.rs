@@ -333,6 +333,8 @@ pub struct Frame<'a> {
     pub gaps: &'a [(i64, i64)],
     /// The shared time axis.
     pub time: &'a TimeAxis,
+    /// Whether the panel has data (without, the value axis has no ticks).
+    pub has_data: bool,
 }
 
 impl Frame<'_> {
@@ -390,7 +392,11 @@ impl Frame<'_> {
                 Anchor::Top,
             )?;
         }
-        let ticks = p.y.ticks((r.h / 28).max(2) as usize);
+        let ticks = if self.has_data {
+            p.y.ticks((r.h / 28).max(2) as usize)
+        } else {
+            Vec::new()
+        };
         let step = if ticks.len() >= 2 {
             ticks[1] - ticks[0]
         } else {

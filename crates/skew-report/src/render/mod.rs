@@ -160,28 +160,40 @@ fn place_events(
     m: &dyn Measure,
 ) -> (Vec<EventLabel>, usize) {
     let (px, pw) = plot_span(width);
-    let texts: Vec<String> = a
-        .events
+    let x_of = |t: i64| {
+        let f = (t - x_lo) as f64 / (x_hi - x_lo).max(1) as f64;
+        f64::from(px) + f * f64::from(pw - 1)
+    };
+    // The same event on several hosts within a few pixels is one label.
+    let mut groups: Vec<(usize, Vec<&str>)> = Vec::new();
+    for (i, e) in a.events.iter().enumerate() {
+        match groups.last_mut() {
+            Some((j, hosts))
+                if a.events[*j].label == e.label
+                    && (x_of(e.t_unix_ns) - x_of(a.events[*j].t_unix_ns)).abs() < 4.0 =>
+            {
+                if !hosts.contains(&e.host.as_str()) {
+                    hosts.push(&e.host);
+                }
+            }
+            _ => groups.push((i, vec![e.host.as_str()])),
+        }
+    }
+    let texts: Vec<String> = groups
         .iter()
-        .map(|e| {
-            if many_hosts && e.kind != EventKind::LeapSecond {
-                format!("{}: {}", e.host, e.label)
-            } else {
-                e.label.clone()
+        .map(|(i, hosts)| {
+            let e = &a.events[*i];
+            match hosts.len() {
+                _ if !many_hosts || e.kind == EventKind::LeapSecond => e.label.clone(),
+                1 => format!("{}: {}", e.host, e.label),
+                n => format!("{n} hosts: {}", e.label),
             }
         })
         .collect();
-    let anchors: Vec<(f64, f64)> = a
-        .events
+    let anchors: Vec<(f64, f64)> = groups
         .iter()
         .zip(&texts)
-        .map(|(e, t)| {
-            let f = (e.t_unix_ns - x_lo) as f64 / (x_hi - x_lo).max(1) as f64;
-            (
-                f64::from(px) + f * f64::from(pw - 1),
-                m.text_width(t, font::LABEL),
-            )
-        })
+        .map(|((i, _), t)| (x_of(a.events[*i].t_unix_ns), m.text_width(t, font::LABEL)))
         .collect();
     let (placed, hidden) = place_labels(
         &anchors,
@@ -192,7 +204,7 @@ fn place_events(
     let out = placed
         .into_iter()
         .map(|p| EventLabel {
-            index: p.index,
+            index: groups[p.index].0,
             text: texts[p.index].clone(),
             anchor_x: anchors[p.index].0,
             x: p.x,

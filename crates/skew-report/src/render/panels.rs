@@ -21,6 +21,7 @@ fn frame<'a>(
     y: Axis,
     caption: &'a str,
     y_desc: String,
+    has_data: bool,
 ) -> Frame<'a> {
     Frame {
         rects,
@@ -34,6 +35,7 @@ fn frame<'a>(
         y_desc,
         gaps: &ctx.shaded_gaps,
         time: &ctx.time,
+        has_data,
     }
 }
 
@@ -70,13 +72,14 @@ pub fn offset(cv: &Canvas, ctx: &Ctx, rects: PanelRects) -> Drawn {
         (Some(a), None) | (None, Some(a)) => a,
         (None, None) => (-1e-6, 1e-6),
     };
-    let axis = Axis::linear(lo, hi, seconds_unit);
+    let axis = Axis::linear_min(lo, hi, 1e-8, seconds_unit);
     let f = frame(
         ctx,
         rects,
         axis,
         "Offset per server (server − local; positive: the local clock is behind), with its bounds",
         format!("offset ({})", axis.unit.name),
+        ext.is_some() || agree.is_some(),
     );
     f.draw_under(cv)?;
     let p = f.plot;
@@ -209,7 +212,11 @@ pub fn delay(cv: &Canvas, ctx: &Ctx, rects: PanelRects) -> Drawn {
     let d = ctx.data;
     let ext = positive_extent(d.series.iter().flat_map(|s| s.delay_s.iter().copied()));
     let (lo, hi) = ext.unwrap_or((1e-6, 1e-3));
-    let axis = Axis::auto_positive(lo, hi, 30.0, seconds_unit);
+    let axis = if ext.is_some() {
+        Axis::auto_positive(lo, hi, 30.0, seconds_unit)
+    } else {
+        Axis::linear(lo, hi, seconds_unit)
+    };
     let caption = if axis.log {
         "Delay (round trip) per server, logarithmic scale"
     } else {
@@ -221,6 +228,7 @@ pub fn delay(cv: &Canvas, ctx: &Ctx, rects: PanelRects) -> Drawn {
         axis,
         caption,
         format!("delay ({})", axis.unit.name),
+        ext.is_some(),
     );
     f.draw_under(cv)?;
     let p = f.plot;
@@ -260,13 +268,14 @@ pub fn clock(cv: &Canvas, ctx: &Ctx, rects: PanelRects) -> Drawn {
     }
     let ext = extent(d.hosts.iter().flat_map(lo_hi));
     let (lo, hi) = ext.unwrap_or((-1.0, 1.0));
-    let axis = Axis::linear(lo, hi, |_| PPM);
+    let axis = Axis::linear_min(lo, hi, 1.0, |_| PPM);
     let f = frame(
         ctx,
         rects,
         axis,
         "Local clock: time-of-day rate against the monotonic clock, and the kernel's frequency correction",
         "rate (ppm)".into(),
+        ext.is_some(),
     );
     f.draw_under(cv)?;
     let p = f.plot;
@@ -372,7 +381,11 @@ pub fn pauses(cv: &Canvas, ctx: &Ctx, rects: PanelRects) -> Drawn {
             .flat_map(|h| h.pause.max_s.iter().chain(&h.pause.p99_s).copied()),
     );
     let (lo, hi) = ext.unwrap_or((1e-4, 1e-2));
-    let axis = Axis::auto_positive(lo, hi, 30.0, seconds_unit);
+    let axis = if ext.is_some() {
+        Axis::auto_positive(lo, hi, 30.0, seconds_unit)
+    } else {
+        Axis::linear(lo, hi, seconds_unit)
+    };
     let caption = format!(
         "Pauses: longest per interval (bars), p99 of the sleep overshoot; ▲ long pauses (≥ {}){}",
         crate::text::seconds_unsigned(a.long_pause_s),
@@ -384,6 +397,7 @@ pub fn pauses(cv: &Canvas, ctx: &Ctx, rects: PanelRects) -> Drawn {
         axis,
         &caption,
         format!("pause ({})", axis.unit.name),
+        ext.is_some(),
     );
     f.draw_under(cv)?;
     let p = f.plot;
