@@ -283,7 +283,7 @@ mod tests {
         let flat = Axis::linear(3.0, 3.0, |_| PPM);
         assert!(flat.lo < 3.0 && flat.hi > 3.0);
         let zero = Axis::linear_min(0.0, 0.0, 1.0, |_| PPM);
-        assert!((zero.lo + 0.525).abs() < 1e-12 && (zero.hi - 0.525).abs() < 1e-12);
+        assert!((zero.lo + 0.55).abs() < 1e-12 && (zero.hi - 0.55).abs() < 1e-12);
         assert_eq!(zero.ticks(6), vec![-0.4, -0.2, 0.0, 0.2, 0.4]);
         assert_eq!(Axis::linear_min(-3.0, 5.0, 1.0, |_| PPM).lo, -3.4);
         let l = Axis::auto_positive(1e-5, 1e-2, 30.0, seconds_unit);
