@@ -42,7 +42,7 @@ set output "$DIR/gnuplot-dots.png"
 set datafile separator ","
 set xdata time
 set timefmt "%Y-%m-%dT%H:%M:%SZ"
-set format x "%H:%M"
+set format x "%m-%d %H:%M"
 set xlabel "time (UTC)"
 set ylabel "offset (s)"
 plot "$LOG" using 2:(strcol(4) eq "ntp" ? \$8 : NaN) with dots title "offset"
@@ -53,7 +53,7 @@ GP
   echo 'set datafile separator ","'
   echo 'set xdata time'
   echo 'set timefmt "%Y-%m-%dT%H:%M:%SZ"'
-  echo 'set format x "%H:%M"'
+  echo 'set format x "%m-%d %H:%M"'
   echo 'set xlabel "time (UTC)"'
   echo 'set ylabel "offset (s)"'
   printf 'plot '
@@ -85,7 +85,8 @@ BREAKDOWN=$("$SKEW" report "$LOG" -o "$DIR/skew.png" --json | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
 t = d["timings"]
-print(f"read+parse {t[\"read_s\"]:.3f} s, analysis {t[\"analyze_s\"]:.3f} s, drawing {t[\"render_s\"]:.3f} s, PNG encode+write {t[\"write_s\"]:.3f} s ({d[\"rows_read\"]} rows)")')
+print("read+parse {:.3f} s, analysis {:.3f} s, drawing {:.3f} s, PNG encode+write {:.3f} s ({} rows)".format(
+    t["read_s"], t["analyze_s"], t["render_s"], t["write_s"], d["rows_read"]))')
 
 echo "# $(date -u +%FT%TZ), $(nproc) CPUs, $(ls -l "$LOG" | awk '{printf "%.0f MB", $5/1e6}') log of $ROWS rows, $REPEATS runs each"
 echo "# load average before: $LOAD_BEFORE, after: $LOAD_AFTER"

@@ -115,6 +115,15 @@ impl Ctx<'_> {
         }
     }
 
+    /// The offset statistics of a series (computed once, in the analysis).
+    pub fn offset_stats(&self, s: &crate::data::ServerSeries) -> Option<&crate::stats::Stats> {
+        self.analysis
+            .stats
+            .iter()
+            .find(|r| r.host == s.host && r.source == s.server && r.metric == "offset_s")
+            .map(|r| &r.stats)
+    }
+
     /// The gap threshold of a host's series.
     pub fn gap_ns(&self, host: &str) -> i64 {
         self.gap_threshold.get(host).copied().unwrap_or(i64::MAX)

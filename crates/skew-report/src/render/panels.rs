@@ -108,9 +108,7 @@ pub fn offset(cv: &Canvas, ctx: &Ctx, rects: PanelRects) -> Drawn {
     let mut any_false = false;
     let mut items = Vec::new();
     // Widest series first, so that narrow ones stay visible on top.
-    let spread = |s: &ServerSeries| {
-        crate::stats::stats(s.offset_s.iter().copied()).map_or(0.0, |st| st.range_98)
-    };
+    let spread = |s: &ServerSeries| ctx.offset_stats(s).map_or(0.0, |st| st.range_98);
     let mut order: Vec<(usize, f64)> = series
         .iter()
         .enumerate()
@@ -156,7 +154,7 @@ pub fn offset(cv: &Canvas, ctx: &Ctx, rects: PanelRects) -> Drawn {
                 cv.triangle(x, y, 4.0, up, alpha(c, 1.0))?;
             }
         }
-        let median = crate::stats::stats(s.offset_s.iter().copied()).map(|st| st.p50);
+        let median = ctx.offset_stats(s).map(|st| st.p50);
         let mut details = Vec::new();
         if falses > 0 {
             details.push(format!(
