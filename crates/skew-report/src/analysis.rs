@@ -171,7 +171,30 @@ pub fn analyze(data: &LogData, opts: &AnalysisOptions) -> Analysis {
     let mut gap_threshold_ns = BTreeMap::new();
     for h in &data.hosts {
         let threshold = opts.gap_ns.or_else(|| default_gap_ns(&h.runs_ns));
-        let g = threshold.map_or_else(Vec::new, |th| find_gaps(&h.host, &h.runs_ns, th));
+        let mut g = threshold.map_or_else(Vec::new, |th| find_gaps(&h.host, &h.runs_ns, th));
+        // A window asked for that the runs do not reach is a gap too (the monitor started
+        // later, or stopped).
+        if let (Some(th), Some(&first), Some(&last)) =
+            (threshold, h.runs_ns.first(), h.runs_ns.last())
+        {
+            if let Some(s) = opts.since_ns.filter(|s| first - s > th) {
+                g.insert(
+                    0,
+                    Gap {
+                        host: h.host.clone(),
+                        from_ns: s,
+                        to_ns: first,
+                    },
+                );
+            }
+            if let Some(u) = opts.until_ns.filter(|u| u - last > th) {
+                g.push(Gap {
+                    host: h.host.clone(),
+                    from_ns: last,
+                    to_ns: u,
+                });
+            }
+        }
         if let Some(th) = threshold {
             gap_threshold_ns.insert(h.host.clone(), th);
         }
@@ -362,5 +385,20 @@ mod tests {
         assert!(!l.pause_observed);
         assert!((l.margin.margin_s - (5e-6 + 0.0005)).abs() < 1e-12);
         assert_eq!(a.longest_pause_s, None);
+        // A window wider than the runs: its edges without runs are gaps too.
+        let a = analyze(
+            &data,
+            &AnalysisOptions {
+                since_ns: Some(-100 * s),
+                until_ns: Some(300 * s),
+                ..AnalysisOptions::default()
+            },
+        );
+        assert_eq!((a.from_ns, a.until_ns), (-100 * s, 300 * s));
+        let spans: Vec<(i64, i64)> = a.gap_spans.iter().map(|g| (g.from_ns, g.to_ns)).collect();
+        assert_eq!(
+            spans,
+            vec![(-100 * s, 0), (20 * s, 100 * s), (110 * s, 300 * s)]
+        );
     }
 }

@@ -328,111 +328,126 @@ impl<'f> Ingest<'f> {
         i
     }
 
-    /// Decodes an `ntp` row; Ok(false) when the server filter drops it.
-    fn ntp(&mut self, row: &RawRow<'_>, host_name: &[u8], t: i64) -> Result<bool, String> {
-        let server = self.raw(row, SERVER);
-        let address = self.raw(row, ADDRESS);
-        let offset = self.f64(row, OFFSET)?;
-        let delay = self.f64(row, DELAY)?;
-        let lo = self.f64(row, BOUND_LO)?;
-        let hi = self.f64(row, BOUND_HI)?;
-        let ulo = self.f64(row, UTC_LO)?;
-        let uhi = self.f64(row, UTC_HI)?;
-        let truechimer = self.bool(row, TRUECHIMER)?;
-        let leap_b = self.raw(row, LEAP);
-        let leap = LeapFlag::parse(leap_b).ok_or_else(|| {
-            format!(
-                "leap: invalid leap indicator {:?} (none, insert, delete, unsynchronized)",
-                String::from_utf8_lossy(leap_b)
-            )
-        })?;
-        if !self.filter.server_ok(server, address) {
-            return Ok(false);
-        }
-        let status = self.raw(row, STATUS);
-        let host = self.host_index(host_name);
-        let i = self.series_index(host, server);
-        let s = &mut self.data.series[i];
-        if s.address.as_bytes() != address && !address.is_empty() {
-            s.address = field_str(address);
-        }
-        match s.statuses.get_mut(&*String::from_utf8_lossy(status)) {
-            Some(n) => *n += 1,
-            None => {
-                s.statuses.insert(field_str(status), 1);
-            }
-        }
-        s.t_ns.push(t);
-        s.offset_s.push(offset);
-        s.delay_s.push(delay);
-        s.bound_lo_s.push(lo);
-        s.bound_hi_s.push(hi);
-        s.utc_lo_s.push(ulo);
-        s.utc_hi_s.push(uhi);
-        // Only a measured server takes part in the selection.
-        s.truechimer
-            .push(if offset.is_nan() { None } else { truechimer });
-        s.leap.push(leap);
-        Ok(true)
-    }
-}
-
-impl RowVisitor for Ingest<'_> {
-    fn visit(&mut self, row: &RawRow<'_>) -> Result<(), String> {
-        let t = self.time(row)?;
-        let kind = self.raw(row, KIND);
-        if !matches!(kind, b"ntp" | b"agreement" | b"clock" | b"pause" | b"leap") {
-            return Err(format!(
-                "kind: unknown row kind {:?} (ntp, agreement, clock, pause, leap)",
-                String::from_utf8_lossy(kind)
-            ));
-        }
-        self.counts.rows += 1;
-        self.counts.first_ns = Some(self.counts.first_ns.map_or(t, |f| f.min(t)));
-        self.counts.last_ns = Some(self.counts.last_ns.map_or(t, |l| l.max(t)));
-        let host_name = self.raw(row, HOST);
-        if !self.filter.time_ok(t) || !self.filter.host_ok(host_name) {
-            return Ok(());
-        }
-        // Decode before keeping anything: a rejected row leaves no trace.
-        let host = match kind {
+    /// Decodes a row's columns (all of them, whether the filters keep it or not, so a
+    /// malformed row is an error wherever it is).
+    fn decode<'a>(&self, row: &RawRow<'a>, kind: &[u8]) -> Result<Decoded<'a>, String> {
+        Ok(match kind {
             b"ntp" => {
-                if !self.ntp(row, host_name, t)? {
-                    return Ok(());
+                let leap_b = self.raw(row, LEAP);
+                Decoded::Ntp {
+                    server: self.raw(row, SERVER),
+                    address: self.raw(row, ADDRESS),
+                    status: self.raw(row, STATUS),
+                    v: [
+                        self.f64(row, OFFSET)?,
+                        self.f64(row, DELAY)?,
+                        self.f64(row, BOUND_LO)?,
+                        self.f64(row, BOUND_HI)?,
+                        self.f64(row, UTC_LO)?,
+                        self.f64(row, UTC_HI)?,
+                    ],
+                    truechimer: self.bool(row, TRUECHIMER)?,
+                    leap: LeapFlag::parse(leap_b).ok_or_else(|| {
+                        format!(
+                            "leap: invalid leap indicator {:?} (none, insert, delete, unsynchronized)",
+                            String::from_utf8_lossy(leap_b)
+                        )
+                    })?,
                 }
-                self.host_index(host_name)
             }
-            b"agreement" => {
-                let lo = self.f64(row, UTC_LO)?;
-                let hi = self.f64(row, UTC_HI)?;
-                let falsetickers = self.u32(row, FALSETICKERS)?.unwrap_or(0);
-                let majority = self.raw(row, STATUS) == b"majority";
-                let host = self.host_index(host_name);
-                let a = &mut self.data.hosts[host].agreement;
+            b"agreement" => Decoded::Agreement {
+                lo: self.f64(row, UTC_LO)?,
+                hi: self.f64(row, UTC_HI)?,
+                falsetickers: self.u32(row, FALSETICKERS)?.unwrap_or(0),
+                majority: self.raw(row, STATUS) == b"majority",
+            },
+            b"clock" => Decoded::Clock {
+                v: [
+                    self.f64(row, RATE)?,
+                    self.f64(row, RATE_CI)?,
+                    self.f64(row, KFREQ)?,
+                    self.f64(row, STEP_MAX)?,
+                    self.f64(row, SUSPENDED)?,
+                ],
+                steps: self.u32(row, STEPS)?.unwrap_or(0),
+                kstate: self.raw(row, KSTATE),
+            },
+            b"pause" => Decoded::Pause {
+                max: self.f64(row, PAUSE_MAX)?,
+                p99: self.f64(row, PAUSE_P99)?,
+                events: self.u32(row, PAUSE_EVENTS)?.unwrap_or(0),
+            },
+            b"leap" => Decoded::Leap {
+                status: self.raw(row, STATUS),
+                next: self.raw(row, LEAP_NEXT),
+                expires: self.cols.leap_expires.map_or(&[][..], |i| row.field(i)),
+            },
+            other => {
+                return Err(format!(
+                    "kind: unknown row kind {:?} (ntp, agreement, clock, pause, leap)",
+                    String::from_utf8_lossy(other)
+                ))
+            }
+        })
+    }
+
+    /// Keeps a decoded row of `host` at `t`.
+    fn keep(&mut self, host: usize, t: i64, d: Decoded<'_>) {
+        let h = &mut self.data.hosts[host];
+        match d {
+            Decoded::Ntp {
+                server,
+                address,
+                status,
+                v,
+                truechimer,
+                leap,
+            } => {
+                let i = self.series_index(host, server);
+                let s = &mut self.data.series[i];
+                if s.address.as_bytes() != address && !address.is_empty() {
+                    s.address = field_str(address);
+                }
+                match s.statuses.get_mut(&*String::from_utf8_lossy(status)) {
+                    Some(n) => *n += 1,
+                    None => {
+                        s.statuses.insert(field_str(status), 1);
+                    }
+                }
+                s.t_ns.push(t);
+                s.offset_s.push(v[0]);
+                s.delay_s.push(v[1]);
+                s.bound_lo_s.push(v[2]);
+                s.bound_hi_s.push(v[3]);
+                s.utc_lo_s.push(v[4]);
+                s.utc_hi_s.push(v[5]);
+                // Only a measured server takes part in the selection.
+                s.truechimer
+                    .push(if v[0].is_nan() { None } else { truechimer });
+                s.leap.push(leap);
+            }
+            Decoded::Agreement {
+                lo,
+                hi,
+                falsetickers,
+                majority,
+            } => {
+                let a = &mut h.agreement;
                 a.t_ns.push(t);
                 a.lo_s.push(lo);
                 a.hi_s.push(hi);
                 a.majority.push(majority);
                 a.falsetickers.push(falsetickers);
-                host
             }
-            b"clock" => {
-                let rate = self.f64(row, RATE)?;
-                let ci = self.f64(row, RATE_CI)?;
-                let kfreq = self.f64(row, KFREQ)?;
-                let steps = self.u32(row, STEPS)?.unwrap_or(0);
-                let step_max = self.f64(row, STEP_MAX)?;
-                let suspended = self.f64(row, SUSPENDED)?;
-                let kstate = self.raw(row, KSTATE);
-                let host = self.host_index(host_name);
-                let c = &mut self.data.hosts[host].clock;
+            Decoded::Clock { v, steps, kstate } => {
+                let c = &mut h.clock;
                 c.t_ns.push(t);
-                c.rate_ppm.push(rate);
-                c.rate_ci95_ppm.push(ci);
-                c.kernel_freq_ppm.push(kfreq);
+                c.rate_ppm.push(v[0]);
+                c.rate_ci95_ppm.push(v[1]);
+                c.kernel_freq_ppm.push(v[2]);
+                c.step_max_s.push(v[3]);
+                c.suspended_s.push(v[4]);
                 c.steps.push(steps);
-                c.step_max_s.push(step_max);
-                c.suspended_s.push(suspended);
                 if !kstate.is_empty()
                     && c.kernel_states
                         .last()
@@ -440,46 +455,98 @@ impl RowVisitor for Ingest<'_> {
                 {
                     c.kernel_states.push((t, field_str(kstate)));
                 }
-                host
             }
-            b"pause" => {
-                let max = self.f64(row, PAUSE_MAX)?;
-                let p99 = self.f64(row, PAUSE_P99)?;
-                let events = self.u32(row, PAUSE_EVENTS)?.unwrap_or(0);
-                let host = self.host_index(host_name);
-                let p = &mut self.data.hosts[host].pause;
+            Decoded::Pause { max, p99, events } => {
+                let p = &mut h.pause;
                 p.t_ns.push(t);
                 p.max_s.push(max);
                 p.p99_s.push(p99);
                 p.events.push(events);
-                host
             }
-            _ => {
-                let status = self.raw(row, STATUS);
-                let next = self.raw(row, LEAP_NEXT);
-                let expires = self.cols.leap_expires.map_or(&[][..], |i| row.field(i));
-                let host = self.host_index(host_name);
-                let l = &mut self.data.hosts[host].leap;
-                let same = l.last().is_some_and(|x| {
+            Decoded::Leap {
+                status,
+                next,
+                expires,
+            } => {
+                let same = h.leap.last().is_some_and(|x| {
                     x.status.as_bytes() == status
                         && x.next.as_bytes() == next
                         && x.expires.as_bytes() == expires
                 });
                 if !same {
-                    l.push(LeapState {
+                    h.leap.push(LeapState {
                         t_ns: t,
                         status: field_str(status),
                         next: field_str(next),
                         expires: field_str(expires),
                     });
                 }
-                host
             }
-        };
+        }
         let runs = &mut self.data.hosts[host].runs_ns;
         if runs.last() != Some(&t) {
             runs.push(t);
         }
+    }
+}
+
+/// One row's decoded columns, borrowing the row's text.
+enum Decoded<'a> {
+    Ntp {
+        server: &'a [u8],
+        address: &'a [u8],
+        status: &'a [u8],
+        /// offset, delay, bound lo/hi, UTC lo/hi.
+        v: [f64; 6],
+        truechimer: Option<bool>,
+        leap: LeapFlag,
+    },
+    Agreement {
+        lo: f64,
+        hi: f64,
+        falsetickers: u32,
+        majority: bool,
+    },
+    Clock {
+        /// rate, its 95 % half-width, kernel frequency, largest step, time suspended.
+        v: [f64; 5],
+        steps: u32,
+        kstate: &'a [u8],
+    },
+    Pause {
+        max: f64,
+        p99: f64,
+        events: u32,
+    },
+    Leap {
+        status: &'a [u8],
+        next: &'a [u8],
+        expires: &'a [u8],
+    },
+}
+
+impl RowVisitor for Ingest<'_> {
+    fn visit(&mut self, row: &RawRow<'_>) -> Result<(), String> {
+        let t = self.time(row)?;
+        let kind = self.raw(row, KIND);
+        let d = self.decode(row, kind)?;
+        self.counts.rows += 1;
+        self.counts.first_ns = Some(self.counts.first_ns.map_or(t, |f| f.min(t)));
+        self.counts.last_ns = Some(self.counts.last_ns.map_or(t, |l| l.max(t)));
+        let host_name = self.raw(row, HOST);
+        if !self.filter.time_ok(t) || !self.filter.host_ok(host_name) {
+            return Ok(());
+        }
+        if let Decoded::Ntp {
+            server, address, ..
+        } = &d
+        {
+            if !self.filter.server_ok(server, address) {
+                return Ok(());
+            }
+        }
+        let host = self.host_index(host_name);
+        self.keep(host, t, d);
         self.counts.used += 1;
         Ok(())
     }
@@ -636,6 +703,17 @@ mod tests {
         assert_eq!((c.rows, c.used), (5, 1));
         assert_eq!(d.series.len(), 1);
         assert_eq!(d.series[0].offset_s, vec![2e-6]);
+    }
+
+    #[test]
+    fn rows_outside_the_filter_are_still_checked() {
+        let text = log(&[ntp("2026-11-20T00:00:00Z", "a", Some(1e-6))]).replacen("1e-6,", "x,", 1);
+        let f = Filter {
+            since_ns: Some(i64::MAX),
+            ..Filter::default()
+        };
+        let e = ingest(&text, &f).unwrap_err();
+        assert!(e.contains("t.csv:2: malformed row: offset_s"), "{e}");
     }
 
     #[test]
