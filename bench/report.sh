@@ -18,7 +18,8 @@
 #   gnuplot-dots   gnuplot reads the whole CSV and draws every ntp row's offset as a dot;
 #   gnuplot-lines  awk picks each server's ntp rows and gnuplot draws one line per server
 #                  (the offset panel of the report, without bounds, markers or the rest).
-# Both use pngcairo at the report's size (1600×1400).
+# Both use pngcairo at the report's size (1600×1400). Last, the reading alone: the generic
+# serde reader of the drift log against the report's column-selective one (examples/read_speed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROWS="${1:-1000000}"
@@ -27,7 +28,7 @@ DIR="${SKEW_BENCH_DIR:-/tmp/skew-bench}"
 mkdir -p "$DIR"
 LOG="$DIR/drift-$ROWS.csv"
 
-cargo build --release -p skew -p skew-report --example gen_drift_log >/dev/null 2>&1
+cargo build --release -p skew -p skew-report --example gen_drift_log --example read_speed >/dev/null 2>&1
 SKEW="$PWD/target/release/skew"
 if [ ! -s "$LOG" ]; then
   target/release/examples/gen_drift_log --out "$LOG" --rows "$ROWS" 2>/dev/null
@@ -100,3 +101,4 @@ print(f"| {name} | {statistics.median(xs):.3f} | {min(xs):.3f} | {' '.join(f'{x:
 PY
 done
 echo "# skew breakdown (one more run): $BREAKDOWN"
+target/release/examples/read_speed "$LOG" | sed 's/^/# /'
