@@ -480,7 +480,7 @@ pub fn pauses(cv: &Canvas, ctx: &Ctx, rects: PanelRects) -> Drawn {
         .collect();
     let anchors: Vec<(f64, f64)> = labels
         .iter()
-        .map(|(t, x, _)| (*x, cv_width(cv, t)))
+        .map(|(t, x, _)| (*x + 5.0, cv_width(cv, t)))
         .collect();
     let (placed, _) =
         crate::layout::place_labels(&anchors, f64::from(p.r.x), f64::from(p.r.right()), 1);
@@ -500,7 +500,10 @@ pub fn pauses(cv: &Canvas, ctx: &Ctx, rects: PanelRects) -> Drawn {
         items.push(LegendItem::new(
             Swatch::Triangle,
             alpha(ALARM, 1.0),
-            format!("long pause: {} runs", a.long_pauses.len()),
+            match a.long_pauses.len() {
+                1 => "long pause: 1 run".to_string(),
+                n => format!("long pauses: {n} runs"),
+            },
         ));
     }
     finish(cv, ctx, &f, &items)
