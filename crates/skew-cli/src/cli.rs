@@ -38,6 +38,8 @@ pub enum Command {
     /// Forward NTP (any UDP) to a server with delay, jitter, loss, duplication, reordering
     /// and rewritten timestamps.
     Proxy(cmd::proxy::ProxyArgs),
+    /// A PNG drift report from drift logs: offsets, delays, clock, pauses, events, statistics.
+    Report(cmd::report::ReportArgs),
 }
 
 #[cfg(test)]

@@ -23,6 +23,14 @@ pub const USAGE: i32 = 64;
 /// A service could not be provided: an address cannot be bound, an upstream cannot be
 /// resolved (sysexits EX_UNAVAILABLE).
 pub const UNAVAILABLE: i32 = 69;
+/// `report`: no row of the logs is in the selected range (nothing to draw).
+pub const NO_DATA: i32 = 2;
+/// Input data error: an empty, unknown or malformed file (sysexits EX_DATAERR).
+pub const DATA_ERR: i32 = 65;
+/// An input file cannot be opened or read (sysexits EX_NOINPUT).
+pub const NO_INPUT: i32 = 66;
+/// An output file cannot be created (sysexits EX_CANTCREAT).
+pub const CANT_CREATE: i32 = 73;
 /// Internal error (sysexits EX_SOFTWARE).
 pub const SOFTWARE: i32 = 70;
 /// An output file cannot be written (sysexits EX_IOERR).

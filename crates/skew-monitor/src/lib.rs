@@ -18,6 +18,7 @@ pub mod ntpconf;
 pub mod prom;
 pub mod rows;
 pub mod run;
+pub mod scan;
 pub mod schema;
 
 pub use rows::{ClockReading, LeapReading, PauseReading, RunReport};

@@ -8,6 +8,7 @@
 //! rotation by rename or copytruncate) gets a fresh header. A file whose header is not this
 //! schema's is refused rather than mixed.
 
+use crate::scan::{scan_log, RawRow, RowVisitor};
 use crate::schema::{DriftRow, COLUMNS, SCHEMA_VERSION};
 use nix::fcntl::{Flock, FlockArg};
 use std::fs::{File, OpenOptions};
@@ -254,93 +255,32 @@ pub fn read_log(path: &Path) -> Result<LogRead, LogError> {
 
 /// Parses drift-log bytes; `label` names the file in messages. A torn last line (no
 /// newline, or too few fields) is skipped with a warning; a bad row anywhere else is an
-/// error naming the line.
+/// error naming the line. The rules live in [`crate::scan`], shared with fast readers.
 pub fn parse_log(label: &str, bytes: &[u8]) -> Result<LogRead, LogError> {
-    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-        return Err(LogError::Empty {
-            path: label.to_string(),
-        });
+    struct Rows {
+        headers: csv::ByteRecord,
+        rows: Vec<(u64, DriftRow)>,
     }
-    let ends_with_newline = bytes.last() == Some(&b'\n');
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(true)
-        .from_reader(bytes);
-    let headers = rdr
-        .byte_headers()
-        .map_err(|e| LogError::UnknownFormat {
-            path: label.into(),
-            line: 1,
-            reason: e.to_string(),
-        })?
-        .clone();
-    for needed in ["schema", "run_time", "kind"] {
-        if !headers.iter().any(|h| h == needed.as_bytes()) {
-            return Err(LogError::UnknownFormat {
-                path: label.into(),
-                line: 1,
-                reason: format!("the header has no {needed:?} column"),
-            });
+    impl RowVisitor for Rows {
+        fn visit(&mut self, raw: &RawRow<'_>) -> Result<(), String> {
+            let record: csv::ByteRecord = (0..raw.len()).map(|i| raw.field(i)).collect();
+            let row = record
+                .deserialize::<DriftRow>(Some(&self.headers))
+                .map_err(|e| e.to_string())?;
+            self.rows.push((raw.line(), row));
+            Ok(())
         }
     }
-    let mut out = LogRead::default();
-    let mut record = csv::ByteRecord::new();
-    loop {
-        let line = rdr.position().line();
-        let more = match rdr.read_byte_record(&mut record) {
-            Ok(m) => m,
-            Err(e) => {
-                return Err(LogError::Malformed {
-                    path: label.into(),
-                    line,
-                    reason: e.to_string(),
-                });
-            }
-        };
-        if !more {
-            break;
-        }
-        let line = record.position().map_or(line, |p| p.line());
-        let at_end = rdr.is_done() || rdr.position().byte() as usize >= bytes.len();
-        let torn = at_end && !ends_with_newline;
-        if record.len() != headers.len() {
-            if torn {
-                out.warnings.push(format!("{label}:{line}: torn last line skipped (a run was interrupted while writing it)"));
-                break;
-            }
-            return Err(LogError::Malformed {
-                path: label.into(),
-                line,
-                reason: format!("{} fields, the header has {}", record.len(), headers.len()),
-            });
-        }
-        match record.deserialize::<DriftRow>(Some(&headers)) {
-            Ok(row) if row.schema > SCHEMA_VERSION => {
-                return Err(LogError::UnknownFormat {
-                    path: label.into(),
-                    line,
-                    reason: format!(
-                        "schema version {} is newer than this skew understands ({SCHEMA_VERSION})",
-                        row.schema
-                    ),
-                })
-            }
-            Ok(row) => out.rows.push((line, row)),
-            Err(e) if torn => {
-                out.warnings
-                    .push(format!("{label}:{line}: torn last line skipped ({e})"));
-                break;
-            }
-            Err(e) => {
-                return Err(LogError::Malformed {
-                    path: label.into(),
-                    line,
-                    reason: e.to_string(),
-                })
-            }
-        }
-    }
-    Ok(out)
+    let scanned = scan_log(label, bytes, 1, |h| {
+        Ok(Rows {
+            headers: h.names().iter().map(|n| n.as_bytes()).collect(),
+            rows: Vec::new(),
+        })
+    })?;
+    Ok(LogRead {
+        rows: scanned.visitors.into_iter().flat_map(|v| v.rows).collect(),
+        warnings: scanned.warnings,
+    })
 }
 
 #[cfg(test)]

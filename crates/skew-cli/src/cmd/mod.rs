@@ -8,6 +8,7 @@ pub mod monitor;
 pub mod now;
 pub mod probe;
 pub mod proxy;
+pub mod report;
 pub mod run_options;
 pub mod serve;
 
@@ -25,6 +26,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Leap(a) => leap::run(a),
         Command::Serve(a) => serve::run(a),
         Command::Proxy(a) => proxy::run(a),
+        Command::Report(a) => report::run(a),
     };
     match result {
         Ok(code) => code,

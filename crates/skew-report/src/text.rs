@@ -1,0 +1,209 @@
+//! The words on the page: value formatting with units, the title and the summary lines.
+
+use crate::analysis::Analysis;
+use crate::time::{human_span, utc_format};
+use skew_time::format::{signed, unsigned};
+use skew_time::s_to_ns;
+
+/// Seconds with a sign and a unit, chronyc-style (`+12.35µs`, `-1.500ms`).
+pub fn seconds_signed(s: f64) -> String {
+    if !s.is_finite() {
+        return "-".into();
+    }
+    micro(signed(s_to_ns(s)))
+}
+
+/// A non-negative amount of seconds with a unit (`350.0ms`).
+pub fn seconds_unsigned(s: f64) -> String {
+    if !s.is_finite() {
+        return "-".into();
+    }
+    micro(unsigned(s_to_ns(s.abs()).unsigned_abs()))
+}
+
+fn micro(s: String) -> String {
+    match s.strip_suffix("us") {
+        Some(v) => format!("{v}µs"),
+        None => s,
+    }
+}
+
+/// A value of `metric` (its unit is the suffix of its name) for the table.
+pub fn metric_value(metric: &str, v: f64, spread: bool) -> String {
+    if metric.ends_with("_ppm") {
+        if !v.is_finite() {
+            "-".into()
+        } else if spread {
+            format!("{v:.3}")
+        } else {
+            format!("{v:+.3}")
+        }
+    } else if spread || metric == "delay_s" || metric == "pause_max_s" {
+        seconds_unsigned(v)
+    } else {
+        seconds_signed(v)
+    }
+}
+
+/// The default title.
+pub fn default_title(a: &Analysis) -> String {
+    match a.hosts.as_slice() {
+        [one] => format!("skew drift report: {}", one.host),
+        many => format!("skew drift report: {} hosts", many.len()),
+    }
+}
+
+/// The summary, as parts to be joined with " · " and wrapped.
+pub fn summary_parts(a: &Analysis) -> Vec<String> {
+    let mut parts = Vec::new();
+    let runs: usize = a.hosts.iter().map(|h| h.runs).sum();
+    let servers = a.servers.len();
+    let hosts = if a.hosts.len() == 1 {
+        format!("host {}", a.hosts[0].host)
+    } else {
+        format!("{} hosts", a.hosts.len())
+    };
+    let every = a
+        .hosts
+        .iter()
+        .filter_map(|h| h.interval_s)
+        .fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.min(x))));
+    parts.push(format!(
+        "{hosts}, {servers} server series, {runs} runs{}",
+        every.map_or_else(String::new, |e| format!(
+            " (every {})",
+            human_span((e * 1e9) as i64)
+        ))
+    ));
+    parts.push(format!(
+        "{} to {} UTC",
+        utc_format(a.from_ns, "%Y-%m-%d %H:%M:%S"),
+        utc_format(a.until_ns, "%Y-%m-%d %H:%M:%S")
+    ));
+    let gap_total: f64 = a.gaps.iter().map(|g| g.duration_s).sum();
+    parts.push(match a.gaps.len() {
+        0 => "no gaps".to_string(),
+        n => format!(
+            "{n} gap{} ({} without runs)",
+            if n == 1 { "" } else { "s" },
+            human_span((gap_total * 1e9) as i64)
+        ),
+    });
+    let liars: Vec<String> = a
+        .servers
+        .iter()
+        .filter(|s| s.falseticker > 0)
+        .map(|s| {
+            let pct = 100.0 * s.falseticker as f64 / s.measured.max(1) as f64;
+            let name = if a.hosts.len() > 1 {
+                format!("{}: {}", s.host, s.server)
+            } else {
+                s.server.clone()
+            };
+            format!("{name} ({pct:.0} % of its samples)")
+        })
+        .collect();
+    parts.push(if liars.is_empty() {
+        "no falsetickers".to_string()
+    } else {
+        format!("falsetickers: {}", liars.join(", "))
+    });
+    let no_majority: usize = a.hosts.iter().map(|h| h.no_majority_runs).sum();
+    if no_majority > 0 {
+        parts.push(format!("{no_majority} runs without a majority"));
+    }
+    match &a.pairwise_skew {
+        Some(p) => parts.push(format!(
+            "largest pairwise skew bound {} ({} vs {}, {})",
+            seconds_unsigned(p.skew.bound_s),
+            p.skew.ahead,
+            p.skew.behind,
+            utc_format(p.at_unix_ns, "%m-%d %H:%M:%S")
+        )),
+        None => parts.push("pairwise skew: fewer than two clocks measured together".into()),
+    }
+    if let Some(l) = &a.lease {
+        let m = &l.margin;
+        parts.push(format!(
+            "lease {}: margin {} = skew {} + pause {}{} + {} ppm × lease {}",
+            human_span((m.lease_s * 1e9) as i64),
+            seconds_unsigned(m.margin_s),
+            seconds_unsigned(m.skew_bound_s),
+            seconds_unsigned(m.pause_s),
+            if l.pause_observed {
+                ""
+            } else {
+                " (no pause data)"
+            },
+            m.drift_ppm,
+            seconds_unsigned(m.drift_s)
+        ));
+    }
+    parts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_with_units() {
+        assert_eq!(seconds_signed(-1.2345e-5), "-12.35µs");
+        assert_eq!(seconds_signed(0.25), "+250.0ms");
+        assert_eq!(seconds_unsigned(0.35), "350.0ms");
+        assert_eq!(seconds_unsigned(f64::NAN), "-");
+        assert_eq!(metric_value("rate_ppm", 2.5, false), "+2.500");
+        assert_eq!(metric_value("rate_ppm", 2.5, true), "2.500");
+        assert_eq!(metric_value("offset_s", 1e-6, false), "+1.000µs");
+        assert_eq!(metric_value("delay_s", 1e-6, false), "1.000µs");
+        assert_eq!(metric_value("offset_s", 1e-6, true), "1.000µs");
+    }
+
+    #[test]
+    fn summary_says_what_matters() {
+        use crate::analysis::{analyze, AnalysisOptions};
+        use crate::data::{HostData, LogData, ServerSeries};
+        let s = 1_000_000_000i64;
+        let t = vec![0, 10 * s, 20 * s, 100 * s];
+        let liar = ServerSeries {
+            host: "h".into(),
+            server: "liar".into(),
+            t_ns: t.clone(),
+            offset_s: vec![0.25; 4],
+            bound_lo_s: vec![0.25; 4],
+            bound_hi_s: vec![0.2501; 4],
+            truechimer: vec![Some(false), Some(false), Some(true), Some(false)],
+            ..ServerSeries::default()
+        };
+        let data = LogData {
+            hosts: vec![HostData {
+                host: "h".into(),
+                runs_ns: t,
+                ..HostData::default()
+            }],
+            series: vec![liar],
+        };
+        let a = analyze(
+            &data,
+            &AnalysisOptions {
+                lease_ns: Some(10 * s),
+                ..AnalysisOptions::default()
+            },
+        );
+        let parts = summary_parts(&a);
+        assert_eq!(parts[0], "host h, 1 server series, 4 runs (every 10 s)");
+        assert_eq!(parts[1], "1970-01-01 00:00:00 to 1970-01-01 00:01:40 UTC");
+        assert_eq!(parts[2], "1 gap (80 s without runs)");
+        assert_eq!(parts[3], "falsetickers: liar (75 % of its samples)");
+        assert!(
+            parts[4].starts_with("largest pairwise skew bound 250.1ms (liar vs local"),
+            "{}",
+            parts[4]
+        );
+        assert_eq!(
+            parts[5],
+            "lease 10 s: margin 250.6ms = skew 250.1ms + pause 0ns (no pause data) + 50 ppm × lease 500.0µs"
+        );
+        assert_eq!(default_title(&a), "skew drift report: h");
+    }
+}
