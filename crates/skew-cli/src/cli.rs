@@ -21,4 +21,6 @@ pub struct Cli {
 pub enum Command {
     /// Probe NTP servers: offset, delay and honest bounds per server.
     Probe(cmd::probe::ProbeArgs),
+    /// Detect pauses: process stalls, scheduling delays, VM pauses, suspends and clock steps.
+    Pauses(cmd::pauses::PausesArgs),
 }

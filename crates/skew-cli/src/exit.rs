@@ -6,6 +6,10 @@ pub const OK: i32 = 0;
 pub const SOME_FAILED: i32 = 1;
 /// Total failure (`probe`: no server answered validly; monitor: CRITICAL).
 pub const ALL_FAILED: i32 = 2;
+/// `pauses`: events above the threshold were seen (Nagios WARNING).
+pub const EVENTS_SEEN: i32 = 1;
+/// `pauses`: CLOCK_MONOTONIC went backwards, a hard fault of the clock (Nagios CRITICAL).
+pub const CLOCK_FAULT: i32 = 2;
 /// Usage error: bad flags or arguments (sysexits EX_USAGE).
 pub const USAGE: i32 = 64;
 /// Internal error (sysexits EX_SOFTWARE).

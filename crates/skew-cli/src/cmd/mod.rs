@@ -1,5 +1,6 @@
 //! One module per subcommand; each turns its arguments into library calls and prints.
 
+pub mod pauses;
 pub mod probe;
 
 use crate::cli::{Cli, Command};
@@ -9,6 +10,7 @@ use crate::exit::CliError;
 pub fn run(cli: Cli) -> i32 {
     let result: Result<i32, CliError> = match cli.command {
         Command::Probe(a) => probe::run(a),
+        Command::Pauses(a) => pauses::run(a),
     };
     match result {
         Ok(code) => code,
