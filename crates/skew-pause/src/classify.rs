@@ -108,6 +108,7 @@ pub fn backwards_event(
         min_ns: by,
         max_ns: Some(by),
         overshoot_ns: None,
+        latency_ns: None,
         evidence: Evidence {
             window_ns: later_mono_ns.saturating_sub(earlier_mono_ns),
             steal_ns: None,
@@ -189,6 +190,7 @@ pub fn classify(
                     .saturating_add(extra_hi),
             ),
             overshoot_ns: overshoot.map(|o| o.overshoot_ns()),
+            latency_ns: overshoot.map(|o| o.latency_ns),
             evidence,
             note: format!(
                 "BOOTTIME − MONOTONIC grew by {}: the machine was suspended",
@@ -254,6 +256,7 @@ pub fn classify(
             min_ns: bd.lo_ns,
             max_ns: Some(bd.hi_ns),
             overshoot_ns: Some(o.overshoot_ns()),
+            latency_ns: Some(o.latency_ns),
             evidence,
             note,
         });
@@ -273,6 +276,7 @@ pub fn classify(
             min_ns: stepped_ns.saturating_sub(step_unc),
             max_ns: Some(stepped_ns.saturating_add(step_unc)),
             overshoot_ns: None,
+            latency_ns: None,
             evidence,
             note: format!(
                 "REALTIME − BOOTTIME moved by {}: the clock was stepped (not a pause)",
@@ -299,6 +303,7 @@ pub fn classify(
             min_ns: 0,
             max_ns: None,
             overshoot_ns: None,
+            latency_ns: None,
             evidence,
             note: format!("{what}; its length is not visible from inside"),
         });
@@ -370,6 +375,7 @@ mod tests {
             wake_ns: wake,
             prev_wake_ns: prev,
             interval_ns: MS,
+            latency_ns: 0,
         }
     }
 

@@ -89,6 +89,8 @@ pub struct PauseEvent {
     pub max_ns: Option<i64>,
     /// The detector's overshoot behind it, ns, when an overshoot fired it.
     pub overshoot_ns: Option<i64>,
+    /// The usual wake-up latency given back from the lower bound, ns.
+    pub latency_ns: Option<i64>,
     /// The evidence.
     pub evidence: Evidence,
     /// A short explanation of the kind.
@@ -111,6 +113,7 @@ impl PauseEvent {
             sibling: self.evidence.sibling,
             cpu_s: self.evidence.cpu_ns.map(s),
             overshoot_s: self.overshoot_ns.map(s),
+            latency_s: self.latency_ns.map(s),
             window_s: s(self.evidence.window_ns),
             vmclock_changed: self.evidence.vmclock_changed,
             vmgenid_changed: self.evidence.vmgenid_changed,
@@ -144,6 +147,8 @@ pub struct EventRecord {
     pub cpu_s: Option<f64>,
     /// The overshoot that fired the event, s.
     pub overshoot_s: Option<f64>,
+    /// The usual wake-up latency given back from `min_s`, s.
+    pub latency_s: Option<f64>,
     /// The evidence window (checkpoint to event), s.
     pub window_s: f64,
     /// Whether the VMClock disruption marker changed.
@@ -187,6 +192,7 @@ mod tests {
             min_ns: 300_000_000,
             max_ns: Some(301_000_000),
             overshoot_ns: Some(300_000_000),
+            latency_ns: Some(100_000),
             evidence: Evidence {
                 window_ns: 1_200_000_000,
                 steal_ns: Some(0),

@@ -42,7 +42,7 @@ pub mod witness;
 pub use config::{DetectorConfig, MonitorConfig};
 pub use detector::{DetectorSummary, Message};
 pub use event::{PauseEvent, PauseKind};
-pub use monitor::{MonitorError, PauseMonitor, StartInfo};
+pub use monitor::{MonitorError, PauseMonitor, StartInfo, Stopper};
 pub use report::Report;
 pub use summary::IntervalStats;
 pub use witness::SiblingVerdict;

@@ -53,6 +53,18 @@ pub struct StartInfo {
     pub timer_slack_ns: Option<u64>,
 }
 
+/// Stops a monitor from another thread (a signal-handling thread, a shutdown hook); the
+/// monitor's channel then closes once its last messages are sent.
+#[derive(Debug, Clone)]
+pub struct Stopper(Arc<AtomicBool>);
+
+impl Stopper {
+    /// Asks the detector to stop (it does within one interval).
+    pub fn stop(&self) {
+        self.0.store(true, Ordering::Release);
+    }
+}
+
 /// A running pause monitor. Dropping it stops it (without the report).
 #[derive(Debug)]
 pub struct PauseMonitor {
@@ -113,6 +125,12 @@ impl PauseMonitor {
             .map_err(MonitorError::Thread)?;
         m.dispatcher = Some(d);
         Ok(m)
+    }
+
+    /// A handle that stops the monitor from elsewhere; collect the report with
+    /// [`PauseMonitor::stop`].
+    pub fn stopper(&self) -> Stopper {
+        Stopper(Arc::clone(&self.stop))
     }
 
     /// What the monitor found out when it started (signals, sibling).

@@ -3,9 +3,14 @@
 //!
 //! The thread asked to wake at `deadline` and woke at `wake`; it last ran at `prev_wake`.
 //! It cannot have run between `deadline` and `wake` (else it would have woken earlier), and
-//! it did run at `prev_wake`, so the pause P satisfies
+//! it did run at `prev_wake`, so the time it could not run satisfies
 //! `wake − deadline ≤ P ≤ wake − prev_wake ≤ overshoot + interval`.
-//! The answer is that interval, never a single falsely exact figure.
+//!
+//! The overshoot also holds the kernel's wake-up latency once the stall is over (tens of µs
+//! quiet, milliseconds on a busy machine), so the external stall (the SIGSTOP, the freeze,
+//! the VM pause) can be that much shorter than the overshoot: the lower bound gives back the
+//! usual latency (the p99 of the run's ordinary overshoots). The answer is the interval
+//! `[overshoot − latency, wake − prev_wake]`, never a single falsely exact figure.
 #![forbid(unsafe_code)]
 
 use skew_time::IntervalNs;
@@ -21,6 +26,8 @@ pub struct Overshoot {
     pub prev_wake_ns: i64,
     /// The detector's interval, ns.
     pub interval_ns: i64,
+    /// The usual wake-up latency to give back from the lower bound, ns (0: none).
+    pub latency_ns: i64,
 }
 
 impl Overshoot {
@@ -29,13 +36,15 @@ impl Overshoot {
         self.wake_ns.saturating_sub(self.deadline_ns).max(0)
     }
 
-    /// The bounds on the pause: `[overshoot, min(wake − prev_wake, overshoot + interval)]`.
+    /// The bounds on the pause: `[overshoot − latency, min(wake − prev_wake, overshoot +
+    /// interval)]`.
     pub fn bounds(&self) -> IntervalNs {
-        let lo = self.overshoot_ns();
+        let over = self.overshoot_ns();
+        let lo = over.saturating_sub(self.latency_ns.max(0)).max(0);
         let since_prev = self.wake_ns.saturating_sub(self.prev_wake_ns);
         let hi = since_prev
-            .min(lo.saturating_add(self.interval_ns.max(0)))
-            .max(lo);
+            .min(over.saturating_add(self.interval_ns.max(0)))
+            .max(over);
         IntervalNs::new(lo, hi)
     }
 
@@ -80,6 +89,7 @@ mod tests {
             wake_ns: 1301 * MS + 200_000,
             prev_wake_ns: 1000 * MS + 100_000,
             interval_ns: MS,
+            latency_ns: 0,
         };
         assert_eq!(o.overshoot_ns(), 300 * MS + 200_000);
         let b = o.bounds();
@@ -88,6 +98,20 @@ mod tests {
         assert!(b.contains(301 * MS));
         assert_eq!(o.earliest_start_ns(), 1000 * MS + 100_000);
         assert_eq!(o.certain_stall(), (1001 * MS, 1301 * MS + 200_000));
+        // The usual wake-up latency is given back from the lower bound only.
+        let o = Overshoot {
+            latency_ns: 150_000,
+            ..o
+        };
+        assert_eq!(
+            o.bounds(),
+            IntervalNs::new(300 * MS + 50_000, 301 * MS + 100_000)
+        );
+        let o = Overshoot {
+            latency_ns: 400 * MS,
+            ..o
+        };
+        assert_eq!(o.bounds().lo_ns, 0);
     }
 
     #[test]
@@ -98,6 +122,7 @@ mod tests {
             wake_ns: 40 * MS,
             prev_wake_ns: 0,
             interval_ns: MS,
+            latency_ns: 0,
         };
         assert_eq!(o.bounds(), IntervalNs::new(30 * MS, 31 * MS));
         // An early wake (clock oddity) is clamped to a zero overshoot.
@@ -106,6 +131,7 @@ mod tests {
             wake_ns: 9 * MS,
             prev_wake_ns: 8 * MS,
             interval_ns: MS,
+            latency_ns: 0,
         };
         assert_eq!(o.bounds(), IntervalNs::new(0, MS));
     }

@@ -179,6 +179,7 @@ mod tests {
             min_ns: 299_000_000,
             max_ns: Some(300_000_000),
             overshoot_ns: Some(299_000_000),
+            latency_ns: None,
             evidence: Evidence {
                 window_ns: 1_000_000_000,
                 steal_ns: Some(0),

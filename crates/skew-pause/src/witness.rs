@@ -27,6 +27,17 @@ pub enum SiblingVerdict {
 }
 
 impl SiblingVerdict {
+    /// The name used in JSON and in the human output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SiblingVerdict::Stalled => "stalled",
+            SiblingVerdict::Ran => "ran",
+            SiblingVerdict::Pending => "pending",
+            SiblingVerdict::NoWitness => "no_witness",
+            SiblingVerdict::Absent => "absent",
+        }
+    }
+
     /// `Some(true)` stalled, `Some(false)` ran, `None` unknown (the JSON `sibling_stalled`).
     pub fn stalled(self) -> Option<bool> {
         match self {
@@ -235,6 +246,15 @@ mod tests {
             SiblingVerdict::Absent
         );
         assert_eq!(SiblingVerdict::Absent.stalled(), None);
+        for v in [
+            SiblingVerdict::Stalled,
+            SiblingVerdict::Ran,
+            SiblingVerdict::Pending,
+            SiblingVerdict::NoWitness,
+            SiblingVerdict::Absent,
+        ] {
+            assert_eq!(serde_json::to_value(v).unwrap(), v.as_str());
+        }
     }
 
     #[test]

@@ -97,7 +97,12 @@ impl PausesArgs {
                 None => default_sibling_interval_ns(d.threshold_ns, interval_ns),
             })
         };
-        d.report_ns = Some(ns(self.csv_interval, "--csv-interval")?);
+        // Interval statistics cost a histogram summary each: only for the CSV rows.
+        d.report_ns = if self.csv {
+            Some(ns(self.csv_interval, "--csv-interval")?)
+        } else {
+            None
+        };
         d.max_events = self.max_events;
         cfg.vmclock_path =
             (self.vmclock_path.as_os_str() != "none").then(|| self.vmclock_path.clone());
@@ -231,7 +236,7 @@ pub fn human_summary(r: &Report, stopped_by: Option<&str>) -> String {
                 length(e),
                 opt(e.evidence.run_delay_ns),
                 opt(e.evidence.steal_ns),
-                format!("{:?}", e.evidence.sibling).to_lowercase(),
+                e.evidence.sibling.as_str().into(),
             ]);
         }
         out.push('\n');
@@ -268,10 +273,18 @@ pub fn run(args: PausesArgs) -> Result<i32, CliError> {
     // the mask); one thread takes them synchronously and ends the run with its summary.
     let sigset = block_termination_signals()
         .map_err(|e| CliError::new(exit::SOFTWARE, format!("cannot block signals: {e}")))?;
+    let (monitor, rx) =
+        PauseMonitor::start(cfg).map_err(|e| CliError::new(exit::SOFTWARE, e.to_string()))?;
+    if let Some(e) = &monitor.info().sibling.error {
+        eprintln!("skew pauses: warning: {e}; running without the sibling");
+    }
+    // A signal stops the detector, which closes the channel after its last messages.
     let stopped_by: Arc<Mutex<Option<&'static str>>> = Arc::new(Mutex::new(None));
     let flag = Arc::clone(&stopped_by);
+    let stopper = monitor.stopper();
     on_termination(sigset, move |sig| {
         *flag.lock().expect("not poisoned") = Some(sig.as_str());
+        stopper.stop();
     })
     .map_err(|e| {
         CliError::new(
@@ -279,11 +292,6 @@ pub fn run(args: PausesArgs) -> Result<i32, CliError> {
             format!("cannot start the signal thread: {e}"),
         )
     })?;
-    let (monitor, rx) =
-        PauseMonitor::start(cfg).map_err(|e| CliError::new(exit::SOFTWARE, e.to_string()))?;
-    if let Some(e) = &monitor.info().sibling.error {
-        eprintln!("skew pauses: warning: {e}; running without the sibling");
-    }
     let mut csv = args
         .csv
         .then(|| csv::Writer::from_writer(std::io::stdout()));
@@ -307,25 +315,23 @@ pub fn run(args: PausesArgs) -> Result<i32, CliError> {
             }
         }
     };
+    // Sleep until a message, the end of --duration, or the channel closing (a signal
+    // stopped the detector): no polling.
     let end = args.duration.map(|d| Instant::now() + d);
     loop {
-        if stopped_by.lock().expect("not poisoned").is_some() {
-            break;
-        }
-        let wait = match end {
+        let next = match end {
             Some(end) => {
                 let left = end.saturating_duration_since(Instant::now());
                 if left.is_zero() {
                     break;
                 }
-                left.min(Duration::from_millis(50))
+                rx.recv_timeout(left)
             }
-            None => Duration::from_millis(50),
+            None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
         };
-        match rx.recv_timeout(wait) {
+        match next {
             Ok(m) => show(m, &mut csv),
-            Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => break,
+            Err(_) => break,
         }
     }
     let report = monitor
