@@ -21,8 +21,9 @@ use std::time::{Duration, Instant};
 /// Arguments of `skew pauses`.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "A pause P behind a late wake satisfies overshoot ≤ P ≤ overshoot + interval: \
-every length is printed as that interval.\n\nKinds: process (the process alone stopped: SIGSTOP, \
+    after_help = "A pause P behind a late wake satisfies overshoot − latency ≤ P ≤ time since the \
+previous wake ≤ overshoot + interval, where latency is the p99 of the ordinary overshoots (the \
+kernel's wake-up delay once a stall ends): every length is printed as that interval.\n\nKinds: process (the process alone stopped: SIGSTOP, \
 freezer, debugger), scheduling (waited for a CPU), vm (the whole machine stalled, or a VMClock / \
 vmgenid change), suspend, step (the clock was set: not a pause), monotonic_backwards (hard fault), \
 unknown (no signal explains it).\n\nExit status: 0 no event, 1 events above the threshold, \
@@ -249,10 +250,19 @@ pub fn human_summary(r: &Report, stopped_by: Option<&str>) -> String {
         }
     }
     out.push_str(
-        "A pause P behind a late wake satisfies overshoot ≤ P ≤ overshoot + interval: lengths are \
-that interval.\n",
+        "Length: a pause P behind a late wake satisfies overshoot − usual wake-up latency (p99) ≤ P ≤ \
+time since the previous wake ≤ overshoot + interval.\n",
     );
     out
+}
+
+/// The JSON document: the report, and the signal that ended the run.
+#[derive(serde::Serialize)]
+struct JsonReport {
+    #[serde(flatten)]
+    report: skew_pause::report::ReportRecord,
+    /// `SIGINT` or `SIGTERM` when a signal ended the run, else null.
+    stopped_by: Option<&'static str>,
 }
 
 /// The exit code of a run: 2 on a clock fault, 1 when events were seen, else 0.
@@ -342,10 +352,10 @@ pub fn run(args: PausesArgs) -> Result<i32, CliError> {
     }
     let stopped_by = *stopped_by.lock().expect("not poisoned");
     if args.json {
-        let mut v = serde_json::to_value(report.record())
-            .map_err(|e| CliError::new(exit::SOFTWARE, format!("cannot encode JSON: {e}")))?;
-        v["stopped_by"] = stopped_by.map_or(serde_json::Value::Null, |s| s.into());
-        print_json(&v)?;
+        print_json(&JsonReport {
+            report: report.record(),
+            stopped_by,
+        })?;
     } else if args.csv {
         eprint!("{}", human_summary(&report, stopped_by));
     } else {
