@@ -387,13 +387,32 @@ fn libfaketime_step_is_a_step_not_a_pause() {
 #[test]
 fn quiet_10s_run_has_no_event() {
     let _shared = shared();
-    let out = run_skew(
-        &["pauses", "--json", "--duration", "10s"],
-        Duration::from_secs(30),
-    );
-    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
-    let v = out.json();
-    assert!(events(&v).is_empty(), "{:#}", v["events"]);
+    // Other work on this machine can take the CPU away for real: such a run carries its
+    // proof (a `scheduling` event whose run-delay accounts for it) and is repeated, at most
+    // twice. Any other event fails at once.
+    let mut attempt = 0;
+    let v = loop {
+        attempt += 1;
+        let out = run_skew(
+            &["pauses", "--json", "--duration", "10s"],
+            Duration::from_secs(30),
+        );
+        let v = out.json();
+        let evs = events(&v);
+        let contention = |e: &Value| {
+            e["kind"] == "scheduling"
+                && e["run_delay_s"].as_f64().unwrap() >= 0.5 * e["min_s"].as_f64().unwrap()
+        };
+        if !evs.is_empty() && evs.iter().all(contention) && attempt < 3 {
+            eprintln!(
+                "note: CPU contention from other work during the quiet run, repeating: {evs:?}"
+            );
+            continue;
+        }
+        assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+        assert!(evs.is_empty(), "{:#}", v["events"]);
+        break v;
+    };
     let p = &v["pauses"];
     assert_eq!(p["count_over_threshold"], 0);
     assert!(p["max_s"].as_f64().unwrap() < v["threshold_s"].as_f64().unwrap());

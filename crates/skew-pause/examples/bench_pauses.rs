@@ -113,6 +113,14 @@ struct Injected {
     nominal_ms: u64,
     truth_lo: f64,
     truth_hi: f64,
+    /// When SIGCONT was sent, s since the Unix epoch.
+    resumed_unix_s: f64,
+}
+
+fn unix_s(text: &str) -> f64 {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|t| t.timestamp_nanos_opt().unwrap_or(0) as f64 / 1e9)
+        .unwrap_or(0.0)
 }
 
 fn recovery(skew: &str, trials: usize) {
@@ -120,6 +128,7 @@ fn recovery(skew: &str, trials: usize) {
     println!("| interval | stop | trials | reported interval contains the stop | max error of the midpoint | mean width | min − stop (mean, min, max) |");
     println!("|---|---|---|---|---|---|---|");
     let mut misses = Vec::new();
+    let mut others = Vec::new();
     for interval_ms in [1u64, 10] {
         let lengths = [50u64, 300, 1000];
         let gap = Duration::from_millis(1300);
@@ -149,39 +158,44 @@ fn recovery(skew: &str, trials: usize) {
                 let t2 = Instant::now();
                 nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGCONT).unwrap();
                 let t3 = Instant::now();
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_secs_f64();
                 injected.push(Injected {
                     nominal_ms: ms,
                     truth_lo: (t2 - t1).as_secs_f64(),
                     truth_hi: (t3 - t0).as_secs_f64(),
+                    resumed_unix_s: now,
                 });
                 std::thread::sleep(gap);
             }
         }
         let out = child.wait_with_output().expect("skew output");
         let v: Value = serde_json::from_slice(&out.stdout).expect("skew JSON");
-        let events: Vec<&Value> = v["events"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|e| e["overshoot_s"].as_f64().unwrap_or(0.0) >= 0.03)
-            .collect();
-        if events.len() != injected.len() {
-            println!(
-                "| {interval_ms} ms | - | {} injected, {} long events: not matched |||||",
-                injected.len(),
-                events.len()
-            );
-            for e in &events {
-                misses.push(format!("event {e}"));
+        // Each stop is matched with the event that ended within 100 ms of its SIGCONT.
+        let all = v["events"].as_array().unwrap();
+        let mut matched: Vec<(&Injected, &Value)> = Vec::new();
+        for inj in &injected {
+            match all
+                .iter()
+                .find(|e| (unix_s(e["end"].as_str().unwrap()) - inj.resumed_unix_s).abs() < 0.1)
+            {
+                Some(e) => matched.push((inj, e)),
+                None => misses.push(format!(
+                    "{interval_ms} ms: no event for the {} ms stop resumed at {:.3}",
+                    inj.nominal_ms, inj.resumed_unix_s
+                )),
             }
-            continue;
+        }
+        for e in all {
+            if !matched.iter().any(|(_, m)| *m == e) {
+                others.push(format!("{interval_ms} ms: {e}"));
+            }
         }
         for &ms in &lengths {
-            let pairs: Vec<(&Injected, &&Value)> = injected
-                .iter()
-                .zip(events.iter())
-                .filter(|(i, _)| i.nominal_ms == ms)
-                .collect();
+            let pairs: Vec<&(&Injected, &Value)> =
+                matched.iter().filter(|(i, _)| i.nominal_ms == ms).collect();
             let mut contained = 0;
             let mut max_mid_err = 0f64;
             let mut widths = vec![];
@@ -224,6 +238,9 @@ fn recovery(skew: &str, trials: usize) {
     println!();
     for m in misses {
         println!("miss: {m}\n");
+    }
+    for o in others {
+        println!("other event (not injected): {o}\n");
     }
 }
 

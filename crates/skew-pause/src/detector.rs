@@ -228,12 +228,12 @@ impl Detector {
         need
     }
 
-    /// The usual wake-up latency: the p99 of the overshoots below the threshold (their
-    /// maximum while fewer than 100 were seen).
+    /// The usual wake-up latency: the p99.9 of the overshoots below the threshold (their
+    /// maximum while fewer than 1000 were seen).
     pub fn usual_latency_ns(&self) -> i64 {
         let n = self.noise.summary();
-        if n.count >= 100 {
-            n.p99_ns
+        if n.count >= 1000 {
+            n.p999_ns
         } else {
             n.max_ns
         }

@@ -9,7 +9,7 @@
 //! The overshoot also holds the kernel's wake-up latency once the stall is over (tens of µs
 //! quiet, milliseconds on a busy machine), so the external stall (the SIGSTOP, the freeze,
 //! the VM pause) can be that much shorter than the overshoot: the lower bound gives back the
-//! usual latency (the p99 of the run's ordinary overshoots). The answer is the interval
+//! usual latency (the p99.9 of the run's ordinary overshoots). The answer is the interval
 //! `[overshoot − latency, wake − prev_wake]`, never a single falsely exact figure.
 #![forbid(unsafe_code)]
 

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Args)]
 #[command(
     after_help = "A pause P behind a late wake satisfies overshoot − latency ≤ P ≤ time since the \
-previous wake ≤ overshoot + interval, where latency is the p99 of the ordinary overshoots (the \
+previous wake ≤ overshoot + interval, where latency is the p99.9 of the ordinary overshoots (the \
 kernel's wake-up delay once a stall ends): every length is printed as that interval.\n\nKinds: process (the process alone stopped: SIGSTOP, \
 freezer, debugger), scheduling (waited for a CPU), vm (the whole machine stalled, or a VMClock / \
 vmgenid change), suspend, step (the clock was set: not a pause), monotonic_backwards (hard fault), \
@@ -250,7 +250,7 @@ pub fn human_summary(r: &Report, stopped_by: Option<&str>) -> String {
         }
     }
     out.push_str(
-        "Length: a pause P behind a late wake satisfies overshoot − usual wake-up latency (p99) ≤ P ≤ \
+        "Length: a pause P behind a late wake satisfies overshoot − usual wake-up latency (p99.9) ≤ P ≤ \
 time since the previous wake ≤ overshoot + interval.\n",
     );
     out
