@@ -125,8 +125,8 @@ fn unix_s(text: &str) -> f64 {
 
 fn recovery(skew: &str, trials: usize) {
     println!("## Recovered pause lengths ({trials} SIGSTOPs of each length per interval)\n");
-    println!("| interval | stop | trials | reported interval contains the stop | max error of the midpoint | mean width | min − stop (mean, min, max) |");
-    println!("|---|---|---|---|---|---|---|");
+    println!("| interval | stop | trials | reported interval contains the stop | kinds | max error of the midpoint | mean width | min − stop (mean, min, max) |");
+    println!("|---|---|---|---|---|---|---|---|");
     let mut misses = Vec::new();
     let mut others = Vec::new();
     for interval_ms in [1u64, 10] {
@@ -200,10 +200,14 @@ fn recovery(skew: &str, trials: usize) {
             let mut max_mid_err = 0f64;
             let mut widths = vec![];
             let mut min_err = vec![];
-            let mut kinds_ok = true;
+            let mut kinds: Vec<(String, usize)> = Vec::new();
             for (inj, e) in &pairs {
                 let (lo, hi) = (e["min_s"].as_f64().unwrap(), e["max_s"].as_f64().unwrap());
-                kinds_ok &= e["kind"] == "process";
+                let k = e["kind"].as_str().unwrap_or("?").to_string();
+                match kinds.iter_mut().find(|(n, _)| *n == k) {
+                    Some((_, c)) => *c += 1,
+                    None => kinds.push((k, 1)),
+                }
                 // The stop lasted between truth_lo and truth_hi (the injector's bracket).
                 if lo <= inj.truth_hi && inj.truth_lo <= hi {
                     contained += 1;
@@ -223,10 +227,14 @@ fn recovery(skew: &str, trials: usize) {
             let mn = min_err.iter().cloned().fold(f64::MAX, f64::min);
             let mx = min_err.iter().cloned().fold(f64::MIN, f64::max);
             println!(
-                "| {interval_ms} ms | {ms} ms | {} | {contained}/{}{} | {:.3} ms | {:.3} ms | {:+.3}, {:+.3}, {:+.3} ms |",
+                "| {interval_ms} ms | {ms} ms | {} | {contained}/{} | {} | {:.3} ms | {:.3} ms | {:+.3}, {:+.3}, {:+.3} ms |",
                 pairs.len(),
                 pairs.len(),
-                if kinds_ok { "" } else { " (not all `process`)" },
+                kinds
+                    .iter()
+                    .map(|(k, n)| format!("{k} {n}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 max_mid_err * 1e3,
                 mean(&widths) * 1e3,
                 mean(&min_err) * 1e3,

@@ -57,26 +57,38 @@ pub struct Baseline {
 impl Baseline {
     /// The rates between two snapshots.
     pub fn between(before: &Snapshot, after: &Snapshot) -> Baseline {
-        let per_ns = after.clocks.mono_ns.saturating_sub(before.clocks.mono_ns);
-        let rate = |d: Option<i64>| Rate {
+        let rate = |d: Option<i64>, per_ns: i64| Rate {
             amount_ns: d.unwrap_or(0).max(0),
             per_ns,
         };
+        let thread = thread_delta(before, after);
+        let thread_ns = thread.map_or(0, |t| t.window_ns);
         Baseline {
-            run_delay: rate(thread_delta(before, after).map(|(_, rd)| rd)),
-            cpu: rate(thread_delta(before, after).map(|(cpu, _)| cpu)),
-            steal: rate(steal_delta(before, after)),
+            run_delay: rate(thread.map(|t| t.run_delay_ns), thread_ns),
+            cpu: rate(thread.map(|t| t.cpu_ns), thread_ns),
+            steal: rate(
+                steal_delta(before, after),
+                after.clocks.mono_ns.saturating_sub(before.clocks.mono_ns),
+            ),
         }
     }
 }
 
-/// (CPU, run-delay) growth of the thread.
-fn thread_delta(before: &Snapshot, after: &Snapshot) -> Option<(i64, i64)> {
+/// Growth of the thread's counters between two readings.
+#[derive(Debug, Clone, Copy)]
+struct ThreadDelta {
+    cpu_ns: i64,
+    run_delay_ns: i64,
+    window_ns: i64,
+}
+
+fn thread_delta(before: &Snapshot, after: &Snapshot) -> Option<ThreadDelta> {
     let (b, a) = (before.thread?, after.thread?);
-    Some((
-        a.cpu_ns.saturating_sub(b.cpu_ns),
-        a.run_delay_ns.saturating_sub(b.run_delay_ns),
-    ))
+    Some(ThreadDelta {
+        cpu_ns: a.cpu_ns.saturating_sub(b.cpu_ns),
+        run_delay_ns: a.run_delay_ns.saturating_sub(b.run_delay_ns),
+        window_ns: a.at_mono_ns.saturating_sub(b.at_mono_ns).max(0),
+    })
 }
 
 /// Steal growth on the CPU that lost most.
@@ -113,6 +125,7 @@ pub fn backwards_event(
             window_ns: later_mono_ns.saturating_sub(earlier_mono_ns),
             steal_ns: None,
             run_delay_ns: None,
+            run_delay_window_ns: None,
             cpu_ns: None,
             sibling,
             vmclock_changed: None,
@@ -155,16 +168,19 @@ pub fn classify(
         return vec![backwards_event(b.mono_ns, a.mono_ns, a, verdict)];
     }
     let bounds = overshoot.map(|o| o.bounds());
-    let non_pause_ns = window_ns
-        .saturating_sub(bounds.map_or(0, |x| x.lo_ns))
-        .max(0);
+    let lo = bounds.map_or(0, |x| x.lo_ns);
+    let non_pause_ns = window_ns.saturating_sub(lo).max(0);
+    // The thread's counters may have been read more recently than the other signals.
     let thread = thread_delta(before, after);
+    let thread_quiet_ns = thread.map_or(0, |t| t.window_ns.saturating_sub(lo).max(0));
     let evidence = Evidence {
         window_ns,
         steal_ns: steal_delta(before, after)
             .map(|d| (d - baseline.steal.over(non_pause_ns)).max(0)),
-        run_delay_ns: thread.map(|(_, rd)| (rd - baseline.run_delay.over(non_pause_ns)).max(0)),
-        cpu_ns: thread.map(|(cpu, _)| (cpu - baseline.cpu.over(non_pause_ns)).max(0)),
+        run_delay_ns: thread
+            .map(|t| (t.run_delay_ns - baseline.run_delay.over(thread_quiet_ns)).max(0)),
+        run_delay_window_ns: thread.map(|t| t.window_ns),
+        cpu_ns: thread.map(|t| (t.cpu_ns - baseline.cpu.over(thread_quiet_ns)).max(0)),
         sibling: verdict,
         vmclock_changed: changed(before.vmclock_marker, after.vmclock_marker),
         vmgenid_changed: changed(before.vmgenid_digest, after.vmgenid_digest),
@@ -342,6 +358,7 @@ mod tests {
             thread: Some(ThreadSched {
                 cpu_ns: cpu,
                 run_delay_ns: run_delay,
+                at_mono_ns: mono,
             }),
             steal_ns: Some(vec![steal, steal / 2]),
             sibling: None,

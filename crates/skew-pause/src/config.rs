@@ -12,6 +12,10 @@ pub const MIN_INTERVAL_NS: i64 = 100_000;
 pub const MAX_INTERVAL_NS: i64 = 10_000_000_000;
 /// How often the signals (clocks, run-delay, steal, markers) are checkpointed.
 pub const DEFAULT_CHECKPOINT_NS: i64 = 1_000_000_000;
+/// How often the detector thread's own counters (run-delay, CPU time: one 11-byte `pread`,
+/// ≈ 3 µs) are refreshed in between, so that the background run-delay a busy machine adds
+/// is compared over at most this long rather than a whole second.
+pub const DEFAULT_THREAD_CHECKPOINT_NS: i64 = 100_000_000;
 /// Floor of the default threshold. On a quiet 2-core VM, 1 ms sleeps overshoot by up to
 /// 4 ms now and then (p99.9 1.1 ms) and by up to ~10 ms while other work competes for the
 /// cores, so 20 ms stays clear of the noise (see `docs/benchmarks/pauses.md`).
@@ -53,6 +57,12 @@ pub enum ConfigError {
     /// The checkpoint period is shorter than 10 ms or than the interval.
     #[error("checkpoint period {0} ns must be at least 10ms and at least the interval")]
     Checkpoint(i64),
+    /// The thread-counter refresh period is shorter than the interval or longer than the
+    /// checkpoint period.
+    #[error(
+        "thread checkpoint period {0} ns must lie between the interval and the checkpoint period"
+    )]
+    ThreadCheckpoint(i64),
     /// The report period is not larger than zero.
     #[error("report interval must be greater than zero (got {0} ns)")]
     Report(i64),
@@ -67,6 +77,8 @@ pub struct DetectorConfig {
     pub threshold_ns: i64,
     /// Period of the signal checkpoints, ns.
     pub checkpoint_ns: i64,
+    /// Period of the refreshes of the thread's own counters, ns.
+    pub thread_checkpoint_ns: i64,
     /// Period of the interval statistics (CSV rows), ns; `None`: none are produced.
     pub report_ns: Option<i64>,
     /// Wake-up period of the sibling process, ns; `None`: no sibling.
@@ -90,6 +102,7 @@ impl DetectorConfig {
             interval_ns,
             threshold_ns,
             checkpoint_ns: DEFAULT_CHECKPOINT_NS.max(interval_ns),
+            thread_checkpoint_ns: DEFAULT_THREAD_CHECKPOINT_NS.max(interval_ns),
             report_ns: Some(1_000_000_000),
             sibling_interval_ns: Some(default_sibling_interval_ns(threshold_ns, interval_ns)),
             max_events: DEFAULT_MAX_EVENTS,
@@ -113,6 +126,11 @@ impl DetectorConfig {
         }
         if self.checkpoint_ns < 10_000_000 || self.checkpoint_ns < self.interval_ns {
             return Err(ConfigError::Checkpoint(self.checkpoint_ns));
+        }
+        if self.thread_checkpoint_ns < self.interval_ns
+            || self.thread_checkpoint_ns > self.checkpoint_ns
+        {
+            return Err(ConfigError::ThreadCheckpoint(self.thread_checkpoint_ns));
         }
         if let Some(r) = self.report_ns {
             if r <= 0 {
@@ -218,6 +236,8 @@ mod tests {
         assert!(with(&|c| c.sibling_interval_ns = Some(20_000_000_000)).is_err());
         assert!(with(&|c| c.checkpoint_ns = 1_000).is_err());
         assert!(with(&|c| c.report_ns = Some(0)).is_err());
+        assert!(with(&|c| c.thread_checkpoint_ns = 10).is_err());
+        assert!(with(&|c| c.thread_checkpoint_ns = 2_000_000_000).is_err());
         assert!(with(&|c| c.sibling_interval_ns = None).is_ok());
     }
 }

@@ -28,6 +28,8 @@ pub enum Need {
     Snapshot,
     /// The sibling's view only ([`Detector::on_sibling`]).
     Sibling,
+    /// The thread's own counters only ([`Detector::on_thread`]).
+    Thread,
 }
 
 /// What the detector produces while it runs.
@@ -96,6 +98,9 @@ pub struct Detector {
     reset_reference: bool,
     baseline: Baseline,
     next_checkpoint_ns: i64,
+    next_thread_ns: i64,
+    /// The latest reading of the thread's counters (at a wake, so before any pause since).
+    recent_thread: Option<crate::snapshot::ThreadSched>,
     next_report_ns: Option<i64>,
     awaiting: Option<Overshoot>,
     pending: Option<Pending>,
@@ -120,6 +125,8 @@ impl Detector {
             reset_reference: false,
             baseline: Baseline::default(),
             next_checkpoint_ns: t0.saturating_add(cfg.checkpoint_ns),
+            next_thread_ns: t0.saturating_add(cfg.thread_checkpoint_ns),
+            recent_thread: start.thread,
             next_report_ns: cfg.report_ns.map(|r| t0.saturating_add(r)),
             awaiting: None,
             pending: None,
@@ -216,6 +223,8 @@ impl Detector {
             need = Need::Snapshot;
         } else if self.pending.is_none() && wake_ns >= self.next_checkpoint_ns {
             need = Need::Snapshot;
+        } else if need == Need::Nothing && wake_ns >= self.next_thread_ns {
+            need = Need::Thread;
         }
         if let (Some(next), Some(period)) = (self.next_report_ns, self.cfg.report_ns) {
             if wake_ns >= next {
@@ -285,6 +294,16 @@ impl Detector {
         self.restart_checkpoint(snap, false);
     }
 
+    /// The thread's counters asked for by [`Need::Thread`].
+    pub fn on_thread(&mut self, thread: Option<crate::snapshot::ThreadSched>) {
+        if let Some(t) = thread {
+            self.next_thread_ns = t.at_mono_ns.saturating_add(self.cfg.thread_checkpoint_ns);
+            self.recent_thread = Some(t);
+        } else {
+            self.next_thread_ns = self.next_checkpoint_ns;
+        }
+    }
+
     /// The sibling's view asked for by [`Need::Sibling`], read at `now_ns`.
     pub fn on_sibling(&mut self, view: Option<SiblingView>, now_ns: i64, out: &mut Vec<Message>) {
         let Some(mut p) = self.pending.take() else {
@@ -302,13 +321,14 @@ impl Detector {
     }
 
     fn finish_event(&mut self, ov: Overshoot, snap: Snapshot, out: &mut Vec<Message>) {
-        let events = classify(
-            &self.checkpoint,
-            &snap,
-            &self.baseline,
-            Some(&ov),
-            &self.cfg,
-        );
+        // Compare the thread's counters from their latest reading before the pause.
+        let mut before = self.checkpoint.clone();
+        if let (Some(r), Some(c)) = (self.recent_thread, before.thread) {
+            if r.at_mono_ns > c.at_mono_ns && r.at_mono_ns <= ov.prev_wake_ns {
+                before.thread = Some(r);
+            }
+        }
+        let events = classify(&before, &snap, &self.baseline, Some(&ov), &self.cfg);
         for ev in events {
             self.emit(ev, out);
         }
@@ -318,6 +338,13 @@ impl Detector {
 
     fn restart_checkpoint(&mut self, snap: Snapshot, dirty: bool) {
         self.next_checkpoint_ns = snap.clocks.mono_ns.saturating_add(self.cfg.checkpoint_ns);
+        if snap.thread.is_some() {
+            self.recent_thread = snap.thread;
+            self.next_thread_ns = snap
+                .clocks
+                .mono_ns
+                .saturating_add(self.cfg.thread_checkpoint_ns);
+        }
         self.checkpoint = snap;
         self.dirty = dirty;
     }
@@ -369,6 +396,8 @@ mod tests {
         step: (i64, i64),
         /// Run-delay grows by `.1` at `.0`.
         run_delay: (i64, i64),
+        /// From `.0` on, background run-delay accrues at `.1` ns per second.
+        busy: (i64, i64),
         sibling_stalls: Vec<StallSpan>,
         sibling_until: i64,
         with_sibling: bool,
@@ -379,6 +408,7 @@ mod tests {
             World {
                 step: (i64::MAX, 0),
                 run_delay: (i64::MAX, 0),
+                busy: (i64::MAX, 0),
                 sibling_stalls: Vec::new(),
                 sibling_until: i64::MAX,
                 with_sibling: true,
@@ -403,6 +433,18 @@ mod tests {
             })
         }
 
+        fn thread(&self, now: i64) -> ThreadSched {
+            let after = |(at, v): (i64, i64)| if now >= at { v } else { 0 };
+            ThreadSched {
+                cpu_ns: now / 50,
+                run_delay_ns: after(self.run_delay)
+                    + now / 20_000
+                    + (now - self.busy.0).max(0) / S * self.busy.1
+                    + (now - self.busy.0).max(0) % S * self.busy.1 / S,
+                at_mono_ns: now,
+            }
+        }
+
         fn snap(&self, now: i64) -> Snapshot {
             let after = |(at, v): (i64, i64)| if now >= at { v } else { 0 };
             Snapshot {
@@ -412,10 +454,7 @@ mod tests {
                     real_ns: now + EPOCH + after(self.step),
                     span_ns: 60,
                 },
-                thread: Some(ThreadSched {
-                    cpu_ns: now / 50,
-                    run_delay_ns: after(self.run_delay) + now / 20_000,
-                }),
+                thread: Some(self.thread(now)),
                 steal_ns: Some(vec![0, 0]),
                 sibling: self.sibling(now),
                 vmclock_marker: None,
@@ -444,6 +483,7 @@ mod tests {
                 Need::Nothing => {}
                 Need::Snapshot => d.on_snapshot(w.snap(wake), &mut out),
                 Need::Sibling => d.on_sibling(w.sibling(wake), wake, &mut out),
+                Need::Thread => d.on_thread(Some(w.thread(wake))),
             }
         }
         out
@@ -609,12 +649,59 @@ mod tests {
             match d.on_wake(t, &mut more) {
                 Need::Snapshot => d.on_snapshot(w.snap(t), &mut more),
                 Need::Sibling => d.on_sibling(w.sibling(t), t, &mut more),
+                Need::Thread => d.on_thread(Some(w.thread(t))),
                 Need::Nothing => {}
             }
         }
         assert!(events(&more).is_empty(), "{:?}", events(&more));
         let sum = d.finish(w.snap(3 * S), &mut Vec::new());
         assert!(sum.has_fault());
+    }
+
+    #[test]
+    fn thread_counters_are_refreshed_between_checkpoints() {
+        // The machine turns busy at 3.0 s (40 ms of run-delay per second, never a pause);
+        // a 50 ms stop at 3.8997 s. Compared from the 3 s checkpoint, 36 ms of background
+        // run-delay would pass for half the pause; from the reading of at most 100 ms
+        // before, it is ~4 ms: the stop stays a process pause.
+        let mut w = World::new();
+        w.busy = (3 * S + 10 * MS, 40 * MS);
+        let mut d = Detector::new(DetectorConfig::default(), w.snap(S));
+        let mut needs = Vec::new();
+        let mut out = Vec::new();
+        loop {
+            let deadline = d.deadline_ns();
+            let mut wake = deadline + 40_000;
+            let at = 3 * S + 900 * MS - 300_000;
+            if deadline - MS < at && at <= deadline {
+                wake = at + 50 * MS + 40_000;
+            }
+            if wake > 5 * S {
+                break;
+            }
+            let need = d.on_wake(wake, &mut out);
+            needs.push(need);
+            match need {
+                Need::Nothing => {}
+                Need::Snapshot => d.on_snapshot(w.snap(wake), &mut out),
+                Need::Sibling => d.on_sibling(w.sibling(wake), wake, &mut out),
+                Need::Thread => d.on_thread(Some(w.thread(wake))),
+            }
+        }
+        let threads = needs.iter().filter(|n| **n == Need::Thread).count();
+        assert!(
+            (30..=40).contains(&threads),
+            "{threads} thread refreshes in 4 s"
+        );
+        let ev = events(&out);
+        assert_eq!(ev.len(), 1, "{ev:?}");
+        assert_eq!(ev[0].kind, PauseKind::Process, "{:?}", ev[0]);
+        assert!(ev[0].evidence.run_delay_window_ns.unwrap() <= 160 * MS);
+        assert!(
+            ev[0].evidence.run_delay_ns.unwrap() < 10 * MS,
+            "{:?}",
+            ev[0]
+        );
     }
 
     #[test]

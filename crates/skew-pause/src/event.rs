@@ -63,6 +63,9 @@ pub struct Evidence {
     pub steal_ns: Option<i64>,
     /// The thread's run-delay growth beyond the background rate, ns.
     pub run_delay_ns: Option<i64>,
+    /// Over how long the thread's counters were compared (their last reading before the
+    /// pause, refreshed every 100 ms, to the event), ns.
+    pub run_delay_window_ns: Option<i64>,
     /// The thread's CPU time beyond the background rate, ns.
     pub cpu_ns: Option<i64>,
     /// The sibling's verdict.
@@ -109,6 +112,7 @@ impl PauseEvent {
             kind: self.kind,
             steal_s: self.evidence.steal_ns.map(s),
             run_delay_s: self.evidence.run_delay_ns.map(s),
+            run_delay_window_s: self.evidence.run_delay_window_ns.map(s),
             sibling_stalled: self.evidence.sibling.stalled(),
             sibling: self.evidence.sibling,
             cpu_s: self.evidence.cpu_ns.map(s),
@@ -139,6 +143,8 @@ pub struct EventRecord {
     pub steal_s: Option<f64>,
     /// Run-delay attributed to the window, s.
     pub run_delay_s: Option<f64>,
+    /// Over how long run-delay and CPU time were compared, s.
+    pub run_delay_window_s: Option<f64>,
     /// Whether the sibling stalled too (`null`: it cannot tell).
     pub sibling_stalled: Option<bool>,
     /// The sibling's verdict in full.
@@ -197,6 +203,7 @@ mod tests {
                 window_ns: 1_200_000_000,
                 steal_ns: Some(0),
                 run_delay_ns: Some(10_000),
+                run_delay_window_ns: Some(100_000_000),
                 cpu_ns: Some(5_000),
                 sibling: SiblingVerdict::Ran,
                 vmclock_changed: None,

@@ -225,6 +225,7 @@ fn detector_thread(
             Need::Nothing => {}
             Need::Snapshot => det.on_snapshot(snapshot(&mut readers, sibling.as_ref()), &mut out),
             Need::Sibling => det.on_sibling(sibling.as_ref().map(Sibling::view), wake, &mut out),
+            Need::Thread => det.on_thread(readers.thread()),
         }
         for m in out.drain(..) {
             let _ = tx.send(m);

@@ -4,14 +4,16 @@
 
 use crate::snapshot::ThreadSched;
 
-/// Parses `/proc/<pid>/task/<tid>/schedstat`: "cpu_ns run_delay_ns timeslices".
-pub fn parse_schedstat(text: &str) -> Option<ThreadSched> {
+/// Parses `/proc/<pid>/task/<tid>/schedstat`: "cpu_ns run_delay_ns timeslices", read at
+/// `at_mono_ns`.
+pub fn parse_schedstat(text: &str, at_mono_ns: i64) -> Option<ThreadSched> {
     let mut it = text.split_ascii_whitespace();
     let cpu_ns = it.next()?.parse::<u64>().ok()?;
     let run_delay_ns = it.next()?.parse::<u64>().ok()?;
     Some(ThreadSched {
         cpu_ns: cpu_ns.min(i64::MAX as u64) as i64,
         run_delay_ns: run_delay_ns.min(i64::MAX as u64) as i64,
+        at_mono_ns,
     })
 }
 
@@ -120,15 +122,16 @@ mod tests {
     #[test]
     fn schedstat() {
         assert_eq!(
-            parse_schedstat("111847 2816589 2\n"),
+            parse_schedstat("111847 2816589 2\n", 5),
             Some(ThreadSched {
                 cpu_ns: 111_847,
-                run_delay_ns: 2_816_589
+                run_delay_ns: 2_816_589,
+                at_mono_ns: 5,
             })
         );
-        assert_eq!(parse_schedstat(""), None);
-        assert_eq!(parse_schedstat("12"), None);
-        assert_eq!(parse_schedstat("a b c"), None);
+        assert_eq!(parse_schedstat("", 0), None);
+        assert_eq!(parse_schedstat("12", 0), None);
+        assert_eq!(parse_schedstat("a b c", 0), None);
     }
 
     #[test]

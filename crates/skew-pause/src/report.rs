@@ -184,6 +184,7 @@ mod tests {
                 window_ns: 1_000_000_000,
                 steal_ns: Some(0),
                 run_delay_ns: Some(0),
+                run_delay_window_ns: Some(0),
                 cpu_ns: Some(0),
                 sibling: SiblingVerdict::Ran,
                 vmclock_changed: None,

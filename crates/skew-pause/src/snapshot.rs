@@ -43,6 +43,8 @@ pub struct ThreadSched {
     pub cpu_ns: i64,
     /// Time spent runnable but waiting for a CPU (run-delay), ns.
     pub run_delay_ns: i64,
+    /// When they were read (MONOTONIC, ns).
+    pub at_mono_ns: i64,
 }
 
 /// A stall of the sibling detector: it should have woken at `from_ns` and woke at

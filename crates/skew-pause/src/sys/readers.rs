@@ -6,6 +6,7 @@
 //! later, or a test that rewrites a fake, is seen.
 #![forbid(unsafe_code)]
 
+use super::clocks::mono_ns;
 use crate::procfs::{digest, parse_schedstat, parse_steal_ns, parse_vmclock, VMCLOCK_HEADER_LEN};
 use crate::report::Sources;
 use crate::snapshot::ThreadSched;
@@ -80,7 +81,7 @@ impl SignalReaders {
     pub fn thread(&mut self) -> Option<ThreadSched> {
         let f = self.schedstat.as_ref()?;
         read_all_at(f, &mut self.buf).ok()?;
-        parse_schedstat(std::str::from_utf8(&self.buf).ok()?)
+        parse_schedstat(std::str::from_utf8(&self.buf).ok()?, mono_ns())
     }
 
     /// Steal time per CPU, ns.
