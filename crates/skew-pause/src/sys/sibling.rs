@@ -6,7 +6,8 @@
 //! to name or clean up; the page disappears with the two processes. The child only makes
 //! async-signal-safe system calls (it is forked from a multi-threaded process) and never
 //! allocates; `PR_SET_PDEATHSIG` kills it when the detector thread that forked it ends, and
-//! it also exits when its parent changes or when asked through the page.
+//! it also exits when its parent changes or when asked through the page. It leads a process
+//! group of its own, so that a Ctrl-Z stopping the detector's group leaves the witness running.
 #![allow(unsafe_code)]
 
 use super::clocks::{mono_ns, set_timer_slack, sleep_until_mono};
@@ -14,7 +15,7 @@ use crate::pause::next_deadline_ns;
 use crate::snapshot::{SiblingView, StallSpan};
 use nix::sys::mman::{mmap_anonymous, munmap, MapFlags, ProtFlags};
 use nix::sys::signal::{kill, SigHandler, Signal};
-use nix::unistd::{fork, getpid, getppid, ForkResult, Pid};
+use nix::unistd::{fork, getpid, getppid, setpgid, ForkResult, Pid};
 use std::num::NonZeroUsize;
 use std::ptr::NonNull;
 use std::sync::atomic::{fence, AtomicI64, AtomicU32, AtomicU64, Ordering};
@@ -260,6 +261,9 @@ fn child_main(sh: &Shared, parent: Pid, timer_slack_ns: u64) -> ! {
     unsafe {
         libc::syscall(libc::SYS_close_range, 0u32, u32::MAX, 0u32);
     }
+    // A process group of its own: the terminal's job control (Ctrl-Z, Ctrl-C) stops or
+    // interrupts the detector's group, and must not reach the witness of that very stop.
+    let _ = setpgid(Pid::from_raw(0), Pid::from_raw(0));
     // SAFETY: ignoring SIGINT installs no handler code; a Ctrl-C for the whole process
     // group must not end the sibling before the parent's final summary.
     unsafe {
