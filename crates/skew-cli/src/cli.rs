@@ -40,6 +40,8 @@ pub enum Command {
     Proxy(cmd::proxy::ProxyArgs),
     /// A PNG drift report from drift logs: offsets, delays, clock, pauses, events, statistics.
     Report(cmd::report::ReportArgs),
+    /// Detect pauses: process stalls, scheduling delays, VM pauses, suspends and clock steps.
+    Pauses(cmd::pauses::PausesArgs),
 }
 
 #[cfg(test)]

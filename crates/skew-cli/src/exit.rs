@@ -18,6 +18,10 @@ pub const CRITICAL: i32 = 2;
 /// Nagios UNKNOWN (`clocks`: a clock the measurement needs cannot be read; `leap`: something
 /// could not be checked).
 pub const UNKNOWN: i32 = 3;
+/// `pauses`: events above the threshold were seen (Nagios WARNING).
+pub const EVENTS_SEEN: i32 = 1;
+/// `pauses`: CLOCK_MONOTONIC went backwards, a hard fault of the clock (Nagios CRITICAL).
+pub const CLOCK_FAULT: i32 = 2;
 /// Usage error: bad flags or arguments (sysexits EX_USAGE).
 pub const USAGE: i32 = 64;
 /// A service could not be provided: an address cannot be bound, an upstream cannot be

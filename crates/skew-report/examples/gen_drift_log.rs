@@ -14,8 +14,8 @@
 //! announcement, at fixed fractions of the run.
 
 use skew_monitor::log::append_rows;
-use skew_time::format::rfc3339_utc;
 use skew_monitor::schema::{DriftRow, Kind, SCHEMA_VERSION};
+use skew_time::format::rfc3339_utc;
 use std::path::PathBuf;
 use std::time::Duration;
 

@@ -6,6 +6,7 @@ pub mod daemon;
 pub mod leap;
 pub mod monitor;
 pub mod now;
+pub mod pauses;
 pub mod probe;
 pub mod proxy;
 pub mod report;
@@ -27,6 +28,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Serve(a) => serve::run(a),
         Command::Proxy(a) => proxy::run(a),
         Command::Report(a) => report::run(a),
+        Command::Pauses(a) => pauses::run(a),
     };
     match result {
         Ok(code) => code,

@@ -41,7 +41,7 @@ pub fn run_skew(args: &[&str], limit: Duration) -> Output {
 
 /// Runs `skew ARGS` with extra environment variables.
 pub fn run_skew_env(args: &[&str], env: &[(&str, &str)], limit: Duration) -> Output {
-    run_wrapped(&[], args, env, limit)
+    spawn_skew(args, env).wait(limit)
 }
 
 /// Runs `WRAPPER... skew ARGS` (e.g. `unshare --time --fork ... skew clocks`) with extra
@@ -52,11 +52,29 @@ pub fn run_wrapped(
     env: &[(&str, &str)],
     limit: Duration,
 ) -> Output {
+    spawn_wrapped(wrapper, args, env).wait(limit)
+}
+
+/// A `skew` started in the background, its output going to files; stopped by PID when
+/// dropped.
+pub struct Running {
+    /// The process.
+    pub child: Spawned,
+    args: Vec<String>,
+    dir: std::path::PathBuf,
+    t0: Instant,
+}
+
+/// Starts `skew ARGS` in the background with extra environment variables.
+pub fn spawn_skew(args: &[&str], env: &[(&str, &str)]) -> Running {
+    spawn_wrapped(&[], args, env)
+}
+
+/// Starts `WRAPPER... skew ARGS` in the background with extra environment variables.
+pub fn spawn_wrapped(wrapper: &[&str], args: &[&str], env: &[(&str, &str)]) -> Running {
     let dir =
         std::env::temp_dir().join(format!("skew-out-{}-{}", std::process::id(), rand_suffix()));
     std::fs::create_dir_all(&dir).unwrap();
-    let out_path = dir.join("stdout");
-    let err_path = dir.join("stderr");
     let mut cmd = match wrapper.split_first() {
         Some((program, rest)) => {
             let mut c = Command::new(program);
@@ -67,26 +85,46 @@ pub fn run_wrapped(
     };
     cmd.args(args)
         .stdin(Stdio::null())
-        .stdout(std::fs::File::create(&out_path).unwrap())
-        .stderr(std::fs::File::create(&err_path).unwrap());
+        .stdout(std::fs::File::create(dir.join("stdout")).unwrap())
+        .stderr(std::fs::File::create(dir.join("stderr")).unwrap());
     for (k, v) in env {
         cmd.env(k, v);
     }
     let t0 = Instant::now();
-    let mut child = Spawned::spawn("skew", &mut cmd).expect("spawn skew");
-    let status = child.wait_timeout(limit);
-    let elapsed = t0.elapsed();
-    let stdout = std::fs::read_to_string(&out_path).unwrap_or_default();
-    let stderr = std::fs::read_to_string(&err_path).unwrap_or_default();
-    let _ = std::fs::remove_dir_all(&dir);
-    let status = status.unwrap_or_else(|| {
-        panic!("skew {args:?} ran past {limit:?}\nstdout:\n{stdout}\nstderr:\n{stderr}")
-    });
-    Output {
-        code: status.code().unwrap_or(-1),
-        stdout,
-        stderr,
-        elapsed,
+    let child = Spawned::spawn("skew", &mut cmd).expect("spawn skew");
+    Running {
+        child,
+        args: args.iter().map(|s| s.to_string()).collect(),
+        dir,
+        t0,
+    }
+}
+
+impl Running {
+    /// The process ID.
+    pub fn pid(&self) -> u32 {
+        self.child.pid()
+    }
+
+    /// Waits for the exit (failing if it runs past `limit`) and collects the output.
+    pub fn wait(mut self, limit: Duration) -> Output {
+        let status = self.child.wait_timeout(limit);
+        let elapsed = self.t0.elapsed();
+        let stdout = std::fs::read_to_string(self.dir.join("stdout")).unwrap_or_default();
+        let stderr = std::fs::read_to_string(self.dir.join("stderr")).unwrap_or_default();
+        let _ = std::fs::remove_dir_all(&self.dir);
+        let status = status.unwrap_or_else(|| {
+            panic!(
+                "skew {:?} ran past {limit:?}\nstdout:\n{stdout}\nstderr:\n{stderr}",
+                self.args
+            )
+        });
+        Output {
+            code: status.code().unwrap_or(-1),
+            stdout,
+            stderr,
+            elapsed,
+        }
     }
 }
 
