@@ -673,3 +673,117 @@ fn leap_list_status_reaches_the_verdict_the_log_and_the_metrics() {
         out.stdout
     );
 }
+
+#[test]
+fn now_goes_unknown_after_a_machine_pause_recorded_by_skew_pauses() {
+    let c = Chronyd::server();
+    let d = tmpdir("now-vm");
+    let state = d.join("state.json");
+    assert_eq!(
+        monitor(&[
+            "--state",
+            state.to_str().unwrap(),
+            "--min-agree",
+            "1",
+            &c.arg()
+        ])
+        .code,
+        0
+    );
+    let now = || {
+        run_skew(
+            &["now", "--json", "--state", state.to_str().unwrap()],
+            Duration::from_secs(10),
+        )
+        .json()
+    };
+    assert_eq!(now()["status"], "ok");
+    // A VM disruption the host signals through the VM generation ID (faked here, as the
+    // pause detector's own tests do): a machine-wide pause of unknown length.
+    let vmgenid = d.join("vmgenid");
+    std::fs::write(&vmgenid, "00112233445566778899aabbccddeeff").unwrap();
+    let run = spawn_skew(
+        &[
+            "pauses",
+            "--json",
+            "--duration",
+            "3s",
+            "--interval",
+            "10ms",
+            "--vmclock-path",
+            "none",
+            "--vmgenid-path",
+            vmgenid.to_str().unwrap(),
+            "--state",
+            state.to_str().unwrap(),
+        ],
+        &[],
+    );
+    std::thread::sleep(Duration::from_millis(1200));
+    std::fs::write(&vmgenid, "ffeeddccbbaa99887766554433221100").unwrap();
+    let out = run.wait(Duration::from_secs(20));
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    let v = now();
+    assert_eq!(v["status"], "unknown", "{v}");
+    assert!(v["reason"].as_str().unwrap().contains("vm pause"), "{v}");
+    // A new measurement vouches again.
+    assert_eq!(
+        monitor(&[
+            "--state",
+            state.to_str().unwrap(),
+            "--min-agree",
+            "1",
+            &c.arg()
+        ])
+        .code,
+        0
+    );
+    assert_eq!(now()["status"], "ok");
+}
+
+#[test]
+fn pause_sample_reaches_the_log_the_metrics_and_the_verdict() {
+    let c = Chronyd::server();
+    let d = tmpdir("pause-sample");
+    let (log, prom) = (d.join("drift.csv"), d.join("skew.prom"));
+    let out = monitor(&[
+        "--pause",
+        "--pause-duration",
+        "500ms",
+        "--min-agree",
+        "1",
+        "--log",
+        log.to_str().unwrap(),
+        "--prom",
+        prom.to_str().unwrap(),
+        &c.arg(),
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    assert!(out.stdout.contains(" pause_max="), "{}", out.stdout);
+    let rows = read_log(&log).unwrap().rows;
+    let p = rows
+        .iter()
+        .map(|(_, r)| r)
+        .find(|r| r.kind == skew_monitor::Kind::Pause)
+        .expect("a pause row");
+    // At least one 1 ms interval: the upper bound of the smallest possible pause.
+    assert!(p.pause_max_s.unwrap() >= 0.001, "{p:?}");
+    assert!(p.pause_p99_s.unwrap() >= 0.0);
+    assert!(p.pause_events.is_some(), "{p:?}");
+    assert!(std::fs::read_to_string(&prom)
+        .unwrap()
+        .contains("skew_pause_max_seconds "));
+    // Thresholds on the longest pause.
+    let out = monitor(&[
+        "--pause",
+        "--pause-duration",
+        "200ms",
+        "--warn-pause",
+        "1us",
+        "--min-agree",
+        "1",
+        &c.arg(),
+    ]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(out.stdout.contains("pause up to"), "{}", out.stdout);
+}

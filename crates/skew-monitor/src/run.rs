@@ -3,12 +3,13 @@
 //! the configuration file.
 
 use crate::nagios::{Finding, State};
-use crate::rows::{ClockReading, LeapReading, RunReport};
+use crate::rows::{ClockReading, LeapReading, PauseReading, RunReport};
 use skew_clock::reading::{self, ReadingConfig};
 use skew_leap::list_check::{check_list, DEFAULT_EXPIRY_WARNING_DAYS};
 use skew_leap::Severity;
 use skew_ntp::select::{default_min_agree, select_servers, AgreementRecord};
 use skew_ntp_io::{probe_servers, ProbeRequest};
+use skew_pause::{MonitorConfig as PauseMonitorConfig, PauseKind, PauseMonitor};
 use skew_truetime::state::{ClockReadings, MeasurementState, STATE_VERSION};
 use std::time::Duration;
 
@@ -21,6 +22,8 @@ pub struct RunPlan {
     pub min_agree: Option<usize>,
     /// Take a local clock reading of this length (None: skip).
     pub clock: Option<Duration>,
+    /// Take a pause sample: (length, detector interval) (None: skip).
+    pub pause: Option<(Duration, Duration)>,
     /// Check the leap-seconds list (None: skip; Some(None): find the system's list).
     pub leap: Option<Option<std::path::PathBuf>>,
     /// This host's name as written in the log.
@@ -143,6 +146,30 @@ fn clock_reading(duration: Duration) -> ClockReading {
     }
 }
 
+/// A short pause sample: the hiccup detector of `skew pauses` for `length`, sleeping
+/// `interval`. The longest pause is the largest upper bound of its events, or of the largest
+/// overshoot (overshoot + interval) when there is none; clock steps are not pauses.
+fn pause_reading(length: Duration, interval: Duration) -> Option<PauseReading> {
+    let interval_ns = interval.as_nanos().min(i64::MAX as u128) as i64;
+    let (monitor, rx) = PauseMonitor::start(PauseMonitorConfig::for_interval(interval_ns)).ok()?;
+    std::thread::sleep(length);
+    let report = monitor.stop().ok()?;
+    drop(rx);
+    let s = &report.summary;
+    let pauses: Vec<&skew_pause::PauseEvent> = s
+        .events
+        .iter()
+        .filter(|e| e.kind != PauseKind::Step)
+        .collect();
+    let longest_event = pauses.iter().filter_map(|e| e.max_ns).max().unwrap_or(0);
+    let max_ns = longest_event.max(s.overshoots.max_ns.saturating_add(interval_ns));
+    Some(PauseReading {
+        max_s: max_ns as f64 / 1e9,
+        p99_s: s.overshoots.p99_ns as f64 / 1e9,
+        events: pauses.len() as u32,
+    })
+}
+
 /// This host's name.
 pub fn hostname() -> String {
     nix::unistd::gethostname()
@@ -156,12 +183,17 @@ pub fn execute(plan: &RunPlan) -> RunOutcome {
     // The clock reading runs beside the probe, so the run lasts as long as the longer of both.
     let (clock, (results, probe_error)) = std::thread::scope(|s| {
         let clock = plan.clock.map(|d| s.spawn(move || clock_reading(d)));
+        let pause = plan
+            .pause
+            .map(|(len, every)| s.spawn(move || pause_reading(len, every)));
         let probed = match probe_servers(&plan.probe) {
             Ok(run) => (run.results, None),
             Err(e) => (Vec::new(), Some(e.to_string())),
         };
-        (clock.map(|h| h.join().unwrap_or_default()), probed)
+        let pause = pause.and_then(|h| h.join().ok().flatten());
+        ((clock.map(|h| h.join().unwrap_or_default()), pause), probed)
     });
+    let (clock, pause) = clock;
     let k = plan
         .min_agree
         .unwrap_or_else(|| default_min_agree(results.len()));
@@ -192,7 +224,7 @@ pub fn execute(plan: &RunPlan) -> RunOutcome {
         probes,
         agreement: AgreementRecord::from(&agreement),
         clock,
-        pause: None,
+        pause,
         leap,
     };
     let duration_s = (ended.0.monotonic_ns - started.0.monotonic_ns) as f64 / 1e9;

@@ -71,6 +71,11 @@ pub struct PausesArgs {
     /// 50us triples the median overshoot of a 1 ms sleep.
     #[arg(long, default_value = "1ns", value_parser = parse_dur, value_name = "DUR")]
     pub timer_slack: Duration,
+    /// The state file of `skew monitor --state`: a machine-wide pause (vm, suspend, step,
+    /// unknown) longer than the bound saved there voids it (`skew now` then answers unknown
+    /// until the next measurement), since the clock may have moved under a paused machine.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
     /// Events kept for the final report (later ones are still printed and counted).
     #[arg(long, default_value_t = 10_000, value_name = "N")]
     pub max_events: usize,
@@ -276,6 +281,53 @@ pub fn exit_code(r: &Report) -> i32 {
     }
 }
 
+/// Voids the measurement state at `path` when `e` may have moved the clock under the machine
+/// (a `vm`, `suspend`, `step`, `unknown` or backwards-monotonic event: not a `process` or
+/// `scheduling` pause, which the sibling or the run-delay prove the machine did not share)
+/// and may be longer than the state's bound (an unbounded event always is). Errors are
+/// reported on stderr and do not stop the detector.
+fn void_state_if_longer(path: &std::path::Path, e: &skew_pause::PauseEvent) {
+    if matches!(
+        e.kind,
+        skew_pause::PauseKind::Process | skew_pause::PauseKind::Scheduling
+    ) {
+        return;
+    }
+    let state = match skew_truetime::state::read(path) {
+        Ok(s) => s,
+        Err(err) => {
+            eprintln!("skew pauses: warning: {err}");
+            return;
+        }
+    };
+    let half_ns = match (state.lo_ns, state.hi_ns) {
+        (Some(lo), Some(hi)) => (hi - lo) / 2,
+        _ => return, // no interval to void
+    };
+    let longer = e.max_ns.is_none_or(|m| m.abs() > half_ns);
+    if !longer || e.end_unix_ns < state.at.realtime_ns || state.invalidated.is_some() {
+        return;
+    }
+    let reason = format!(
+        "{} pause of up to {} at {} (longer than the bound ±{:.6} s)",
+        e.kind.as_str(),
+        e.max_ns
+            .map_or("an unknown length".to_string(), |m| format!(
+                "{:.3} s",
+                m as f64 / 1e9
+            )),
+        skew_time::format::rfc3339_utc(e.start_unix_ns),
+        half_ns as f64 / 1e9
+    );
+    let inv = skew_truetime::state::Invalidation {
+        at_unix_ns: e.end_unix_ns,
+        reason,
+    };
+    if let Err(err) = skew_truetime::state::invalidate(path, inv) {
+        eprintln!("skew pauses: warning: {err}");
+    }
+}
+
 /// Runs `skew pauses`.
 pub fn run(args: PausesArgs) -> Result<i32, CliError> {
     let cfg = args.config()?;
@@ -311,6 +363,9 @@ pub fn run(args: PausesArgs) -> Result<i32, CliError> {
     }
     let show = |m: Message, csv: &mut Option<csv::Writer<std::io::Stdout>>| match m {
         Message::Event(e) => {
+            if let Some(path) = &args.state {
+                void_state_if_longer(path, &e);
+            }
             if args.csv {
                 eprintln!("{}", event_line(&e));
             } else if !args.json {

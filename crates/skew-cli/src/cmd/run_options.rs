@@ -63,6 +63,15 @@ pub struct RunOptions {
     /// Length of the local clock reading [default: 2s].
     #[arg(long, value_parser = parse_dur, value_name = "DUR")]
     pub clock_duration: Option<Duration>,
+    /// Take a short pause sample beside the probe (the `skew pauses` detector).
+    #[arg(long)]
+    pub pause: bool,
+    /// Length of the pause sample [default: 5s].
+    #[arg(long, value_parser = parse_dur, value_name = "DUR")]
+    pub pause_duration: Option<Duration>,
+    /// Sleep interval of the pause detector [default: 1ms].
+    #[arg(long, value_parser = parse_dur, value_name = "DUR")]
+    pub pause_interval: Option<Duration>,
     /// Skip the leap-seconds list check.
     #[arg(long)]
     pub no_leap: bool,
@@ -163,9 +172,20 @@ impl RunOptions {
                 .or(duration(&config.clock.duration))
                 .unwrap_or(Duration::from_secs(2))
         });
+        let pause = (self.pause || config.pause.enabled.unwrap_or(false)).then(|| {
+            (
+                self.pause_duration
+                    .or(duration(&config.pause.duration))
+                    .unwrap_or(Duration::from_secs(5)),
+                self.pause_interval
+                    .or(duration(&config.pause.interval))
+                    .unwrap_or(Duration::from_millis(1)),
+            )
+        });
         let leap_enabled = !self.no_leap && config.leap.enabled.unwrap_or(true);
         let leap = leap_enabled.then(|| self.leap_file.clone().or(config.leap.file.clone()));
         let run = RunPlan {
+            pause,
             leap,
             probe: probe.request(&servers),
             min_agree: probe.min_agree.map(|k| k as usize),
