@@ -11,8 +11,10 @@
 #           loss, when this skew has a `proxy` command; otherwise a second honest chronyd
 #           (the script says so, and the report shows no jittery path)
 # Every chronyd runs with -x (never touches the system clock). The monitor runs with
-# --min-agree 2, so the two honest paths outvote the liar. Runs RUNS/2 .. RUNS/2+14 are
-# skipped (the monitor "did not run"), so the report shows a gap.
+# --min-agree 2, so the two honest paths outvote the liar, and takes a 1 s pause sample
+# beside each probe. Runs RUNS/2 .. RUNS/2+14 are skipped (the monitor "did not run"), so
+# the report shows a gap; run 3·RUNS/4 is stopped (SIGSTOP) for 300 ms during its pause
+# sample, so the report shows a long pause.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -90,13 +92,19 @@ sleep 2 # let the liar's estimate of truth converge
 
 echo "recording $RUNS runs every ${INTERVAL_S}s: truth 127.0.0.1:$TRUTH, liar 127.0.0.1:$LIAR, $THIRD_KIND 127.0.0.1:$THIRD" >&2
 rm -f "$OUT_LOG"
-gap_from=$((RUNS / 2)); gap_to=$((RUNS / 2 + 14))
+gap_from=$((RUNS / 2)); gap_to=$((RUNS / 2 + 14)); pause_at=$((RUNS * 3 / 4))
 for i in $(seq 0 $((RUNS - 1))); do
   start=$(date +%s.%N)
   if [ "$i" -lt "$gap_from" ] || [ "$i" -gt "$gap_to" ]; then
     "$SKEW" monitor --host skew-demo -n 4 --interval 50ms --timeout 500ms --clock-duration 200ms \
-        --min-agree 2 --log "$OUT_LOG" \
-        "127.0.0.1:$TRUTH" "127.0.0.1:$LIAR" "127.0.0.1:$THIRD" >/dev/null || true
+        --pause --pause-duration 1s --min-agree 2 --log "$OUT_LOG" \
+        "127.0.0.1:$TRUTH" "127.0.0.1:$LIAR" "127.0.0.1:$THIRD" >/dev/null &
+    mon=$!
+    if [ "$i" -eq "$pause_at" ]; then
+      # A 300 ms SIGSTOP of this run, during its pause sample: a long `process` pause.
+      sleep 0.4; kill -STOP "$mon"; sleep 0.3; kill -CONT "$mon"
+    fi
+    wait "$mon" || true
   fi
   now=$(date +%s.%N)
   sleep "$(python3 -c "print(max(0.0, $INTERVAL_S - ($now - $start)))")"

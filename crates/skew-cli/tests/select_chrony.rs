@@ -126,3 +126,38 @@ fn two_honest_of_four_is_no_majority() {
     assert_eq!(v["agreement"]["majority"], true);
     assert_eq!(v["agreement"]["truechimers"], 2);
 }
+
+/// The issue's own setup: 3 honest servers (a real chronyd and two followers) and 2 liars
+/// that are our own `skew serve --offset`.
+#[test]
+fn skew_serve_liars_are_flagged_beside_real_chronyd() {
+    use skew_testkit::SkewDaemon;
+    let truth = Chronyd::server();
+    let f = followers(truth.port, &["0", "0"]);
+    let bin = std::path::Path::new(skew_bin());
+    let ahead = SkewDaemon::serve(bin, &["--offset", "0.120"]);
+    let behind = SkewDaemon::serve(bin, &["--offset", "-0.045"]);
+    let servers = [
+        truth.arg(),
+        ahead.arg(),
+        f[0].arg(),
+        behind.arg(),
+        f[1].arg(),
+    ];
+    let args: Vec<&str> = servers.iter().map(|s| s.as_str()).collect();
+    let out = probe_json(&args, &[]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    let v = out.json();
+    let flags: Vec<bool> = probes(&v)
+        .iter()
+        .map(|p| p["truechimer"].as_bool().unwrap())
+        .collect();
+    assert_eq!(flags, vec![true, false, true, false, true], "{v}");
+    assert_eq!(v["agreement"]["falsetickers"], 2);
+    // The liars are measured as exactly as the honest servers: their bounds hold their lie.
+    let liar = &probes(&v)[1];
+    assert!(
+        f(liar, "bound_lo_s") <= 0.120 && 0.120 <= f(liar, "bound_hi_s"),
+        "{liar}"
+    );
+}
