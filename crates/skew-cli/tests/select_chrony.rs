@@ -133,16 +133,16 @@ fn two_honest_of_four_is_no_majority() {
 fn skew_serve_liars_are_flagged_beside_real_chronyd() {
     use skew_testkit::SkewDaemon;
     let truth = Chronyd::server();
-    let f = followers(truth.port, &["0", "0"]);
+    let honest = followers(truth.port, &["0", "0"]);
     let bin = std::path::Path::new(skew_bin());
     let ahead = SkewDaemon::serve(bin, &["--offset", "0.120"]);
     let behind = SkewDaemon::serve(bin, &["--offset", "-0.045"]);
     let servers = [
         truth.arg(),
         ahead.arg(),
-        f[0].arg(),
+        honest[0].arg(),
         behind.arg(),
-        f[1].arg(),
+        honest[1].arg(),
     ];
     let args: Vec<&str> = servers.iter().map(|s| s.as_str()).collect();
     let out = probe_json(&args, &[]);
