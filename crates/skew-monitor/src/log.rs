@@ -370,6 +370,20 @@ mod tests {
     }
 
     #[test]
+    fn rotation_by_rename_starts_a_fresh_log() {
+        let p = tmp("rename");
+        append_rows(&p, &[row(1), row(2)], Duration::from_secs(1)).unwrap();
+        let rotated = p.with_extension("csv.1");
+        std::fs::rename(&p, &rotated).unwrap();
+        let o = append_rows(&p, &[row(3)], Duration::from_secs(1)).unwrap();
+        assert!(o.wrote_header);
+        assert_eq!(read_log(&rotated).unwrap().rows.len(), 2);
+        let fresh = read_log(&p).unwrap();
+        assert_eq!(fresh.rows.len(), 1);
+        assert_eq!(fresh.rows[0].1.server.as_deref(), Some("s3"));
+    }
+
+    #[test]
     fn foreign_file_is_refused() {
         let p = tmp("foreign");
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
