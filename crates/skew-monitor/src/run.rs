@@ -7,7 +7,7 @@ use crate::rows::{ClockReading, LeapReading, RunReport};
 use skew_clock::reading::{self, ReadingConfig};
 use skew_leap::list_check::{check_list, DEFAULT_EXPIRY_WARNING_DAYS};
 use skew_leap::Severity;
-use skew_ntp::select::{default_min_agree, select_servers, AgreementRecord};
+use skew_ntp::select::{default_min_agree, distinct_servers, select_servers, AgreementRecord};
 use skew_ntp_io::{probe_servers, ProbeRequest};
 use skew_truetime::state::{ClockReadings, MeasurementState, STATE_VERSION};
 use std::time::Duration;
@@ -164,7 +164,7 @@ pub fn execute(plan: &RunPlan) -> RunOutcome {
     });
     let k = plan
         .min_agree
-        .unwrap_or_else(|| default_min_agree(results.len()));
+        .unwrap_or_else(|| default_min_agree(distinct_servers(&results)));
     let agreement = select_servers(&results, k);
     let probes = results
         .iter()
