@@ -8,6 +8,8 @@
 # -Cpasses=sancov-module...) to rustc, which RUSTC_BOOTSTRAP=1 allows on stable.
 # Needs `cargo install cargo-fuzz`. Corpora grow in fuzz/corpus/<target> (seeded from
 # fuzz/seeds/<target>), crashes land in fuzz/artifacts/<target>, logs in fuzz/logs/.
+# A target that finds a crash stops there (exit 77 or 1) and the next one starts; `runs`
+# is then the last execution count printed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-600}
@@ -31,12 +33,13 @@ for t in "${targets[@]}"; do
     rc=$?
     set -e
     end=$(date +%s)
-    runs=$(grep -o 'Done [0-9]* runs' "$log" | tail -1 | awk '{print $2}')
-    last=$(grep -E '^#[0-9]+' "$log" | tail -1)
+    runs=$(grep -o 'Done [0-9]* runs' "$log" | tail -1 | awk '{print $2}' || true)
+    last=$(grep -E '^#[0-9]+' "$log" | tail -1 || true)
     cov=$(sed -n 's/.*cov: \([0-9]*\).*/\1/p' <<<"$last")
     ft=$(sed -n 's/.*ft: \([0-9]*\).*/\1/p' <<<"$last")
     corp=$(sed -n 's/.*corp: \([0-9]*\/[0-9a-zA-Z]*\).*/\1/p' <<<"$last")
-    crashes=$(ls "fuzz/artifacts/$t" 2>/dev/null | wc -l)
+    execs=$(sed -n 's/^#\([0-9]*\).*/\1/p' <<<"$last")
+    crashes=$(find "fuzz/artifacts/$t" -type f 2>/dev/null | wc -l)
     printf '%-18s exit %-3s %5s s  runs %-12s cov %-6s ft %-6s corpus %-14s artifacts %s\n' \
-        "$t" "$rc" "$((end - start))" "${runs:-?}" "${cov:-?}" "${ft:-?}" "${corp:-?}" "$crashes"
+        "$t" "$rc" "$((end - start))" "${runs:-${execs:-?}}" "${cov:-?}" "${ft:-?}" "${corp:-?}" "$crashes"
 done
