@@ -37,6 +37,7 @@ cleanup() {
 trap cleanup EXIT
 
 served=$((TARGETS - UNREACHABLE))
+launched=()
 per=$(((served + SERVERS - 1) / SERVERS))
 left=$served
 for i in $(seq 1 "$SERVERS"); do
@@ -48,9 +49,9 @@ for i in $(seq 1 "$SERVERS"); do
   "$SKEW" serve "${args[@]}" --ready-file "$work/ready.$i" --stats-json --max-seconds 3600 \
     >"$work/serve.$i.out" 2>&1 &
   pids+=($!)
+  launched+=("$i")
 done
-for i in $(seq 1 "$SERVERS"); do
-  [ -e "$work/serve.$i.out" ] || continue
+for i in "${launched[@]}"; do
   for _ in $(seq 600); do [ -s "$work/ready.$i" ] && break; sleep 0.05; done
   [ -s "$work/ready.$i" ] || { echo "skew serve $i not ready:" >&2; cat "$work/serve.$i.out" >&2; exit 1; }
 done
@@ -73,7 +74,6 @@ for i, a in enumerate(served):
 targets = [t for t in targets if t] + list(d)
 dead_set = set(dead)
 out_path, err_path = served_file + ".probe.json", served_file + ".probe.err"
-rss_path = served_file + ".probe.rss"
 def dur(text):
     for unit, scale in (("ns", 1e-9), ("us", 1e-6), ("ms", 1e-3), ("s", 1.0)):
         if text.endswith(unit):
@@ -85,9 +85,10 @@ print(f"{len(targets)} targets, -n {samples} --interval {interval} --timeout {ti
 for r in range(1, rounds + 1):
     t0 = time.monotonic()
     # GNU time reports the peak RSS of skew alone (a wait4 in Python would include the
-    # forked interpreter's memory from before the exec).
+    # forked interpreter's memory from before the exec), on stderr (an -o file would be
+    # one more descriptor inherited by skew).
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
-        p = subprocess.Popen(["/usr/bin/time", "-f", "%M", "-o", rss_path] + cmd,
+        p = subprocess.Popen(["/usr/bin/time", "-f", "%M"] + cmd,
                              stdout=out, stderr=err)
     max_fds, child = 0, None
     while p.poll() is None:
@@ -103,7 +104,7 @@ for r in range(1, rounds + 1):
     wall = time.monotonic() - t0
     if p.returncode not in (0, 1):
         sys.exit(f"skew probe failed ({p.returncode}): {open(err_path).read()}")
-    rss_kb = int(open(rss_path).read().split()[-1])
+    rss_kb = int(open(err_path).read().split()[-1])  # GNU time's line comes last
     res = json.load(open(out_path))["probes"]
     status = {}
     for x in res:

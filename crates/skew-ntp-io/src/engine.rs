@@ -177,8 +177,12 @@ impl Book {
             self.by_nonce.insert(n, i);
             self.inflight += 1;
         }
+        // A new state needs a timer for its wake-up, even when the time is the same as the
+        // old state's (an exchange timing out exactly when the next send is due).
         match p.next_wakeup_mono_ns() {
-            Some(w) if Some(w) != wakeup => self.timers.push(Reverse((w, i))),
+            Some(w) if Some(w) != wakeup || now_pending != pending => {
+                self.timers.push(Reverse((w, i)))
+            }
             _ => {}
         }
         if p.is_done() && !self.finished[i] {
@@ -431,6 +435,54 @@ mod tests {
             server: server.into(),
             address: addr.parse().unwrap(),
         }
+    }
+
+    /// The real clocks, but the monotonic one read in whole 10 ms steps (a coarse clock:
+    /// times computed from it coincide exactly, as with simulated clocks).
+    struct CoarseClock;
+
+    impl LocalClock for CoarseClock {
+        fn realtime_ns(&self) -> i64 {
+            crate::SystemClock.realtime_ns()
+        }
+        fn monotonic_ns(&self) -> i64 {
+            crate::SystemClock.monotonic_ns() / 10_000_000 * 10_000_000
+        }
+    }
+
+    /// Runs the engine in a thread and fails (instead of hanging) if it does not return.
+    fn run_bounded(
+        targets: Vec<Target>,
+        config: EngineConfig,
+        limit: std::time::Duration,
+    ) -> (Vec<ServerResult>, std::time::Duration) {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let t0 = std::time::Instant::now();
+            let (r, _) = run_probes(&targets, &config, &CoarseClock);
+            let _ = tx.send((r, t0.elapsed()));
+        });
+        rx.recv_timeout(limit)
+            .unwrap_or_else(|_| panic!("the engine did not finish within {limit:?}"))
+    }
+
+    #[test]
+    fn a_timeout_that_ends_when_the_next_send_is_due_does_not_stall() {
+        // A socket that never answers; interval = timeout, so each exchange times out at
+        // exactly the instant the next request is due (the wake-up time does not change).
+        // Found in review: the engine only set a timer when the wake-up time changed, so the
+        // prober was left without one and the run never ended.
+        let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let mut config = EngineConfig::default();
+        config.probe.samples = 3;
+        config.probe.interval_ns = 50_000_000;
+        config.probe.timeout_ns = 50_000_000;
+        let targets = vec![t("silent", &silent.local_addr().unwrap().to_string())];
+        let (r, elapsed) = run_bounded(targets, config, std::time::Duration::from_secs(10));
+        assert_eq!(r[0].status, Status::Timeout);
+        assert_eq!(r[0].counters.sent, 3);
+        assert_eq!(r[0].counters.timeouts, 3);
+        assert!(elapsed < std::time::Duration::from_secs(2), "{elapsed:?}");
     }
 
     #[test]
