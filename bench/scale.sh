@@ -121,14 +121,26 @@ for r in range(1, rounds + 1):
           + (f" (e.g. {starved[:3]})" if starved else "")
           + f"; (samples − 1) × max(interval, timeout) + timeout = {expected:.3f} s")
 PY
-for i in "${!pids[@]}"; do kill -TERM "${pids[$i]}" 2>/dev/null || true; done
-for i in "${!pids[@]}"; do wait "${pids[$i]}" 2>/dev/null || true; done
+# Stop the servers (SIGTERM, repeated once, then SIGKILL after 5 s each: a server killed
+# this way prints no statistics and is left out of the count below).
+for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+for p in "${pids[@]}"; do
+  for k in $(seq 50); do
+    kill -0 "$p" 2>/dev/null || break
+    [ "$k" = 25 ] && kill -TERM "$p" 2>/dev/null
+    sleep 0.1
+  done
+  kill -KILL "$p" 2>/dev/null && echo "skew serve $p did not stop on SIGTERM: killed" >&2
+  wait "$p" 2>/dev/null || true
+done
 pids=()
 python3 - "$work" <<'PY'
 import glob, json, sys
 recv = ans = 0
 for f in glob.glob(sys.argv[1] + "/serve.*.out"):
     t = open(f).read()
+    if "{" not in t:
+        continue
     s = json.loads(t[t.index("{"):])
     recv += s["received"]; ans += s["answered"]
 print(f"servers received {recv} requests, answered {ans}")
