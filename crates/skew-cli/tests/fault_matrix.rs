@@ -732,6 +732,27 @@ fn render(rows: &[Row], total_s: f64) -> String {
         rows.len() - failed,
         std::thread::available_parallelism().map_or(0, |n| n.get())
     ));
+    md.push_str(
+        "\n## Reading the matrix\n\n\
+         * **`timeout` or `invalid`.** A datagram that cannot be ours (its origin is not our \
+         nonce: garbage, forgeries) is dropped and the exchange waits on, so a server sending \
+         only garbage ends `timeout`. A reply from the server's address that echoes our nonce \
+         but fails a check (truncated, wrong mode or version) is also dropped, but remembered: \
+         the exchange ends `invalid` with that reason. A reply that answers us with unusable \
+         content (zero transmit timestamp, root distance ≥ 16 s) ends it `invalid` at once.\n\
+         * **Kiss-o'-Death.** RATE, DENY and RSTR stop every request to the server after the \
+         first (sent = 1); other codes (INIT, or a stratum-0 reply whose reference ID is not a \
+         known code, here `SKEW`) are reported as `kod` and probing goes on.\n\
+         * **Loss, jitter, reordering, a restart, a rate-limiting chronyd.** `ok` as long as \
+         one exchange succeeded; the others show as timeouts in the counts (and as a warning in \
+         the output). The seeds are fixed, so the loss cases repeat.\n\
+         * **Asymmetry** moves the offset by half the difference between the directions (80 ms \
+         one way: +40 ms); the hard bound still holds the truth. A **lying path** (`skew proxy \
+         --shift`) is measured as the server's offset: no client can tell it from a lying \
+         server, which is why the truth of that row is the shift.\n\
+         * **Neighbour**: in every run the healthy chronyd answered every request with no \
+         drop and a bound holding 0, whatever the faulty server beside it did.\n",
+    );
     md
 }
 
