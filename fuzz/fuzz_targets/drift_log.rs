@@ -1,12 +1,22 @@
-//! Any bytes as a drift log: `parse_log` never panics, and every error is a reader error
-//! naming a line that exists.
+//! Any bytes as a drift log: `parse_log` never panics, every row is numbered after the
+//! header and within the file, and every error is a reader error naming a line that exists.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use skew_monitor::log::{parse_log, LogError};
 
+/// Lines as the CSV reader splits them: ended by `\n`, `\r\n` or a lone `\r`.
+fn lines(data: &[u8]) -> u64 {
+    let ends = data
+        .iter()
+        .enumerate()
+        .filter(|&(i, &b)| b == b'\r' || (b == b'\n' && (i == 0 || data[i - 1] != b'\r')))
+        .count();
+    1 + ends as u64
+}
+
 fuzz_target!(|data: &[u8]| {
-    let lines = data.split(|&b| b == b'\n').count() as u64;
+    let lines = lines(data);
     match parse_log("fuzz.csv", data) {
         Ok(read) => {
             for (line, _) in &read.rows {

@@ -142,6 +142,8 @@ pub fn append_rows(
         .map_err(io_err(path, "stat the drift log"))?
         .len();
     if len > 0 {
+        // Before anything is cut: a file that is not a drift log is refused untouched.
+        check_header(&locked, path)?;
         let keep = complete_prefix_len(&locked, len).map_err(io_err(path, "read the drift log"))?;
         if keep < len {
             locked
@@ -150,9 +152,6 @@ pub fn append_rows(
             outcome.repaired_bytes = len - keep;
             len = keep;
         }
-    }
-    if len > 0 {
-        check_header(&locked, path)?;
     }
     let mut w = csv::WriterBuilder::new()
         .has_headers(len == 0)
@@ -224,7 +223,14 @@ fn one_line(row: &DriftRow) -> Cow<'_, DriftRow> {
     })
 }
 
-/// The length of the file up to and including its last newline.
+/// Whether a byte ends a line. The CSV reader ends a record at `\n`, `\r\n` or a lone `\r`;
+/// the appender's repair, the header check and the torn-line rule use the same line ends,
+/// so a file with other line ends than ours is never cut where the reader sees a row.
+fn is_line_end(b: &u8) -> bool {
+    *b == b'\n' || *b == b'\r'
+}
+
+/// The length of the file up to and including its last line end.
 fn complete_prefix_len(f: &File, len: u64) -> std::io::Result<u64> {
     let mut end = len;
     let mut buf = vec![0u8; 4096];
@@ -232,7 +238,7 @@ fn complete_prefix_len(f: &File, len: u64) -> std::io::Result<u64> {
         let start = end.saturating_sub(buf.len() as u64);
         let chunk = &mut buf[..(end - start) as usize];
         f.read_exact_at(chunk, start)?;
-        if let Some(i) = chunk.iter().rposition(|&b| b == b'\n') {
+        if let Some(i) = chunk.iter().rposition(is_line_end) {
             return Ok(start + i as u64 + 1);
         }
         end = start;
@@ -240,10 +246,14 @@ fn complete_prefix_len(f: &File, len: u64) -> std::io::Result<u64> {
     Ok(0)
 }
 
+/// Checks that the file starts with this schema's header line. A file without any newline
+/// passes when it is a beginning of the header (a run killed while writing the header of a
+/// new log: the torn-line repair then cuts it); anything else is refused.
 fn check_header(f: &File, path: &Path) -> Result<(), LogError> {
     let mut first = Vec::new();
     let mut buf = [0u8; 4096];
     let mut offset = 0u64;
+    let mut newline = false;
     loop {
         let n = f
             .read_at(&mut buf, offset)
@@ -252,8 +262,9 @@ fn check_header(f: &File, path: &Path) -> Result<(), LogError> {
             break;
         }
         offset += n as u64;
-        if let Some(i) = buf[..n].iter().position(|&b| b == b'\n') {
+        if let Some(i) = buf[..n].iter().position(is_line_end) {
             first.extend_from_slice(&buf[..i]);
+            newline = true;
             break;
         }
         first.extend_from_slice(&buf[..n]);
@@ -263,7 +274,8 @@ fn check_header(f: &File, path: &Path) -> Result<(), LogError> {
     }
     let line = String::from_utf8_lossy(&first);
     let line = line.trim_end_matches('\r');
-    if line != header_line() {
+    let torn_header = !newline && header_line().as_bytes().starts_with(&first);
+    if line != header_line() && !torn_header {
         return Err(LogError::UnknownFormat {
             path: path.display().to_string(),
             line: 1,
@@ -284,6 +296,40 @@ pub struct LogRead {
     pub warnings: Vec<String>,
 }
 
+/// Line numbers of byte offsets, counting line ends as the CSV reader splits records:
+/// `\r\n`, `\n`, or a lone `\r` (the csv crate's own line count sees only `\n`, so in a
+/// file with bare `\r` line ends every row would be "line 1").
+struct LineCounter<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+    line: u64,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        LineCounter {
+            bytes,
+            pos: 0,
+            line: 1,
+        }
+    }
+
+    /// The line (1-based) holding byte `offset`; offsets must not decrease between calls.
+    fn line_at(&mut self, offset: u64) -> u64 {
+        let end = (offset.min(self.bytes.len() as u64)) as usize;
+        while self.pos < end {
+            // A `\r\n` counts at its `\r`: the reader may start the next record at the `\n`.
+            match self.bytes[self.pos] {
+                b'\r' => self.line += 1,
+                b'\n' if self.pos == 0 || self.bytes[self.pos - 1] != b'\r' => self.line += 1,
+                _ => {}
+            }
+            self.pos += 1;
+        }
+        self.line
+    }
+}
+
 /// Reads a drift log file.
 pub fn read_log(path: &Path) -> Result<LogRead, LogError> {
     let bytes = std::fs::read(path).map_err(io_err(path, "read the drift log"))?;
@@ -299,7 +345,7 @@ pub fn parse_log(label: &str, bytes: &[u8]) -> Result<LogRead, LogError> {
             path: label.to_string(),
         });
     }
-    let ends_with_newline = bytes.last() == Some(&b'\n');
+    let ends_with_newline = bytes.last().is_some_and(is_line_end);
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
@@ -323,8 +369,9 @@ pub fn parse_log(label: &str, bytes: &[u8]) -> Result<LogRead, LogError> {
     }
     let mut out = LogRead::default();
     let mut record = csv::ByteRecord::new();
+    let mut lines = LineCounter::new(bytes);
     loop {
-        let line = rdr.position().line();
+        let line = lines.line_at(rdr.position().byte());
         let more = match rdr.read_byte_record(&mut record) {
             Ok(m) => m,
             Err(e) => {
@@ -338,7 +385,7 @@ pub fn parse_log(label: &str, bytes: &[u8]) -> Result<LogRead, LogError> {
         if !more {
             break;
         }
-        let line = record.position().map_or(line, |p| p.line());
+        let line = record.position().map_or(line, |p| lines.line_at(p.byte()));
         let at_end = rdr.is_done() || rdr.position().byte() as usize >= bytes.len();
         // Rows are appended whole, newline included: a last line without its newline was
         // never completely written, even when what was written happens to parse (a number
@@ -515,6 +562,42 @@ mod tests {
         let e = append_rows(&p, &[row(1)], Duration::from_secs(1)).unwrap_err();
         assert!(e.to_string().contains(":1: not a skew drift log"), "{e}");
         assert_eq!(std::fs::read_to_string(&p).unwrap(), "name,value\nx,1\n");
+    }
+
+    #[test]
+    fn lines_ended_by_a_lone_cr_are_numbered() {
+        // Found by cargo-fuzz (drift_log): the CSV reader ends records at a lone \r, but
+        // its line count only sees \n, so every row of such a file was "line 1".
+        let good = csv_line(&row(1)).replace('\n', "\r");
+        let text = format!("{}\r{good}1,oops\r{good}", header_line());
+        let e = parse_log("f.csv", text.as_bytes()).unwrap_err();
+        assert!(e.to_string().starts_with("f.csv:3: malformed row"), "{e}");
+        let text = format!("{}\r\n{good}{good}", header_line());
+        let r = parse_log("f.csv", text.as_bytes()).unwrap();
+        assert_eq!(
+            r.rows.iter().map(|(l, _)| *l).collect::<Vec<_>>(),
+            vec![2, 3]
+        );
+    }
+
+    #[test]
+    fn a_foreign_file_without_a_newline_is_refused_not_wiped() {
+        // Found while fuzzing the reader: the torn-line repair cut everything after the
+        // last newline *before* the header was checked, so a file with no newline at all
+        // (a one-line note, a log with CR line ends) was emptied and taken over.
+        let p = tmp("no-newline");
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        for content in ["hello", "name,value\rx,1\r"] {
+            std::fs::write(&p, content).unwrap();
+            let e = append_rows(&p, &[row(1)], Duration::from_secs(1)).unwrap_err();
+            assert!(e.to_string().contains(":1: not a skew drift log"), "{e}");
+            assert_eq!(std::fs::read_to_string(&p).unwrap(), content);
+        }
+        // A header cut short (a run killed while creating the log) is repaired.
+        std::fs::write(&p, &header_line()[..20]).unwrap();
+        let o = append_rows(&p, &[row(1)], Duration::from_secs(1)).unwrap();
+        assert!(o.wrote_header && o.repaired_bytes == 20, "{o:?}");
+        assert_eq!(read_log(&p).unwrap().rows.len(), 1);
     }
 
     #[test]
@@ -775,7 +858,7 @@ mod tests {
                     bytes.remove(i);
                 }
             }
-            let lines = bytes.split(|&b| b == b'\n').count() as u64;
+            let lines = LineCounter::new(&bytes).line_at(bytes.len() as u64);
             match parse_log("f.csv", &bytes) {
                 Ok(read) => {
                     prop_assert!(read.rows.len() <= rows.len() + 1);
