@@ -83,7 +83,7 @@ fn smearing_skew_serve_beside_honest_ones_is_flagged() {
         "--at",
         "2016-12-31T18:00:00Z",
         "-n",
-        "12",
+        "24",
         "--interval",
         "250ms",
         &smear.arg(),
@@ -94,7 +94,9 @@ fn smearing_skew_serve_beside_honest_ones_is_flagged() {
     assert_eq!(s[0]["smearing"], true, "{}", s[0]);
     assert_eq!(s[0]["leap"], "none");
     let rate = s[0]["rate_vs_majority_ppm"].as_f64().unwrap();
-    assert!((rate + 11.574).abs() < 1.0, "rate {rate} ppm: {}", s[0]);
+    // A few µs of per-sample noise over a few seconds: the rate is known to about ±1.5 ppm
+    // (the chronyd-based test in leap_chrony.rs allows the same).
+    assert!((rate + 11.574).abs() < 1.5, "rate {rate} ppm: {}", s[0]);
     let off = s[0]["offset_vs_majority_s"].as_f64().unwrap();
     assert!((off + 11.0 / 24.0).abs() < 0.01, "offset {off}: {}", s[0]);
     for h in &s[1..] {

@@ -223,25 +223,27 @@ fn harmless_faults_still_measure() {
 
 #[test]
 fn full_hold_queue_drops_and_counts() {
-    let s = serve(&["--hold", "2s", "--queue", "2"]);
-    let a = s.arg();
-    // Five requests at once (five probers of the same address), two places in the queue.
-    let out = run_skew(
-        &[
-            "probe",
-            "--json",
-            "-n",
-            "1",
-            "--timeout",
-            "200ms",
-            &a,
-            &a,
-            &a,
-            &a,
-            &a,
-        ],
-        Duration::from_secs(10),
-    );
+    // Five requests at once (one to each of five ports of the server: the same address
+    // given five times is probed once), two places in the queue.
+    let s = serve(&[
+        "--hold",
+        "2s",
+        "--queue",
+        "2",
+        "--listen",
+        "127.0.0.1:0",
+        "--listen",
+        "127.0.0.1:0",
+        "--listen",
+        "127.0.0.1:0",
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    let addrs: Vec<String> = s.addrs().iter().map(|a| a.to_string()).collect();
+    assert_eq!(addrs.len(), 5);
+    let mut args = vec!["probe", "--json", "-n", "1", "--timeout", "200ms"];
+    args.extend(addrs.iter().map(String::as_str));
+    let out = run_skew(&args, Duration::from_secs(10));
     assert!(probes(&out.json()).iter().all(|p| p["status"] == "timeout"));
     let st = stats_of(s);
     assert_eq!(st["received"], 5);

@@ -334,6 +334,38 @@ mod tests {
             }
         }
 
+        /// Any datagram from the server through `--shift`: only a mode-4 header of 48 bytes
+        /// or more is rewritten, and then only its three timestamps (zero ones stay zero);
+        /// everything else passes byte for byte.
+        #[test]
+        fn shift_touches_only_server_timestamps(
+            bytes in proptest::collection::vec(any::<u8>(), 0..120),
+            mode4 in any::<bool>(),
+            zero_rx in any::<bool>(),
+            s in any::<i64>(),
+        ) {
+            let mut input = bytes;
+            if mode4 && !input.is_empty() {
+                input[0] = (input[0] & !7) | MODE_SERVER;
+            }
+            if zero_rx && input.len() >= 40 {
+                input[32..40].fill(0);
+            }
+            let mut out = input.clone();
+            let rewritten = shift_server_timestamps(&mut out, s);
+            prop_assert_eq!(rewritten, input.len() >= 48 && input[0] & 7 == MODE_SERVER);
+            prop_assert_eq!(out.len(), input.len());
+            for (i, (a, b)) in input.iter().zip(&out).enumerate() {
+                let stamp = rewritten && ((16..24).contains(&i) || (32..48).contains(&i));
+                if !stamp {
+                    prop_assert_eq!(a, b, "byte {} changed", i);
+                }
+            }
+            if rewritten && zero_rx {
+                prop_assert!(out[32..40].iter().all(|&b| b == 0));
+            }
+        }
+
         #[test]
         fn shift_is_within_half_a_unit(t in 1_000_000_000_000_000_000i64..2_000_000_000_000_000_000, s in -1_000_000_000_000i64..1_000_000_000_000) {
             let p = Packet { mode: MODE_SERVER, receive_ts: NtpTimestamp::from_unix_ns(t), ..Packet::decode(&[0u8; 48]).unwrap() };

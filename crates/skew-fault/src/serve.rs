@@ -635,6 +635,60 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Any datagram at the server: classified exactly as documented (short, not a
+        /// client, bad version, else a request) with no panic, and every datagram it plans
+        /// renders into any buffer without writing past it; a request's reply echoes its
+        /// transmit field.
+        #[test]
+        fn any_datagram_is_classified_and_rendered_safely(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..100),
+            client in proptest::prelude::any::<bool>(),
+            t2 in proptest::prelude::any::<i64>(),
+            t3 in proptest::prelude::any::<i64>(),
+            out_len in 0usize..64,
+            wrong_origin in proptest::prelude::any::<bool>(),
+            dup in proptest::prelude::any::<bool>(),
+        ) {
+            let mut bytes = bytes;
+            if client && !bytes.is_empty() {
+                bytes[0] = (bytes[0] & !7) | MODE_CLIENT;
+            }
+            let mut c = config();
+            c.faults.wrong_origin = wrong_origin;
+            c.faults.duplicate = if dup { Probability::ALWAYS } else { Probability::NEVER };
+            let mut s = FaultServer::new(c);
+            let d = s.on_request(&bytes, t2);
+            let version = bytes.first().map(|b| (b >> 3) & 7);
+            let expected_ignore = if bytes.len() < HEADER_LEN {
+                Some(IgnoreReason::Short)
+            } else if bytes[0] & 7 != MODE_CLIENT {
+                Some(IgnoreReason::NotClient)
+            } else if !(1..=4).contains(&version.unwrap_or(0)) {
+                Some(IgnoreReason::BadVersion)
+            } else {
+                None
+            };
+            match (d, expected_ignore) {
+                (Decision::Ignore(why), Some(exp)) => proptest::prop_assert_eq!(why, exp),
+                (Decision::Send(plan), None) => {
+                    let n = plan.sends().count();
+                    proptest::prop_assert_eq!(n, 1 + usize::from(wrong_origin) + usize::from(dup));
+                    for o in plan.sends() {
+                        let mut buf = [0u8; 64];
+                        let w = s.render(&plan.reply, o.kind, t3, &mut buf[..out_len]);
+                        proptest::prop_assert!(w <= out_len);
+                        if o.kind == CopyKind::Genuine && out_len >= 48 {
+                            let p = Packet::decode(&buf[..w]).unwrap();
+                            proptest::prop_assert_eq!(&p.origin_ts.0.to_be_bytes()[..], &bytes[40..48]);
+                        }
+                    }
+                }
+                (d, e) => proptest::prop_assert!(false, "{:?} for expected {:?}", d, e),
+            }
+        }
+    }
+
     #[test]
     fn seeded_choices_repeat() {
         let mut c = config();

@@ -548,12 +548,139 @@ pub(crate) mod tests {
         assert_eq!(a.hash, b.hash);
     }
 
+    /// The real list (tzdata 2025b), as shipped in data/.
+    const REAL: &[u8] = include_bytes!("../../../data/leap-seconds.list");
+    use proptest::strategy::Strategy;
+
     proptest::proptest! {
         /// No input makes the parser panic; whatever parses has data and a hash verdict.
         #[test]
         fn never_panics(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400)) {
             if let Ok(l) = parse(&bytes) {
                 proptest::prop_assert!(!l.entries.is_empty());
+            }
+        }
+
+        /// A digit of a data line's hashed fields (NTP seconds, TAI − UTC) changed in the
+        /// real list: it still parses, and the hash says `mismatch` at the `#h` line.
+        #[test]
+        fn a_changed_data_digit_breaks_the_hash(
+            which in proptest::prelude::any::<proptest::sample::Index>(),
+            digit in 0u8..9,
+        ) {
+            let good = parse(REAL).unwrap();
+            let HashCheck::Valid { line: h_line, .. } = good.hash else { panic!("real list valid") };
+            // Positions of digits in the first two fields of data lines.
+            let mut spots = Vec::new();
+            let mut offset = 0;
+            for line in REAL.split_inclusive(|&b| b == b'\n') {
+                if line.first().is_some_and(u8::is_ascii_digit) {
+                    let data_end = line.iter().position(|&b| b == b'#').unwrap_or(line.len());
+                    spots.extend((0..data_end).filter(|&i| line[i].is_ascii_digit()).map(|i| offset + i));
+                }
+                offset += line.len();
+            }
+            let at = spots[which.index(spots.len())];
+            let mut bytes = REAL.to_vec();
+            // A different digit: 0..9 skipping the current one.
+            let old = bytes[at] - b'0';
+            bytes[at] = b'0' + if digit >= old { digit + 1 } else { digit };
+            let l = parse(&bytes).unwrap();
+            match l.hash {
+                HashCheck::Mismatch { line, expected, computed } => {
+                    proptest::prop_assert_eq!(line, h_line);
+                    proptest::prop_assert_ne!(expected, computed);
+                }
+                other => proptest::prop_assert!(false, "{:?}", other),
+            }
+        }
+
+        /// Any byte of a comment changed (past its `#` and the next character, so it stays
+        /// a comment): the list, its data and its valid hash are unchanged.
+        #[test]
+        fn comment_bytes_are_not_data(
+            which in proptest::prelude::any::<proptest::sample::Index>(),
+            byte in proptest::prelude::any::<u8>().prop_filter("not a line break", |b| *b != b'\n'),
+        ) {
+            let good = parse(REAL).unwrap();
+            let mut spots = Vec::new();
+            let mut offset = 0;
+            for line in REAL.split_inclusive(|&b| b == b'\n') {
+                let is_comment = line.first() == Some(&b'#')
+                    && !matches!(line.get(1), Some(b'$' | b'@' | b'h'));
+                if is_comment && line.len() > 3 {
+                    spots.extend((2..line.len() - 1).map(|i| offset + i));
+                }
+                offset += line.len();
+            }
+            let at = spots[which.index(spots.len())];
+            let mut bytes = REAL.to_vec();
+            bytes[at] = byte;
+            let l = parse(&bytes).unwrap();
+            proptest::prop_assert_eq!(l, good);
+        }
+
+        /// The real list cut after any whole line: each missing part is named (no `#$`, no
+        /// `#@`, no data), and a list cut after its data but before `#h` reads with the hash
+        /// `missing`, never `valid`.
+        #[test]
+        fn a_list_cut_after_any_line_says_what_is_missing(
+            keep in proptest::prelude::any::<proptest::sample::Index>(),
+        ) {
+            let lines: Vec<&[u8]> = REAL.split_inclusive(|&b| b == b'\n').collect();
+            let n = keep.index(lines.len()); // lines kept: 0..len-1, so `#h` is always cut
+            let bytes: Vec<u8> = lines[..n].concat();
+            let has = |prefix: &[u8]| lines[..n].iter().any(|l| l.starts_with(prefix));
+            let data = lines[..n].iter().any(|l| l.first().is_some_and(u8::is_ascii_digit));
+            match parse(&bytes) {
+                Ok(l) => {
+                    proptest::prop_assert!(has(b"#$") && has(b"#@") && data);
+                    proptest::prop_assert!(matches!(l.hash, HashCheck::Missing { .. }), "{:?}", l.hash);
+                }
+                Err(e) => {
+                    proptest::prop_assert_eq!(e.line, n.max(1));
+                    let what = if !has(b"#$") {
+                        "`#$`"
+                    } else if !has(b"#@") {
+                        "`#@`"
+                    } else {
+                        proptest::prop_assert!(!data);
+                        "any data line"
+                    };
+                    proptest::prop_assert!(e.message.contains(what), "{} lacks {}", e.message, what);
+                    proptest::prop_assert!(e.message.starts_with("end of file without"), "{}", e.message);
+                }
+            }
+        }
+
+        /// A data line deleted from the real list: the hash no longer matches, and deleting
+        /// any line but the first and the last also leaves a step of 2 s, reported as an
+        /// inconsistency on the line after the gap.
+        #[test]
+        fn a_deleted_data_line_is_caught(which in proptest::prelude::any::<proptest::sample::Index>()) {
+            let lines: Vec<&[u8]> = REAL.split_inclusive(|&b| b == b'\n').collect();
+            let data: Vec<usize> = (0..lines.len())
+                .filter(|&i| lines[i].first().is_some_and(u8::is_ascii_digit))
+                .collect();
+            let k = which.index(data.len());
+            let bytes: Vec<u8> = lines
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != data[k])
+                .flat_map(|(_, l)| l.iter().copied())
+                .collect();
+            let l = parse(&bytes).unwrap();
+            proptest::prop_assert!(matches!(l.hash, HashCheck::Mismatch { .. }), "{:?}", l.hash);
+            if k > 0 && k + 1 < data.len() {
+                // The next data line moved up by one line; TAI − UTC now jumps by 2 s.
+                let next_line = data[k + 1];
+                proptest::prop_assert!(
+                    l.inconsistencies
+                        .iter()
+                        .any(|i| i.line == next_line && i.message.contains("changes it by exactly 1 s")),
+                    "{:?}",
+                    l.inconsistencies
+                );
             }
         }
 

@@ -11,6 +11,7 @@
 use crate::scan::{scan_log, RawRow, RowVisitor};
 use crate::schema::{DriftRow, COLUMNS, SCHEMA_VERSION};
 use nix::fcntl::{Flock, FlockArg};
+use std::borrow::Cow;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::FileExt;
@@ -142,6 +143,8 @@ pub fn append_rows(
         .map_err(io_err(path, "stat the drift log"))?
         .len();
     if len > 0 {
+        // Before anything is cut: a file that is not a drift log is refused untouched.
+        check_header(&locked, path)?;
         let keep = complete_prefix_len(&locked, len).map_err(io_err(path, "read the drift log"))?;
         if keep < len {
             locked
@@ -151,18 +154,16 @@ pub fn append_rows(
             len = keep;
         }
     }
-    if len > 0 {
-        check_header(&locked, path)?;
-    }
     let mut w = csv::WriterBuilder::new()
         .has_headers(len == 0)
         .from_writer(Vec::with_capacity(256 * (rows.len() + 1)));
     for r in rows {
-        w.serialize(r).map_err(|e| LogError::Io {
-            path: path.to_path_buf(),
-            action: "encode a row",
-            source: std::io::Error::other(e.to_string()),
-        })?;
+        w.serialize(one_line(r).as_ref())
+            .map_err(|e| LogError::Io {
+                path: path.to_path_buf(),
+                action: "encode a row",
+                source: std::io::Error::other(e.to_string()),
+            })?;
     }
     if rows.is_empty() && len == 0 {
         w.write_record(COLUMNS).map_err(|e| LogError::Io {
@@ -187,7 +188,50 @@ pub fn append_rows(
     Ok(outcome)
 }
 
-/// The length of the file up to and including its last newline.
+/// The row with every line break in its text replaced by a space: each row must be one
+/// line, because a torn append is repaired by cutting after the last newline (a quoted
+/// newline inside a field would leave half a row behind).
+fn one_line(row: &DriftRow) -> Cow<'_, DriftRow> {
+    let breaks = |s: &str| s.contains(['\n', '\r']);
+    let opt = |s: &Option<String>| s.as_deref().is_some_and(breaks);
+    if !(breaks(&row.run_time)
+        || breaks(&row.host)
+        || opt(&row.server)
+        || opt(&row.address)
+        || opt(&row.status)
+        || opt(&row.leap)
+        || opt(&row.error)
+        || opt(&row.kernel_state)
+        || opt(&row.leap_expires)
+        || opt(&row.leap_next))
+    {
+        return Cow::Borrowed(row);
+    }
+    let fix = |s: &String| s.replace(['\n', '\r'], " ");
+    let fix_opt = |s: &Option<String>| s.as_ref().map(fix);
+    Cow::Owned(DriftRow {
+        run_time: fix(&row.run_time),
+        host: fix(&row.host),
+        server: fix_opt(&row.server),
+        address: fix_opt(&row.address),
+        status: fix_opt(&row.status),
+        leap: fix_opt(&row.leap),
+        error: fix_opt(&row.error),
+        kernel_state: fix_opt(&row.kernel_state),
+        leap_expires: fix_opt(&row.leap_expires),
+        leap_next: fix_opt(&row.leap_next),
+        ..row.clone()
+    })
+}
+
+/// Whether a byte ends a line. Rows are written with `\n` (a `\r` before it is tolerated
+/// as part of the line end); the reader ([`crate::scan`]), the appender's repair and the
+/// header check use this same notion, so a file is never cut where the reader sees a row.
+fn is_line_end(b: &u8) -> bool {
+    *b == b'\n'
+}
+
+/// The length of the file up to and including its last line end.
 fn complete_prefix_len(f: &File, len: u64) -> std::io::Result<u64> {
     let mut end = len;
     let mut buf = vec![0u8; 4096];
@@ -195,7 +239,7 @@ fn complete_prefix_len(f: &File, len: u64) -> std::io::Result<u64> {
         let start = end.saturating_sub(buf.len() as u64);
         let chunk = &mut buf[..(end - start) as usize];
         f.read_exact_at(chunk, start)?;
-        if let Some(i) = chunk.iter().rposition(|&b| b == b'\n') {
+        if let Some(i) = chunk.iter().rposition(is_line_end) {
             return Ok(start + i as u64 + 1);
         }
         end = start;
@@ -203,10 +247,14 @@ fn complete_prefix_len(f: &File, len: u64) -> std::io::Result<u64> {
     Ok(0)
 }
 
+/// Checks that the file starts with this schema's header line. A file without any newline
+/// passes when it is a beginning of the header (a run killed while writing the header of a
+/// new log: the torn-line repair then cuts it); anything else is refused.
 fn check_header(f: &File, path: &Path) -> Result<(), LogError> {
     let mut first = Vec::new();
     let mut buf = [0u8; 4096];
     let mut offset = 0u64;
+    let mut newline = false;
     loop {
         let n = f
             .read_at(&mut buf, offset)
@@ -215,8 +263,9 @@ fn check_header(f: &File, path: &Path) -> Result<(), LogError> {
             break;
         }
         offset += n as u64;
-        if let Some(i) = buf[..n].iter().position(|&b| b == b'\n') {
+        if let Some(i) = buf[..n].iter().position(is_line_end) {
             first.extend_from_slice(&buf[..i]);
+            newline = true;
             break;
         }
         first.extend_from_slice(&buf[..n]);
@@ -226,7 +275,8 @@ fn check_header(f: &File, path: &Path) -> Result<(), LogError> {
     }
     let line = String::from_utf8_lossy(&first);
     let line = line.trim_end_matches('\r');
-    if line != header_line() {
+    let torn_header = !newline && header_line().as_bytes().starts_with(&first);
+    if line != header_line() && !torn_header {
         return Err(LogError::UnknownFormat {
             path: path.display().to_string(),
             line: 1,
@@ -355,6 +405,47 @@ mod tests {
     }
 
     #[test]
+    fn a_last_row_missing_only_its_newline_is_torn() {
+        // Found by the property tests: the row parsed (every field present, the cut only
+        // removed the newline), so the reader took it while the next append cuts it.
+        let mut text = header_line();
+        text.push('\n');
+        let good = csv_line(&row(1));
+        text.push_str(&good);
+        text.push_str(good.trim_end());
+        let r = parse_log("f.csv", text.as_bytes()).unwrap();
+        assert_eq!(r.rows.len(), 1);
+        assert_eq!(
+            r.warnings,
+            vec!["f.csv:3: torn last line skipped (a run was interrupted while writing it)"]
+        );
+        // A number cut short is still a number: the row is not taken either.
+        let cut = &good[..good.find("1e-6").unwrap() + 1];
+        let mut text = header_line();
+        text.push('\n');
+        text.push_str(&good);
+        text.push_str(cut);
+        assert_eq!(parse_log("f.csv", text.as_bytes()).unwrap().rows.len(), 1);
+    }
+
+    #[test]
+    fn line_breaks_in_text_never_split_a_row() {
+        // Found by the property tests: an error text with a newline was written inside
+        // quotes, so a torn append repaired at the last newline left half a row behind.
+        let p = tmp("newline");
+        let mut r = row(1);
+        r.error = Some("first line\nsecond line\r".into());
+        append_rows(&p, &[r], Duration::from_secs(1)).unwrap();
+        let text = std::fs::read_to_string(&p).unwrap();
+        assert_eq!(text.lines().count(), 2, "{text}");
+        let read = read_log(&p).unwrap();
+        assert_eq!(
+            read.rows[0].1.error.as_deref(),
+            Some("first line second line ")
+        );
+    }
+
+    #[test]
     fn truncated_file_gets_a_new_header() {
         let p = tmp("copytruncate");
         append_rows(&p, &[row(1)], Duration::from_secs(1)).unwrap();
@@ -391,6 +482,50 @@ mod tests {
         let e = append_rows(&p, &[row(1)], Duration::from_secs(1)).unwrap_err();
         assert!(e.to_string().contains(":1: not a skew drift log"), "{e}");
         assert_eq!(std::fs::read_to_string(&p).unwrap(), "name,value\nx,1\n");
+    }
+
+    #[test]
+    fn line_ends_are_newlines_and_lone_cr_files_are_refused_at_line_1() {
+        // Found by cargo-fuzz (drift_log): with bare \r line ends every row was reported as
+        // "line 1". Drift logs end lines with \n (\r\n is tolerated); a file with bare \r
+        // line ends is one long line, refused at its header, line 1.
+        let good = csv_line(&row(1)).replace('\n', "\r");
+        let text = format!("{}\r{good}1,oops\r{good}", header_line());
+        let e = parse_log("f.csv", text.as_bytes()).unwrap_err();
+        assert!(
+            e.to_string().starts_with("f.csv:1: not a skew drift log"),
+            "{e}"
+        );
+        let crlf = csv_line(&row(1)).replace('\n', "\r\n");
+        let text = format!("{}\r\n{crlf}{crlf}", header_line());
+        let r = parse_log("f.csv", text.as_bytes()).unwrap();
+        assert_eq!(
+            r.rows.iter().map(|(l, _)| *l).collect::<Vec<_>>(),
+            vec![2, 3]
+        );
+        let text = format!("{}\r\n{crlf}1,oops\r\n{crlf}", header_line());
+        let e = parse_log("f.csv", text.as_bytes()).unwrap_err();
+        assert!(e.to_string().starts_with("f.csv:3: malformed row"), "{e}");
+    }
+
+    #[test]
+    fn a_foreign_file_without_a_newline_is_refused_not_wiped() {
+        // Found while fuzzing the reader: the torn-line repair cut everything after the
+        // last newline *before* the header was checked, so a file with no newline at all
+        // (a one-line note, a log with CR line ends) was emptied and taken over.
+        let p = tmp("no-newline");
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        for content in ["hello", "name,value\rx,1\r"] {
+            std::fs::write(&p, content).unwrap();
+            let e = append_rows(&p, &[row(1)], Duration::from_secs(1)).unwrap_err();
+            assert!(e.to_string().contains(":1: not a skew drift log"), "{e}");
+            assert_eq!(std::fs::read_to_string(&p).unwrap(), content);
+        }
+        // A header cut short (a run killed while creating the log) is repaired.
+        std::fs::write(&p, &header_line()[..20]).unwrap();
+        let o = append_rows(&p, &[row(1)], Duration::from_secs(1)).unwrap();
+        assert!(o.wrote_header && o.repaired_bytes == 20, "{o:?}");
+        assert_eq!(read_log(&p).unwrap().rows.len(), 1);
     }
 
     #[test]
@@ -438,5 +573,231 @@ mod tests {
             .from_writer(vec![]);
         w.serialize(r).unwrap();
         String::from_utf8(w.into_inner().unwrap()).unwrap()
+    }
+
+    use proptest::prelude::*;
+
+    /// Text with the characters CSV must quote, and line breaks.
+    fn text() -> impl Strategy<Value = String> {
+        proptest::collection::vec(
+            proptest::sample::select(vec![
+                'a', 'Z', '0', ',', '"', ' ', '\n', '\r', 'é', ';', '#',
+            ]),
+            1..12,
+        )
+        .prop_map(|c| c.into_iter().collect())
+    }
+
+    fn finite() -> impl Strategy<Value = f64> {
+        any::<f64>().prop_filter("finite", |x| x.is_finite())
+    }
+
+    fn any_row() -> impl Strategy<Value = DriftRow> {
+        (
+            text(),
+            proptest::sample::select(vec![
+                Kind::Ntp,
+                Kind::Agreement,
+                Kind::Clock,
+                Kind::Pause,
+                Kind::Leap,
+            ]),
+            proptest::option::of(text()),
+            proptest::option::of(finite()),
+            proptest::option::of(text()),
+            proptest::option::of(any::<u8>()),
+            proptest::option::of(any::<bool>()),
+        )
+            .prop_map(
+                |(host, kind, server, offset_s, error, stratum, truechimer)| DriftRow {
+                    run_time: "2026-11-27T00:00:00.000000000Z".into(),
+                    host,
+                    kind,
+                    server,
+                    offset_s,
+                    error,
+                    stratum,
+                    truechimer,
+                    ..DriftRow::default()
+                },
+            )
+    }
+
+    /// What a row reads back as: line breaks in text became spaces (a row is one line).
+    fn one_line(r: &DriftRow) -> DriftRow {
+        let f = |s: &String| s.replace(['\n', '\r'], " ");
+        DriftRow {
+            host: f(&r.host),
+            server: r.server.as_ref().map(f),
+            error: r.error.as_ref().map(f),
+            ..r.clone()
+        }
+    }
+
+    fn encoded(rows: &[DriftRow]) -> Vec<u8> {
+        let mut text = header_line().into_bytes();
+        text.push(b'\n');
+        for r in rows {
+            text.extend_from_slice(csv_line(&one_line(r)).as_bytes());
+        }
+        text
+    }
+
+    /// Line number (1-based) of each line start.
+    fn line_starts(bytes: &[u8]) -> Vec<usize> {
+        std::iter::once(0)
+            .chain(
+                bytes
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, &b)| b == b'\n')
+                    .map(|(i, _)| i + 1),
+            )
+            .filter(|&i| i < bytes.len())
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+        /// A run killed at any byte of its append loses no complete row: the reader skips
+        /// the torn line with a warning, and the next append cuts it and carries on.
+        #[test]
+        fn a_write_torn_at_any_byte_loses_no_complete_row(
+            before in proptest::collection::vec(any_row(), 1..4),
+            torn in proptest::collection::vec(any_row(), 1..4),
+            after in proptest::collection::vec(any_row(), 1..3),
+            cut in any::<proptest::sample::Index>(),
+        ) {
+            let p = tmp(&format!("torn-prop-{}", std::thread::current().name().unwrap_or("t").len()));
+            let _ = std::fs::remove_file(&p);
+            append_rows(&p, &before, Duration::from_secs(1)).unwrap();
+            let torn_bytes = encoded(&torn)[header_line().len() + 1..].to_vec();
+            let n = cut.index(torn_bytes.len());
+            let mut w = OpenOptions::new().append(true).open(&p).unwrap();
+            w.write_all(&torn_bytes[..n]).unwrap();
+            drop(w);
+            // Complete rows of the torn write: those whose newline was written.
+            let complete = torn_bytes[..n].iter().filter(|&&b| b == b'\n').count();
+            let read = read_log(&p).unwrap();
+            let expect: Vec<DriftRow> = before.iter().chain(&torn[..complete]).map(one_line).collect();
+            let got: Vec<DriftRow> = read.rows.iter().map(|(_, r)| r.clone()).collect();
+            prop_assert_eq!(&got, &expect);
+            let partial = n > 0 && torn_bytes[n - 1] != b'\n';
+            prop_assert_eq!(read.warnings.len(), usize::from(partial), "{:?}", read.warnings);
+            append_rows(&p, &after, Duration::from_secs(1)).unwrap();
+            let read = read_log(&p).unwrap();
+            let expect: Vec<DriftRow> = expect.into_iter().chain(after.iter().map(one_line)).collect();
+            let got: Vec<DriftRow> = read.rows.iter().map(|(_, r)| r.clone()).collect();
+            prop_assert_eq!(got, expect);
+            prop_assert!(read.warnings.is_empty());
+            let _ = std::fs::remove_file(&p);
+        }
+    }
+
+    proptest! {
+        /// Any cut inside the last line (its newline not written): the rows before it are
+        /// read, the last line is skipped with a warning naming it, never taken as a row.
+        #[test]
+        fn a_cut_inside_the_last_line_is_a_torn_line(
+            rows in proptest::collection::vec(any_row(), 1..5),
+            cut in any::<proptest::sample::Index>(),
+        ) {
+            let bytes = encoded(&rows);
+            let starts = line_starts(&bytes);
+            let last_start = *starts.last().unwrap();
+            let last_line = starts.len();
+            // Keep at least one byte of the last line and drop at least its newline.
+            let n = last_start + 1 + cut.index(bytes.len() - 1 - last_start);
+            let read = parse_log("f.csv", &bytes[..n]).unwrap();
+            let expect: Vec<DriftRow> = rows[..rows.len() - 1].iter().map(one_line).collect();
+            let got: Vec<DriftRow> = read.rows.iter().map(|(_, r)| r.clone()).collect();
+            prop_assert_eq!(got, expect);
+            prop_assert_eq!(read.warnings.len(), 1);
+            let needle = format!("f.csv:{last_line}: torn last line");
+            prop_assert!(read.warnings[0].contains(&needle), "{:?}", read.warnings);
+        }
+
+        /// A damaged row before the last one is an error naming its line, whatever the
+        /// damage: a field too many or too few, an unknown kind, a schema that is not a
+        /// number, a value out of its type's range.
+        #[test]
+        fn a_damaged_middle_row_is_an_error_naming_its_line(
+            rows in proptest::collection::vec(any_row(), 2..6),
+            which in any::<proptest::sample::Index>(),
+            damage in 0u8..5,
+        ) {
+            let k = which.index(rows.len() - 1); // never the last row
+            let col = |name: &str| COLUMNS.iter().position(|c| *c == name).unwrap();
+            let mut text = header_line();
+            text.push('\n');
+            for (i, r) in rows.iter().enumerate() {
+                let line = csv_line(&one_line(r));
+                if i != k {
+                    text.push_str(&line);
+                    continue;
+                }
+                let mut rec: Vec<String> = csv::ReaderBuilder::new()
+                    .has_headers(false)
+                    .from_reader(line.as_bytes())
+                    .records()
+                    .next()
+                    .unwrap()
+                    .unwrap()
+                    .iter()
+                    .map(String::from)
+                    .collect();
+                match damage {
+                    0 => rec.push("extra".into()),
+                    1 => {
+                        rec.pop();
+                    }
+                    2 => rec[col("kind")] = "sundial".into(),
+                    3 => rec[col("schema")] = "one".into(),
+                    _ => rec[col("stratum")] = "256".into(),
+                }
+                let mut w = csv::WriterBuilder::new().has_headers(false).from_writer(vec![]);
+                w.write_record(&rec).unwrap();
+                text.push_str(&String::from_utf8(w.into_inner().unwrap()).unwrap());
+            }
+            // Rows are one line each: row k is on line k + 2 (after the header).
+            match parse_log("f.csv", text.as_bytes()) {
+                Err(LogError::Malformed { line, .. }) => prop_assert_eq!(line, k as u64 + 2),
+                other => prop_assert!(false, "damage {} on row {}: {:?}", damage, k, other),
+            }
+        }
+
+        /// Any single-byte change, insertion or deletion anywhere in a valid log: never a
+        /// panic, and a failure is always a reader error (empty, not a drift log, a
+        /// malformed row) naming a line of the input.
+        #[test]
+        fn any_byte_mutation_gives_a_reader_error_or_rows(
+            rows in proptest::collection::vec(any_row(), 1..4),
+            at in any::<proptest::sample::Index>(),
+            op in 0u8..3,
+            byte in any::<u8>(),
+        ) {
+            let mut bytes = encoded(&rows);
+            let i = at.index(bytes.len());
+            match op {
+                0 => bytes[i] = byte,
+                1 => bytes.insert(i, byte),
+                _ => {
+                    bytes.remove(i);
+                }
+            }
+            let lines = 1 + bytes.iter().filter(|&&b| b == b'\n').count() as u64;
+            match parse_log("f.csv", &bytes) {
+                Ok(read) => {
+                    prop_assert!(read.rows.len() <= rows.len() + 1);
+                    prop_assert!(read.rows.iter().all(|(l, _)| *l >= 2 && *l <= lines));
+                }
+                Err(LogError::Empty { .. }) => prop_assert!(false, "a mutated log is not empty"),
+                Err(LogError::UnknownFormat { line, .. }) | Err(LogError::Malformed { line, .. }) => {
+                    prop_assert!(line >= 1 && line <= lines, "line {} of {}", line, lines);
+                }
+                Err(e) => prop_assert!(false, "not a reader error: {}", e),
+            }
+        }
     }
 }

@@ -7,7 +7,7 @@ use crate::rows::{ClockReading, LeapReading, PauseReading, RunReport};
 use skew_clock::reading::{self, ReadingConfig};
 use skew_leap::list_check::{check_list, DEFAULT_EXPIRY_WARNING_DAYS};
 use skew_leap::Severity;
-use skew_ntp::select::{default_min_agree, select_servers, AgreementRecord};
+use skew_ntp::select::{default_min_agree, distinct_servers, select_servers, AgreementRecord};
 use skew_ntp_io::{probe_servers, ProbeRequest};
 use skew_pause::{MonitorConfig as PauseMonitorConfig, PauseKind, PauseMonitor};
 use skew_truetime::state::{ClockReadings, MeasurementState, STATE_VERSION};
@@ -196,7 +196,7 @@ pub fn execute(plan: &RunPlan) -> RunOutcome {
     let (clock, pause) = clock;
     let k = plan
         .min_agree
-        .unwrap_or_else(|| default_min_agree(results.len()));
+        .unwrap_or_else(|| default_min_agree(distinct_servers(&results)));
     let agreement = select_servers(&results, k);
     let probes = results
         .iter()

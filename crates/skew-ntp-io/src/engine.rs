@@ -1,8 +1,8 @@
 //! The concurrent probe engine: many [`ServerProber`]s over one socket per address family.
 //!
 //! Requests to all servers go out concurrently (at most `max_inflight` at once), each
-//! server paced by its own state machine, so a run lasts about samples × interval whatever
-//! the number of servers. Replies are matched to requests by the origin field (our random
+//! address paced by its own state machine (targets sharing an address share one), so a run
+//! lasts about samples × interval whatever the number of servers. Replies are matched to requests by the origin field (our random
 //! nonce) and checked against the address asked; everything else is counted and dropped.
 //! The loop ends when every prober is done: each sends a bounded number of requests with a
 //! bounded timeout, so the run is bounded.
@@ -14,7 +14,7 @@ use nix::poll::{ppoll, PollFd, PollFlags};
 use nix::sys::time::TimeSpec;
 use skew_ntp::packet::peek_origin;
 use skew_ntp::prober::request_bytes;
-use skew_ntp::validate::{Arrival, Verdict};
+use skew_ntp::validate::Arrival;
 use skew_ntp::{ProbeConfig, ServerProber, ServerResult, Status};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
@@ -40,13 +40,20 @@ pub struct EngineConfig {
     pub max_inflight: usize,
 }
 
+/// Default limit of requests in flight at once (`--max-inflight`). A request to a dead
+/// server holds its slot for the whole timeout, so the limit must exceed the number of dead
+/// servers expected in one run for that run to last about one timeout; the sockets are
+/// drained between bursts of sends, so replies never overflow the receive buffer whatever
+/// the limit.
+pub const DEFAULT_MAX_INFLIGHT: usize = 4096;
+
 impl Default for EngineConfig {
     fn default() -> Self {
         let mut probe = ProbeConfig::default();
         probe.bounds.local_precision_ns = 0;
         EngineConfig {
             probe,
-            max_inflight: 512,
+            max_inflight: DEFAULT_MAX_INFLIGHT,
         }
     }
 }
@@ -102,7 +109,99 @@ impl Sockets {
     }
 }
 
+/// Targets grouped by address. Each distinct address is probed by one state machine, so
+/// pacing is per address, not per argument: a server given twice, two names resolving to
+/// one address, or `--all-addresses` overlapping a literal never double the requests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddressGroups {
+    /// For each distinct address, in order of first appearance: the index of the first
+    /// target with it.
+    pub first: Vec<usize>,
+    /// For each target: the index of its address in `first`.
+    pub of: Vec<usize>,
+}
+
+/// Groups `targets` by address.
+pub fn group_by_address(targets: &[Target]) -> AddressGroups {
+    let mut seen: HashMap<SocketAddr, usize> = HashMap::with_capacity(targets.len());
+    let mut first = Vec::new();
+    let of = targets
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            *seen.entry(t.address).or_insert_with(|| {
+                first.push(i);
+                first.len() - 1
+            })
+        })
+        .collect();
+    AddressGroups { first, of }
+}
+
+/// Requests sent in one go before the sockets are drained again, so that replies never
+/// pile up in the receive buffer however many requests may be in flight.
+const SEND_BURST: usize = 64;
+/// How long to wait before retrying a send the kernel refused for lack of buffer space.
+const SEND_RETRY_NS: i64 = 1_000_000;
+
+/// The engine's bookkeeping around the probers: which nonce belongs to whom, timers, the
+/// queue of servers due to send, and how many are still running.
+struct Book {
+    probers: Vec<ServerProber>,
+    finished: Vec<bool>,
+    remaining: usize,
+    by_addr: HashMap<SocketAddr, usize>,
+    by_nonce: HashMap<u64, usize>,
+    old_nonces: HashMap<u64, usize>,
+    timers: BinaryHeap<Reverse<(i64, usize)>>,
+    ready: VecDeque<usize>,
+    inflight: usize,
+}
+
+impl Book {
+    /// Applies `f` to prober `i`, then updates the bookkeeping for whatever changed: an
+    /// exchange that ended frees its nonce and its in-flight slot, a new wake-up time gets
+    /// a timer, a prober that finished is counted.
+    fn touch<R>(&mut self, i: usize, f: impl FnOnce(&mut ServerProber) -> R) -> R {
+        let pending = self.probers[i].pending_nonce();
+        let wakeup = self.probers[i].next_wakeup_mono_ns();
+        let r = f(&mut self.probers[i]);
+        let p = &self.probers[i];
+        let now_pending = p.pending_nonce();
+        if let Some(n) = pending.filter(|&n| now_pending != Some(n)) {
+            self.by_nonce.remove(&n);
+            self.old_nonces.insert(n, i);
+            self.inflight -= 1;
+        }
+        if let Some(n) = now_pending.filter(|&n| pending != Some(n)) {
+            self.by_nonce.insert(n, i);
+            self.inflight += 1;
+        }
+        // A new state needs a timer for its wake-up, even when the time is the same as the
+        // old state's (an exchange timing out exactly when the next send is due).
+        match p.next_wakeup_mono_ns() {
+            Some(w) if Some(w) != wakeup || now_pending != pending => {
+                self.timers.push(Reverse((w, i)))
+            }
+            _ => {}
+        }
+        if p.is_done() && !self.finished[i] {
+            self.finished[i] = true;
+            self.remaining -= 1;
+        }
+        r
+    }
+}
+
+/// Whether a send failed only for lack of buffer space (worth retrying shortly).
+fn is_transient(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::WouldBlock || e.raw_os_error() == Some(libc::ENOBUFS)
+}
+
 /// Probes every target and returns one result per target, in the targets' order.
+///
+/// Each distinct address is probed once ([`group_by_address`]); a target repeating an
+/// earlier target's address gets a copy of that result under its own name, with a warning.
 pub fn run_probes(
     targets: &[Target],
     config: &EngineConfig,
@@ -112,121 +211,128 @@ pub fn run_probes(
     if probe_cfg.bounds.local_precision_ns <= 0 {
         probe_cfg.bounds.local_precision_ns = measure_precision_ns(clock);
     }
+    let groups = group_by_address(targets);
     let sockets = Sockets::open(targets);
     let start = clock.monotonic_ns();
-    let mut probers: Vec<ServerProber> = targets
+    let probers: Vec<ServerProber> = groups
+        .first
         .iter()
-        .map(|t| ServerProber::new(&t.server, t.address, probe_cfg, start))
+        .map(|&t| ServerProber::new(&targets[t].server, targets[t].address, probe_cfg, start))
         .collect();
-    let mut by_addr: HashMap<SocketAddr, Vec<usize>> = HashMap::new();
-    for (i, t) in targets.iter().enumerate() {
-        by_addr.entry(t.address).or_default().push(i);
-    }
-    let mut by_nonce: HashMap<u64, usize> = HashMap::new();
-    let mut old_nonces: HashMap<u64, usize> = HashMap::new();
-    let mut timers: BinaryHeap<Reverse<(i64, usize)>> = BinaryHeap::new();
-    let mut ready: VecDeque<usize> = (0..probers.len()).collect();
-    let mut inflight = 0usize;
+    let n = probers.len();
+    let mut book = Book {
+        finished: probers.iter().map(|p| p.is_done()).collect(),
+        remaining: probers.iter().filter(|p| !p.is_done()).count(),
+        by_addr: probers
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.address(), i))
+            .collect(),
+        probers,
+        by_nonce: HashMap::new(),
+        old_nonces: HashMap::new(),
+        timers: BinaryHeap::new(),
+        ready: (0..n).collect(),
+        inflight: 0,
+    };
     let mut stats = EngineStats {
         kernel_timestamps: true,
         ..EngineStats::default()
     };
     let max_inflight = config.max_inflight.max(1);
     let mut buf = vec![0u8; MAX_DATAGRAM];
+    // Since when sends have been refused for lack of buffer space, if they are.
+    let mut blocked_since: Option<i64> = None;
 
-    // Ends an exchange's bookkeeping after the prober left the Waiting state.
-    #[allow(clippy::too_many_arguments)]
-    fn settle(
-        i: usize,
-        nonce: u64,
-        probers: &[ServerProber],
-        by_nonce: &mut HashMap<u64, usize>,
-        old_nonces: &mut HashMap<u64, usize>,
-        inflight: &mut usize,
-        timers: &mut BinaryHeap<Reverse<(i64, usize)>>,
-    ) {
-        by_nonce.remove(&nonce);
-        old_nonces.insert(nonce, i);
-        *inflight -= 1;
-        if let Some(w) = probers[i].next_wakeup_mono_ns() {
-            timers.push(Reverse((w, i)));
-        }
-    }
-
-    loop {
+    while book.remaining > 0 {
         let now = clock.monotonic_ns();
         // Timers: timeouts and scheduled sends.
-        while let Some(&Reverse((when, i))) = timers.peek() {
+        while let Some(&Reverse((when, i))) = book.timers.peek() {
             if when > now {
                 break;
             }
-            timers.pop();
-            if probers[i].next_wakeup_mono_ns() != Some(when) {
+            book.timers.pop();
+            if book.probers[i].next_wakeup_mono_ns() != Some(when) {
                 continue; // stale entry
             }
-            if let Some(nonce) = probers[i].pending_nonce() {
-                probers[i].on_tick(now);
-                if probers[i].pending_nonce().is_none() {
-                    settle(
-                        i,
-                        nonce,
-                        &probers,
-                        &mut by_nonce,
-                        &mut old_nonces,
-                        &mut inflight,
-                        &mut timers,
-                    );
-                }
-            } else if probers[i].due(now) {
-                ready.push_back(i);
+            if book.probers[i].pending_nonce().is_some() {
+                book.touch(i, |p| p.on_tick(now));
+            } else if book.probers[i].due(now) {
+                book.ready.push_back(i);
             }
         }
-        // Sends, bounded by max_inflight, in FIFO order so no server starves.
-        while inflight < max_inflight {
-            let Some(i) = ready.pop_front() else { break };
-            if !probers[i].due(clock.monotonic_ns()) {
-                if let Some(w) = probers[i].next_wakeup_mono_ns() {
-                    timers.push(Reverse((w, i)));
+        // Sends: in FIFO order so no server starves, at most max_inflight in flight, in
+        // bursts between which the sockets are drained.
+        let mut burst = 0;
+        let mut blocked = false;
+        while book.inflight < max_inflight && burst < SEND_BURST {
+            let Some(i) = book.ready.pop_front() else {
+                break;
+            };
+            let now = clock.monotonic_ns();
+            if !book.probers[i].due(now) {
+                if let Some(w) = book.probers[i].next_wakeup_mono_ns() {
+                    book.timers.push(Reverse((w, i)));
                 }
                 continue;
             }
-            let addr = probers[i].address();
-            let sent = sockets.for_addr(&addr).and_then(|sock| {
-                let nonce = fresh_nonce().map_err(|e| e.to_string())?;
-                let bytes = request_bytes(nonce);
-                let mono = clock.monotonic_ns();
-                let t1 = clock.realtime_ns();
-                sock.send_to(&bytes, addr)
-                    .map_err(|e| format!("cannot send to {addr}: {e}"))?;
-                Ok((nonce, t1, mono))
-            });
-            match sent {
-                Ok((nonce, t1, mono)) => {
-                    probers[i].on_sent(nonce, t1, mono);
-                    by_nonce.insert(nonce, i);
-                    inflight += 1;
+            burst += 1;
+            let addr = book.probers[i].address();
+            let sock = match sockets.for_addr(&addr) {
+                Ok(s) => s,
+                Err(e) => {
+                    book.touch(i, |p| p.on_send_error(e));
+                    continue;
+                }
+            };
+            let nonce = match fresh_nonce() {
+                Ok(n) => n,
+                Err(e) => {
+                    book.touch(i, |p| p.on_send_error(e.to_string()));
+                    continue;
+                }
+            };
+            let mono = clock.monotonic_ns();
+            let t1 = clock.realtime_ns();
+            match sock.send_to(&request_bytes(nonce), addr) {
+                Ok(_) => {
+                    blocked_since = None;
+                    book.touch(i, |p| p.on_sent(nonce, t1, mono));
                     // Software transmit timestamps are queued within sendto on loopback and
                     // soon after elsewhere: pick them up before any reply can be handled.
-                    if let Ok(sock) = sockets.for_addr(&addr) {
-                        apply_tx_timestamps(sock, &by_nonce, &mut probers);
+                    apply_tx_timestamps(sock, &book.by_nonce, &mut book.probers);
+                }
+                Err(e) if is_transient(&e) => {
+                    let since = *blocked_since.get_or_insert(mono);
+                    if mono - since > probe_cfg.timeout_ns {
+                        book.touch(i, |p| {
+                            p.on_send_error(format!(
+                                "cannot send to {addr}: {e} (for longer than the timeout)"
+                            ))
+                        });
+                    } else {
+                        book.ready.push_front(i);
+                        blocked = true;
+                        break;
                     }
                 }
-                Err(e) => probers[i].on_send_error(e),
-            }
-            if let Some(w) = probers[i].next_wakeup_mono_ns() {
-                timers.push(Reverse((w, i)));
+                Err(e) => book.touch(i, |p| {
+                    p.on_send_error(format!("cannot send to {addr}: {e}"))
+                }),
             }
         }
-        if probers.iter().all(|p| p.is_done()) {
+        if book.remaining == 0 {
             break;
         }
         // Wait for a datagram or the next timer.
         let open = sockets.open_ones();
         let now = clock.monotonic_ns();
-        let wait_ns = if !ready.is_empty() && inflight < max_inflight {
+        let wait_ns = if blocked {
+            SEND_RETRY_NS
+        } else if !book.ready.is_empty() && book.inflight < max_inflight {
             0
         } else {
-            timers.peek().map_or(10_000_000, |Reverse((w, _))| {
+            book.timers.peek().map_or(10_000_000, |Reverse((w, _))| {
                 (w - now).clamp(0, 1_000_000_000)
             })
         };
@@ -243,71 +349,61 @@ pub fn run_probes(
         drop(fds);
         // Drain every socket: transmit timestamps first, then datagrams.
         for sock in &open {
-            apply_tx_timestamps(sock, &by_nonce, &mut probers);
+            apply_tx_timestamps(sock, &book.by_nonce, &mut book.probers);
             while let Ok(Some(d)) = sock.recv(&mut buf, clock) {
                 stats.datagrams += 1;
                 if d.rx != skew_ntp::result::TimestampSource::Kernel {
                     stats.kernel_timestamps = false;
                 }
-                let bytes = &buf[..d.len];
                 let arrival = Arrival {
                     from: d.from,
-                    bytes,
+                    bytes: &buf[..d.len],
                     t4_unix_ns: d.t4_unix_ns,
                     received_mono_ns: d.mono_ns,
                 };
-                let origin = peek_origin(bytes);
-                let owner = origin.and_then(|n| by_nonce.get(&n).copied());
-                if let Some(i) = owner {
-                    let nonce = origin.unwrap_or_default();
-                    let verdict = probers[i].on_datagram(&arrival, d.rx);
-                    if !matches!(verdict, Verdict::Dropped(_)) {
-                        settle(
-                            i,
-                            nonce,
-                            &probers,
-                            &mut by_nonce,
-                            &mut old_nonces,
-                            &mut inflight,
-                            &mut timers,
-                        );
-                    }
+                let origin = peek_origin(arrival.bytes);
+                // Ours by nonce: the prober judges it (a wrong source is dropped there).
+                if let Some(&i) = origin.and_then(|n| book.by_nonce.get(&n)) {
+                    book.touch(i, |p| p.on_datagram(&arrival, d.rx));
                     continue;
                 }
-                if let Some(&i) = origin.and_then(|n| old_nonces.get(&n)) {
-                    if probers[i].address() == d.from {
-                        probers[i].on_late();
+                // A reply to an exchange that already ended (duplicate, late or replayed).
+                if let Some(&i) = origin.and_then(|n| book.old_nonces.get(&n)) {
+                    if book.probers[i].address() == d.from {
+                        book.probers[i].on_late();
                         continue;
                     }
                 }
                 // Unknown nonce (or too short to carry one): attribute by source address.
-                match by_addr.get(&d.from).and_then(|v| {
-                    v.iter()
-                        .copied()
-                        .find(|&i| probers[i].pending_nonce().is_some())
-                        .or(v.first().copied())
-                }) {
-                    Some(i) => {
-                        let nonce = probers[i].pending_nonce();
-                        let verdict = probers[i].on_datagram(&arrival, d.rx);
-                        if let (Some(n), false) = (nonce, matches!(verdict, Verdict::Dropped(_))) {
-                            settle(
-                                i,
-                                n,
-                                &probers,
-                                &mut by_nonce,
-                                &mut old_nonces,
-                                &mut inflight,
-                                &mut timers,
-                            );
-                        }
+                match book.by_addr.get(&d.from) {
+                    Some(&i) => {
+                        book.touch(i, |p| p.on_datagram(&arrival, d.rx));
                     }
                     None => stats.stray += 1,
                 }
             }
         }
     }
-    let results = probers.into_iter().map(|p| p.finish()).collect();
+    let mut probed: Vec<Option<ServerResult>> =
+        book.probers.into_iter().map(|p| Some(p.finish())).collect();
+    let mut results: Vec<ServerResult> = Vec::with_capacity(targets.len());
+    for (t, &g) in groups.of.iter().enumerate() {
+        let owner = groups.first[g];
+        match probed[g].take() {
+            Some(r) => results.push(r),
+            None => {
+                // The owner comes first in target order: its result is already in place.
+                let mut r = results[owner].clone();
+                r.server = targets[t].server.clone();
+                r.warnings.push(format!(
+                    "same address as {}: probed once, this entry repeats its result \
+                     (one request per interval per address)",
+                    targets[owner].server
+                ));
+                results.push(r);
+            }
+        }
+    }
     (results, stats)
 }
 
@@ -328,4 +424,86 @@ fn apply_tx_timestamps(
 /// A result for a target whose name did not resolve.
 pub fn unresolved(server: &str, error: String) -> ServerResult {
     ServerResult::failed(server, None, Status::Unresolved, error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(server: &str, addr: &str) -> Target {
+        Target {
+            server: server.into(),
+            address: addr.parse().unwrap(),
+        }
+    }
+
+    /// The real clocks, but the monotonic one read in whole 10 ms steps (a coarse clock:
+    /// times computed from it coincide exactly, as with simulated clocks).
+    struct CoarseClock;
+
+    impl LocalClock for CoarseClock {
+        fn realtime_ns(&self) -> i64 {
+            crate::SystemClock.realtime_ns()
+        }
+        fn monotonic_ns(&self) -> i64 {
+            crate::SystemClock.monotonic_ns() / 10_000_000 * 10_000_000
+        }
+    }
+
+    /// Runs the engine in a thread and fails (instead of hanging) if it does not return.
+    fn run_bounded(
+        targets: Vec<Target>,
+        config: EngineConfig,
+        limit: std::time::Duration,
+    ) -> (Vec<ServerResult>, std::time::Duration) {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let t0 = std::time::Instant::now();
+            let (r, _) = run_probes(&targets, &config, &CoarseClock);
+            let _ = tx.send((r, t0.elapsed()));
+        });
+        rx.recv_timeout(limit)
+            .unwrap_or_else(|_| panic!("the engine did not finish within {limit:?}"))
+    }
+
+    #[test]
+    fn a_timeout_that_ends_when_the_next_send_is_due_does_not_stall() {
+        // A socket that never answers; interval = timeout, so each exchange times out at
+        // exactly the instant the next request is due (the wake-up time does not change).
+        // Found in review: the engine only set a timer when the wake-up time changed, so the
+        // prober was left without one and the run never ended.
+        let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let mut config = EngineConfig::default();
+        config.probe.samples = 3;
+        config.probe.interval_ns = 50_000_000;
+        config.probe.timeout_ns = 50_000_000;
+        let targets = vec![t("silent", &silent.local_addr().unwrap().to_string())];
+        let (r, elapsed) = run_bounded(targets, config, std::time::Duration::from_secs(10));
+        assert_eq!(r[0].status, Status::Timeout);
+        assert_eq!(r[0].counters.sent, 3);
+        assert_eq!(r[0].counters.timeouts, 3);
+        assert!(elapsed < std::time::Duration::from_secs(2), "{elapsed:?}");
+    }
+
+    #[test]
+    fn targets_sharing_an_address_share_one_prober() {
+        let targets = [
+            t("a", "127.0.0.1:1"),
+            t("localhost:1", "127.0.0.1:1"),
+            t("b", "[::1]:1"),
+            t("a", "127.0.0.1:1"),
+            t("c", "127.0.0.1:2"),
+            t("b6", "[::1]:1"),
+        ];
+        let g = group_by_address(&targets);
+        assert_eq!(g.first, vec![0, 2, 4]);
+        assert_eq!(g.of, vec![0, 0, 1, 0, 2, 1]);
+        assert_eq!(
+            group_by_address(&[]),
+            AddressGroups {
+                first: vec![],
+                of: vec![]
+            }
+        );
+    }
 }

@@ -356,6 +356,7 @@ mod tests {
     use super::*;
     use crate::packet::{Leap, MODE_SERVER};
     use crate::timestamp::{NtpShort, NtpTimestamp};
+    use proptest::prelude::*;
 
     const EPOCH: i64 = 1_795_000_000_000_000_000;
     const MS: i64 = 1_000_000;
@@ -599,5 +600,174 @@ mod tests {
     fn zero_samples_is_done_at_once() {
         let p = ServerProber::new("s", addr(), config(0), 0);
         assert!(p.is_done());
+    }
+
+    /// A datagram an off-path attacker (or a broken path) can put before the real reply.
+    #[derive(Debug, Clone)]
+    enum Forgery {
+        /// The right nonce from another port of the server's address.
+        OtherPort(u16),
+        /// The right nonce from another IPv4 address, the server's port.
+        OtherIp([u8; 4]),
+        /// A wrong nonce (a guess, or a replay of an older reply) from the server.
+        WrongNonce(u64),
+        /// Too short to be checked, from the server's address.
+        Short(Vec<u8>),
+        /// The right nonce and source, but not a server reply (mode ≠ 4).
+        Mode(u8),
+    }
+
+    fn forgery() -> impl Strategy<Value = Forgery> {
+        prop_oneof![
+            (1u16..=u16::MAX)
+                .prop_filter("other port", |p| *p != 1123)
+                .prop_map(Forgery::OtherPort),
+            any::<[u8; 4]>()
+                .prop_filter("other ip", |a| *a != [127, 0, 0, 1])
+                .prop_map(Forgery::OtherIp),
+            any::<u64>().prop_map(Forgery::WrongNonce),
+            proptest::collection::vec(any::<u8>(), 0..48).prop_map(Forgery::Short),
+            (0u8..8)
+                .prop_filter("not 4", |m| *m != 4)
+                .prop_map(Forgery::Mode),
+        ]
+    }
+
+    proptest::proptest! {
+        /// Whatever forgeries precede each real reply, each is dropped with its own reason
+        /// and counted, the exchange keeps waiting, and the real reply is measured: the
+        /// result is exactly what it would be without the forgeries.
+        #[test]
+        fn forgeries_never_end_an_exchange(
+            rounds in proptest::collection::vec(proptest::collection::vec(forgery(), 0..6), 1..5),
+            offset_ns in -1_000_000_000i64..1_000_000_000,
+        ) {
+            let sim = Sim { offset_ns, one_way_ns: 40_000 };
+            let mut p = ServerProber::new("s", addr(), config(rounds.len() as u32), 0);
+            let mut now = 0;
+            let mut expected: std::collections::BTreeMap<String, u64> = Default::default();
+            for (k, forged) in rounds.iter().enumerate() {
+                while !p.due(now) {
+                    now = p.next_wakeup_mono_ns().unwrap();
+                }
+                let nonce = 0x1000 + k as u64;
+                p.on_sent(nonce, EPOCH + now, now);
+                let (good, t4, rx) = sim.reply(nonce, now);
+                for f in forged {
+                    let mut bytes = good.clone();
+                    let mut from = addr();
+                    let reason = match f {
+                        Forgery::OtherPort(port) => {
+                            from.set_port(*port);
+                            DropReason::WrongSource { from }
+                        }
+                        Forgery::OtherIp(ip) => {
+                            from = SocketAddr::from((*ip, 1123));
+                            DropReason::WrongSource { from }
+                        }
+                        Forgery::WrongNonce(n) => {
+                            let n = if *n == nonce { !n } else { *n };
+                            bytes[24..32].copy_from_slice(&n.to_be_bytes());
+                            DropReason::OriginMismatch
+                        }
+                        Forgery::Short(b) => {
+                            bytes = b.clone();
+                            DropReason::Truncated { len: b.len() }
+                        }
+                        Forgery::Mode(m) => {
+                            bytes[0] = (bytes[0] & !7) | m;
+                            DropReason::BadMode(*m)
+                        }
+                    };
+                    *expected.entry(reason.key().to_string()).or_default() += 1;
+                    let v = p.on_datagram(
+                        &Arrival { from, bytes: &bytes, t4_unix_ns: t4, received_mono_ns: rx },
+                        TimestampSource::Kernel,
+                    );
+                    proptest::prop_assert_eq!(v, Verdict::Dropped(reason));
+                    proptest::prop_assert_eq!(p.pending_nonce(), Some(nonce));
+                }
+                let v = p.on_datagram(
+                    &Arrival { from: addr(), bytes: &good, t4_unix_ns: t4, received_mono_ns: rx },
+                    TimestampSource::Kernel,
+                );
+                proptest::prop_assert!(matches!(v, Verdict::Measured(_)), "{:?}", v);
+                now = rx;
+            }
+            proptest::prop_assert!(p.is_done());
+            let r = p.finish();
+            proptest::prop_assert_eq!(r.status, Status::Ok);
+            proptest::prop_assert_eq!(r.counters.sent, rounds.len() as u64);
+            proptest::prop_assert_eq!(r.counters.answered, rounds.len() as u64);
+            proptest::prop_assert_eq!(r.counters.timeouts, 0);
+            proptest::prop_assert_eq!(&r.counters.dropped, &expected);
+            proptest::prop_assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+            let s = r.summary.unwrap();
+            proptest::prop_assert!(s.bound.contains(offset_ns), "{:?}", s.bound);
+        }
+
+        /// Random events in any order (sends when due, arbitrary datagrams, ticks, late
+        /// replies): never more requests than samples, every request accounted for, and a
+        /// status that matches what was seen.
+        #[test]
+        fn random_event_sequences_keep_the_books(
+            samples in 0u32..6,
+            events in proptest::collection::vec(
+                (0u8..5, 0i64..20_000_000, any::<bool>(), proptest::collection::vec(any::<u8>(), 0..60)),
+                0..40,
+            ),
+        ) {
+            let sim = Sim { offset_ns: 5 * MS, one_way_ns: 30_000 };
+            let mut p = ServerProber::new("s", addr(), config(samples), 0);
+            let mut now = 0i64;
+            let mut sent = 0u64;
+            let mut nonce = 0u64;
+            for (kind, advance, flag, junk) in events {
+                now += advance;
+                match kind {
+                    0 => {
+                        if p.due(now) {
+                            nonce += 1;
+                            sent += 1;
+                            p.on_sent(nonce, EPOCH + now, now);
+                        }
+                    }
+                    1 => {
+                        // The real reply to whatever is pending (or to the last request).
+                        let (bytes, t4, rx) = sim.reply(nonce, now);
+                        now = now.max(rx);
+                        p.on_datagram(
+                            &Arrival { from: addr(), bytes: &bytes, t4_unix_ns: t4, received_mono_ns: rx },
+                            TimestampSource::Kernel,
+                        );
+                    }
+                    2 => {
+                        let mut bytes = junk;
+                        if flag && bytes.len() >= 32 {
+                            bytes[24..32].copy_from_slice(&nonce.to_be_bytes());
+                        }
+                        p.on_datagram(
+                            &Arrival { from: addr(), bytes: &bytes, t4_unix_ns: EPOCH + now, received_mono_ns: now },
+                            TimestampSource::User,
+                        );
+                    }
+                    3 => p.on_tick(now),
+                    _ => p.on_late(),
+                }
+                proptest::prop_assert!(sent <= u64::from(samples));
+                proptest::prop_assert_eq!(p.is_done(), p.next_wakeup_mono_ns().is_none());
+            }
+            let r = p.finish();
+            proptest::prop_assert_eq!(r.counters.sent, sent);
+            proptest::prop_assert!(r.counters.answered + r.counters.timeouts <= sent + 1);
+            match r.status {
+                Status::Ok | Status::Unsynchronized => proptest::prop_assert!(r.summary.is_some()),
+                Status::Timeout | Status::Invalid => proptest::prop_assert!(r.summary.is_none()),
+                Status::Kod => proptest::prop_assert!(r.kiss_code.is_some()),
+                s => proptest::prop_assert!(false, "status {:?} cannot arise here", s),
+            }
+            let record = r.record();
+            proptest::prop_assert_eq!(record.csv_fields().len(), crate::result::CSV_COLUMNS.len());
+        }
     }
 }

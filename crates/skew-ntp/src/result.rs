@@ -348,6 +348,9 @@ pub struct ProbeRecord {
     pub sent: u64,
     /// Requests answered (measured, KoD or invalid).
     pub answered: u64,
+    /// Requests whose exchange ended without an acceptable reply within the timeout.
+    #[serde(default)]
+    pub timeouts: u64,
     /// Datagrams dropped, by reason.
     pub dropped: BTreeMap<String, u64>,
     /// Notes that do not change the status.
@@ -402,6 +405,7 @@ impl From<&ServerResult> for ProbeRecord {
             local_precision_s: ns_to_s(r.local_precision_ns),
             bound_consistent: s.map(|s| s.consistent),
             sent: r.counters.sent,
+            timeouts: r.counters.timeouts,
             answered: r.counters.answered,
             dropped: r.counters.dropped.clone(),
             warnings: r.warnings.clone(),

@@ -12,6 +12,9 @@
 use crate::result::{ServerResult, Status};
 use serde::{Deserialize, Serialize};
 use skew_time::{ns_to_s, IntervalNs};
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
 
 /// The default number of servers that must agree: a majority of those probed, and at
 /// least 3 when 3 or more were probed (ntpd-rs's rule).
@@ -109,16 +112,47 @@ pub fn select(intervals: &[Option<IntervalNs>], min_agree: usize) -> Agreement {
 }
 
 /// Selects among probe results: the candidates are the servers with status `ok`, each
-/// contributing its UTC bound.
+/// contributing its UTC bound. A result for an address already seen (a server given twice,
+/// two names for one address) is not a second candidate: one server gets one vote, and the
+/// repeat gets the verdict of the first.
 pub fn select_servers(results: &[ServerResult], min_agree: usize) -> Agreement {
+    let mut first_of: HashMap<SocketAddr, usize> = HashMap::new();
+    let repeats: Vec<Option<usize>> = results
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let a = r.address?;
+            match first_of.entry(a) {
+                Entry::Occupied(e) => Some(*e.get()),
+                Entry::Vacant(e) => {
+                    e.insert(i);
+                    None
+                }
+            }
+        })
+        .collect();
     let intervals: Vec<Option<IntervalNs>> = results
         .iter()
-        .map(|r| match (&r.summary, r.status) {
-            (Some(s), Status::Ok) => Some(s.utc_bound),
+        .zip(&repeats)
+        .map(|(r, rep)| match (&r.summary, r.status, rep) {
+            (Some(s), Status::Ok, None) => Some(s.utc_bound),
             _ => None,
         })
         .collect();
-    select(&intervals, min_agree)
+    let mut agreement = select(&intervals, min_agree);
+    for (i, rep) in repeats.iter().enumerate() {
+        if let Some(j) = rep {
+            agreement.verdicts[i] = agreement.verdicts[*j];
+        }
+    }
+    agreement
+}
+
+/// The number of distinct servers among `results`: distinct addresses, plus each result
+/// without one (unresolved). [`default_min_agree`] should count these, not the arguments.
+pub fn distinct_servers(results: &[ServerResult]) -> usize {
+    let addrs: HashSet<SocketAddr> = results.iter().filter_map(|r| r.address).collect();
+    addrs.len() + results.iter().filter(|r| r.address.is_none()).count()
 }
 
 /// The JSON view of an [`Agreement`] (`"agreement"` at the top level of probe and monitor
@@ -245,6 +279,52 @@ mod tests {
         assert_eq!(a.verdicts, vec![Some(true)]);
         let a = select(&[None], 1);
         assert!(!a.majority());
+    }
+
+    fn result(addr: Option<&str>, utc: Option<IntervalNs>) -> ServerResult {
+        let address = addr.map(|a| a.parse().unwrap());
+        let mut r = ServerResult::failed("s", address, Status::Timeout, "x".into());
+        if let Some(b) = utc {
+            r.status = Status::Ok;
+            r.error = None;
+            r.summary = Some(crate::result::Summary {
+                best: 0,
+                offset_ns: b.lo_ns / 2 + b.hi_ns / 2,
+                delay_ns: 0,
+                jitter_ns: 0.0,
+                bound: b,
+                utc_bound: b,
+                consistent: true,
+            });
+        }
+        r
+    }
+
+    #[test]
+    fn a_server_given_twice_votes_once() {
+        // A liar given twice must not outvote one honest server: 1 against 1, no majority.
+        let liar = || result(Some("127.0.0.1:2"), iv(500, 510));
+        let rs = [result(Some("127.0.0.1:1"), iv(-5, 5)), liar(), liar()];
+        assert_eq!(distinct_servers(&rs), 2);
+        let a = select_servers(&rs, default_min_agree(distinct_servers(&rs)));
+        assert_eq!(a.candidates, 2);
+        assert!(!a.majority(), "{a:?}");
+        assert_eq!(a.max_overlap, 1);
+        // Three distinct servers, one of them repeated: the repeat copies its verdict.
+        let rs = [
+            result(Some("127.0.0.1:1"), iv(-5, 5)),
+            result(Some("127.0.0.1:3"), iv(-3, 8)),
+            liar(),
+            result(Some("127.0.0.1:1"), iv(-5, 5)),
+            result(None, None),
+        ];
+        assert_eq!(distinct_servers(&rs), 4);
+        let a = select_servers(&rs, 2);
+        assert_eq!(
+            a.verdicts,
+            vec![Some(true), Some(true), Some(false), Some(true), None]
+        );
+        assert_eq!((a.truechimers, a.falsetickers, a.candidates), (2, 1, 3));
     }
 
     proptest! {

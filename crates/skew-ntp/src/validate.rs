@@ -302,7 +302,11 @@ pub fn validate_reply(
         );
     }
     let delay_ns = sample.delay_ns();
-    let tolerance = bounds.local_precision_ns.max(0) + header.precision_ns() + 1;
+    let tolerance = bounds
+        .local_precision_ns
+        .max(0)
+        .saturating_add(header.precision_ns())
+        .saturating_add(1);
     if delay_ns < -tolerance {
         return Verdict::Invalid(InvalidReply::NegativeDelay { delay_ns }, header);
     }
@@ -325,6 +329,7 @@ pub fn validate_reply(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     const T1: i64 = 1_795_000_000_000_000_000;
     const NONCE: u64 = 0x1234_5678_9abc_def0;
@@ -509,6 +514,32 @@ mod tests {
     }
 
     #[test]
+    fn extreme_local_precision_does_not_overflow() {
+        // Found by cargo-fuzz (ntp_validate): a local precision of i64::MAX overflowed the
+        // negative-delay tolerance (precision + server precision + 1).
+        let bytes = good_reply().encode();
+        let req = Request {
+            nonce: NONCE,
+            t1_unix_ns: T1,
+            sent_mono_ns: 5_000,
+        };
+        let arr = Arrival {
+            from: server(),
+            bytes: &bytes,
+            t4_unix_ns: T1 + 22_000,
+            received_mono_ns: 28_000,
+        };
+        let params = BoundParams {
+            local_precision_ns: i64::MAX,
+            ..BoundParams::default()
+        };
+        assert!(matches!(
+            validate_reply(server(), &req, &arr, &params),
+            Verdict::Measured(_)
+        ));
+    }
+
+    #[test]
     fn error_texts_are_specific() {
         assert!(DropReason::Truncated { len: 12 }
             .to_string()
@@ -521,5 +552,209 @@ mod tests {
             InvalidReply::RootDistance { distance_ns: 1 }.key(),
             "root_distance"
         );
+    }
+
+    /// One change to a good reply, and the verdict it must get.
+    #[derive(Debug, Clone)]
+    enum Mutation {
+        Truncate(usize),
+        Extend(Vec<u8>),
+        Source(SocketAddr),
+        Origin(u64),
+        Mode(u8),
+        Version(u8),
+        Stratum(u8),
+        Leap(u8),
+        RootDelay(u32),
+        RootDispersion(u32),
+        /// Harmless fields: poll, precision exponent in a range that keeps the delay
+        /// positive, reference ID, reference timestamp.
+        Harmless(i8, i8, [u8; 4], u64),
+        ZeroReceive,
+        ZeroTransmit,
+        /// T2 later than T3 by this many ns.
+        ReceiveAfterTransmit(i64),
+        /// The server claims this much processing time (more than the 22 µs round trip).
+        Processing(i64),
+        /// T4 moved by this many ns on the time-of-day clock only (a local step).
+        LocalStep(i64),
+    }
+
+    fn mutation() -> impl Strategy<Value = Mutation> {
+        prop_oneof![
+            (0usize..48).prop_map(Mutation::Truncate),
+            proptest::collection::vec(any::<u8>(), 1..200).prop_map(Mutation::Extend),
+            prop_oneof![
+                (1u16..=u16::MAX)
+                    .prop_filter("other port", |p| *p != 11123)
+                    .prop_map(|p| SocketAddr::from(([127, 0, 0, 1], p))),
+                any::<[u8; 4]>()
+                    .prop_filter("other address", |a| *a != [127, 0, 0, 1])
+                    .prop_map(|a| SocketAddr::from((a, 11123))),
+                any::<[u8; 16]>().prop_map(|a| SocketAddr::from((a, 11123))),
+            ]
+            .prop_map(Mutation::Source),
+            any::<u64>()
+                .prop_filter("not the nonce", |o| *o != NONCE)
+                .prop_map(Mutation::Origin),
+            (0u8..8).prop_map(Mutation::Mode),
+            (0u8..8).prop_map(Mutation::Version),
+            any::<u8>().prop_map(Mutation::Stratum),
+            (0u8..4).prop_map(Mutation::Leap),
+            any::<u32>().prop_map(Mutation::RootDelay),
+            any::<u32>().prop_map(Mutation::RootDispersion),
+            (any::<i8>(), -40i8..=-16, any::<[u8; 4]>(), any::<u64>())
+                .prop_map(|(a, b, c, d)| Mutation::Harmless(a, b, c, d)),
+            Just(Mutation::ZeroReceive),
+            Just(Mutation::ZeroTransmit),
+            (1i64..1_000_000_000_000).prop_map(Mutation::ReceiveAfterTransmit),
+            (23_000i64..1_000_000_000_000).prop_map(Mutation::Processing),
+            prop_oneof![
+                -1_000_000_000_000i64..-23_000,
+                1_100_000i64..1_000_000_000_000
+            ]
+            .prop_map(Mutation::LocalStep),
+        ]
+    }
+
+    proptest::proptest! {
+        /// A good reply with one thing changed gets the verdict of the rule about that
+        /// thing, and no other: a drop names its reason (and keeps the exchange waiting),
+        /// an invalid reply names what is wrong, a harmless change still measures.
+        #[test]
+        fn each_mutation_gets_its_own_verdict(m in mutation()) {
+            let good = good_reply();
+            let mut p = good;
+            let mut from = server();
+            let mut bytes = p.encode().to_vec();
+            let mut t4 = T1 + 22_000;
+            match &m {
+                Mutation::Truncate(n) => bytes.truncate(*n),
+                Mutation::Extend(extra) => bytes.extend_from_slice(extra),
+                Mutation::Source(a) => from = *a,
+                Mutation::Origin(o) => p.origin_ts = NtpTimestamp(*o),
+                Mutation::Mode(x) => p.mode = *x,
+                Mutation::Version(x) => p.version = *x,
+                Mutation::Stratum(x) => p.stratum = *x,
+                Mutation::Leap(x) => p.leap = Leap::from_bits(*x),
+                Mutation::RootDelay(x) => p.root_delay = NtpShort(*x),
+                Mutation::RootDispersion(x) => p.root_dispersion = NtpShort(*x),
+                Mutation::Harmless(poll, prec, refid, reference) => {
+                    p.poll = *poll;
+                    p.precision = *prec;
+                    p.reference_id = *refid;
+                    p.reference_ts = NtpTimestamp(*reference);
+                }
+                Mutation::ZeroReceive => p.receive_ts = NtpTimestamp::ZERO,
+                Mutation::ZeroTransmit => p.transmit_ts = NtpTimestamp::ZERO,
+                Mutation::ReceiveAfterTransmit(by) => {
+                    p.receive_ts = NtpTimestamp::from_unix_ns(T1 + 12_000 + by);
+                }
+                Mutation::Processing(span) => {
+                    p.transmit_ts = NtpTimestamp::from_unix_ns(T1 + 10_000 + span);
+                }
+                Mutation::LocalStep(by) => t4 += by,
+            }
+            if !matches!(m, Mutation::Truncate(_) | Mutation::Extend(_)) {
+                bytes = p.encode().to_vec();
+            }
+            let req = Request { nonce: NONCE, t1_unix_ns: T1, sent_mono_ns: 5_000 };
+            let arr = Arrival {
+                from,
+                bytes: &bytes,
+                t4_unix_ns: t4,
+                received_mono_ns: 5_000 + 23_000,
+            };
+            let v = validate_reply(server(), &req, &arr, &BoundParams::default());
+            let header = ServerHeader::of(&p);
+            let distance = header.root_distance_ns();
+            let expected = match &m {
+                Mutation::Truncate(n) => Verdict::Dropped(DropReason::Truncated { len: *n }),
+                Mutation::Source(a) => Verdict::Dropped(DropReason::WrongSource { from: *a }),
+                Mutation::Origin(_) => Verdict::Dropped(DropReason::OriginMismatch),
+                Mutation::Mode(x) if *x != MODE_SERVER => Verdict::Dropped(DropReason::BadMode(*x)),
+                Mutation::Version(x) if *x != 3 && *x != 4 => {
+                    Verdict::Dropped(DropReason::BadVersion(*x))
+                }
+                Mutation::Stratum(0) => Verdict::Kiss(KissCode::from_refid(p.reference_id), header),
+                Mutation::RootDelay(_) | Mutation::RootDispersion(_)
+                    if distance >= MAX_ROOT_DISTANCE_NS =>
+                {
+                    Verdict::Invalid(InvalidReply::RootDistance { distance_ns: distance }, header)
+                }
+                Mutation::ZeroReceive => Verdict::Invalid(InvalidReply::ZeroReceive, header),
+                Mutation::ZeroTransmit => Verdict::Invalid(InvalidReply::ZeroTransmit, header),
+                Mutation::ReceiveAfterTransmit(by) => Verdict::Invalid(
+                    InvalidReply::TransmitBeforeReceive { by_ns: *by },
+                    header,
+                ),
+                Mutation::Processing(span) => Verdict::Invalid(
+                    InvalidReply::NegativeDelay { delay_ns: 22_000 - span },
+                    header,
+                ),
+                Mutation::LocalStep(by) => Verdict::Invalid(
+                    InvalidReply::LocalClockStepped {
+                        local_span_ns: 22_000 + by,
+                        mono_span_ns: 23_000,
+                    },
+                    header,
+                ),
+                _ => {
+                    let unsynchronized = match (p.leap, p.stratum) {
+                        (Leap::Unsynchronized, _) => {
+                            Some("server reports leap indicator 3 (clock not synchronized)".to_string())
+                        }
+                        (_, s) if s >= MAX_STRATUM => {
+                            Some(format!("server reports stratum {s} (unsynchronized)"))
+                        }
+                        _ => None,
+                    };
+                    Verdict::Measured(Measurement {
+                        sample: Sample {
+                            t1_ns: T1,
+                            t2_ns: T1 + 10_000,
+                            t3_ns: T1 + 12_000,
+                            t4_ns: T1 + 22_000,
+                        },
+                        header,
+                        unsynchronized,
+                    })
+                }
+            };
+            proptest::prop_assert_eq!(v, expected, "{:?}", m);
+        }
+
+        /// Arbitrary bytes from the server's address: the first rule broken, in the
+        /// documented order (length, origin, mode, version), decides; never a panic.
+        #[test]
+        fn arbitrary_bytes_are_judged_in_rule_order(
+            mut bytes in proptest::collection::vec(any::<u8>(), 0..120),
+            echo in any::<bool>(),
+            t4_ns in any::<i64>(),
+            mono_ns in any::<i64>(),
+        ) {
+            if echo && bytes.len() >= 32 {
+                bytes[24..32].copy_from_slice(&NONCE.to_be_bytes());
+            }
+            let req = Request { nonce: NONCE, t1_unix_ns: T1, sent_mono_ns: 5_000 };
+            let arr = Arrival { from: server(), bytes: &bytes, t4_unix_ns: t4_ns, received_mono_ns: mono_ns };
+            let v = validate_reply(server(), &req, &arr, &BoundParams::default());
+            if bytes.len() < 48 {
+                proptest::prop_assert_eq!(v, Verdict::Dropped(DropReason::Truncated { len: bytes.len() }));
+                return Ok(());
+            }
+            let p = Packet::decode(&bytes).unwrap();
+            if p.origin_ts.0 != NONCE {
+                proptest::prop_assert_eq!(v, Verdict::Dropped(DropReason::OriginMismatch));
+            } else if p.mode != MODE_SERVER {
+                proptest::prop_assert_eq!(v, Verdict::Dropped(DropReason::BadMode(p.mode)));
+            } else if p.version != 3 && p.version != 4 {
+                proptest::prop_assert_eq!(v, Verdict::Dropped(DropReason::BadVersion(p.version)));
+            } else if p.stratum == 0 {
+                proptest::prop_assert!(matches!(v, Verdict::Kiss(..)), "{:?}", v);
+            } else {
+                proptest::prop_assert!(matches!(v, Verdict::Measured(_) | Verdict::Invalid(..)), "{:?}", v);
+            }
+        }
     }
 }

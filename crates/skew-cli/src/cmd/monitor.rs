@@ -127,3 +127,23 @@ pub fn run(args: MonitorArgs) -> Result<i32, CliError> {
     }
     Ok(verdict.state.code())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::random_below;
+    use std::time::Duration;
+
+    #[test]
+    fn splay_is_spread_over_the_whole_window() {
+        assert_eq!(random_below(Duration::ZERO), Duration::ZERO);
+        let limit = Duration::from_secs(60);
+        let draws: Vec<Duration> = (0..2000).map(|_| random_below(limit)).collect();
+        assert!(draws.iter().all(|d| *d < limit));
+        // Cron jobs must not bunch up: every tenth of the window gets some runs.
+        let mut tenths = [0u32; 10];
+        for d in &draws {
+            tenths[(d.as_nanos() * 10 / limit.as_nanos()) as usize] += 1;
+        }
+        assert!(tenths.iter().all(|&n| n > 100), "{tenths:?}");
+    }
+}

@@ -7,7 +7,9 @@ use clap::Args;
 use skew_ntp::bounds::PHI_PPM;
 use skew_ntp::fleet::{largest_pairwise_skew, lease_margin};
 use skew_ntp::result::CSV_COLUMNS;
-use skew_ntp::select::{default_min_agree, select_servers, Agreement, AgreementRecord};
+use skew_ntp::select::{
+    default_min_agree, distinct_servers, select_servers, Agreement, AgreementRecord,
+};
 use skew_ntp::{ProbeConfig, ProbeRecord, ServerResult, Status};
 use skew_ntp_io::{probe_servers, EngineConfig, Family, ProbeRequest, ProbeRun};
 use skew_time::format::{signed, unsigned};
@@ -42,8 +44,9 @@ pub struct ProbeOptions {
     /// Maximum relative frequency error between the clocks assumed by the bounds, in ppm.
     #[arg(long, default_value_t = PHI_PPM, value_name = "PPM")]
     pub max_drift_ppm: f64,
-    /// Maximum requests in flight at once across all servers.
-    #[arg(long, default_value_t = 512, value_name = "N")]
+    /// Maximum requests in flight at once across all servers (a request to a dead server
+    /// holds its slot until its timeout).
+    #[arg(long, default_value_t = skew_ntp_io::DEFAULT_MAX_INFLIGHT, value_name = "N")]
     pub max_inflight: usize,
     /// Servers whose UTC bounds must share a point for a majority (default: a majority of
     /// the servers probed, and at least 3 when 3 or more are probed).
@@ -82,9 +85,10 @@ impl ProbeOptions {
 
     /// Selects truechimers among `results` with `--min-agree` (or its default).
     pub fn select(&self, results: &[ServerResult]) -> Agreement {
-        let k = self
-            .min_agree
-            .map_or_else(|| default_min_agree(results.len()), |k| k as usize);
+        let k = self.min_agree.map_or_else(
+            || default_min_agree(distinct_servers(results)),
+            |k| k as usize,
+        );
         select_servers(results, k)
     }
 
@@ -179,6 +183,17 @@ pub fn records(results: &[ServerResult], agreement: &Agreement) -> Vec<ProbeReco
         .collect()
 }
 
+/// The JSON document of `skew probe --json`, serialised directly (not through a
+/// `serde_json::Value`: 10,000 probes would cost tens of MB more). Top-level keys in
+/// alphabetical order, as they were when built with `json!`.
+#[derive(serde::Serialize)]
+struct ProbeJson<'a> {
+    agreement: AgreementRecord,
+    lease: Option<skew_ntp::fleet::LeaseMargin>,
+    pairwise_skew: Option<skew_ntp::fleet::PairwiseSkew>,
+    probes: &'a [ProbeRecord],
+}
+
 /// Runs `skew probe`.
 pub fn run(args: ProbeArgs) -> Result<i32, CliError> {
     let run = args.opts.probe(&args.servers)?;
@@ -202,12 +217,12 @@ pub fn run(args: ProbeArgs) -> Result<i32, CliError> {
         )
     });
     if args.json {
-        print_json(&serde_json::json!({
-            "probes": records,
-            "agreement": AgreementRecord::from(&agreement),
-            "pairwise_skew": pairwise,
-            "lease": lease,
-        }))?;
+        print_json(&ProbeJson {
+            agreement: AgreementRecord::from(&agreement),
+            lease,
+            pairwise_skew: pairwise,
+            probes: &records,
+        })?;
     } else if args.csv {
         write_csv(&records)?;
     } else {

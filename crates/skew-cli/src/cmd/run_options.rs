@@ -163,7 +163,7 @@ impl RunOptions {
                 .or(duration(&config.timeout))
                 .unwrap_or(Duration::from_secs(1)),
             max_drift_ppm: skew_ntp::bounds::PHI_PPM,
-            max_inflight: 512,
+            max_inflight: skew_ntp_io::DEFAULT_MAX_INFLIGHT,
             min_agree: self.min_agree.or(config.min_agree),
         };
         let clock_enabled = !self.no_clock && config.clock.enabled.unwrap_or(true);

@@ -1,0 +1,75 @@
+//! A light version of bench/scale.sh for CI: 1,000 targets in one run (900 ports of one
+//! `skew serve`, 100 unreachable addresses interleaved), one sample each. Every served
+//! target must be answered (none starved, none asked twice), every unreachable one must
+//! time out, and the run must last about one timeout, not one per batch of targets.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+use skew_testkit::SkewDaemon;
+use std::collections::HashSet;
+use std::path::Path;
+use std::time::Duration;
+
+#[test]
+fn a_thousand_targets_in_about_one_timeout() {
+    const SERVED: usize = 900;
+    const DEAD: usize = 100;
+    let mut args = vec!["serve", "--stats-json"];
+    for _ in 0..SERVED {
+        args.extend_from_slice(&["--listen", "127.0.0.1:0"]);
+    }
+    let s = SkewDaemon::start(Path::new(skew_bin()), &args).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(s.addrs().len(), SERVED);
+    let served: Vec<String> = s.addrs().iter().map(|a| a.to_string()).collect();
+    // Nothing listens on 127.0.0.2 (skew serve bound 127.0.0.1 only): requests there go
+    // unanswered and hold their in-flight slot for the whole timeout.
+    let dead: Vec<String> = s.addrs()[..DEAD]
+        .iter()
+        .map(|a| format!("127.0.0.2:{}", a.port()))
+        .collect();
+    let mut targets = Vec::new();
+    for (i, a) in served.iter().enumerate() {
+        targets.push(a.as_str());
+        if i % 9 == 8 {
+            targets.push(dead[i / 9].as_str());
+        }
+    }
+    assert_eq!(targets.len(), SERVED + DEAD);
+    let mut probe = vec!["probe", "--json", "-n", "1", "--timeout", "500ms"];
+    probe.extend_from_slice(&targets);
+    let out = run_skew(&probe, Duration::from_secs(30));
+    let ps = probes(&out.json());
+    assert_eq!(ps.len(), SERVED + DEAD);
+    let dead_set: HashSet<&str> = dead.iter().map(String::as_str).collect();
+    let wrong: Vec<&Value> = ps
+        .iter()
+        .filter(|p| {
+            let a = p["address"].as_str().unwrap();
+            let expect = if dead_set.contains(a) {
+                "timeout"
+            } else {
+                "ok"
+            };
+            p["status"] != expect || p["sent"] != 1
+        })
+        .collect();
+    assert!(
+        wrong.is_empty(),
+        "{} targets starved or wrong, e.g. {}",
+        wrong.len(),
+        wrong[0]
+    );
+    // About one timeout (500 ms) plus sending, receiving and printing 1,000 results. Not a
+    // benchmark (bench/scale.sh is): a guard against runs that wait one timeout per batch
+    // of targets, or per target.
+    assert!(
+        out.elapsed < Duration::from_secs(3),
+        "1,000 targets took {:?}",
+        out.elapsed
+    );
+    let st: Value = serde_json::from_str(&s.stop().stats().unwrap()).unwrap();
+    assert_eq!(st["received"], SERVED as u64, "one request per served port");
+    assert_eq!(st["answered"], SERVED as u64);
+}
