@@ -430,11 +430,11 @@ fn config_file_is_used_and_flags_override_it() {
     assert_eq!(out.code, 0, "the flag overrides the file: {}", out.stdout);
 }
 
-#[test]
-fn now_contains_true_time_and_goes_unknown_after_a_step() {
-    skew_testkit::require("chronyd");
+/// A chronyd serving this machine's clock and a state file measured against it by
+/// `skew monitor --state` (in a fresh directory named `name`).
+fn measured_state(name: &str) -> (Chronyd, PathBuf, PathBuf) {
     let c = Chronyd::server();
-    let d = tmpdir("now");
+    let d = tmpdir(name);
     let state = d.join("state.json");
     let out = monitor(&[
         "--state",
@@ -443,7 +443,13 @@ fn now_contains_true_time_and_goes_unknown_after_a_step() {
         "1",
         &c.arg(),
     ]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    (c, d, state)
+}
+
+#[test]
+fn now_contains_true_time_and_goes_unknown_after_a_step() {
+    let (_c, _d, state) = measured_state("now");
     // The server serves this machine's clock: the true time is our own clock.
     for _ in 0..5 {
         let before = now_ns();
@@ -488,20 +494,7 @@ fn now_contains_true_time_and_goes_unknown_after_a_step() {
 
 #[test]
 fn now_watch_goes_unknown_after_its_own_long_pause() {
-    let c = Chronyd::server();
-    let d = tmpdir("now-watch");
-    let state = d.join("state.json");
-    assert_eq!(
-        monitor(&[
-            "--state",
-            state.to_str().unwrap(),
-            "--min-agree",
-            "1",
-            &c.arg()
-        ])
-        .code,
-        0
-    );
+    let (_c, d, state) = measured_state("now-watch");
     let out_path = d.join("watch.out");
     let mut cmd = Command::new(skew_bin());
     cmd.args([
@@ -676,20 +669,7 @@ fn leap_list_status_reaches_the_verdict_the_log_and_the_metrics() {
 
 #[test]
 fn now_goes_unknown_after_a_machine_pause_recorded_by_skew_pauses() {
-    let c = Chronyd::server();
-    let d = tmpdir("now-vm");
-    let state = d.join("state.json");
-    assert_eq!(
-        monitor(&[
-            "--state",
-            state.to_str().unwrap(),
-            "--min-agree",
-            "1",
-            &c.arg()
-        ])
-        .code,
-        0
-    );
+    let (c, d, state) = measured_state("now-vm");
     let now = || {
         run_skew(
             &["now", "--json", "--state", state.to_str().unwrap()],
