@@ -68,7 +68,8 @@ pub fn run(args: CheckArgs) -> Result<i32, CliError> {
             c.step_max_s
                 .map_or(String::new(), |s| format!(" (largest {s:+.6} s)"))
         ));
-        if let Some(s) = c.suspended_s {
+        // Below the readings' own uncertainty (sub-millisecond) a tiny negative value is 0.
+        if let Some(s) = c.suspended_s.map(|s| if s.abs() < 5e-4 { 0.0 } else { s }) {
             out.push_str(&format!("  suspended since boot: {s:.3} s\n"));
         }
         if let Some(s) = &c.kernel_state {
