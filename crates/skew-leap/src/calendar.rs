@@ -37,41 +37,7 @@ pub fn unix_ns_to_s(unix_ns: i64) -> i64 {
     unix_ns.div_euclid(NS)
 }
 
-/// A date of the proleptic Gregorian calendar.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct CivilDate {
-    /// Year (astronomical: 0 is 1 BC).
-    pub year: i64,
-    /// Month, 1–12.
-    pub month: u32,
-    /// Day of the month, 1–31.
-    pub day: u32,
-}
-
-/// Days since 1970-01-01 of a civil date (H. Hinnant's algorithm; any year).
-pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (i64::from(month) + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + i64::from(day) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The civil date of a day number (days since 1970-01-01).
-pub fn civil_from_days(days: i64) -> CivilDate {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    CivilDate { year, month, day }
-}
+pub use skew_time::calendar::{civil_from_days, days_from_civil, CivilDate};
 
 /// Whether `year` is a Gregorian leap year.
 pub fn is_leap_year(year: i64) -> bool {

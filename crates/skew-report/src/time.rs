@@ -3,6 +3,7 @@
 //! and UTC labels.
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use skew_time::calendar::days_from_civil;
 
 const NS_PER_S: i64 = 1_000_000_000;
 
@@ -70,17 +71,6 @@ pub fn parse_time_arg(text: &str) -> Result<TimeArg, TimeArgError> {
     Ok(TimeArg::Ago { ns })
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 fn digits(b: &[u8]) -> Option<i64> {
     let mut v = 0i64;
     for &c in b {
@@ -141,7 +131,8 @@ fn parse_fixed(b: &[u8]) -> Option<i64> {
     if d < 1 || d > days_in_month || h > 23 || mi > 59 || s > 59 {
         return None;
     }
-    let secs = days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s;
+    // `mo` and `d` were range-checked above.
+    let secs = days_from_civil(y, mo as u32, d as u32) * 86_400 + h * 3600 + mi * 60 + s;
     secs.checked_mul(NS_PER_S)?.checked_add(frac_ns)
 }
 
