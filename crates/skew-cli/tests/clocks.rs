@@ -140,8 +140,11 @@ fn real_clocks_json_contract() {
     for c in clocks {
         if c["error"].is_null() {
             assert!(num(c, "resolution_ns") >= 1.0, "{c}");
+            // A coarse clock advances by one tick of the kernel's timekeeping, which the
+            // kernel's frequency correction may make a nanosecond shorter than
+            // clock_getres says (3,999,999 ns for 4 ms seen here): allow 0.1 %.
             assert!(
-                num(c, "measured_resolution_ns") >= num(c, "resolution_ns"),
+                num(c, "measured_resolution_ns") >= num(c, "resolution_ns") * 0.999,
                 "{c}"
             );
             let cost = &c["read_cost_ns"];
