@@ -2,6 +2,7 @@
 //!
 //! The command-line front end: argument parsing (clap), human/JSON/CSV printing and exit
 //! codes. Every measurement is made by the library crates; this crate only presents it.
+#![forbid(unsafe_code)]
 
 mod cli;
 mod cmd;
@@ -13,10 +14,7 @@ use clap::Parser;
 fn main() {
     // Behave like a Unix tool when piped into `head`: die quietly on SIGPIPE instead of
     // panicking on a failed write.
-    // SAFETY: restoring the default disposition of SIGPIPE before any thread starts.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
+    skew_process_io::signals::default_sigpipe();
     let code = match cli::Cli::try_parse() {
         Ok(cli) => cmd::run(cli),
         Err(e) => {

@@ -3,7 +3,7 @@
 //! Pure modules (`#![forbid(unsafe_code)]`, no clock reads of their own: they read through
 //! the [`ClockSource`] trait):
 //!
-//! * [`kernel`]: the kernel's clock discipline state as reported by `adjtimex` — decoded
+//! * [`kernel`] (from `skew-time`): the kernel's clock discipline as `adjtimex` reports it, decoded
 //!   purely from a snapshot ([`kernel::Timex`]) so every state and flag can be tested;
 //! * [`source`]: the Linux clocks by name, and the [`ClockSource`] trait the real and the
 //!   simulated clocks implement;
@@ -17,19 +17,21 @@
 //!   snapshots; [`report`]: the JSON and CSV views;
 //! * [`sim`]: simulated clocks for tests.
 //!
-//! Edges (`unsafe` only here, each block with a `SAFETY` comment):
+//! Modules that touch the system, with no `unsafe` of their own (the system calls are
+//! `skew-clock-io`'s and `skew-process-io`'s):
 //!
-//! * [`adjtimex`]: reads the discipline state, strictly read-only (`modes = 0`);
+//! * [`adjtimex`] (re-exported from `skew-clock-io`): the discipline state, strictly
+//!   read-only (`modes = 0`);
 //! * [`reading`]: a short reading of the real clocks in one call (for `skew monitor`);
-//! * [`linux`]: the real clocks (`clock_gettime`, `clock_getres`), the timerfd
-//!   (TFD_TIMER_CANCEL_ON_SET) that reports clock settings, stop signals, and the
-//!   clocksource and time-namespace files.
+//! * [`linux`]: the real clocks as a [`ClockSource`], the timerfd (TFD_TIMER_CANCEL_ON_SET)
+//!   that reports clock settings, stop signals, and the clocksource and time-namespace files.
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod adjtimex;
+pub use skew_clock_io::adjtimex;
 pub mod clocksource;
 pub mod detect;
-pub mod kernel;
+pub use skew_time::kernel;
 pub mod kernel_rate;
 pub mod linux;
 pub mod monitor;

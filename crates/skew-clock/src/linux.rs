@@ -1,4 +1,4 @@
-//! The edge: the real Linux clocks, the timerfd that reports clock settings, stop signals,
+//! The real Linux clocks (read through `skew-clock-io`), the timerfd that reports clock settings, stop signals,
 //! and the `/sys` and `/proc` files the report reads. Everything here is thin; the
 //! decisions live in the pure modules.
 
@@ -13,7 +13,6 @@ use nix::sys::timerfd::{
     ClockId as TimerClock, Expiration, TimerFd, TimerFlags, TimerSetTimeFlags,
 };
 use std::os::fd::AsFd;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The real clocks, through glibc's `clock_gettime` (vDSO where the clocksource allows).
 /// An `LD_PRELOAD` time faker such as libfaketime sees these reads, as it would any
@@ -24,64 +23,25 @@ pub struct LinuxClocks;
 impl ClockSource for LinuxClocks {
     #[inline]
     fn read_ns(&mut self, clock: ClockId) -> Result<i64, ClockError> {
-        let mut ts = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        // SAFETY: `ts` is a valid, writable timespec for the duration of the call; an
-        // unknown clock id only makes the call fail with EINVAL.
-        let rc = unsafe { libc::clock_gettime(clock.linux_id() as libc::clockid_t, &mut ts) };
-        if rc != 0 {
-            return Err(ClockError {
-                clock,
-                errno: Errno::last_raw(),
-            });
-        }
-        Ok(ts.tv_sec * 1_000_000_000 + ts.tv_nsec)
+        skew_clock_io::clock_ns(clock.linux_id() as libc::clockid_t)
+            .map_err(|errno| ClockError { clock, errno })
     }
 
     fn resolution_ns(&mut self, clock: ClockId) -> Result<i64, ClockError> {
-        let mut ts = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        // SAFETY: as above, for clock_getres.
-        let rc = unsafe { libc::clock_getres(clock.linux_id() as libc::clockid_t, &mut ts) };
-        if rc != 0 {
-            return Err(ClockError {
-                clock,
-                errno: Errno::last_raw(),
-            });
-        }
-        Ok(ts.tv_sec * 1_000_000_000 + ts.tv_nsec)
+        skew_clock_io::resolution_ns(clock.linux_id() as libc::clockid_t)
+            .map_err(|errno| ClockError { clock, errno })
     }
-}
-
-static STOP: AtomicBool = AtomicBool::new(false);
-
-extern "C" fn on_stop_signal(_: libc::c_int) {
-    STOP.store(true, Ordering::SeqCst);
 }
 
 /// Makes SIGINT and SIGTERM request a clean stop instead of killing the process: a
 /// [`TimerfdPacer`] wait then returns [`Wake::Interrupted`].
 pub fn stop_on_signals() -> std::io::Result<()> {
-    use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
-    let action = SigAction::new(
-        SigHandler::Handler(on_stop_signal),
-        SaFlags::empty(), // no SA_RESTART: ppoll returns EINTR at once
-        SigSet::empty(),
-    );
-    for sig in [Signal::SIGINT, Signal::SIGTERM] {
-        // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
-        unsafe { sigaction(sig, &action) }.map_err(std::io::Error::from)?;
-    }
-    Ok(())
+    skew_process_io::signals::stop_on_signals().map_err(std::io::Error::from)
 }
 
 /// Whether a stop signal has arrived.
 pub fn stop_requested() -> bool {
-    STOP.load(Ordering::SeqCst)
+    skew_process_io::signals::stop_requested()
 }
 
 /// Waits between samples with `ppoll` on a timerfd armed with TFD_TIMER_CANCEL_ON_SET: the
@@ -142,11 +102,7 @@ fn arm(t: &TimerFd) -> nix::Result<()> {
     )
 }
 
-fn monotonic_ns() -> i64 {
-    nix::time::clock_gettime(nix::time::ClockId::CLOCK_MONOTONIC)
-        .map(|t| t.tv_sec() * 1_000_000_000 + t.tv_nsec())
-        .unwrap_or(0)
-}
+use skew_clock_io::mono_ns as monotonic_ns;
 
 impl Pacer for TimerfdPacer {
     fn wait_ns(&mut self, ns: i64) -> Wake {
@@ -244,16 +200,7 @@ pub fn read_timens_offsets() -> Result<Option<TimensOffsets>, String> {
     }
 }
 
-/// `sysconf(_SC_CLK_TCK)`: the USER_HZ the kernel's `tick` is counted in (100 on Linux).
-pub fn user_hz() -> i64 {
-    // SAFETY: sysconf has no memory effects; it returns -1 on error.
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-    if hz > 0 {
-        hz as i64
-    } else {
-        100
-    }
-}
+pub use skew_clock_io::user_hz;
 
 #[cfg(test)]
 mod tests {

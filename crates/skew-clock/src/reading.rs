@@ -40,7 +40,7 @@ pub struct Reading {
 /// Takes a reading of the real clocks (blocks for `duration_ns`); the error says which
 /// clock could not be read.
 pub fn take(cfg: &ReadingConfig) -> Result<Reading, String> {
-    let kernel_start = adjtimex::read().ok().map(|t| KernelState::decode(&t));
+    let kernel_start = adjtimex::kernel_state().ok();
     let expected = kernel_start.as_ref().map_or(0.0, |k| {
         kernel_rate::expected(k, linux::user_hz()).expected_ppm
     });
@@ -63,7 +63,7 @@ pub fn take(cfg: &ReadingConfig) -> Result<Reading, String> {
         .ok_or_else(|| "no clock sample was taken".to_string())?;
     Ok(Reading {
         summary,
-        kernel: adjtimex::read().ok().map(|t| KernelState::decode(&t)),
+        kernel: adjtimex::kernel_state().ok(),
     })
 }
 

@@ -15,7 +15,7 @@ use crate::source::{ClockId, ClockKind};
 use crate::tai::TaiJudgement;
 use crate::timens::TimensOffsets;
 use serde::Serialize;
-use skew_time::format::rfc3339_utc;
+use skew_time::rfc3339;
 
 fn s(ns: i64) -> f64 {
     ns as f64 / 1e9
@@ -138,7 +138,7 @@ impl StepEntry {
     /// The view of a step; `origin` is the run's first sample.
     pub fn of(st: &Step, origin: &Stamp) -> StepEntry {
         StepEntry {
-            at: rfc3339_utc(st.after.realtime_ns),
+            at: rfc3339::format_ns(st.after.realtime_ns),
             at_unix_s: s(st.after.realtime_ns),
             elapsed_s: s(st.after.boottime_ns - origin.boottime_ns),
             size_s: s(st.size_ns),
@@ -170,7 +170,7 @@ impl SuspendEntry {
     /// The view of a suspend.
     pub fn of(sp: &Suspend, origin: &Stamp) -> SuspendEntry {
         SuspendEntry {
-            at: rfc3339_utc(sp.after.realtime_ns),
+            at: rfc3339::format_ns(sp.after.realtime_ns),
             elapsed_s: s(sp.after.boottime_ns - origin.boottime_ns),
             size_s: s(sp.size_ns),
             uncertainty_s: s(sp.uncertainty_ns),
@@ -199,7 +199,7 @@ impl JumpEntry {
     pub fn of(j: &Jump, origin: &Stamp) -> JumpEntry {
         JumpEntry {
             clock: j.clock,
-            at: rfc3339_utc(j.after.realtime_ns),
+            at: rfc3339::format_ns(j.after.realtime_ns),
             elapsed_s: s(j.after.boottime_ns - origin.boottime_ns),
             size_s: s(j.size_ns),
             uncertainty_s: s(j.uncertainty_ns),
@@ -223,7 +223,7 @@ impl ClockSetEntry {
     /// The view of a clock setting.
     pub fn of(c: &ClockSet, origin: &Stamp) -> ClockSetEntry {
         ClockSetEntry {
-            at: rfc3339_utc(c.at.realtime_ns),
+            at: rfc3339::format_ns(c.at.realtime_ns),
             elapsed_s: s(c.at.boottime_ns - origin.boottime_ns),
             explained_by: c.explained_by,
         }
@@ -415,7 +415,7 @@ pub fn build(inp: ReportInputs<'_>) -> ClocksReport {
         warnings.push(format!(
             "the kernel reported a clock setting at {} that moved REALTIME by less than the \
              step threshold",
-            rfc3339_utc(c.at.realtime_ns)
+            rfc3339::format_ns(c.at.realtime_ns)
         ));
     }
     for j in &sm.jumps {
@@ -503,8 +503,8 @@ pub fn build(inp: ReportInputs<'_>) -> ClocksReport {
         suspend,
         clocksource,
         run: RunInfo {
-            start: rfc3339_utc(first.realtime_ns),
-            end: rfc3339_utc(sm.end.realtime_ns),
+            start: rfc3339::format_ns(first.realtime_ns),
+            end: rfc3339::format_ns(sm.end.realtime_ns),
             duration_s: s(sm.end.raw_ns - first.raw_ns),
             samples: sm.samples,
             rejected: sm.rejected,
@@ -608,7 +608,7 @@ impl IntervalRecord {
         let kr = kernel.map(|k| expected(k, user_hz));
         let origin = &sm.origin;
         IntervalRecord {
-            time_utc: rfc3339_utc(sm.end.realtime_ns),
+            time_utc: rfc3339::format_ns(sm.end.realtime_ns),
             elapsed_s: s(sm.wall_elapsed_ns),
             monotonic_elapsed_s: s(sm.monotonic_elapsed_ns),
             raw_elapsed_s: s(sm.raw_elapsed_ns),

@@ -72,9 +72,9 @@ pub fn run_load(cfg: &LoadConfig) -> Result<LoadResult, BindError> {
     let mut set = PollSet::new();
     set.add(sock.as_raw_fd());
     let start = clock.monotonic_ns();
-    let end = start + cfg.max_duration.as_nanos().min(i64::MAX as u128) as i64;
+    let end = start + skew_time::duration_ns(cfg.max_duration);
     let window = cfg.window.max(1) as u64;
-    let stall = cfg.stall.as_nanos().min(i64::MAX as u128) as i64;
+    let stall = skew_time::duration_ns(cfg.stall);
     let mut r = LoadResult {
         sent: 0,
         replies: 0,

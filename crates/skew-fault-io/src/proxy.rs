@@ -342,7 +342,7 @@ pub fn run_proxy(
     let start = clock.monotonic_ns();
     let end = limits
         .max_duration
-        .map(|d| start.saturating_add(d.as_nanos().min(i64::MAX as u128) as i64));
+        .map(|d| start.saturating_add(skew_time::duration_ns(d)));
     let mut p = Proxy {
         listen,
         upstream,

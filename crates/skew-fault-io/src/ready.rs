@@ -20,17 +20,14 @@ pub fn announce(addrs: &[SocketAddr]) -> io::Result<()> {
     out.flush()
 }
 
-/// Writes the readiness lines to `path` atomically.
+/// Writes the readiness lines to `path` atomically ([`skew_fs::write_atomic`]).
 pub fn write_ready_file(path: &Path, addrs: &[SocketAddr]) -> io::Result<()> {
     let mut text = String::new();
     for a in addrs {
         text.push_str(&line(a));
         text.push('\n');
     }
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    std::fs::write(&tmp, text)?;
-    std::fs::rename(&tmp, path)
+    Ok(skew_fs::write_atomic(path, text.as_bytes())?)
 }
 
 /// Parses readiness lines back into addresses (for supervisors and tests).

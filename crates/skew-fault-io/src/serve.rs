@@ -199,7 +199,7 @@ pub fn run_serve(
     let start_mono = clock.monotonic_ns();
     let end_mono = limits
         .max_duration
-        .map(|d| start_mono.saturating_add(d.as_nanos().min(i64::MAX as u128) as i64));
+        .map(|d| start_mono.saturating_add(skew_time::duration_ns(d)));
     let mut s = Server {
         core: FaultServer::new(config),
         socks,

@@ -5,7 +5,7 @@ use crate::calendar::{iso_date, start_of_day_unix_s, SECS_PER_DAY};
 use crate::finding::{Finding, Severity};
 use crate::list::LeapList;
 use crate::schedule::LeapKind;
-use skew_clock::kernel::{KernelState, TimeState, Timex, STA_DEL, STA_INS};
+use skew_time::kernel::{KernelState, TimeState, Timex, STA_DEL, STA_INS};
 
 /// The subject of kernel findings.
 pub const SUBJECT: &str = "kernel";
@@ -162,7 +162,7 @@ mod tests {
     use super::*;
     use crate::calendar::parse_instant;
     use crate::list::{parse, tests::SMALL};
-    use skew_clock::kernel::{STATUS_FLAGS, STA_NANO, STA_PLL, STA_UNSYNC};
+    use skew_time::kernel::{STATUS_FLAGS, STA_NANO, STA_PLL, STA_UNSYNC};
 
     fn at(text: &str) -> i64 {
         parse_instant(text).unwrap().div_euclid(1_000_000_000)

@@ -14,9 +14,9 @@ use crate::observe::ServerObservation;
 use crate::schedule::{LeapKind, LeapView};
 use crate::smear::{analyse, leap_window, SmearInput};
 use serde::Serialize;
-use skew_clock::kernel::Timex;
 use skew_ntp::packet::Leap;
 use skew_ntp::Status;
+use skew_time::kernel::Timex;
 
 /// The list, or why there is none.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -408,7 +408,7 @@ mod tests {
     use crate::calendar::parse_instant;
     use crate::list::{parse, tests::SMALL};
     use crate::observe::OffsetPoint;
-    use skew_clock::kernel::{STA_INS, STA_NANO, STA_PLL, STA_UNSYNC};
+    use skew_time::kernel::{STA_INS, STA_NANO, STA_PLL, STA_UNSYNC};
 
     fn inputs(at: &str) -> Inputs {
         Inputs {

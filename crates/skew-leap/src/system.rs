@@ -6,7 +6,6 @@
 //! install it ([`STANDARD_PATHS`]). The first that exists is used.
 
 use crate::list::{parse, LeapList, ParseError};
-use skew_clock::kernel::Timex;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
@@ -164,11 +163,6 @@ pub fn system_tai_minus_utc(unix_s: i64) -> Result<(Option<i32>, bool), LoadErro
     Ok((list.tai_minus_utc_at(unix_s), !list.is_expired_at(unix_s)))
 }
 
-/// Reads the kernel's clock state with `adjtimex(modes = 0)`: strictly read-only.
-pub fn read_kernel() -> std::io::Result<Timex> {
-    skew_clock::adjtimex::read()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -215,13 +209,5 @@ mod tests {
             "no leap-seconds.list found (looked in /a, /b): install tzdata or give --file"
         );
         assert_eq!(e.path(), None);
-    }
-
-    /// Once for real on this machine: the kernel read works (read-only) and decodes.
-    #[test]
-    fn reads_the_kernel() {
-        let t = read_kernel().expect("adjtimex(modes = 0)");
-        let k = skew_clock::KernelState::decode(&t);
-        assert!(k.state.starts_with("TIME_") || k.state.starts_with("UNKNOWN"));
     }
 }

@@ -9,6 +9,7 @@
 //! * [`config`]: the TOML configuration file;
 //! * [`ntpconf`]: the servers of the system's NTP configuration (chrony, ntpd, timesyncd);
 //! * [`run`]: one run: probe and local readings concurrently, assembled into a report.
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod config;

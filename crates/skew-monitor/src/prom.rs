@@ -7,7 +7,6 @@
 
 use crate::rows::RunReport;
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::Path;
 
 /// Values that do not come from the run itself.
@@ -251,29 +250,11 @@ pub fn render(r: &RunReport, extras: &PromExtras) -> String {
     out
 }
 
-/// Writes `text` to `path` atomically: a temporary file in the same directory, fsynced,
-/// then renamed over `path`. The directory is created when missing.
+/// Writes `text` to `path` atomically ([`skew_fs::write_atomic`]: an exclusive temporary
+/// file in the same directory, fsynced, renamed over `path`). The directory is created when
+/// missing.
 pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "skew".into());
-    let tmp = dir.join(format!(".{name}.tmp.{}", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    Ok(skew_fs::write_atomic_creating_dir(path, text.as_bytes())?)
 }
 
 #[cfg(test)]

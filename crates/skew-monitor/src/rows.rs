@@ -4,7 +4,7 @@ use crate::schema::{DriftRow, Kind, SCHEMA_VERSION};
 use serde::Serialize;
 use skew_ntp::select::AgreementRecord;
 use skew_ntp::ProbeRecord;
-use skew_time::format::rfc3339_utc;
+use skew_time::rfc3339;
 
 /// The local clock figures of a run (from `skew clocks`' measurements).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -83,7 +83,7 @@ impl RunReport {
     pub fn rows(&self) -> Vec<DriftRow> {
         let base = DriftRow {
             schema: SCHEMA_VERSION,
-            run_time: rfc3339_utc(self.run_time_unix_ns),
+            run_time: rfc3339::format_ns(self.run_time_unix_ns),
             host: one_line(&self.host),
             ..DriftRow::default()
         };

@@ -118,17 +118,12 @@ pub fn leap_reading(file: Option<&std::path::Path>, at_unix_s: i64) -> (LeapRead
 /// the figures empty rather than failing the run.
 fn clock_reading(duration: Duration) -> ClockReading {
     let cfg = ReadingConfig {
-        duration_ns: duration.as_nanos().min(i64::MAX as u128) as i64,
+        duration_ns: skew_time::duration_ns(duration),
         ..ReadingConfig::default()
     };
     let (summary, kernel) = match reading::take(&cfg) {
         Ok(r) => (Some(r.summary), r.kernel),
-        Err(_) => (
-            None,
-            skew_clock::adjtimex::read()
-                .ok()
-                .map(|t| skew_clock::KernelState::decode(&t)),
-        ),
+        Err(_) => (None, skew_clock::adjtimex::kernel_state().ok()),
     };
     let fit = summary.as_ref().and_then(|s| s.realtime_vs_raw.as_ref());
     let largest = summary
@@ -150,7 +145,7 @@ fn clock_reading(duration: Duration) -> ClockReading {
 /// `interval`. The longest pause is the largest upper bound of its events, or of the largest
 /// overshoot (overshoot + interval) when there is none; clock steps are not pauses.
 fn pause_reading(length: Duration, interval: Duration) -> Option<PauseReading> {
-    let interval_ns = interval.as_nanos().min(i64::MAX as u128) as i64;
+    let interval_ns = skew_time::duration_ns(interval);
     let (monitor, rx) = PauseMonitor::start(PauseMonitorConfig::for_interval(interval_ns)).ok()?;
     std::thread::sleep(length);
     let report = monitor.stop().ok()?;

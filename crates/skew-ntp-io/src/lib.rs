@@ -12,6 +12,7 @@
 //!
 //! Everything protocol-related (validation, math, pacing) lives in the pure `skew-ntp`
 //! crate; this crate only moves bytes and reads clocks.
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod clock;

@@ -118,9 +118,7 @@ struct Injected {
 }
 
 fn unix_s(text: &str) -> f64 {
-    chrono::DateTime::parse_from_rfc3339(text)
-        .map(|t| t.timestamp_nanos_opt().unwrap_or(0) as f64 / 1e9)
-        .unwrap_or(0.0)
+    skew_time::rfc3339::parse_ns(text.as_bytes()).map_or(0.0, skew_time::ns_to_s)
 }
 
 fn recovery(skew: &str, trials: usize) {

@@ -68,7 +68,10 @@ impl Baseline {
             cpu: rate(thread.map(|t| t.cpu_ns), thread_ns),
             steal: rate(
                 steal_delta(before, after),
-                after.clocks.mono_ns.saturating_sub(before.clocks.mono_ns),
+                after
+                    .clocks
+                    .monotonic_ns
+                    .saturating_sub(before.clocks.monotonic_ns),
             ),
         }
     }
@@ -152,7 +155,7 @@ pub fn classify(
     cfg: &DetectorConfig,
 ) -> Vec<PauseEvent> {
     let (b, a) = (&before.clocks, &after.clocks);
-    let window_ns = a.mono_ns.saturating_sub(b.mono_ns);
+    let window_ns = a.monotonic_ns.saturating_sub(b.monotonic_ns);
     let verdict = match (overshoot, after.sibling.as_ref()) {
         (Some(o), view) => {
             let (from, to) = o.certain_stall();
@@ -165,7 +168,7 @@ pub fn classify(
         (None, None) => SiblingVerdict::Absent,
     };
     if window_ns < 0 {
-        return vec![backwards_event(b.mono_ns, a.mono_ns, a, verdict)];
+        return vec![backwards_event(b.monotonic_ns, a.monotonic_ns, a, verdict)];
     }
     let bounds = overshoot.map(|o| o.bounds());
     let lo = bounds.map_or(0, |x| x.lo_ns);
@@ -189,16 +192,14 @@ pub fn classify(
     let mut events = Vec::new();
 
     // Suspend: MONOTONIC stood still while BOOTTIME ran on.
-    let suspended_ns = a
-        .boot_minus_mono_ns()
-        .saturating_sub(b.boot_minus_mono_ns());
+    let suspended_ns = a.suspend_since_ns(b);
     let suspend = suspended_ns > cfg.threshold_ns;
     if suspend {
         let (extra_lo, extra_hi) = bounds.map_or((0, 0), |x| (x.lo_ns, x.hi_ns));
         events.push(PauseEvent {
             kind: PauseKind::Suspend,
-            start_unix_ns: b.real_ns,
-            end_unix_ns: a.real_ns,
+            start_unix_ns: b.realtime_ns,
+            end_unix_ns: a.realtime_ns,
             min_ns: (suspended_ns - read_unc_ns).max(0).saturating_add(extra_lo),
             max_ns: Some(
                 suspended_ns
@@ -279,16 +280,14 @@ pub fn classify(
     }
 
     // Step: REALTIME moved against BOOTTIME by more than any slew could.
-    let stepped_ns = a
-        .real_minus_boot_ns()
-        .saturating_sub(b.real_minus_boot_ns());
+    let stepped_ns = a.step_since_ns(b);
     let slew_ns = (window_ns as i128 * cfg.max_slew_ppm as i128 / 1_000_000) as i64;
     let step_unc = read_unc_ns.saturating_add(slew_ns);
     if stepped_ns.saturating_abs() > cfg.threshold_ns.saturating_add(slew_ns) {
         events.push(PauseEvent {
             kind: PauseKind::Step,
-            start_unix_ns: b.real_ns,
-            end_unix_ns: a.real_ns,
+            start_unix_ns: b.realtime_ns,
+            end_unix_ns: a.realtime_ns,
             min_ns: stepped_ns.saturating_sub(step_unc),
             max_ns: Some(stepped_ns.saturating_add(step_unc)),
             overshoot_ns: None,
@@ -314,8 +313,8 @@ pub fn classify(
         };
         events.push(PauseEvent {
             kind: PauseKind::Vm,
-            start_unix_ns: b.real_ns,
-            end_unix_ns: a.real_ns,
+            start_unix_ns: b.realtime_ns,
+            end_unix_ns: a.realtime_ns,
             min_ns: 0,
             max_ns: None,
             overshoot_ns: None,
@@ -350,9 +349,11 @@ mod tests {
         let boot = mono + suspended;
         Snapshot {
             clocks: ClockReadings {
-                mono_ns: mono,
-                boot_ns: boot,
-                real_ns: boot + EPOCH + stepped,
+                clocks: skew_time::ClockReadings {
+                    monotonic_ns: mono,
+                    boottime_ns: boot,
+                    realtime_ns: boot + EPOCH + stepped,
+                },
                 span_ns: 100,
             },
             thread: Some(ThreadSched {

@@ -113,7 +113,7 @@ impl Detector {
     /// A detector starting at the snapshot `start` (its first deadline is one interval
     /// later).
     pub fn new(cfg: DetectorConfig, start: Snapshot) -> Self {
-        let t0 = start.clocks.mono_ns;
+        let t0 = start.clocks.monotonic_ns;
         Detector {
             deadline_ns: t0.saturating_add(cfg.interval_ns),
             prev_wake_ns: t0,
@@ -251,7 +251,7 @@ impl Detector {
     fn report_interval(&mut self, now_ns: i64, out: &mut Vec<Message>) {
         let stats = IntervalStats {
             end_unix_ns: self.checkpoint.clocks.mono_to_unix_ns(now_ns),
-            elapsed_ns: now_ns.saturating_sub(self.start.clocks.mono_ns),
+            elapsed_ns: now_ns.saturating_sub(self.start.clocks.monotonic_ns),
             summary: self.interval.summary(),
         };
         self.interval.reset();
@@ -337,12 +337,15 @@ impl Detector {
     }
 
     fn restart_checkpoint(&mut self, snap: Snapshot, dirty: bool) {
-        self.next_checkpoint_ns = snap.clocks.mono_ns.saturating_add(self.cfg.checkpoint_ns);
+        self.next_checkpoint_ns = snap
+            .clocks
+            .monotonic_ns
+            .saturating_add(self.cfg.checkpoint_ns);
         if snap.thread.is_some() {
             self.recent_thread = snap.thread;
             self.next_thread_ns = snap
                 .clocks
-                .mono_ns
+                .monotonic_ns
                 .saturating_add(self.cfg.thread_checkpoint_ns);
         }
         self.checkpoint = snap;
@@ -358,8 +361,8 @@ impl Detector {
         if let Some(ov) = self.awaiting.take() {
             self.finish_event(ov, last.clone(), out);
         }
-        let now = last.clocks.mono_ns;
-        let end_unix_ns = last.clocks.real_ns;
+        let now = last.clocks.monotonic_ns;
+        let end_unix_ns = last.clocks.realtime_ns;
         if !self.reset_reference {
             let events = classify(&self.checkpoint, &last, &self.baseline, None, &self.cfg);
             for ev in events {
@@ -370,9 +373,9 @@ impl Detector {
             self.report_interval(now.max(self.prev_wake_ns), out);
         }
         DetectorSummary {
-            start_unix_ns: self.start.clocks.real_ns,
+            start_unix_ns: self.start.clocks.realtime_ns,
             end_unix_ns,
-            elapsed_ns: now.saturating_sub(self.start.clocks.mono_ns),
+            elapsed_ns: now.saturating_sub(self.start.clocks.monotonic_ns),
             overshoots: self.total.summary(),
             events: self.events,
             events_total: self.events_total,
@@ -449,9 +452,11 @@ mod tests {
             let after = |(at, v): (i64, i64)| if now >= at { v } else { 0 };
             Snapshot {
                 clocks: ClockReadings {
-                    mono_ns: now,
-                    boot_ns: now,
-                    real_ns: now + EPOCH + after(self.step),
+                    clocks: skew_time::ClockReadings {
+                        monotonic_ns: now,
+                        boottime_ns: now,
+                        realtime_ns: now + EPOCH + after(self.step),
+                    },
                     span_ns: 60,
                 },
                 thread: Some(self.thread(now)),

@@ -167,12 +167,7 @@ pub struct EventRecord {
 
 /// Formats ns since the Unix epoch as RFC 3339 UTC with microseconds.
 pub fn utc_string(unix_ns: i64) -> String {
-    let secs = unix_ns.div_euclid(1_000_000_000);
-    let nanos = unix_ns.rem_euclid(1_000_000_000) as u32;
-    match chrono::DateTime::from_timestamp(secs, nanos) {
-        Some(t) => t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-        None => format!("@{secs}.{nanos:09}"),
-    }
+    skew_time::rfc3339::format_us(unix_ns)
 }
 
 #[cfg(test)]

@@ -9,8 +9,7 @@
 //! run-delay, steal time, BOOTTIME − MONOTONIC, REALTIME − BOOTTIME, and the VMClock
 //! disruption marker / VM generation ID.
 //!
-//! Pure modules (no IO, `#![forbid(unsafe_code)]`), driven by unit tests with simulated
-//! clocks:
+//! Pure modules (no IO), driven by unit tests with simulated clocks:
 //! * [`config`]: settings and the defaults measured on this kind of machine;
 //! * [`snapshot`]: what is read at one instant;
 //! * [`pause`]: the interval arithmetic of a late wake;
@@ -21,9 +20,10 @@
 //! * [`event`], [`report`]: results and their serialisable views;
 //! * [`procfs`]: parsers of schedstat, `/proc/stat`, the VMClock page.
 //!
-//! Edges: [`sys`] (clocks and timers, readers, the forked sibling — the only `unsafe`
-//! code — and termination signals) and [`monitor`] (the thread and the embedding API).
-#![deny(unsafe_code)]
+//! Edges: [`sys`] (clocks and timers from `skew-clock-io`, readers, the forked sibling from
+//! `skew-process-io`, and termination signals) and [`monitor`] (the thread and the
+//! embedding API). The crate has no `unsafe` code of its own.
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod classify;

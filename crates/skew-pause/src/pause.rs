@@ -59,21 +59,7 @@ impl Overshoot {
     }
 }
 
-/// The next deadline after a wake, on the lattice `deadline + k × interval` so that errors
-/// never accumulate; deadlines missed during a pause are skipped. A wake far before the
-/// deadline (MONOTONIC went backwards) restarts the lattice one interval after the wake.
-pub fn next_deadline_ns(deadline_ns: i64, wake_ns: i64, interval_ns: i64) -> i64 {
-    let interval = interval_ns.max(1);
-    let next = deadline_ns.saturating_add(interval);
-    if wake_ns < deadline_ns.saturating_sub(interval) {
-        return wake_ns.saturating_add(interval);
-    }
-    if next > wake_ns {
-        return next;
-    }
-    let missed = (wake_ns - next) / interval + 1;
-    next.saturating_add(missed.saturating_mul(interval))
-}
+pub use skew_time::next_deadline_ns;
 
 #[cfg(test)]
 mod tests {

@@ -15,7 +15,7 @@
 
 use skew_monitor::log::append_rows;
 use skew_monitor::schema::{DriftRow, Kind, SCHEMA_VERSION};
-use skew_time::format::rfc3339_utc;
+use skew_time::rfc3339;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -69,12 +69,12 @@ fn parse_args() -> Result<Args, String> {
             "--seed" => a.seed = value()?.parse().map_err(|e| format!("--seed: {e}"))?,
             "--interval" => {
                 let d = skew_time::parse_duration(&value()?).map_err(|e| e.to_string())?;
-                a.interval_ns = d.as_nanos() as i64;
+                a.interval_ns = skew_time::duration_ns(d);
             }
             "--start" => {
                 let v = value()?;
-                let t = chrono::DateTime::parse_from_rfc3339(&v).map_err(|e| e.to_string())?;
-                a.start_ns = t.timestamp_nanos_opt().ok_or("--start out of range")?;
+                a.start_ns = skew_time::rfc3339::parse_ns(v.as_bytes())
+                    .ok_or_else(|| format!("--start {v:?}: not an RFC 3339 time in range"))?;
             }
             "--no-events" => a.events = false,
             other => return Err(format!("unknown argument {other}")),
@@ -122,7 +122,7 @@ fn ns(x: f64) -> Option<f64> {
 fn run_rows(rng: &mut Rng, h: &mut Host, t_ns: i64, ev: Events) -> Vec<DriftRow> {
     let base = DriftRow {
         schema: SCHEMA_VERSION,
-        run_time: rfc3339_utc(t_ns),
+        run_time: rfc3339::format_ns(t_ns),
         host: h.name.clone(),
         ..DriftRow::default()
     };

@@ -1,8 +1,7 @@
-//! The output edge: PNG encoding, and atomic writes (a temporary file in the same
-//! directory, fsync, rename), so a failed report never leaves a partial or blank file.
+//! The output edge: PNG encoding, and atomic writes (`skew_fs`), so a failed report never
+//! leaves a partial or blank file.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Why an output could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -33,34 +32,15 @@ pub fn encode_png(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>, String
     Ok(out)
 }
 
-fn temp_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
-    let tmp = format!(".{name}.tmp-{}", std::process::id());
-    dir.map_or_else(|| PathBuf::from(&tmp), |d| d.join(&tmp))
-}
-
-/// Writes `bytes` to `path` atomically: readers see the old file or the new one, never
-/// a part; on any error the temporary file is removed and `path` is untouched.
+/// Writes `bytes` to `path` atomically ([`skew_fs::write_atomic`]): readers see the old file
+/// or the new one, never a part; on any error the temporary file is removed and `path` is
+/// untouched.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
-    let tmp = temp_path(path);
-    let err = |action: &'static str, e: std::io::Error| WriteError {
+    skew_fs::write_atomic(path, bytes).map_err(|e| WriteError {
         path: path.display().to_string(),
-        action,
-        reason: e.to_string(),
-    };
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp).map_err(|e| err("create a temporary file", e))?;
-        f.write_all(bytes).map_err(|e| err("write", e))?;
-        f.sync_all().map_err(|e| err("fsync", e))?;
-        std::fs::rename(&tmp, path).map_err(|e| err("rename the temporary file", e))
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+        action: e.step.action(),
+        reason: e.source.to_string(),
+    })
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ const T0: i64 = 1_795_132_800_000_000_000; // 2026-11-20T00:00:00Z
 
 fn ntp(host: &str, t: i64, server: &str, offset: f64, truechimer: bool) -> DriftRow {
     DriftRow {
-        run_time: skew_time::format::rfc3339_utc(t),
+        run_time: skew_time::rfc3339::format_ns(t),
         host: host.into(),
         kind: Kind::Ntp,
         server: Some(server.into()),
@@ -43,7 +43,7 @@ fn log(hosts: usize, runs: i64, liar: bool) -> Vec<u8> {
                 w.serialize(ntp(&host, t, "liar", 0.25, false)).unwrap();
             }
             w.serialize(DriftRow {
-                run_time: skew_time::format::rfc3339_utc(t),
+                run_time: skew_time::rfc3339::format_ns(t),
                 host: host.clone(),
                 kind: Kind::Agreement,
                 status: Some("majority".into()),
@@ -55,7 +55,7 @@ fn log(hosts: usize, runs: i64, liar: bool) -> Vec<u8> {
             })
             .unwrap();
             w.serialize(DriftRow {
-                run_time: skew_time::format::rfc3339_utc(t),
+                run_time: skew_time::rfc3339::format_ns(t),
                 host,
                 kind: Kind::Pause,
                 pause_max_s: Some(0.001 + wobble * 100.0),
@@ -113,7 +113,7 @@ fn small_pages_and_empty_panels() {
     let mut w = csv::Writer::from_writer(Vec::new());
     for r in 0..5 {
         w.serialize(DriftRow {
-            run_time: skew_time::format::rfc3339_utc(T0 + r * 1_000_000_000),
+            run_time: skew_time::rfc3339::format_ns(T0 + r * 1_000_000_000),
             host: "h".into(),
             kind: Kind::Pause,
             pause_max_s: Some(0.002),

@@ -5,6 +5,7 @@
 //! with `-x` so it never touches the system clock, and stops it by PID when dropped, also
 //! when a test panics. [`Spawned`] does the same for any child process; [`SkewDaemon`]
 //! starts our own `skew serve` and `skew proxy` and waits for their readiness file. [`chronyd_q`] runs chrony's one-shot client as a reference measurement.
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod chrony;

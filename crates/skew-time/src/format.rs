@@ -39,27 +39,6 @@ pub fn seconds_fixed(ns: i64) -> String {
     format!("{sign}{}.{:09}", a / 1_000_000_000, a % 1_000_000_000)
 }
 
-/// Formats nanoseconds since the Unix epoch as an RFC 3339 UTC timestamp with nanoseconds:
-/// `2017-01-01T00:00:00.000000000Z` (proleptic Gregorian calendar, no leap seconds, as
-/// CLOCK_REALTIME counts). Works for any `i64`, also before 1970.
-pub fn rfc3339_utc(unix_ns: i64) -> String {
-    let secs = unix_ns.div_euclid(1_000_000_000);
-    let nanos = unix_ns.rem_euclid(1_000_000_000);
-    let days = secs.div_euclid(86_400);
-    let sod = secs.rem_euclid(86_400);
-    let crate::calendar::CivilDate {
-        year: y,
-        month: m,
-        day: d,
-    } = crate::calendar::civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{nanos:09}Z",
-        sod / 3600,
-        sod % 3600 / 60,
-        sod % 60
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,27 +66,5 @@ mod tests {
         assert_eq!(seconds_fixed(123_456), "+0.000123456");
         assert_eq!(seconds_fixed(-1_500_000_000), "-1.500000000");
         assert_eq!(seconds_fixed(i64::MIN), "-9223372036.854775808");
-    }
-
-    #[test]
-    fn rfc3339() {
-        assert_eq!(rfc3339_utc(0), "1970-01-01T00:00:00.000000000Z");
-        assert_eq!(
-            rfc3339_utc(1_483_228_800_000_000_000),
-            "2017-01-01T00:00:00.000000000Z"
-        );
-        assert_eq!(
-            rfc3339_utc(951_782_400_123_456_789),
-            "2000-02-29T00:00:00.123456789Z"
-        );
-        assert_eq!(rfc3339_utc(-1), "1969-12-31T23:59:59.999999999Z");
-        assert_eq!(
-            rfc3339_utc(4_102_444_799_000_000_000),
-            "2099-12-31T23:59:59.000000000Z"
-        );
-        assert_eq!(
-            rfc3339_utc(1_795_743_118_057_345_536),
-            "2026-11-27T01:31:58.057345536Z"
-        );
     }
 }

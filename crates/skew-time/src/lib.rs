@@ -7,14 +7,26 @@
 //! * [`IntervalNs`]: a closed interval of nanoseconds (bounds on an offset), with intersection
 //!   and widening;
 //! * [`parse_duration`]: `250ms`, `2s`, `1.5h`... as used on every command line;
-//! * [`format`]: chronyc-style human formatting (`+12.3us`, `-4.56ms`).
+//! * [`format`]: chronyc-style human formatting (`+12.3us`, `-4.56ms`);
+//! * [`rfc3339`]: UTC timestamps in and out;
+//! * [`calendar`]: civil dates of day numbers;
+//! * [`clocks`]: REALTIME, MONOTONIC and BOOTTIME at one instant, and the step and suspend
+//!   arithmetic between two such readings;
+//! * [`kernel`]: the kernel's clock discipline (`adjtimex`) decoded from a plain snapshot.
+//!
+//! Everything here is pure: no clock reads, no IO.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod calendar;
+pub mod clocks;
 pub mod duration;
 pub mod format;
 pub mod interval;
+pub mod kernel;
+pub mod rfc3339;
+
+pub use clocks::{BracketedReadings, ClockReadings};
 
 pub use duration::{parse_duration, parse_signed_seconds, DurationError};
 pub use interval::IntervalNs;
@@ -25,6 +37,27 @@ pub const NANOS_PER_SEC: i64 = 1_000_000_000;
 /// Converts integer nanoseconds to floating-point seconds (for output only).
 pub fn ns_to_s(ns: i64) -> f64 {
     ns as f64 / NANOS_PER_SEC as f64
+}
+
+/// A `Duration` in integer nanoseconds, saturating at `i64::MAX` (292 years).
+pub fn duration_ns(d: std::time::Duration) -> i64 {
+    i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)
+}
+
+/// The next deadline after a wake, on the lattice `deadline + k × interval` so that errors
+/// never accumulate; deadlines missed during a pause are skipped. A wake far before the
+/// deadline (MONOTONIC went backwards) restarts the lattice one interval after the wake.
+pub fn next_deadline_ns(deadline_ns: i64, wake_ns: i64, interval_ns: i64) -> i64 {
+    let interval = interval_ns.max(1);
+    let next = deadline_ns.saturating_add(interval);
+    if wake_ns < deadline_ns.saturating_sub(interval) {
+        return wake_ns.saturating_add(interval);
+    }
+    if next > wake_ns {
+        return next;
+    }
+    let missed = (wake_ns - next) / interval + 1;
+    next.saturating_add(missed.saturating_mul(interval))
 }
 
 /// Converts floating-point seconds to integer nanoseconds, rounding to the nearest and
@@ -59,6 +92,15 @@ mod tests {
         assert_eq!(ns_to_s(250_000_000), 0.25);
         assert_eq!(s_to_ns(f64::NAN), 0);
         assert_eq!(s_to_ns(1e300), i64::MAX);
+    }
+
+    #[test]
+    fn durations_saturate() {
+        use std::time::Duration;
+        assert_eq!(duration_ns(Duration::from_millis(1500)), 1_500_000_000);
+        assert_eq!(duration_ns(Duration::ZERO), 0);
+        assert_eq!(duration_ns(Duration::MAX), i64::MAX);
+        assert_eq!(duration_ns(Duration::from_nanos(i64::MAX as u64)), i64::MAX);
     }
 
     #[test]

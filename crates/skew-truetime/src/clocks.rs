@@ -1,32 +1,15 @@
-//! Reading the clocks the interval needs (the edge).
+//! Reading the clocks the interval needs (the edge, through `skew-clock-io`).
 
 use crate::state::ClockReadings;
-use nix::time::{clock_gettime, ClockId};
 
-fn ns(id: ClockId) -> i64 {
-    clock_gettime(id)
-        .map(|t| t.tv_sec() * 1_000_000_000 + t.tv_nsec())
-        .unwrap_or(0)
-}
-
-/// REALTIME, MONOTONIC and BOOTTIME read back to back (MONOTONIC first and last, keeping the
-/// tighter bracket is unnecessary at the millisecond tolerances used here).
+/// REALTIME, MONOTONIC and BOOTTIME read together.
 pub fn read_clocks() -> ClockReadings {
-    let monotonic_ns = ns(ClockId::CLOCK_MONOTONIC);
-    let realtime_ns = ns(ClockId::CLOCK_REALTIME);
-    let boottime_ns = ns(ClockId::CLOCK_BOOTTIME);
-    ClockReadings {
-        realtime_ns,
-        monotonic_ns,
-        boottime_ns,
-    }
+    skew_clock_io::read_clocks().clocks
 }
 
 /// The kernel's boot id (changes at every boot), or empty when unavailable.
 pub fn boot_id() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
-        .map(|s| s.trim().to_string())
-        .unwrap_or_default()
+    skew_clock_io::boot_id()
 }
 
 /// The clocks now, with the boot id.

@@ -90,9 +90,8 @@ pub fn evaluate(s: &MeasurementState, now: &(ClockReadings, String), limits: &Li
             ),
         );
     }
-    let step_ns = (now.realtime_ns - now.boottime_ns) - (s.until.realtime_ns - s.until.boottime_ns);
-    let in_run_step =
-        (s.until.realtime_ns - s.until.boottime_ns) - (s.at.realtime_ns - s.at.boottime_ns);
+    let step_ns = now.step_since_ns(&s.until);
+    let in_run_step = s.until.step_since_ns(&s.at);
     for (d, when) in [(in_run_step, "during"), (step_ns, "since")] {
         if d.abs() > limits.step_tolerance_ns {
             return unknown(
@@ -105,7 +104,7 @@ pub fn evaluate(s: &MeasurementState, now: &(ClockReadings, String), limits: &Li
             );
         }
     }
-    let suspend_ns = (now.boottime_ns - now.monotonic_ns) - (s.at.boottime_ns - s.at.monotonic_ns);
+    let suspend_ns = now.suspend_since_ns(&s.at);
     if suspend_ns > limits.suspend_tolerance_ns {
         return unknown(
             now,

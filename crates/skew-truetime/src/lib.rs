@@ -14,6 +14,7 @@
 //! * [`interval`]: the pure evaluation;
 //! * [`clocks`]: reading REALTIME, MONOTONIC, BOOTTIME and the boot id (the edge);
 //! * [`TrueTime`]: the library API a service embeds.
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod clocks;

@@ -2,7 +2,6 @@
 //! API, as a small JSON file written atomically.
 
 use serde::{Deserialize, Serialize};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The state format version.
@@ -37,16 +36,8 @@ pub enum StateError {
     },
 }
 
-/// The clocks at one instant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ClockReadings {
-    /// CLOCK_REALTIME, ns since the Unix epoch.
-    pub realtime_ns: i64,
-    /// CLOCK_MONOTONIC, ns.
-    pub monotonic_ns: i64,
-    /// CLOCK_BOOTTIME, ns.
-    pub boottime_ns: i64,
-}
+/// The clocks at one instant (the shared type: field names are the state file's keys).
+pub use skew_time::ClockReadings;
 
 /// Something recorded after the measurement that voids it (a long pause).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -99,37 +90,16 @@ pub fn read(path: &Path) -> Result<MeasurementState, StateError> {
     Ok(s)
 }
 
-/// Writes a state file atomically (temporary file in the same directory, fsync, rename);
-/// the directory is created when missing.
+/// Writes a state file atomically ([`skew_fs::write_atomic`]); the directory is created
+/// when missing.
 pub fn write(path: &Path, s: &MeasurementState) -> Result<(), StateError> {
     let err = |source| StateError::Write {
         path: path.to_path_buf(),
         source,
     };
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(err)?;
-    let tmp = dir.join(format!(
-        ".{}.tmp.{}",
-        path.file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default(),
-        std::process::id()
-    ));
-    let text = serde_json::to_string_pretty(s).map_err(|e| err(std::io::Error::other(e)))?;
-    let r = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.write_all(b"\n")?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if r.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    r.map_err(err)
+    let mut text = serde_json::to_string_pretty(s).map_err(|e| err(std::io::Error::other(e)))?;
+    text.push('\n');
+    skew_fs::write_atomic_creating_dir(path, text.as_bytes()).map_err(|e| err(e.into()))
 }
 
 /// Records an invalidation in the state file at `path` (read, modify, write atomically).

@@ -84,7 +84,7 @@ impl DaemonOptions {
 
     /// The busy-wait in ns.
     pub fn busy_wait_ns(&self) -> i64 {
-        self.busy_wait.as_nanos().min(i64::MAX as u128) as i64
+        skew_time::duration_ns(self.busy_wait)
     }
 }
 

@@ -6,12 +6,13 @@ use crate::exit::{self, CliError};
 use crate::output::print_json;
 use crate::output::table::{Align, Table};
 use clap::Args;
+use skew_clock::adjtimex::read as read_kernel;
 use skew_leap::calendar::parse_instant;
 use skew_leap::list_check::DEFAULT_EXPIRY_WARNING_DAYS;
 use skew_leap::observe::ServerObservation;
 use skew_leap::report::{evaluate, Inputs, KernelInput, LeapReport, ListInput};
 use skew_leap::schedule::LeapView;
-use skew_leap::system::{find_list, load, read_kernel};
+use skew_leap::system::{find_list, load};
 use skew_leap::{Severity, Verdict};
 use std::path::PathBuf;
 
@@ -73,7 +74,7 @@ pub fn exit_code(v: Verdict) -> i32 {
 pub fn run(args: LeapArgs) -> Result<i32, CliError> {
     let now_ns = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos().min(i64::MAX as u128) as i64);
+        .map_or(0, skew_time::duration_ns);
     let list = match args.file.clone().map_or_else(find_list, Ok) {
         Ok(path) => match load(&path) {
             Ok(list) => ListInput::Loaded {

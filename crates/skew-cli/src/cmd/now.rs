@@ -3,7 +3,7 @@
 use crate::cmd::probe::parse_dur;
 use crate::exit::{self, CliError};
 use clap::Args;
-use skew_time::format::rfc3339_utc as rfc3339_ns;
+use skew_time::rfc3339::format_ns as rfc3339_ns;
 use skew_truetime::{clocks, evaluate, Interval, Limits, Status};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -82,7 +82,7 @@ pub fn run(args: NowArgs) -> Result<i32, CliError> {
     }
     let limits = Limits {
         max_drift_ppm: args.max_drift_ppm,
-        max_age_ns: args.max_age.as_nanos().min(i64::MAX as u128) as i64,
+        max_age_ns: skew_time::duration_ns(args.max_age),
         ..Limits::default()
     };
     let state = skew_truetime::state::read(&args.state)
@@ -105,11 +105,15 @@ pub fn run(args: NowArgs) -> Result<i32, CliError> {
         let state = skew_truetime::state::read(&args.state).unwrap_or_else(|_| state.clone());
         let now = clocks::read_now();
         let gap_ns = now.0.monotonic_ns - last_mono;
-        let expected_ns = if n == 0 { 0 } else { every.as_nanos() as i64 };
+        let expected_ns = if n == 0 {
+            0
+        } else {
+            skew_time::duration_ns(every)
+        };
         let mut i = evaluate(&state, &now, &limits);
         if let (Some(e), Some(l)) = (i.earliest_ns, i.latest_ns) {
             let stall_ns = gap_ns - expected_ns;
-            if stall_ns > ((l - e) / 2).max(args.pause_threshold.as_nanos() as i64) {
+            if stall_ns > ((l - e) / 2).max(skew_time::duration_ns(args.pause_threshold)) {
                 paused = Some(format!(
                     "this process was paused for {:.3} s, longer than the bound ±{:.6} s",
                     stall_ns as f64 / 1e9,

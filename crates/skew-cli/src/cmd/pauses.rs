@@ -316,7 +316,7 @@ fn void_state_if_longer(path: &std::path::Path, e: &skew_pause::PauseEvent) {
                 "{:.3} s",
                 m as f64 / 1e9
             )),
-        skew_time::format::rfc3339_utc(e.start_unix_ns),
+        skew_time::rfc3339::format_ns(e.start_unix_ns),
         half_ns as f64 / 1e9
     );
     let inv = skew_truetime::state::Invalidation {

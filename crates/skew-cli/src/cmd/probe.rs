@@ -66,8 +66,8 @@ impl ProbeOptions {
         };
         let mut probe = ProbeConfig {
             samples: self.samples,
-            interval_ns: self.interval.as_nanos().min(i64::MAX as u128) as i64,
-            timeout_ns: self.timeout.as_nanos().min(i64::MAX as u128) as i64,
+            interval_ns: skew_time::duration_ns(self.interval),
+            timeout_ns: skew_time::duration_ns(self.timeout),
             ..ProbeConfig::default()
         };
         probe.bounds.local_precision_ns = 0; // measured by the engine
@@ -209,12 +209,7 @@ pub fn run(args: ProbeArgs) -> Result<i32, CliError> {
         let skew_ns = pairwise
             .as_ref()
             .map_or(0, |p| (p.bound_s * 1e9).ceil() as i64);
-        lease_margin(
-            l.as_nanos().min(i64::MAX as u128) as i64,
-            skew_ns,
-            0,
-            args.lease_drift_ppm,
-        )
+        lease_margin(skew_time::duration_ns(l), skew_ns, 0, args.lease_drift_ppm)
     });
     if args.json {
         print_json(&ProbeJson {

@@ -10,6 +10,7 @@ use clap::Args;
 use skew_fault::{PathConfig, Probability, ProxyConfig};
 use skew_fault_io::proxy::{check_upstream, run_proxy, ProxyLimits};
 use skew_ntp_io::{parse_server, resolve_all, Family, SystemClock};
+use skew_time::duration_ns;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -72,10 +73,6 @@ pub struct ProxyArgs {
     pub daemon: DaemonOptions,
 }
 
-fn ns(d: Duration) -> i64 {
-    d.as_nanos().min(i64::MAX as u128) as i64
-}
-
 /// The upstream's address: a malformed argument is a usage error (64), a name that does
 /// not resolve makes the service unavailable (69).
 fn upstream_addr(text: &str) -> Result<SocketAddr, CliError> {
@@ -99,18 +96,18 @@ pub fn run(args: ProxyArgs) -> Result<i32, CliError> {
     check_upstream(upstream).map_err(|e| CliError::new(exit::UNAVAILABLE, e.to_string()))?;
     let config = ProxyConfig {
         fwd: PathConfig {
-            delay_ns: ns(args.fwd),
-            jitter_ns: ns(args.fwd_jitter),
+            delay_ns: duration_ns(args.fwd),
+            jitter_ns: duration_ns(args.fwd_jitter),
             loss: args.loss_fwd,
         },
         back: PathConfig {
-            delay_ns: ns(args.back),
-            jitter_ns: ns(args.back_jitter),
+            delay_ns: duration_ns(args.back),
+            jitter_ns: duration_ns(args.back_jitter),
             loss: args.loss_back,
         },
         duplicate: args.duplicate,
         reorder: args.reorder,
-        reorder_delay_ns: ns(args.reorder_delay),
+        reorder_delay_ns: duration_ns(args.reorder_delay),
         shift_ns: args.shift,
         seed: args.daemon.seed()?,
     };

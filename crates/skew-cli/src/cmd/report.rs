@@ -8,6 +8,7 @@ use skew_report::read::ReadError;
 use skew_report::text::{metric_value, seconds_unsigned, summary_parts};
 use skew_report::time::{parse_time_arg, TimeArg};
 use skew_report::{run_report, AnalysisOptions, Filter, ReportError, ReportOutcome, ReportRequest};
+use skew_time::duration_ns;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -84,14 +85,10 @@ pub struct ReportArgs {
     pub threads: Option<u32>,
 }
 
-fn ns(d: Duration) -> i64 {
-    i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)
-}
-
 fn now_unix_ns() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, ns)
+        .map_or(0, duration_ns)
 }
 
 /// Maps a report error to its exit code.
@@ -136,11 +133,11 @@ pub fn run(args: ReportArgs) -> Result<i32, CliError> {
         analysis: AnalysisOptions {
             since_ns,
             until_ns,
-            gap_ns: args.gap.map(ns),
-            long_pause_ns: ns(args.long_pause),
-            lease_ns: args.lease.map(ns),
+            gap_ns: args.gap.map(duration_ns),
+            long_pause_ns: duration_ns(args.long_pause),
+            lease_ns: args.lease.map(duration_ns),
             drift_ppm: args.lease_drift_ppm,
-            match_window_ns: args.match_window.map(ns),
+            match_window_ns: args.match_window.map(duration_ns),
         },
         width: args.width,
         height: args.height,

@@ -15,6 +15,7 @@ use skew_fault_io::{run_serve, ServeLimits};
 use skew_ntp::packet::Leap;
 use skew_ntp::timestamp::{ns_to_precision, NtpShort};
 use skew_ntp_io::clock::{measure_precision_ns, LocalClock, SystemClock};
+use skew_time::duration_ns;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
@@ -235,7 +236,7 @@ fn leap_instant(text: Option<&str>, start_unix_ns: i64) -> Result<i64, CliError>
     if let Some(rest) = t.strip_prefix('+').or_else(|| t.strip_prefix('-')) {
         let d = skew_time::parse_duration(rest)
             .map_err(|e| CliError::usage(format!("--leap-at {t:?}: {e}")))?;
-        let ns = d.as_nanos().min(i64::MAX as u128) as i64;
+        let ns = skew_time::duration_ns(d);
         return Ok(if t.starts_with('-') {
             start_unix_ns.saturating_sub(ns)
         } else {
@@ -252,10 +253,6 @@ fn leap_instant(text: Option<&str>, start_unix_ns: i64) -> Result<i64, CliError>
         })
 }
 
-fn dur_ns(d: Duration) -> i64 {
-    d.as_nanos().min(i64::MAX as u128) as i64
-}
-
 /// The server's configuration from the flags, with the clock starting at `start_unix_ns`.
 pub fn config(args: &ServeArgs, start_unix_ns: i64, seed: u64) -> Result<ServeConfig, CliError> {
     let clock = ServedClock {
@@ -264,7 +261,7 @@ pub fn config(args: &ServeArgs, start_unix_ns: i64, seed: u64) -> Result<ServeCo
         drift_ppm_e9: args.drift_ppm.unwrap_or(0),
         step: match (args.step_after, args.step) {
             (Some(after), Some(by)) => Some(Step {
-                after_ns: dur_ns(after),
+                after_ns: duration_ns(after),
                 by_ns: by,
             }),
             _ => None,
@@ -303,8 +300,8 @@ pub fn config(args: &ServeArgs, start_unix_ns: i64, seed: u64) -> Result<ServeCo
         }),
         faults: Misbehaviour {
             loss: args.loss,
-            hold_ns: dur_ns(args.hold),
-            hold_jitter_ns: dur_ns(args.hold_jitter),
+            hold_ns: duration_ns(args.hold),
+            hold_jitter_ns: duration_ns(args.hold_jitter),
             duplicate: args.duplicate,
             wrong_origin: args.wrong_origin,
             zero_transmit: args.zero_transmit,

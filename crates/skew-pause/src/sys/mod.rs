@@ -4,5 +4,66 @@
 
 pub mod clocks;
 pub mod readers;
-pub mod sibling;
+pub use skew_process_io::sibling;
 pub mod signals;
+
+/// The sibling as the detector uses it: its view is a witness of this process's stalls.
+#[cfg(test)]
+mod sibling_tests {
+    use crate::witness::{sibling_verdict, SiblingVerdict};
+    use nix::sys::signal::{kill, Signal};
+    use nix::unistd::Pid;
+    use skew_clock_io::mono_ns;
+    use skew_process_io::sibling::Sibling;
+    use std::time::Duration;
+
+    #[test]
+    fn sibling_runs_publishes_and_stops() {
+        let s = Sibling::spawn(5_000_000, 2_000_000, 1).expect("fork sibling");
+        let pid = s.pid();
+        assert!(pid > 0);
+        std::thread::sleep(Duration::from_millis(100));
+        let v = s.view();
+        assert_eq!(v.pid, pid);
+        assert_eq!(v.interval_ns, 5_000_000);
+        assert!(v.first_deadline_ns > 0);
+        assert!(
+            v.last_deadline_ns >= v.first_deadline_ns + 5 * 5_000_000,
+            "{v:?}"
+        );
+        assert!(!v.exited);
+        // It ran while this thread slept: it witnesses that.
+        let now = mono_ns();
+        assert_eq!(
+            sibling_verdict(Some(&v), now - 80_000_000, now - 20_000_000),
+            SiblingVerdict::Ran
+        );
+        // Asked to stop, it exits within an interval and is reaped (no zombie left).
+        let cpu = s.stop();
+        assert!(cpu.is_some_and(|ns| ns >= 0));
+        assert!(kill(Pid::from_raw(pid as i32), None).is_err());
+    }
+
+    #[test]
+    fn a_stopped_sibling_records_its_stall() {
+        let s = Sibling::spawn(2_000_000, 1_000_000, 1).expect("fork sibling");
+        std::thread::sleep(Duration::from_millis(30));
+        let pid = Pid::from_raw(s.pid() as i32);
+        let t0 = mono_ns();
+        kill(pid, Signal::SIGSTOP).unwrap();
+        std::thread::sleep(Duration::from_millis(60));
+        kill(pid, Signal::SIGCONT).unwrap();
+        let t1 = mono_ns();
+        std::thread::sleep(Duration::from_millis(20));
+        let v = s.view();
+        assert!(
+            v.stalls.iter().any(|x| x.to_ns - x.from_ns >= 40_000_000),
+            "{v:?}"
+        );
+        assert_eq!(
+            sibling_verdict(Some(&v), t0 + 5_000_000, t1 - 5_000_000),
+            SiblingVerdict::Stalled
+        );
+        drop(s); // killed and reaped
+    }
+}

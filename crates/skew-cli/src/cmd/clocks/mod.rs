@@ -19,6 +19,7 @@ use skew_clock::run::{run as run_loop, Flow, RunConfig};
 use skew_clock::sample::bracketed_offset;
 use skew_clock::tai::judge_tai;
 use skew_clock::{adjtimex, kernel_rate, ClockError, ClockId, KernelState};
+use skew_time::duration_ns;
 use std::time::Duration;
 
 /// Arguments of `skew clocks`.
@@ -70,10 +71,6 @@ pub struct ClocksArgs {
     pub no_survey: bool,
 }
 
-fn ns(d: Duration) -> i64 {
-    d.as_nanos().min(i64::MAX as u128) as i64
-}
-
 fn clock_failure(e: ClockError) -> CliError {
     CliError::new(exit::UNKNOWN, e.to_string())
 }
@@ -107,9 +104,7 @@ impl ClocksArgs {
 
 /// The kernel's state now, or why not.
 fn kernel_now() -> Result<KernelState, String> {
-    adjtimex::read()
-        .map(|t| KernelState::decode(&t))
-        .map_err(|e| e.to_string())
+    adjtimex::kernel_state().map_err(|e| e.to_string())
 }
 
 /// The exit code for a run.
@@ -137,8 +132,8 @@ pub fn run(args: ClocksArgs) -> Result<i32, CliError> {
         .as_ref()
         .map(|k| kernel_rate::expected(k, user_hz).expected_ppm)
         .unwrap_or(0.0);
-    let step_ns = ns(args.step_threshold);
-    let sample_ns = ns(args.sample_interval);
+    let step_ns = duration_ns(args.step_threshold);
+    let sample_ns = duration_ns(args.sample_interval);
     let mut monitor = Monitor::new(MonitorConfig {
         step_threshold_ns: step_ns,
         expected_monotonic_ppm: expected_ppm,
@@ -163,17 +158,17 @@ pub fn run(args: ClocksArgs) -> Result<i32, CliError> {
     let clocksource = linux::read_clocksource().map_err(|e| e.to_string());
     let clocksource_name = clocksource.as_ref().ok().map(|c| c.current.clone());
     let human_out = !args.json && args.csv.as_deref() != Some("-");
-    let duration_ns = match (args.duration, args.watch) {
-        (Some(d), _) => Some(ns(d)),
+    let run_ns = match (args.duration, args.watch) {
+        (Some(d), _) => Some(duration_ns(d)),
         (None, true) => None,
         (None, false) => Some(10_000_000_000),
     };
     let cfg = RunConfig {
-        duration_ns,
+        duration_ns: run_ns,
         interval_ns: if args.watch {
-            ns(args.interval)
+            duration_ns(args.interval)
         } else {
-            duration_ns.unwrap_or(i64::MAX)
+            run_ns.unwrap_or(i64::MAX)
         },
         sample_interval_ns: sample_ns,
         rounds: args.rounds,

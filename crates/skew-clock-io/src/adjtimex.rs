@@ -1,9 +1,11 @@
 //! Reading the kernel's clock discipline: `adjtimex(2)` with `modes = 0`, which only reads.
 //!
-//! skew never changes the system clock: this is the only call into `adjtimex`, and it
-//! zeroes `modes` so the kernel changes nothing.
+//! skew never changes the system clock: this is its only call into `adjtimex`, and it
+//! zeroes `modes` so the kernel changes nothing. Decoding is pure
+//! ([`skew_time::kernel::KernelState::decode`]).
+#![allow(unsafe_code)]
 
-use crate::kernel::Timex;
+use skew_time::kernel::{KernelState, Timex};
 
 /// Reads the kernel's discipline state (read-only).
 pub fn read() -> std::io::Result<Timex> {
@@ -31,16 +33,18 @@ pub fn read() -> std::io::Result<Timex> {
     })
 }
 
+/// Reads and decodes the kernel's discipline state (read-only).
+pub fn kernel_state() -> std::io::Result<KernelState> {
+    read().map(|t| KernelState::decode(&t))
+}
+
 #[cfg(test)]
 mod tests {
-    use crate::kernel::KernelState;
-
     /// Once for real on this machine: the call works and decodes; nothing about the state
     /// is assumed (this machine kind is undisciplined: TIME_ERROR, UNSYNC, tai 0).
     #[test]
     fn reads_this_machine() {
-        let t = super::read().expect("adjtimex(modes = 0)");
-        let k = KernelState::decode(&t);
+        let k = super::kernel_state().expect("adjtimex(modes = 0)");
         assert!(k.state.starts_with("TIME_") || k.state.starts_with("UNKNOWN"));
         assert!(k.tick_us > 0);
         assert!(k.maxerror_s >= 0.0);
