@@ -11,6 +11,7 @@
 
 use crate::source::{ClockError, ClockId, ClockSource};
 use serde::Serialize;
+use skew_time::ClockReadings;
 
 /// One reading of a clock, placed on the MONOTONIC_RAW timeline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -47,16 +48,26 @@ impl Sample {
         self.monotonic.raw_ns
     }
 
+    /// The three clocks referred to one instant: each minus MONOTONIC_RAW at its own read,
+    /// so their differences are the differences at the same RAW instant.
+    pub fn at_one_instant(&self) -> ClockReadings {
+        ClockReadings {
+            realtime_ns: self.realtime.minus_raw_ns(),
+            monotonic_ns: self.monotonic.minus_raw_ns(),
+            boottime_ns: self.boottime.minus_raw_ns(),
+        }
+    }
+
     /// REALTIME − BOOTTIME at the same RAW instant, ns: constant unless REALTIME is stepped
     /// (both are slewed alike, and both count suspend).
     pub fn realtime_minus_boottime_ns(&self) -> i64 {
-        self.realtime.minus_raw_ns() - self.boottime.minus_raw_ns()
+        self.at_one_instant().real_minus_boot_ns()
     }
 
     /// BOOTTIME − MONOTONIC at the same RAW instant, ns: time spent in suspend (plus any
     /// time-namespace offset difference).
     pub fn boottime_minus_monotonic_ns(&self) -> i64 {
-        self.boottime.minus_raw_ns() - self.monotonic.minus_raw_ns()
+        self.at_one_instant().boot_minus_mono_ns()
     }
 
     /// How far off [`Sample::realtime_minus_boottime_ns`] can be: the two readings'
