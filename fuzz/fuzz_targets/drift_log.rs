@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use skew_monitor::log::{parse_log, LogError};
+use skew_driftlog::{parse_log, LogError};
 
 /// Lines as the CSV reader splits them: ended by `\n`, `\r\n` or a lone `\r`.
 fn lines(data: &[u8]) -> u64 {

@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use skew_monitor::log::read_log;
+use skew_driftlog::read_log;
 use skew_testkit::{free_tcp_port, free_udp_port, http_get, Chronyd, Spawned};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -604,7 +604,7 @@ fn leap_list_status_reaches_the_verdict_the_log_and_the_metrics() {
     let leap = rows
         .iter()
         .map(|(_, r)| r)
-        .find(|r| r.kind == skew_monitor::Kind::Leap)
+        .find(|r| r.kind == skew_driftlog::Kind::Leap)
         .expect("a leap row");
     assert_eq!(leap.status.as_deref(), Some("ok"));
     assert_eq!(leap.tai_minus_utc_s, Some(37));
@@ -744,7 +744,7 @@ fn pause_sample_reaches_the_log_the_metrics_and_the_verdict() {
     let p = rows
         .iter()
         .map(|(_, r)| r)
-        .find(|r| r.kind == skew_monitor::Kind::Pause)
+        .find(|r| r.kind == skew_driftlog::Kind::Pause)
         .expect("a pause row");
     // At least one 1 ms interval: the upper bound of the smallest possible pause.
     assert!(p.pause_max_s.unwrap() >= 0.001, "{p:?}");

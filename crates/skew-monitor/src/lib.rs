@@ -1,9 +1,8 @@
 //! Cron-run drift monitoring: what one `skew monitor` run leaves behind.
 //!
-//! * [`schema`]: the versioned drift-log CSV schema, one row type for every kind of row;
-//! * [`rows`]: a run's results turned into drift-log rows (pure);
-//! * [`log`]: appending rows under an advisory lock with fsync, repairing a torn last line
-//!   left by a killed run, and reading logs back (torn last line skipped with a warning);
+//! * [`rows`]: a run's results turned into drift-log rows (pure; the schema, reader and
+//!   appender are `skew-driftlog`'s);
+//! * [`outputs`]: writing a run's log rows, state and textfile, failures collected;
 //! * [`prom`]: the Prometheus textfile (rendered purely, written atomically);
 //! * [`nagios`]: the check_ntp_time-style status line and exit code (pure);
 //! * [`config`]: the TOML configuration file;
@@ -13,14 +12,12 @@
 #![warn(missing_docs)]
 
 pub mod config;
-pub mod log;
 pub mod nagios;
 pub mod ntpconf;
+pub mod outputs;
 pub mod prom;
 pub mod rows;
 pub mod run;
-pub mod scan;
-pub mod schema;
 
 pub use rows::{ClockReading, LeapReading, PauseReading, RunReport};
-pub use schema::{DriftRow, Kind, SCHEMA_VERSION};
+pub use skew_driftlog::{DriftRow, Kind, SCHEMA_VERSION};

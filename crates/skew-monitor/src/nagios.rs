@@ -112,6 +112,21 @@ pub struct Verdict {
     pub reasons: Vec<String>,
 }
 
+impl Verdict {
+    /// Turns the verdict UNKNOWN because some outputs were not written (the measurement
+    /// stands, but not all of it landed): `SKEW UNKNOWN: <failures> (<summary>)|<perfdata>`,
+    /// keeping the summary and the performance data of the measured line.
+    pub fn outputs_failed(&mut self, failures: &[String]) {
+        if failures.is_empty() {
+            return;
+        }
+        let (summary, perf) = self.line.split_once('|').unwrap_or((&self.line, ""));
+        let summary = summary.split_once(": ").map_or(summary, |(_, s)| s);
+        self.line = format!("SKEW UNKNOWN: {} ({summary})|{perf}", failures.join("; "));
+        self.state = State::Unknown;
+    }
+}
+
 fn s6(v: f64) -> String {
     format!("{v:.6}")
 }
@@ -245,6 +260,26 @@ pub fn evaluate(r: &RunReport, t: &Thresholds, findings: &[Finding]) -> Verdict 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn failed_outputs_make_the_line_unknown_and_keep_perfdata() {
+        let mut v = Verdict {
+            state: State::Ok,
+            line: "SKEW OK: offset +0.000123 s (±0.000045 s) 3/3 servers|offset=0.000123s;1;2"
+                .into(),
+            headline: "SKEW OK: offset +0.000123 s".into(),
+            reasons: vec![],
+        };
+        let before = v.clone();
+        v.outputs_failed(&[]);
+        assert_eq!(v, before);
+        v.outputs_failed(&["drift log /x not written: denied".into(), "b".into()]);
+        assert_eq!(v.state, State::Unknown);
+        assert_eq!(
+            v.line,
+            "SKEW UNKNOWN: drift log /x not written: denied; b (offset +0.000123 s (±0.000045 s) 3/3 servers)|offset=0.000123s;1;2"
+        );
+    }
     use crate::rows::PauseReading;
     use skew_ntp::select::AgreementRecord;
 

@@ -1,7 +1,7 @@
 //! A monitoring run's results, and the drift-log rows they become (pure).
 
-use crate::schema::{DriftRow, Kind, SCHEMA_VERSION};
 use serde::Serialize;
+use skew_driftlog::{AgreementStatus, DriftRow, Kind, SCHEMA_VERSION};
 use skew_ntp::select::AgreementRecord;
 use skew_ntp::ProbeRecord;
 use skew_time::rfc3339;
@@ -102,7 +102,7 @@ impl RunReport {
                 utc_lo_s: p.utc_lo_s,
                 utc_hi_s: p.utc_hi_s,
                 stratum: p.stratum,
-                leap: p.leap.map(|l| l.to_string()),
+                leap: p.leap,
                 root_delay_s: p.root_delay_s,
                 root_dispersion_s: p.root_dispersion_s,
                 truechimer: p.truechimer,
@@ -113,14 +113,7 @@ impl RunReport {
         let a = &self.agreement;
         rows.push(DriftRow {
             kind: Kind::Agreement,
-            status: Some(
-                if a.majority {
-                    "majority"
-                } else {
-                    "no_majority"
-                }
-                .to_string(),
-            ),
+            status: Some(AgreementStatus::of(a.majority).as_str().to_string()),
             offset_s: a.lo_s.zip(a.hi_s).map(|(l, h)| (l + h) / 2.0),
             utc_lo_s: a.lo_s,
             utc_hi_s: a.hi_s,

@@ -5,6 +5,7 @@
 use crate::nagios::{Finding, State};
 use crate::rows::{ClockReading, LeapReading, PauseReading, RunReport};
 use skew_clock::reading::{self, ReadingConfig};
+use skew_driftlog::LeapListStatus;
 use skew_leap::list_check::{check_list, DEFAULT_EXPIRY_WARNING_DAYS};
 use skew_leap::Severity;
 use skew_ntp::select::{default_min_agree, distinct_servers, select_servers, AgreementRecord};
@@ -64,7 +65,7 @@ pub fn leap_reading(file: Option<&std::path::Path>, at_unix_s: i64) -> (LeapRead
         Ok(x) => x,
         Err(e) => {
             let r = LeapReading {
-                status: "missing".into(),
+                status: LeapListStatus::Missing.as_str().into(),
                 ..LeapReading::default()
             };
             return (
@@ -78,15 +79,15 @@ pub fn leap_reading(file: Option<&std::path::Path>, at_unix_s: i64) -> (LeapRead
     };
     let c = check_list(&list, at_unix_s, DEFAULT_EXPIRY_WARNING_DAYS);
     let status = if !c.hash.is_valid() {
-        "bad_hash"
+        LeapListStatus::BadHash
     } else if !list.inconsistencies.is_empty() {
-        "inconsistent"
+        LeapListStatus::Inconsistent
     } else if c.expired {
-        "expired"
+        LeapListStatus::Expired
     } else if c.expiring_soon {
-        "expiring"
+        LeapListStatus::Expiring
     } else {
-        "ok"
+        LeapListStatus::Ok
     };
     let findings = c
         .findings
@@ -104,7 +105,7 @@ pub fn leap_reading(file: Option<&std::path::Path>, at_unix_s: i64) -> (LeapRead
         })
         .collect();
     let reading = LeapReading {
-        status: status.into(),
+        status: status.as_str().into(),
         expires: Some(skew_leap::calendar::iso_date(list.expires_unix_s())),
         tai_minus_utc_s: c.tai_minus_utc_s.map(i64::from),
         next: c.next_leap.map(|n| n.second_label()),
@@ -239,16 +240,15 @@ impl RunOutcome {
     /// The measurement state for `skew now`, carrying `steps_before` forward plus this run's
     /// steps.
     pub fn state(&self, steps_before: u64) -> MeasurementState {
-        let a = &self.report.agreement;
-        let to_ns = |s: f64| (s * 1e9).round() as i64;
+        let a = self.agreement.interval;
         MeasurementState {
             version: STATE_VERSION,
             host: self.report.host.clone(),
             boot_id: self.started.1.clone(),
             at: self.started.0,
             until: self.ended.0,
-            lo_ns: a.lo_s.map(to_ns).map(|v| v - 1),
-            hi_ns: a.hi_s.map(to_ns).map(|v| v + 1),
+            lo_ns: a.map(|i| i.lo_ns - 1),
+            hi_ns: a.map(|i| i.hi_ns + 1),
             clock_steps_total: steps_before
                 + self.report.clock.as_ref().map_or(0, |c| u64::from(c.steps)),
             invalidated: None,

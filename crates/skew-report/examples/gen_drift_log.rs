@@ -1,4 +1,4 @@
-//! Writes a synthetic schema-1 drift log through `skew_monitor`'s own types and writer, for
+//! Writes a synthetic schema-1 drift log through `skew_driftlog`'s own types and writer, for
 //! tests and benchmarks of `skew report`.
 //!
 //! ```text
@@ -13,8 +13,8 @@
 //! a time-of-day step, a suspend, a long pause, a stretch of missing runs and a leap-second
 //! announcement, at fixed fractions of the run.
 
-use skew_monitor::log::append_rows;
-use skew_monitor::schema::{DriftRow, Kind, SCHEMA_VERSION};
+use skew_driftlog::append_rows;
+use skew_driftlog::schema::{DriftRow, Kind, Leap, SCHEMA_VERSION};
 use skew_time::rfc3339;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -128,7 +128,11 @@ fn run_rows(rng: &mut Rng, h: &mut Host, t_ns: i64, ev: Events) -> Vec<DriftRow>
     };
     h.true_offset_s += rng.normal() * 0.3e-6;
     h.rate_ppm += rng.normal() * 0.01;
-    let leap = if ev.leap_announced { "insert" } else { "none" };
+    let leap = if ev.leap_announced {
+        Leap::Insert
+    } else {
+        Leap::None
+    };
     let mut rows = Vec::with_capacity(8);
     let mut truechimer_bounds: Vec<(f64, f64)> = Vec::new();
     for (i, server) in SERVERS.iter().enumerate() {
@@ -180,7 +184,7 @@ fn run_rows(rng: &mut Rng, h: &mut Host, t_ns: i64, ev: Events) -> Vec<DriftRow>
             utc_lo_s: ns(lo - root),
             utc_hi_s: ns(hi + root),
             stratum: Some(if i == 2 { 9 } else { 8 }),
-            leap: Some(if i == 2 { "none" } else { leap }.into()),
+            leap: Some(if i == 2 { Leap::None } else { leap }),
             root_delay_s: ns(root),
             root_dispersion_s: ns(root / 2.0),
             truechimer: Some(truechimer),
@@ -244,7 +248,7 @@ fn run_rows(rng: &mut Rng, h: &mut Host, t_ns: i64, ev: Events) -> Vec<DriftRow>
         status: Some("ok".into()),
         leap_expires: Some("2026-12-28T00:00:00Z".into()),
         tai_minus_utc_s: Some(37),
-        leap_next: (leap == "insert").then(|| "2026-12-31T23:59:60Z".into()),
+        leap_next: (leap == Leap::Insert).then(|| "2026-12-31T23:59:60Z".into()),
         ..base
     });
     rows

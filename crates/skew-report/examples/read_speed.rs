@@ -1,6 +1,6 @@
-//! How fast a drift log is read: the generic serde reader (`skew_monitor::log::parse_log`,
+//! How fast a drift log is read: the generic serde reader (`skew_driftlog::parse_log`,
 //! every column into a `DriftRow`) against the report's column-selective reader
-//! (`skew_report::read::parse_bytes` over `skew_monitor::scan`), on one and two threads.
+//! (`skew_report::read::parse_bytes` over `skew_driftlog::scan`), on one and two threads.
 //!
 //! ```text
 //! cargo run --release -p skew-report --example read_speed -- /tmp/skew-bench/drift-1000000.csv
@@ -27,7 +27,7 @@ fn main() {
         t.elapsed().as_secs_f64()
     );
     let t = Instant::now();
-    match skew_monitor::log::parse_log(&path, &bytes) {
+    match skew_driftlog::parse_log(&path, &bytes) {
         Ok(r) => println!(
             "serde reader (parse_log, all columns): {:.3} s, {} rows",
             t.elapsed().as_secs_f64(),

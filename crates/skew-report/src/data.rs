@@ -23,13 +23,13 @@ pub enum LeapFlag {
 impl LeapFlag {
     /// Parses the drift log's value.
     pub fn parse(b: &[u8]) -> Option<LeapFlag> {
-        Some(match b {
-            b"" => LeapFlag::Absent,
-            b"none" => LeapFlag::None,
-            b"insert" => LeapFlag::Insert,
-            b"delete" => LeapFlag::Delete,
-            b"unsynchronized" => LeapFlag::Unsynchronized,
-            _ => return None,
+        use skew_driftlog::Leap;
+        Some(match skew_driftlog::schema::parse_leap(b)? {
+            None => LeapFlag::Absent,
+            Some(Leap::None) => LeapFlag::None,
+            Some(Leap::Insert) => LeapFlag::Insert,
+            Some(Leap::Delete) => LeapFlag::Delete,
+            Some(Leap::Unsynchronized) => LeapFlag::Unsynchronized,
         })
     }
 

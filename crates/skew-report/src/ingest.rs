@@ -1,77 +1,20 @@
 //! Decoding drift-log rows into [`LogData`]: a [`RowVisitor`] for
-//! [`skew_monitor::scan::scan_log`] that reads only the columns a report draws, turns run
+//! [`skew_driftlog::scan::scan_log`] that reads only the columns a report draws, turns run
 //! times into integers once per run, and keeps nothing but numbers per row.
 
 use crate::data::{HostData, LeapFlag, LeapState, LogData, ServerSeries};
 use crate::filter::Filter;
 use crate::time::parse_rfc3339_ns;
-use skew_monitor::scan::{Header, RawRow, RowVisitor};
+use skew_driftlog::scan::{Header, RawRow, RowVisitor};
+use skew_driftlog::schema::{AgreementStatus, Column};
 use std::collections::HashMap;
 
-/// The columns a report reads (all defined in [`skew_monitor::schema::COLUMNS`]).
-pub const USED_COLUMNS: [&str; 26] = [
-    "run_time",
-    "host",
-    "kind",
-    "server",
-    "address",
-    "status",
-    "offset_s",
-    "delay_s",
-    "bound_lo_s",
-    "bound_hi_s",
-    "utc_lo_s",
-    "utc_hi_s",
-    "leap",
-    "truechimer",
-    "falsetickers",
-    "rate_ppm",
-    "rate_ci95_ppm",
-    "kernel_freq_ppm",
-    "kernel_state",
-    "steps",
-    "step_max_s",
-    "suspended_s",
-    "pause_max_s",
-    "pause_p99_s",
-    "pause_events",
-    "leap_next",
-];
-
-/// Column positions in one file (None: the file lacks the column, read as empty).
+/// Column positions in one file, by [`Column`] (None: the file lacks the column, read as
+/// empty). The columns themselves are defined once, in [`skew_driftlog::schema`].
 #[derive(Debug, Clone)]
 struct Cols {
-    idx: [Option<usize>; USED_COLUMNS.len()],
-    leap_expires: Option<usize>,
+    idx: [Option<usize>; Column::ALL.len()],
 }
-
-// Positions in USED_COLUMNS.
-const RUN_TIME: usize = 0;
-const HOST: usize = 1;
-const KIND: usize = 2;
-const SERVER: usize = 3;
-const ADDRESS: usize = 4;
-const STATUS: usize = 5;
-const OFFSET: usize = 6;
-const DELAY: usize = 7;
-const BOUND_LO: usize = 8;
-const BOUND_HI: usize = 9;
-const UTC_LO: usize = 10;
-const UTC_HI: usize = 11;
-const LEAP: usize = 12;
-const TRUECHIMER: usize = 13;
-const FALSETICKERS: usize = 14;
-const RATE: usize = 15;
-const RATE_CI: usize = 16;
-const KFREQ: usize = 17;
-const KSTATE: usize = 18;
-const STEPS: usize = 19;
-const STEP_MAX: usize = 20;
-const SUSPENDED: usize = 21;
-const PAUSE_MAX: usize = 22;
-const PAUSE_P99: usize = 23;
-const PAUSE_EVENTS: usize = 24;
-const LEAP_NEXT: usize = 25;
 
 /// Counts of what a visitor saw.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -192,18 +135,15 @@ fn field_str(b: &[u8]) -> String {
 impl<'f> Ingest<'f> {
     /// A visitor for a file with `header`, keeping the rows `filter` selects.
     pub fn new(header: &Header, filter: &'f Filter) -> Result<Ingest<'f>, String> {
-        let mut idx = [None; USED_COLUMNS.len()];
-        for (i, name) in USED_COLUMNS.iter().enumerate() {
-            idx[i] = header.index(name);
+        let mut idx = [None; Column::ALL.len()];
+        for &c in Column::ALL {
+            idx[c as usize] = header.index(c.name());
         }
-        if idx[RUN_TIME].is_none() || idx[KIND].is_none() {
+        if idx[Column::RunTime as usize].is_none() || idx[Column::Kind as usize].is_none() {
             return Err("the header has no \"run_time\" or \"kind\" column".into());
         }
         Ok(Ingest {
-            cols: Cols {
-                idx,
-                leap_expires: header.index("leap_expires"),
-            },
+            cols: Cols { idx },
             filter,
             data: LogData::default(),
             hosts: HashMap::new(),
@@ -219,11 +159,11 @@ impl<'f> Ingest<'f> {
         self.data
     }
 
-    fn raw<'a>(&self, row: &RawRow<'a>, col: usize) -> &'a [u8] {
-        self.cols.idx[col].map_or(&[][..], |i| row.field(i))
+    fn raw<'a>(&self, row: &RawRow<'a>, col: Column) -> &'a [u8] {
+        self.cols.idx[col as usize].map_or(&[][..], |i| row.field(i))
     }
 
-    fn f64(&self, row: &RawRow<'_>, col: usize) -> Result<f64, String> {
+    fn f64(&self, row: &RawRow<'_>, col: Column) -> Result<f64, String> {
         let b = self.raw(row, col);
         if b.is_empty() {
             return Ok(f64::NAN);
@@ -231,13 +171,13 @@ impl<'f> Ingest<'f> {
         parse_f64(b).ok_or_else(|| {
             format!(
                 "{}: invalid number {:?}",
-                USED_COLUMNS[col],
+                col.name(),
                 String::from_utf8_lossy(b)
             )
         })
     }
 
-    fn u32(&self, row: &RawRow<'_>, col: usize) -> Result<Option<u32>, String> {
+    fn u32(&self, row: &RawRow<'_>, col: Column) -> Result<Option<u32>, String> {
         let b = self.raw(row, col);
         if b.is_empty() {
             return Ok(None);
@@ -249,27 +189,27 @@ impl<'f> Ingest<'f> {
             .ok_or_else(|| {
                 format!(
                     "{}: invalid count {:?}",
-                    USED_COLUMNS[col],
+                    col.name(),
                     String::from_utf8_lossy(b)
                 )
             })
     }
 
-    fn bool(&self, row: &RawRow<'_>, col: usize) -> Result<Option<bool>, String> {
+    fn bool(&self, row: &RawRow<'_>, col: Column) -> Result<Option<bool>, String> {
         match self.raw(row, col) {
             b"" => Ok(None),
             b"true" => Ok(Some(true)),
             b"false" => Ok(Some(false)),
             b => Err(format!(
                 "{}: invalid boolean {:?} (true or false)",
-                USED_COLUMNS[col],
+                col.name(),
                 String::from_utf8_lossy(b)
             )),
         }
     }
 
     fn time(&mut self, row: &RawRow<'_>) -> Result<i64, String> {
-        let b = self.raw(row, RUN_TIME);
+        let b = self.raw(row, Column::RunTime);
         if b == self.last_time.0.as_slice() {
             return Ok(self.last_time.1);
         }
@@ -333,20 +273,20 @@ impl<'f> Ingest<'f> {
     fn decode<'a>(&self, row: &RawRow<'a>, kind: &[u8]) -> Result<Decoded<'a>, String> {
         Ok(match kind {
             b"ntp" => {
-                let leap_b = self.raw(row, LEAP);
+                let leap_b = self.raw(row, Column::Leap);
                 Decoded::Ntp {
-                    server: self.raw(row, SERVER),
-                    address: self.raw(row, ADDRESS),
-                    status: self.raw(row, STATUS),
+                    server: self.raw(row, Column::Server),
+                    address: self.raw(row, Column::Address),
+                    status: self.raw(row, Column::Status),
                     v: [
-                        self.f64(row, OFFSET)?,
-                        self.f64(row, DELAY)?,
-                        self.f64(row, BOUND_LO)?,
-                        self.f64(row, BOUND_HI)?,
-                        self.f64(row, UTC_LO)?,
-                        self.f64(row, UTC_HI)?,
+                        self.f64(row, Column::OffsetS)?,
+                        self.f64(row, Column::DelayS)?,
+                        self.f64(row, Column::BoundLoS)?,
+                        self.f64(row, Column::BoundHiS)?,
+                        self.f64(row, Column::UtcLoS)?,
+                        self.f64(row, Column::UtcHiS)?,
                     ],
-                    truechimer: self.bool(row, TRUECHIMER)?,
+                    truechimer: self.bool(row, Column::Truechimer)?,
                     leap: LeapFlag::parse(leap_b).ok_or_else(|| {
                         format!(
                             "leap: invalid leap indicator {:?} (none, insert, delete, unsynchronized)",
@@ -356,31 +296,32 @@ impl<'f> Ingest<'f> {
                 }
             }
             b"agreement" => Decoded::Agreement {
-                lo: self.f64(row, UTC_LO)?,
-                hi: self.f64(row, UTC_HI)?,
-                falsetickers: self.u32(row, FALSETICKERS)?.unwrap_or(0),
-                majority: self.raw(row, STATUS) == b"majority",
+                lo: self.f64(row, Column::UtcLoS)?,
+                hi: self.f64(row, Column::UtcHiS)?,
+                falsetickers: self.u32(row, Column::Falsetickers)?.unwrap_or(0),
+                majority: AgreementStatus::parse(self.raw(row, Column::Status))
+                    == Some(AgreementStatus::Majority),
             },
             b"clock" => Decoded::Clock {
                 v: [
-                    self.f64(row, RATE)?,
-                    self.f64(row, RATE_CI)?,
-                    self.f64(row, KFREQ)?,
-                    self.f64(row, STEP_MAX)?,
-                    self.f64(row, SUSPENDED)?,
+                    self.f64(row, Column::RatePpm)?,
+                    self.f64(row, Column::RateCi95Ppm)?,
+                    self.f64(row, Column::KernelFreqPpm)?,
+                    self.f64(row, Column::StepMaxS)?,
+                    self.f64(row, Column::SuspendedS)?,
                 ],
-                steps: self.u32(row, STEPS)?.unwrap_or(0),
-                kstate: self.raw(row, KSTATE),
+                steps: self.u32(row, Column::Steps)?.unwrap_or(0),
+                kstate: self.raw(row, Column::KernelState),
             },
             b"pause" => Decoded::Pause {
-                max: self.f64(row, PAUSE_MAX)?,
-                p99: self.f64(row, PAUSE_P99)?,
-                events: self.u32(row, PAUSE_EVENTS)?.unwrap_or(0),
+                max: self.f64(row, Column::PauseMaxS)?,
+                p99: self.f64(row, Column::PauseP99S)?,
+                events: self.u32(row, Column::PauseEvents)?.unwrap_or(0),
             },
             b"leap" => Decoded::Leap {
-                status: self.raw(row, STATUS),
-                next: self.raw(row, LEAP_NEXT),
-                expires: self.cols.leap_expires.map_or(&[][..], |i| row.field(i)),
+                status: self.raw(row, Column::Status),
+                next: self.raw(row, Column::LeapNext),
+                expires: self.raw(row, Column::LeapExpires),
             },
             other => {
                 return Err(format!(
@@ -528,12 +469,12 @@ enum Decoded<'a> {
 impl RowVisitor for Ingest<'_> {
     fn visit(&mut self, row: &RawRow<'_>) -> Result<(), String> {
         let t = self.time(row)?;
-        let kind = self.raw(row, KIND);
+        let kind = self.raw(row, Column::Kind);
         let d = self.decode(row, kind)?;
         self.counts.rows += 1;
         self.counts.first_ns = Some(self.counts.first_ns.map_or(t, |f| f.min(t)));
         self.counts.last_ns = Some(self.counts.last_ns.map_or(t, |l| l.max(t)));
-        let host_name = self.raw(row, HOST);
+        let host_name = self.raw(row, Column::Host);
         if !self.filter.time_ok(t) || !self.filter.host_ok(host_name) {
             return Ok(());
         }
@@ -555,8 +496,8 @@ impl RowVisitor for Ingest<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use skew_monitor::scan::scan_log;
-    use skew_monitor::schema::COLUMNS;
+    use skew_driftlog::scan::scan_log;
+    use skew_driftlog::schema::COLUMNS;
 
     #[test]
     fn fast_numbers_match_the_standard_parser() {
@@ -619,8 +560,13 @@ mod tests {
 
     #[test]
     fn every_used_column_is_in_the_schema() {
-        for c in USED_COLUMNS.iter().chain(["leap_expires"].iter()) {
-            assert!(COLUMNS.contains(c), "{c} is not a drift-log column");
+        // The columns are `Column`s now, so a name outside the schema cannot be written;
+        // the header lookup uses exactly the schema's names.
+        for c in Column::ALL {
+            assert!(
+                COLUMNS.contains(&c.name()),
+                "{c:?} is not a drift-log column"
+            );
         }
     }
 
@@ -638,7 +584,7 @@ mod tests {
         Ok((data, counts))
     }
 
-    fn log(rows: &[skew_monitor::DriftRow]) -> String {
+    fn log(rows: &[skew_driftlog::DriftRow]) -> String {
         let mut w = csv::Writer::from_writer(vec![]);
         for r in rows {
             w.serialize(r).unwrap();
@@ -646,11 +592,11 @@ mod tests {
         String::from_utf8(w.into_inner().unwrap()).unwrap()
     }
 
-    fn ntp(t: &str, server: &str, offset: Option<f64>) -> skew_monitor::DriftRow {
-        skew_monitor::DriftRow {
+    fn ntp(t: &str, server: &str, offset: Option<f64>) -> skew_driftlog::DriftRow {
+        skew_driftlog::DriftRow {
             run_time: t.into(),
             host: "h1".into(),
-            kind: skew_monitor::Kind::Ntp,
+            kind: skew_driftlog::Kind::Ntp,
             server: Some(server.into()),
             address: Some(format!("{server}:123")),
             status: Some(if offset.is_some() { "ok" } else { "timeout" }.into()),
@@ -659,7 +605,7 @@ mod tests {
             bound_lo_s: offset.map(|o| o - 5e-6),
             bound_hi_s: offset.map(|o| o + 5e-6),
             truechimer: Some(offset.is_some()),
-            leap: offset.map(|_| "none".into()),
+            leap: offset.map(|_| skew_driftlog::Leap::None),
             ..Default::default()
         }
     }
@@ -671,10 +617,10 @@ mod tests {
         let rows = vec![
             ntp(t1, "a", Some(1e-6)),
             ntp(t1, "b", None),
-            skew_monitor::DriftRow {
+            skew_driftlog::DriftRow {
                 run_time: t1.into(),
                 host: "h1".into(),
-                kind: skew_monitor::Kind::Pause,
+                kind: skew_driftlog::Kind::Pause,
                 pause_max_s: Some(0.002),
                 pause_events: Some(0),
                 ..Default::default()

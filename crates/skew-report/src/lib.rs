@@ -2,7 +2,7 @@
 //!
 //! Pure parts (no IO, no clock): [`time`] (RFC 3339, `--since 7d`), [`filter`], [`data`]
 //! (the rows as columns), [`ingest`] (a column-selective decoder over
-//! [`skew_monitor::scan`]), [`gaps`], [`decimate`] (min/max per pixel column), [`stats`]
+//! [`skew_driftlog::scan`]), [`gaps`], [`decimate`] (min/max per pixel column), [`stats`]
 //! (ntpviz-style), [`events`], [`fleet`] (pairwise skew and lease margins from logs),
 //! [`analysis`], [`ranges`], [`ticks`], [`layout`], [`text`].
 //!

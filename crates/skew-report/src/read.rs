@@ -5,8 +5,8 @@ use crate::data::LogData;
 use crate::filter::Filter;
 use crate::ingest::{Ingest, IngestCounts};
 use serde::Serialize;
-use skew_monitor::log::LogError;
-use skew_monitor::scan::scan_log;
+use skew_driftlog::scan::scan_log;
+use skew_driftlog::LogError;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 

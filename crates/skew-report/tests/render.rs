@@ -1,7 +1,7 @@
 //! The renderer on crafted logs: every panel draws, falsetickers are visibly marked, small
 //! pages and empty panels work, fleets overflow their legends gracefully.
 
-use skew_monitor::schema::{DriftRow, Kind};
+use skew_driftlog::schema::{DriftRow, Kind};
 use skew_report::analysis::{analyze, AnalysisOptions};
 use skew_report::filter::Filter;
 use skew_report::read::parse_bytes;
@@ -23,7 +23,7 @@ fn ntp(host: &str, t: i64, server: &str, offset: f64, truechimer: bool) -> Drift
         bound_hi_s: Some(offset + 1e-5),
         utc_lo_s: Some(offset - 2e-5),
         utc_hi_s: Some(offset + 2e-5),
-        leap: Some("none".into()),
+        leap: Some(skew_driftlog::Leap::None),
         truechimer: Some(truechimer),
         ..DriftRow::default()
     }

@@ -6,9 +6,8 @@ use crate::cmd::run_options::RunOptions;
 use crate::exit::CliError;
 use clap::Args;
 use skew_monitor::config::duration;
-use skew_monitor::log::append_rows;
 use skew_monitor::nagios::{evaluate, State};
-use skew_monitor::prom::{render, write_atomic, PromExtras};
+use skew_monitor::outputs::{write_outputs, Outputs, DEFAULT_LOCK_WAIT};
 use skew_monitor::run::execute;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -57,14 +56,16 @@ fn random_below(limit: Duration) -> Duration {
 /// Runs `skew monitor`.
 pub fn run(args: MonitorArgs) -> Result<i32, CliError> {
     let config = args.run.load_config(State::Unknown.code())?;
-    let log = args.log.clone().or(config.log.clone());
-    let prom = args.prom.clone().or(config.prom.clone());
-    let state_path = args.state.clone().or(config.state.clone());
+    let outputs = Outputs {
+        log: args.log.clone().or(config.log.clone()),
+        prom: args.prom.clone().or(config.prom.clone()),
+        state: args.state.clone().or(config.state.clone()),
+        lock_wait: args
+            .lock_wait
+            .or(duration(&config.lock_wait))
+            .unwrap_or(DEFAULT_LOCK_WAIT),
+    };
     let splay = args.splay.or(duration(&config.splay));
-    let lock_wait = args
-        .lock_wait
-        .or(duration(&config.lock_wait))
-        .unwrap_or(Duration::from_secs(60));
     let plan = args.run.plan(&config, Path::new("/"));
     if let Some(s) = splay {
         std::thread::sleep(random_below(s));
@@ -74,46 +75,8 @@ pub fn run(args: MonitorArgs) -> Result<i32, CliError> {
         return Err(CliError::usage(e.clone()));
     }
     let mut verdict = evaluate(&outcome.report, &plan.thresholds, &outcome.findings);
-    let mut failures: Vec<String> = Vec::new();
-    let steps_before = state_path
-        .as_ref()
-        .and_then(|p| skew_truetime::state::read(p).ok())
-        .map_or(0, |s| s.clock_steps_total);
-    if let Some(path) = &log {
-        if let Err(e) = append_rows(path, &outcome.report.rows(), lock_wait) {
-            failures.push(format!("drift log {} not written: {e}", path.display()));
-        }
-    }
-    let state = outcome.state(steps_before);
-    if let Some(path) = &state_path {
-        if let Err(e) = skew_truetime::state::write(path, &state) {
-            failures.push(format!("state {} not written: {e}", path.display()));
-        }
-    }
-    if let Some(path) = &prom {
-        let extras = PromExtras {
-            run_duration_s: outcome.duration_s,
-            clock_steps_total: state_path.as_ref().map(|_| state.clock_steps_total),
-            check_status: Some(if failures.is_empty() {
-                verdict.state.code()
-            } else {
-                State::Unknown.code()
-            }),
-        };
-        if let Err(e) = write_atomic(path, &render(&outcome.report, &extras)) {
-            failures.push(format!(
-                "{}: Prometheus textfile not written: {e}",
-                path.display()
-            ));
-        }
-    }
-    if !failures.is_empty() {
-        // The measurement stands, but its outputs did not all land: UNKNOWN, with why.
-        let (summary, perf) = verdict.line.split_once('|').unwrap_or((&verdict.line, ""));
-        let summary = summary.split_once(": ").map_or(summary, |(_, s)| s);
-        verdict.line = format!("SKEW UNKNOWN: {} ({summary})|{perf}", failures.join("; "));
-        verdict.state = State::Unknown;
-    }
+    let failures = write_outputs(&outcome, &verdict, &outputs);
+    verdict.outputs_failed(&failures);
     if args.json {
         crate::output::print_json(&serde_json::json!({
             "report": outcome.report,

@@ -8,64 +8,14 @@
 //! rotation by rename or copytruncate) gets a fresh header. A file whose header is not this
 //! schema's is refused rather than mixed.
 
-use crate::scan::{scan_log, RawRow, RowVisitor};
-use crate::schema::{DriftRow, COLUMNS, SCHEMA_VERSION};
-use nix::fcntl::{Flock, FlockArg};
+use crate::error::{io_err, LogError};
+use crate::schema::{header_line, is_line_end, DriftRow, COLUMNS, SCHEMA_VERSION};
 use std::borrow::Cow;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::FileExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
-
-/// Why the drift log could not be written or read.
-#[derive(Debug, thiserror::Error)]
-pub enum LogError {
-    /// An operating-system error, with what was being done.
-    #[error("{path}: cannot {action}: {source}")]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// What was being done ("open", "write", "fsync"...).
-        action: &'static str,
-        /// The error.
-        source: std::io::Error,
-    },
-    /// Another process held the lock for too long.
-    #[error("{path}: still locked by another run after {waited:?}")]
-    Locked {
-        /// The file.
-        path: PathBuf,
-        /// How long we waited.
-        waited: Duration,
-    },
-    /// The file holds nothing.
-    #[error("{path}: empty drift log (no header, no rows)")]
-    Empty {
-        /// The file.
-        path: String,
-    },
-    /// The file is not a drift log of a schema this program understands.
-    #[error("{path}:{line}: not a skew drift log: {reason}")]
-    UnknownFormat {
-        /// The file.
-        path: String,
-        /// The line (1-based).
-        line: u64,
-        /// Why.
-        reason: String,
-    },
-    /// A row in the middle of the file cannot be read.
-    #[error("{path}:{line}: malformed row: {reason}")]
-    Malformed {
-        /// The file.
-        path: String,
-        /// The line (1-based).
-        line: u64,
-        /// Why.
-        reason: String,
-    },
-}
 
 /// What an append did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -76,22 +26,6 @@ pub struct AppendOutcome {
     pub repaired_bytes: u64,
     /// Whether a header was written (new or emptied file).
     pub wrote_header: bool,
-}
-
-fn io_err<'a>(
-    path: &'a Path,
-    action: &'static str,
-) -> impl FnOnce(std::io::Error) -> LogError + 'a {
-    move |source| LogError::Io {
-        path: path.to_path_buf(),
-        action,
-        source,
-    }
-}
-
-/// The header line of this schema, without its newline.
-pub fn header_line() -> String {
-    COLUMNS.join(",")
 }
 
 /// Appends `rows` to the drift log at `path` (created with its directory when missing),
@@ -111,21 +45,20 @@ pub fn append_rows(
         .open(path)
         .map_err(io_err(path, "open the drift log for appending"))?;
     let t0 = Instant::now();
-    let mut file = file;
-    let locked = loop {
-        match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
-            Ok(l) => break l,
-            Err((f, nix::errno::Errno::EWOULDBLOCK)) | Err((f, nix::errno::Errno::EINTR)) => {
+    // An exclusive flock(2), released when the file is closed.
+    loop {
+        match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+            Ok(()) => break,
+            Err(rustix::io::Errno::WOULDBLOCK) | Err(rustix::io::Errno::INTR) => {
                 if t0.elapsed() >= lock_wait {
                     return Err(LogError::Locked {
                         path: path.to_path_buf(),
                         waited: t0.elapsed(),
                     });
                 }
-                file = f;
                 std::thread::sleep(Duration::from_millis(20));
             }
-            Err((_, e)) => {
+            Err(e) => {
                 return Err(LogError::Io {
                     path: path.to_path_buf(),
                     action: "lock the drift log",
@@ -133,7 +66,8 @@ pub fn append_rows(
                 })
             }
         }
-    };
+    }
+    let locked = file;
     let mut outcome = AppendOutcome {
         rows: rows.len(),
         ..AppendOutcome::default()
@@ -199,7 +133,6 @@ fn one_line(row: &DriftRow) -> Cow<'_, DriftRow> {
         || opt(&row.server)
         || opt(&row.address)
         || opt(&row.status)
-        || opt(&row.leap)
         || opt(&row.error)
         || opt(&row.kernel_state)
         || opt(&row.leap_expires)
@@ -215,20 +148,12 @@ fn one_line(row: &DriftRow) -> Cow<'_, DriftRow> {
         server: fix_opt(&row.server),
         address: fix_opt(&row.address),
         status: fix_opt(&row.status),
-        leap: fix_opt(&row.leap),
         error: fix_opt(&row.error),
         kernel_state: fix_opt(&row.kernel_state),
         leap_expires: fix_opt(&row.leap_expires),
         leap_next: fix_opt(&row.leap_next),
         ..row.clone()
     })
-}
-
-/// Whether a byte ends a line. Rows are written with `\n` (a `\r` before it is tolerated
-/// as part of the line end); the reader ([`crate::scan`]), the appender's repair and the
-/// header check use this same notion, so a file is never cut where the reader sees a row.
-fn is_line_end(b: &u8) -> bool {
-    *b == b'\n'
 }
 
 /// The length of the file up to and including its last line end.
@@ -288,55 +213,12 @@ fn check_header(f: &File, path: &Path) -> Result<(), LogError> {
     Ok(())
 }
 
-/// Rows read from a drift log, with their line numbers, and warnings (a torn last line).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct LogRead {
-    /// (line number, row), in file order.
-    pub rows: Vec<(u64, DriftRow)>,
-    /// Things skipped, as text naming the file and line.
-    pub warnings: Vec<String>,
-}
-
-/// Reads a drift log file.
-pub fn read_log(path: &Path) -> Result<LogRead, LogError> {
-    let bytes = std::fs::read(path).map_err(io_err(path, "read the drift log"))?;
-    parse_log(&path.display().to_string(), &bytes)
-}
-
-/// Parses drift-log bytes; `label` names the file in messages. A torn last line (no
-/// newline, or too few fields) is skipped with a warning; a bad row anywhere else is an
-/// error naming the line. The rules live in [`crate::scan`], shared with fast readers.
-pub fn parse_log(label: &str, bytes: &[u8]) -> Result<LogRead, LogError> {
-    struct Rows {
-        headers: csv::ByteRecord,
-        rows: Vec<(u64, DriftRow)>,
-    }
-    impl RowVisitor for Rows {
-        fn visit(&mut self, raw: &RawRow<'_>) -> Result<(), String> {
-            let record: csv::ByteRecord = (0..raw.len()).map(|i| raw.field(i)).collect();
-            let row = record
-                .deserialize::<DriftRow>(Some(&self.headers))
-                .map_err(|e| e.to_string())?;
-            self.rows.push((raw.line(), row));
-            Ok(())
-        }
-    }
-    let scanned = scan_log(label, bytes, 1, |h| {
-        Ok(Rows {
-            headers: h.names().iter().map(|n| n.as_bytes()).collect(),
-            rows: Vec::new(),
-        })
-    })?;
-    Ok(LogRead {
-        rows: scanned.visitors.into_iter().flat_map(|v| v.rows).collect(),
-        warnings: scanned.warnings,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::read::{parse_log, read_log};
     use crate::schema::Kind;
+    use std::path::PathBuf;
 
     fn row(i: u32) -> DriftRow {
         DriftRow {
@@ -530,6 +412,8 @@ mod tests {
 
     #[test]
     fn lock_is_honoured() {
+        // Another process's flock(2) (as taken by older skew versions and flock(1)).
+        use nix::fcntl::{Flock, FlockArg};
         let p = tmp("lock");
         append_rows(&p, &[row(1)], Duration::from_secs(1)).unwrap();
         let f = File::open(&p).unwrap();

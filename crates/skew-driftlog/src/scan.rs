@@ -2,14 +2,14 @@
 //! shares (empty file, foreign header, newer schema, field counts, a torn last line) and
 //! hands each row's raw fields to a visitor that decodes only the columns it needs.
 //!
-//! [`crate::log::parse_log`] is built on it (its visitor deserializes whole
+//! [`crate::read::parse_log`] is built on it (its visitor deserializes whole
 //! [`DriftRow`](crate::schema::DriftRow)s); `skew report` uses it with a visitor that reads a
 //! dozen columns and no strings, on several threads for large files. Skew's writer puts one
 //! row on one line (fields never hold newlines), so rows are split on newlines and commas;
 //! a line with a quote is handed to the csv crate, and a quoted field spanning lines is
 //! still read as one row. Chunks for threads start at a newline outside quotes.
 
-use crate::log::LogError;
+use crate::error::LogError;
 use crate::schema::SCHEMA_VERSION;
 
 /// Columns every drift log must have.

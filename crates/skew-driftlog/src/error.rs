@@ -1,0 +1,65 @@
+//! Why the drift log could not be written or read: one error type for the appender and
+//! every reader, naming the file (and the line, for what is in it).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Why the drift log could not be written or read.
+#[derive(Debug, thiserror::Error)]
+pub enum LogError {
+    /// An operating-system error, with what was being done.
+    #[error("{path}: cannot {action}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What was being done ("open", "write", "fsync"...).
+        action: &'static str,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// Another process held the lock for too long.
+    #[error("{path}: still locked by another run after {waited:?}")]
+    Locked {
+        /// The file.
+        path: PathBuf,
+        /// How long we waited.
+        waited: Duration,
+    },
+    /// The file holds nothing.
+    #[error("{path}: empty drift log (no header, no rows)")]
+    Empty {
+        /// The file.
+        path: String,
+    },
+    /// The file is not a drift log of a schema this program understands.
+    #[error("{path}:{line}: not a skew drift log: {reason}")]
+    UnknownFormat {
+        /// The file.
+        path: String,
+        /// The line (1-based).
+        line: u64,
+        /// Why.
+        reason: String,
+    },
+    /// A row in the middle of the file cannot be read.
+    #[error("{path}:{line}: malformed row: {reason}")]
+    Malformed {
+        /// The file.
+        path: String,
+        /// The line (1-based).
+        line: u64,
+        /// Why.
+        reason: String,
+    },
+}
+
+pub(crate) fn io_err<'a>(
+    path: &'a Path,
+    action: &'static str,
+) -> impl FnOnce(std::io::Error) -> LogError + 'a {
+    move |source| LogError::Io {
+        path: path.to_path_buf(),
+        action,
+        source,
+    }
+}
