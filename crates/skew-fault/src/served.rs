@@ -16,6 +16,7 @@
 //! never applies the simulated leap, so after the smear the served clock stays 1 s away
 //! from it, exactly as a smeared server differs from a clock that ignored the leap.
 
+use skew_time::calendar::{civil_from_days, days_from_civil};
 use skew_time::NANOS_PER_SEC;
 
 /// Half of the smear window: 12 hours, in ns.
@@ -112,9 +113,75 @@ impl ServedClock {
     }
 }
 
+/// Why `--leap-at` could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("--leap-at {text:?}: {reason}")]
+pub struct LeapAtError {
+    /// The text given.
+    pub text: String,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+/// The instant of the simulated leap (local Unix ns) from `--leap-at`: RFC 3339
+/// (`2017-01-01T00:00:00Z`), `+DUR`/`-DUR` from `start_unix_ns`, or, without a value, the next
+/// 1 January or 1 July at 00:00 UTC after `start_unix_ns`.
+pub fn leap_instant(text: Option<&str>, start_unix_ns: i64) -> Result<i64, LeapAtError> {
+    let Some(t) = text else {
+        let now = civil_from_days(start_unix_ns.div_euclid(86_400 * NANOS_PER_SEC));
+        let (y, m) = if now.month < 7 {
+            (now.year, 7)
+        } else {
+            (now.year + 1, 1)
+        };
+        return Ok(days_from_civil(y, m, 1) * 86_400 * NANOS_PER_SEC);
+    };
+    let err = |reason: String| LeapAtError {
+        text: t.to_string(),
+        reason,
+    };
+    if let Some(rest) = t.strip_prefix('+').or_else(|| t.strip_prefix('-')) {
+        let ns = skew_time::duration_ns(
+            skew_time::parse_duration(rest).map_err(|e| err(e.to_string()))?,
+        );
+        return Ok(if t.starts_with('-') {
+            start_unix_ns.saturating_sub(ns)
+        } else {
+            start_unix_ns.saturating_add(ns)
+        });
+    }
+    skew_time::rfc3339::parse_ns(t.as_bytes()).ok_or_else(|| {
+        err("expected RFC 3339 (2017-01-01T00:00:00Z) or +DUR/-DUR from the start".into())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn leap_instants() {
+        let start = 1_783_000_000_000_000_000; // 2026-07-02
+        assert_eq!(
+            leap_instant(Some("2017-01-01T00:00:00Z"), start).unwrap(),
+            1_483_228_800_000_000_000
+        );
+        assert_eq!(
+            leap_instant(Some("+10m"), start).unwrap(),
+            start + 600_000_000_000
+        );
+        assert_eq!(
+            leap_instant(Some("-1s"), start).unwrap(),
+            start - 1_000_000_000
+        );
+        // Next 1 January after July 2026.
+        assert_eq!(
+            leap_instant(None, start).unwrap(),
+            1_798_761_600_000_000_000
+        );
+        assert!(leap_instant(Some("tomorrow"), start).is_err());
+    }
+
     use proptest::prelude::*;
 
     const T0: i64 = 1_795_000_000_000_000_000;

@@ -1,6 +1,5 @@
 //! `skew now`: a TrueTime-style interval for the current time from the last measurement.
 
-use crate::cmd::probe::parse_dur;
 use crate::exit::{self, CliError};
 use clap::Args;
 use skew_time::rfc3339::format_ns as rfc3339_ns;
@@ -27,14 +26,14 @@ pub struct NowArgs {
     #[arg(long, default_value_t = 50.0, value_name = "PPM")]
     pub max_drift_ppm: f64,
     /// Oldest measurement still trusted.
-    #[arg(long, default_value = "24h", value_parser = parse_dur, value_name = "DUR")]
+    #[arg(long, default_value = "24h", value_parser = skew_time::parse_duration, value_name = "DUR")]
     pub max_age: Duration,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
     /// Print one interval every DUR (with --count), and go unknown if this process itself
     /// is paused for longer than the bound.
-    #[arg(long, value_parser = parse_dur, value_name = "DUR")]
+    #[arg(long, value_parser = skew_time::parse_duration, value_name = "DUR")]
     pub watch: Option<Duration>,
     /// How many intervals to print with --watch.
     #[arg(long, default_value_t = 10, value_name = "N")]
@@ -42,7 +41,7 @@ pub struct NowArgs {
     /// With --watch: stalls of this process shorter than this are scheduling noise, not
     /// pauses (this machine's 1 ms sleeps overshoot up to 4 ms when quiet); a stall longer
     /// than both this and the bound voids the interval.
-    #[arg(long, default_value = "20ms", value_parser = parse_dur, value_name = "DUR")]
+    #[arg(long, default_value = "20ms", value_parser = skew_time::parse_duration, value_name = "DUR")]
     pub pause_threshold: Duration,
 }
 

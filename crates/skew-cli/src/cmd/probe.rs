@@ -15,11 +15,6 @@ use skew_ntp_io::{probe_servers, EngineConfig, Family, ProbeRequest, ProbeRun};
 use skew_time::format::{signed, unsigned};
 use std::time::Duration;
 
-/// Parses a duration argument (`250ms`, `2s`).
-pub fn parse_dur(s: &str) -> Result<Duration, String> {
-    skew_time::parse_duration(s).map_err(|e| e.to_string())
-}
-
 /// How to probe: shared by `probe`, `monitor`, `check` and `leap`.
 #[derive(Debug, Clone, Args)]
 pub struct ProbeOptions {
@@ -36,10 +31,10 @@ pub struct ProbeOptions {
     #[arg(short = 'n', long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub samples: u32,
     /// Time between two requests to one server (public servers expect at least 2s).
-    #[arg(long, default_value = "2s", value_parser = parse_dur, value_name = "DUR")]
+    #[arg(long, default_value = "2s", value_parser = skew_time::parse_duration, value_name = "DUR")]
     pub interval: Duration,
     /// How long to wait for each reply.
-    #[arg(long, default_value = "1s", value_parser = parse_dur, value_name = "DUR")]
+    #[arg(long, default_value = "1s", value_parser = skew_time::parse_duration, value_name = "DUR")]
     pub timeout: Duration,
     /// Maximum relative frequency error between the clocks assumed by the bounds, in ppm.
     #[arg(long, default_value_t = PHI_PPM, value_name = "PPM")]
@@ -133,7 +128,7 @@ pub struct ProbeArgs {
     /// Show the safety margin of a lease of this length between this host and the servers:
     /// the largest pairwise skew bound + the longest pause observed (none, in a probe) +
     /// --lease-drift-ppm × the lease.
-    #[arg(long, value_parser = parse_dur, value_name = "DUR")]
+    #[arg(long, value_parser = skew_time::parse_duration, value_name = "DUR")]
     pub lease: Option<Duration>,
     /// Drift rate assumed over a lease, in ppm.
     #[arg(long, default_value_t = 50.0, value_name = "PPM")]

@@ -4,9 +4,7 @@ use super::daemon::{
     bind_and_announce, finish, nonzero, parse_listen, parse_probability, parse_seconds_ns,
     parse_signed_ns, DaemonOptions,
 };
-use super::probe::parse_dur;
-use crate::exit::{self, CliError};
-use chrono::{Datelike, TimeZone, Utc};
+use crate::exit::CliError;
 use clap::{Args, ValueEnum};
 use skew_fault::serve::{HeaderConfig, KodConfig, Misbehaviour};
 use skew_fault::served::{Smear, SmearKind, Step};
@@ -76,7 +74,7 @@ pub struct ServeArgs {
     #[arg(long, value_name = "P", allow_hyphen_values = true, value_parser = parse_ppm, help_heading = "Time faults")]
     pub drift_ppm: Option<i64>,
     /// Step the served clock by --step after this long.
-    #[arg(long, value_parser = parse_dur, value_name = "DUR", requires = "step", help_heading = "Time faults")]
+    #[arg(long, value_parser = skew_time::parse_duration, value_name = "DUR", requires = "step", help_heading = "Time faults")]
     pub step_after: Option<Duration>,
     /// Size of the step, signed seconds (with --step-after).
     #[arg(long, value_parser = parse_signed_ns, value_name = "S", allow_hyphen_values = true, requires = "step_after", help_heading = "Time faults")]
@@ -150,10 +148,10 @@ pub struct ServeArgs {
     #[arg(long, value_parser = parse_probability, value_name = "P", default_value = "0", help_heading = "Misbehaviour")]
     pub loss: Probability,
     /// Hold each reply this long before sending it (T3 is still read when it leaves).
-    #[arg(long, value_parser = parse_dur, value_name = "DUR", default_value = "0", help_heading = "Misbehaviour")]
+    #[arg(long, value_parser = skew_time::parse_duration, value_name = "DUR", default_value = "0", help_heading = "Misbehaviour")]
     pub hold: Duration,
     /// Add a uniform random hold between 0 and this.
-    #[arg(long, value_parser = parse_dur, value_name = "DUR", default_value = "0", help_heading = "Misbehaviour")]
+    #[arg(long, value_parser = skew_time::parse_duration, value_name = "DUR", default_value = "0", help_heading = "Misbehaviour")]
     pub hold_jitter: Duration,
     /// Probability that a request is answered twice.
     #[arg(long, value_parser = parse_probability, value_name = "P", default_value = "0", help_heading = "Misbehaviour")]
@@ -217,42 +215,6 @@ pub fn parse_kiss_code(s: &str) -> Result<[u8; 4], String> {
     parse_refid(s)
 }
 
-/// The instant of the simulated leap, local Unix ns.
-fn leap_instant(text: Option<&str>, start_unix_ns: i64) -> Result<i64, CliError> {
-    let Some(t) = text else {
-        // The next 1 January or 1 July, 00:00 UTC.
-        let now = Utc.timestamp_nanos(start_unix_ns);
-        let (y, m) = if now.month() < 7 {
-            (now.year(), 7)
-        } else {
-            (now.year() + 1, 1)
-        };
-        return Utc
-            .with_ymd_and_hms(y, m, 1, 0, 0, 0)
-            .single()
-            .and_then(|d| d.timestamp_nanos_opt())
-            .ok_or_else(|| CliError::new(exit::SOFTWARE, "cannot compute the next leap date"));
-    };
-    if let Some(rest) = t.strip_prefix('+').or_else(|| t.strip_prefix('-')) {
-        let d = skew_time::parse_duration(rest)
-            .map_err(|e| CliError::usage(format!("--leap-at {t:?}: {e}")))?;
-        let ns = skew_time::duration_ns(d);
-        return Ok(if t.starts_with('-') {
-            start_unix_ns.saturating_sub(ns)
-        } else {
-            start_unix_ns.saturating_add(ns)
-        });
-    }
-    chrono::DateTime::parse_from_rfc3339(t)
-        .ok()
-        .and_then(|d| d.timestamp_nanos_opt())
-        .ok_or_else(|| {
-            CliError::usage(format!(
-                "--leap-at {t:?}: expected RFC 3339 (2017-01-01T00:00:00Z) or +DUR/-DUR from the start"
-            ))
-        })
-}
-
 /// The server's configuration from the flags, with the clock starting at `start_unix_ns`.
 pub fn config(args: &ServeArgs, start_unix_ns: i64, seed: u64) -> Result<ServeConfig, CliError> {
     let clock = ServedClock {
@@ -268,7 +230,11 @@ pub fn config(args: &ServeArgs, start_unix_ns: i64, seed: u64) -> Result<ServeCo
         },
         smear: if args.smear_leap {
             Some(Smear {
-                leap_unix_ns: leap_instant(args.leap_at.as_deref(), start_unix_ns)?,
+                leap_unix_ns: skew_fault::served::leap_instant(
+                    args.leap_at.as_deref(),
+                    start_unix_ns,
+                )
+                .map_err(|e| CliError::usage(e.to_string()))?,
                 kind: match args.smear_kind {
                     SmearKindArg::Insert => SmearKind::Insert,
                     SmearKindArg::Delete => SmearKind::Delete,
@@ -360,28 +326,5 @@ mod tests {
         assert!(parse_refid("0xZZ").is_err());
         assert_eq!(parse_kiss_code("RATE").unwrap(), *b"RATE");
         assert!(parse_kiss_code("10.0.0.1").is_err());
-    }
-
-    #[test]
-    fn leap_instants() {
-        let start = 1_783_000_000_000_000_000; // 2026-07-02
-        assert_eq!(
-            leap_instant(Some("2017-01-01T00:00:00Z"), start).unwrap(),
-            1_483_228_800_000_000_000
-        );
-        assert_eq!(
-            leap_instant(Some("+10m"), start).unwrap(),
-            start + 600_000_000_000
-        );
-        assert_eq!(
-            leap_instant(Some("-1s"), start).unwrap(),
-            start - 1_000_000_000
-        );
-        // Next 1 January after July 2026.
-        assert_eq!(
-            leap_instant(None, start).unwrap(),
-            1_798_761_600_000_000_000
-        );
-        assert!(leap_instant(Some("tomorrow"), start).is_err());
     }
 }

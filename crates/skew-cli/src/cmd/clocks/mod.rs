@@ -5,7 +5,6 @@
 mod human;
 mod sink;
 
-use crate::cmd::probe::parse_dur;
 use crate::exit::{self, CliError};
 use crate::output::print_json;
 use clap::Args;
@@ -34,14 +33,14 @@ error, 74 the CSV file cannot be written."
 )]
 pub struct ClocksArgs {
     /// How long to sample [default: 10s; with --watch: until interrupted or --count].
-    #[arg(long, value_parser = parse_dur, value_name = "DUR")]
+    #[arg(long, value_parser = skew_time::parse_duration, value_name = "DUR")]
     pub duration: Option<Duration>,
     /// Smallest jump of REALTIME against BOOTTIME reported as a step (also the threshold for
     /// suspends and monotonic jumps).
-    #[arg(long, default_value = "1ms", value_parser = parse_dur, value_name = "DUR")]
+    #[arg(long, default_value = "1ms", value_parser = skew_time::parse_duration, value_name = "DUR")]
     pub step_threshold: Duration,
     /// Time between samples.
-    #[arg(long, default_value = "10ms", value_parser = parse_dur, value_name = "DUR")]
+    #[arg(long, default_value = "10ms", value_parser = skew_time::parse_duration, value_name = "DUR")]
     pub sample_interval: Duration,
     /// Chained read rounds per sample; each clock's tightest RAW bracket is kept.
     #[arg(long, default_value_t = 8, value_name = "N",
@@ -52,7 +51,7 @@ pub struct ClocksArgs {
     #[arg(long)]
     pub watch: bool,
     /// Length of a --watch interval.
-    #[arg(long, default_value = "1s", value_parser = parse_dur, value_name = "DUR")]
+    #[arg(long, default_value = "1s", value_parser = skew_time::parse_duration, value_name = "DUR")]
     pub interval: Duration,
     /// Stop --watch after N lines.
     #[arg(long, value_name = "N", requires = "watch",
