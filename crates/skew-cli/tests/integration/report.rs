@@ -2,9 +2,7 @@
 //! against chronyd peers on loopback (one of them a liar), the statistics CSV, and the
 //! errors that must leave no image behind.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use skew_testkit::Chronyd;
 use std::path::{Path, PathBuf};
 use std::time::Duration;

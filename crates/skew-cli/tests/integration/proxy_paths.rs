@@ -1,9 +1,7 @@
 //! `skew proxy` in front of a real chronyd: asymmetric paths move the offset by half the
 //! asymmetry, and the hard bound holds through jitter, loss and asymmetry.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use skew_testkit::{chronyd_q, Chronyd, SkewDaemon};
 use std::path::Path;

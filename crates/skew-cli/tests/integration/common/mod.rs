@@ -1,6 +1,5 @@
 //! Helpers shared by the CLI's integration tests: run the `skew` binary with a time limit
 //! and parse its JSON.
-#![allow(dead_code)]
 
 use serde_json::Value;
 use skew_testkit::Spawned;

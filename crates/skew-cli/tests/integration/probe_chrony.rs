@@ -1,8 +1,6 @@
 //! `skew probe` against real chronyd peers on loopback.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use skew_testkit::{free_udp_port, Chronyd};
 use std::time::Duration;
 

@@ -5,9 +5,7 @@
 //! must be rejected and counted by reason, and the genuine reply still accepted in the same
 //! exchange: status ok, the configured offset measured, no timeouts.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use skew_ntp::packet::{Leap, Packet, MODE_CLIENT, MODE_SERVER};
 use skew_ntp::timestamp::{NtpShort, NtpTimestamp};
 use std::net::{SocketAddr, UdpSocket};

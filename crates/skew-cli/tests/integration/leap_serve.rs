@@ -2,9 +2,7 @@
 //! smearing server beside honest ones (the serve-based tests of the leap issue; the same
 //! behaviours are also tested against real chronyd peers in leap_chrony.rs).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use skew_testkit::SkewDaemon;
 use std::path::Path;

@@ -2,9 +2,7 @@
 //! cgroup v2 freezer, a SCHED_FIFO hog), a real clock step (libfaketime), faked VM markers,
 //! a quiet run, signals and output formats.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use serde_json::Value;

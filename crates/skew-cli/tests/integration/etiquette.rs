@@ -3,9 +3,7 @@
 //! however the address is named on the command line; Kiss-o'-Death RATE, DENY and RSTR stop
 //! all requests to the server for the run.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use skew_testkit::{free_udp_port, SkewDaemon};
 use std::collections::BTreeSet;

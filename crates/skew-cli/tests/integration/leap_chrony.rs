@@ -4,9 +4,7 @@
 //!
 //! Every chronyd runs with `-x` (never touches the system clock) and is stopped by PID.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use skew_ntp::packet::Leap;
 use skew_testkit::chrony::Ready;

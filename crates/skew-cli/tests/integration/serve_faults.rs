@@ -1,9 +1,7 @@
 //! `skew serve` against real clients: chronyd -Q must believe its lies, and `skew probe`
 //! must give each fault its documented status.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use skew_testkit::{chronyd_q, SkewDaemon};
 use std::path::Path;

@@ -1,9 +1,7 @@
 //! Truth by majority against real chronyd peers: honest servers and liars (followers with a
 //! known offset), selected by `skew probe`.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use skew_testkit::Chronyd;
 
 /// Starts followers of `upstream` with the given offsets concurrently (each takes ~2.5 s).

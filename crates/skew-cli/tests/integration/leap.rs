@@ -1,8 +1,6 @@
 //! `skew leap` on the list fixtures in data/, the kernel of this machine, and usage errors.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use std::time::Duration;
 

@@ -1,9 +1,7 @@
 //! `skew monitor`, `skew check` and `skew now` end to end, against real chronyd peers and
 //! real Prometheus tools on loopback.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use skew_driftlog::read_log;
 use skew_testkit::{free_tcp_port, free_udp_port, http_get, Chronyd, Spawned};
 use std::path::PathBuf;

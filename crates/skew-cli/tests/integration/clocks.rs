@@ -1,9 +1,7 @@
 //! `skew clocks` end to end: the real clocks, libfaketime moving only REALTIME for the skew
 //! process (never the system clock), and a time namespace shifting MONOTONIC/BOOTTIME.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use skew_testkit::{Spawned, LIBFAKETIME};
 use std::path::{Path, PathBuf};

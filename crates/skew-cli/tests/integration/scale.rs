@@ -3,9 +3,7 @@
 //! target must be answered (none starved, none asked twice), every unreachable one must
 //! time out, and the run must last about one timeout, not one per batch of targets.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use skew_testkit::SkewDaemon;
 use std::collections::HashSet;

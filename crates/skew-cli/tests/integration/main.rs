@@ -1,0 +1,21 @@
+//! The CLI's integration tests, in one binary that links once: each module runs the `skew`
+//! binary against real peers (chronyd, libfaketime, `skew serve`/`skew proxy`) on loopback.
+//! `common` holds the helpers they share.
+
+mod common;
+
+mod clocks;
+mod etiquette;
+mod fault_matrix;
+mod leap;
+mod leap_chrony;
+mod leap_serve;
+mod monitor;
+mod pauses;
+mod probe_chrony;
+mod proxy_paths;
+mod report;
+mod scale;
+mod select_chrony;
+mod serve_faults;
+mod spoofing;
