@@ -65,7 +65,7 @@ pub fn judge_tai(
     kernel_tai_s: i32,
     list_tai_minus_utc_s: Option<i64>,
 ) -> TaiJudgement {
-    let measured_s = (clock_tai_minus_realtime_ns as f64 / 1e9).round() as i64;
+    let measured_s = skew_time::round_ns_to_s(clock_tai_minus_realtime_ns);
     let mut warnings = Vec::new();
     let mut notes = Vec::new();
     let mut status = TaiStatus::Ok;

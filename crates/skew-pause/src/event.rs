@@ -42,6 +42,13 @@ impl PauseKind {
         }
     }
 
+    /// Whether the machine may have shared this event, so that the clock may have moved
+    /// under it: everything but a `process` or `scheduling` pause, which the sibling or the
+    /// run-delay prove the machine did not share.
+    pub fn may_move_the_clock(self) -> bool {
+        !matches!(self, PauseKind::Process | PauseKind::Scheduling)
+    }
+
     /// Whether this kind is a hard fault (exit status 2 in the CLI).
     pub fn is_fault(self) -> bool {
         self == PauseKind::MonotonicBackwards

@@ -60,6 +60,19 @@ pub fn next_deadline_ns(deadline_ns: i64, wake_ns: i64, interval_ns: i64) -> i64
     next.saturating_add(missed.saturating_mul(interval))
 }
 
+/// Integer nanoseconds rounded to the nearest whole second (halves away from zero).
+pub fn round_ns_to_s(ns: i64) -> i64 {
+    let s = ns / NANOS_PER_SEC;
+    let r = ns % NANOS_PER_SEC;
+    if r >= NANOS_PER_SEC / 2 {
+        s + 1
+    } else if r <= -NANOS_PER_SEC / 2 {
+        s - 1
+    } else {
+        s
+    }
+}
+
 /// Converts floating-point seconds to integer nanoseconds, rounding to the nearest and
 /// saturating at the `i64` range.
 pub fn s_to_ns(s: f64) -> i64 {
@@ -92,6 +105,20 @@ mod tests {
         assert_eq!(ns_to_s(250_000_000), 0.25);
         assert_eq!(s_to_ns(f64::NAN), 0);
         assert_eq!(s_to_ns(1e300), i64::MAX);
+    }
+
+    #[test]
+    fn whole_seconds() {
+        assert_eq!(round_ns_to_s(37_000_000_000), 37);
+        assert_eq!(round_ns_to_s(36_999_999_000), 37);
+        assert_eq!(round_ns_to_s(499_999_999), 0);
+        assert_eq!(round_ns_to_s(500_000_000), 1);
+        assert_eq!(round_ns_to_s(-500_000_000), -1);
+        assert_eq!(round_ns_to_s(-1_400_000_000), -1);
+        assert_eq!(round_ns_to_s(i64::MAX), 9_223_372_037);
+        for ns in [-2_500_000_001i64, -7, 0, 1_499_999_999, 123_456_789_012] {
+            assert_eq!(round_ns_to_s(ns), (ns as f64 / 1e9).round() as i64, "{ns}");
+        }
     }
 
     #[test]

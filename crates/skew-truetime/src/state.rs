@@ -102,6 +102,65 @@ pub fn write(path: &Path, s: &MeasurementState) -> Result<(), StateError> {
     skew_fs::write_atomic_creating_dir(path, text.as_bytes()).map_err(|e| err(e.into()))
 }
 
+/// A pause (or step, suspend...) seen after a measurement, as the invalidation policy needs
+/// it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pause<'a> {
+    /// Its kind, as reported (`vm`, `suspend`...).
+    pub kind: &'a str,
+    /// Whether the machine may have shared it (the clock may have moved under it).
+    pub machine_wide: bool,
+    /// Its upper bound, ns (None: unbounded).
+    pub max_ns: Option<i64>,
+    /// When it started, ns since the Unix epoch.
+    pub start_unix_ns: i64,
+    /// When it ended, ns since the Unix epoch.
+    pub end_unix_ns: i64,
+}
+
+/// The policy: a machine-wide pause that may be longer than the state's bound (an unbounded
+/// one always may), ending after the measurement, voids a state not voided yet. Pure.
+pub fn pause_invalidation(s: &MeasurementState, p: &Pause<'_>) -> Option<Invalidation> {
+    if !p.machine_wide {
+        return None;
+    }
+    let half_ns = match (s.lo_ns, s.hi_ns) {
+        (Some(lo), Some(hi)) => (hi - lo) / 2,
+        _ => return None, // no interval to void
+    };
+    let longer = p.max_ns.is_none_or(|m| m.abs() > half_ns);
+    if !longer || p.end_unix_ns < s.at.realtime_ns || s.invalidated.is_some() {
+        return None;
+    }
+    let reason = format!(
+        "{} pause of up to {} at {} (longer than the bound ±{:.6} s)",
+        p.kind,
+        p.max_ns
+            .map_or("an unknown length".to_string(), |m| format!(
+                "{:.3} s",
+                m as f64 / 1e9
+            )),
+        skew_time::rfc3339::format_ns(p.start_unix_ns),
+        half_ns as f64 / 1e9
+    );
+    Some(Invalidation {
+        at_unix_ns: p.end_unix_ns,
+        reason,
+    })
+}
+
+/// Applies [`pause_invalidation`] to the state file at `path`; `Ok(true)` when it voided it.
+pub fn void_if_longer(path: &Path, p: &Pause<'_>) -> Result<bool, StateError> {
+    if !p.machine_wide {
+        return Ok(false);
+    }
+    let s = read(path)?;
+    match pause_invalidation(&s, p) {
+        Some(inv) => invalidate(path, inv).map(|()| true),
+        None => Ok(false),
+    }
+}
+
 /// Records an invalidation in the state file at `path` (read, modify, write atomically).
 pub fn invalidate(path: &Path, inv: Invalidation) -> Result<(), StateError> {
     let mut s = read(path)?;
@@ -134,6 +193,66 @@ pub(crate) mod tests {
             clock_steps_total: 0,
             invalidated: None,
         }
+    }
+
+    #[test]
+    fn pauses_that_void_the_interval() {
+        let s = sample(); // bound [-20 µs, +30 µs]: half-width 25 µs
+        let p = Pause {
+            kind: "vm",
+            machine_wide: true,
+            max_ns: Some(2_000_000_000),
+            start_unix_ns: s.at.realtime_ns + 10,
+            end_unix_ns: s.at.realtime_ns + 20,
+        };
+        let inv = pause_invalidation(&s, &p).expect("voids");
+        assert_eq!(inv.at_unix_ns, p.end_unix_ns);
+        assert!(
+            inv.reason.starts_with("vm pause of up to 2.000 s at "),
+            "{}",
+            inv.reason
+        );
+        assert!(inv.reason.ends_with("(longer than the bound ±0.000025 s)"));
+        let unbounded = Pause { max_ns: None, ..p };
+        assert!(pause_invalidation(&s, &unbounded)
+            .unwrap()
+            .reason
+            .contains("an unknown length"));
+        // Not machine-wide, shorter than the bound, before the measurement, already void.
+        assert_eq!(
+            pause_invalidation(
+                &s,
+                &Pause {
+                    machine_wide: false,
+                    ..p
+                }
+            ),
+            None
+        );
+        assert_eq!(
+            pause_invalidation(
+                &s,
+                &Pause {
+                    max_ns: Some(25_000),
+                    ..p
+                }
+            ),
+            None
+        );
+        let before = Pause {
+            end_unix_ns: s.at.realtime_ns - 1,
+            ..p
+        };
+        assert_eq!(pause_invalidation(&s, &before), None);
+        let mut voided = s.clone();
+        voided.invalidated = Some(Invalidation {
+            at_unix_ns: 1,
+            reason: "x".into(),
+        });
+        assert_eq!(pause_invalidation(&voided, &p), None);
+        let mut no_majority = s.clone();
+        no_majority.lo_ns = None;
+        assert_eq!(pause_invalidation(&no_majority, &p), None);
     }
 
     #[test]

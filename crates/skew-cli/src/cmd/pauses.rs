@@ -281,48 +281,17 @@ pub fn exit_code(r: &Report) -> i32 {
 }
 
 /// Voids the measurement state at `path` when `e` may have moved the clock under the machine
-/// (a `vm`, `suspend`, `step`, `unknown` or backwards-monotonic event: not a `process` or
-/// `scheduling` pause, which the sibling or the run-delay prove the machine did not share)
-/// and may be longer than the state's bound (an unbounded event always is). Errors are
+/// and may be longer than the state's bound (the policy is `skew_truetime`'s). Errors are
 /// reported on stderr and do not stop the detector.
 fn void_state_if_longer(path: &std::path::Path, e: &skew_pause::PauseEvent) {
-    if matches!(
-        e.kind,
-        skew_pause::PauseKind::Process | skew_pause::PauseKind::Scheduling
-    ) {
-        return;
-    }
-    let state = match skew_truetime::state::read(path) {
-        Ok(s) => s,
-        Err(err) => {
-            eprintln!("skew pauses: warning: {err}");
-            return;
-        }
+    let pause = skew_truetime::state::Pause {
+        kind: e.kind.as_str(),
+        machine_wide: e.kind.may_move_the_clock(),
+        max_ns: e.max_ns,
+        start_unix_ns: e.start_unix_ns,
+        end_unix_ns: e.end_unix_ns,
     };
-    let half_ns = match (state.lo_ns, state.hi_ns) {
-        (Some(lo), Some(hi)) => (hi - lo) / 2,
-        _ => return, // no interval to void
-    };
-    let longer = e.max_ns.is_none_or(|m| m.abs() > half_ns);
-    if !longer || e.end_unix_ns < state.at.realtime_ns || state.invalidated.is_some() {
-        return;
-    }
-    let reason = format!(
-        "{} pause of up to {} at {} (longer than the bound ±{:.6} s)",
-        e.kind.as_str(),
-        e.max_ns
-            .map_or("an unknown length".to_string(), |m| format!(
-                "{:.3} s",
-                m as f64 / 1e9
-            )),
-        skew_time::rfc3339::format_ns(e.start_unix_ns),
-        half_ns as f64 / 1e9
-    );
-    let inv = skew_truetime::state::Invalidation {
-        at_unix_ns: e.end_unix_ns,
-        reason,
-    };
-    if let Err(err) = skew_truetime::state::invalidate(path, inv) {
+    if let Err(err) = skew_truetime::state::void_if_longer(path, &pause) {
         eprintln!("skew pauses: warning: {err}");
     }
 }

@@ -10,14 +10,13 @@ use crate::output::print_json;
 use clap::Args;
 use sink::CsvSink;
 use skew_clock::detect::Direction;
-use skew_clock::linux::{self, LinuxEnv};
-use skew_clock::monitor::{Monitor, MonitorConfig, Summary};
+use skew_clock::linux;
+use skew_clock::monitor::Summary;
+use skew_clock::reading::{kernel_now, measure_tai, tai_minus_realtime_s, Session};
 use skew_clock::report::{self, IntervalRecord, ReportInputs};
 use skew_clock::resolution::{survey, SurveyConfig};
-use skew_clock::run::{run as run_loop, Flow, RunConfig};
-use skew_clock::sample::bracketed_offset;
-use skew_clock::tai::judge_tai;
-use skew_clock::{adjtimex, kernel_rate, ClockError, ClockId, KernelState};
+use skew_clock::run::{Flow, RunConfig};
+use skew_clock::{ClockError, ClockId};
 use skew_time::duration_ns;
 use std::time::Duration;
 
@@ -101,11 +100,6 @@ impl ClocksArgs {
     }
 }
 
-/// The kernel's state now, or why not.
-fn kernel_now() -> Result<KernelState, String> {
-    adjtimex::kernel_state().map_err(|e| e.to_string())
-}
-
 /// The exit code for a run.
 pub fn exit_code(s: &Summary, step_threshold_ns: i64) -> i32 {
     if s.steps.iter().any(|x| x.direction == Direction::Backward) {
@@ -125,25 +119,14 @@ pub fn exit_code(s: &Summary, step_threshold_ns: i64) -> i32 {
 /// Runs `skew clocks`.
 pub fn run(args: ClocksArgs) -> Result<i32, CliError> {
     args.validate()?;
-    let user_hz = linux::user_hz();
-    let kernel_start = kernel_now();
-    let expected_ppm = kernel_start
-        .as_ref()
-        .map(|k| kernel_rate::expected(k, user_hz).expected_ppm)
-        .unwrap_or(0.0);
     let step_ns = duration_ns(args.step_threshold);
     let sample_ns = duration_ns(args.sample_interval);
-    let mut monitor = Monitor::new(MonitorConfig {
-        step_threshold_ns: step_ns,
-        expected_monotonic_ppm: expected_ppm,
-        clock_set_window_ns: 2 * sample_ns + 1_000_000,
-        ..MonitorConfig::default()
-    });
+    let mut session = Session::new(step_ns, sample_ns);
+    let user_hz = session.user_hz;
     let mut csv = match args.csv.as_deref() {
         None => None,
         Some(path) => Some(CsvSink::open(path)?),
     };
-    let mut env = LinuxEnv::default();
     if args.watch {
         linux::stop_on_signals().map_err(|e| {
             CliError::new(exit::SOFTWARE, format!("cannot handle stop signals: {e}"))
@@ -152,7 +135,12 @@ pub fn run(args: ClocksArgs) -> Result<i32, CliError> {
     let survey_entries = if args.watch || args.no_survey {
         Vec::new()
     } else {
-        survey(&mut env.clocks, &ClockId::ALL, &SurveyConfig::default()).map_err(clock_failure)?
+        survey(
+            &mut session.env.clocks,
+            &ClockId::ALL,
+            &SurveyConfig::default(),
+        )
+        .map_err(clock_failure)?
     };
     let clocksource = linux::read_clocksource().map_err(|e| e.to_string());
     let clocksource_name = clocksource.as_ref().ok().map(|c| c.current.clone());
@@ -180,47 +168,46 @@ pub fn run(args: ClocksArgs) -> Result<i32, CliError> {
     let watch = args.watch;
     let json = args.json;
     let count = args.count;
-    run_loop(&mut env, &mut monitor, &cfg, |env, summary| {
-        if !watch {
-            return Flow::Continue;
-        }
-        lines += 1;
-        let kernel = kernel_now().ok();
-        let tai = bracketed_offset(env, ClockId::Tai, ClockId::Realtime, 8)
-            .ok()
-            .map(|o| (o.offset_ns as f64 / 1e9).round() as i64);
-        let record = IntervalRecord::of(
-            summary,
-            kernel.as_ref(),
-            user_hz,
-            tai,
-            clocksource_name.as_deref(),
-        );
-        if json {
-            match serde_json::to_string(&record) {
-                Ok(line) => println!("{line}"),
-                Err(e) => write_error = Some(CliError::new(exit::SOFTWARE, e.to_string())),
+    session
+        .run(&cfg, |env, summary| {
+            if !watch {
+                return Flow::Continue;
             }
-        } else if human_out {
-            println!("{}", human::watch_line(&record));
-        }
-        if let Some(sink) = csv.as_mut() {
-            if let Err(e) = sink.write(&record) {
-                write_error = Some(e);
-                return Flow::Stop;
+            lines += 1;
+            let kernel = kernel_now().ok();
+            let tai = tai_minus_realtime_s(env, 8).ok();
+            let record = IntervalRecord::of(
+                summary,
+                kernel.as_ref(),
+                user_hz,
+                tai,
+                clocksource_name.as_deref(),
+            );
+            if json {
+                match serde_json::to_string(&record) {
+                    Ok(line) => println!("{line}"),
+                    Err(e) => write_error = Some(CliError::new(exit::SOFTWARE, e.to_string())),
+                }
+            } else if human_out {
+                println!("{}", human::watch_line(&record));
             }
-        }
-        if count.is_some_and(|c| lines >= c) {
-            Flow::Stop
-        } else {
-            Flow::Continue
-        }
-    })
-    .map_err(clock_failure)?;
+            if let Some(sink) = csv.as_mut() {
+                if let Err(e) = sink.write(&record) {
+                    write_error = Some(e);
+                    return Flow::Stop;
+                }
+            }
+            if count.is_some_and(|c| lines >= c) {
+                Flow::Stop
+            } else {
+                Flow::Continue
+            }
+        })
+        .map_err(clock_failure)?;
     if let Some(e) = write_error {
         return Err(e);
     }
-    let Some(summary) = monitor.summary() else {
+    let Some(summary) = session.monitor.summary() else {
         return Err(CliError::new(exit::SOFTWARE, "no sample was taken"));
     };
     let code = exit_code(&summary, step_ns);
@@ -238,15 +225,7 @@ pub fn run(args: ClocksArgs) -> Result<i32, CliError> {
         .ok()
         .and_then(|(v, _)| v)
         .map(i64::from);
-    let tai = bracketed_offset(&mut env, ClockId::Tai, ClockId::Realtime, 16)
-        .map(|o| {
-            judge_tai(
-                o.offset_ns,
-                o.bracket_ns,
-                kernel_end.as_ref().map_or(0, |k| k.tai_s),
-                list_tai,
-            )
-        })
+    let tai = measure_tai(&mut session.env, kernel_end.as_ref().ok(), list_tai)
         .map_err(|e| e.to_string());
     let rep = report::build(ReportInputs {
         survey: &survey_entries,
@@ -256,7 +235,7 @@ pub fn run(args: ClocksArgs) -> Result<i32, CliError> {
         tai,
         clocksource,
         timens: linux::read_timens_offsets(),
-        timerfd_error: env.pacer.error().map(str::to_string),
+        timerfd_error: session.env.pacer.error().map(str::to_string),
         sample_interval_ns: sample_ns,
         rounds: args.rounds,
         step_threshold_ns: step_ns,
