@@ -2,6 +2,7 @@
 //!
 //! * [`rows`]: a run's results turned into drift-log rows (pure; the schema, reader and
 //!   appender are `skew-driftlog`'s);
+//! * [`plan`]: what a run does, from flags over the configuration file over the defaults;
 //! * [`outputs`]: writing a run's log rows, state and textfile, failures collected;
 //! * [`prom`]: the Prometheus textfile (rendered purely, written atomically);
 //! * [`nagios`]: the check_ntp_time-style status line and exit code (pure);
@@ -15,6 +16,7 @@ pub mod config;
 pub mod nagios;
 pub mod ntpconf;
 pub mod outputs;
+pub mod plan;
 pub mod prom;
 pub mod rows;
 pub mod run;

@@ -24,5 +24,5 @@ pub mod target;
 
 pub use clock::{LocalClock, SystemClock};
 pub use engine::{run_probes, EngineConfig, EngineStats, Target, DEFAULT_MAX_INFLIGHT};
-pub use run::{probe_servers, ProbeRequest, ProbeRun};
+pub use run::{probe_servers, ProbeRequest, ProbeRun, ProbeSettings};
 pub use target::{parse_server, resolve_all, Family, ResolvedServer, ServerSpec};

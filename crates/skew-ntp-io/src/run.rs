@@ -18,6 +18,64 @@ pub struct ProbeRequest {
     pub engine: EngineConfig,
 }
 
+/// How to probe, whatever the servers: the settings a command line or a configuration
+/// gives, with skew's defaults.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ProbeSettings {
+    /// Address families to use.
+    pub family: Family,
+    /// Probe every address a name resolves to, not only the first.
+    pub all_addresses: bool,
+    /// Requests per server.
+    pub samples: u32,
+    /// Time between two requests to one server, ns.
+    pub interval_ns: i64,
+    /// How long to wait for each reply, ns.
+    pub timeout_ns: i64,
+    /// Maximum relative frequency error between the clocks assumed by the bounds, ppm.
+    pub max_drift_ppm: f64,
+    /// Maximum requests in flight at once across all servers.
+    pub max_inflight: usize,
+}
+
+impl Default for ProbeSettings {
+    fn default() -> Self {
+        let p = skew_ntp::ProbeConfig::default();
+        ProbeSettings {
+            family: Family::Any,
+            all_addresses: false,
+            samples: p.samples,
+            interval_ns: p.interval_ns,
+            timeout_ns: p.timeout_ns,
+            max_drift_ppm: skew_ntp::bounds::PHI_PPM,
+            max_inflight: crate::DEFAULT_MAX_INFLIGHT,
+        }
+    }
+}
+
+impl ProbeSettings {
+    /// The request for `servers` (the local precision is measured by the engine).
+    pub fn request(&self, servers: &[String]) -> ProbeRequest {
+        let mut probe = skew_ntp::ProbeConfig {
+            samples: self.samples,
+            interval_ns: self.interval_ns,
+            timeout_ns: self.timeout_ns,
+            ..skew_ntp::ProbeConfig::default()
+        };
+        probe.bounds.local_precision_ns = 0; // measured by the engine
+        probe.bounds.max_drift_ppm = self.max_drift_ppm;
+        ProbeRequest {
+            servers: servers.to_vec(),
+            family: self.family,
+            all_addresses: self.all_addresses,
+            engine: EngineConfig {
+                probe,
+                max_inflight: self.max_inflight,
+            },
+        }
+    }
+}
+
 /// The results of a run, one per probed address, in the order the servers were given.
 #[derive(Debug, Clone)]
 pub struct ProbeRun {

@@ -30,12 +30,24 @@ pub struct ProbeConfig {
     pub bounds: BoundParams,
 }
 
+/// Requests per server unless told otherwise.
+pub const DEFAULT_SAMPLES: u32 = 4;
+/// Time between two requests to one server unless told otherwise, ns (public servers
+/// expect at least 2 s).
+pub const DEFAULT_INTERVAL_NS: i64 = 2_000_000_000;
+/// How long to wait for each reply unless told otherwise, ns.
+pub const DEFAULT_TIMEOUT_NS: i64 = 1_000_000_000;
+/// [`DEFAULT_INTERVAL_NS`] as a command line writes it (a test keeps the two in step).
+pub const DEFAULT_INTERVAL_TEXT: &str = "2s";
+/// [`DEFAULT_TIMEOUT_NS`] as a command line writes it (a test keeps the two in step).
+pub const DEFAULT_TIMEOUT_TEXT: &str = "1s";
+
 impl Default for ProbeConfig {
     fn default() -> Self {
         ProbeConfig {
-            samples: 4,
-            interval_ns: 2_000_000_000,
-            timeout_ns: 1_000_000_000,
+            samples: DEFAULT_SAMPLES,
+            interval_ns: DEFAULT_INTERVAL_NS,
+            timeout_ns: DEFAULT_TIMEOUT_NS,
             bounds: BoundParams::default(),
         }
     }
@@ -354,6 +366,13 @@ impl ServerProber {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn default_texts_match_the_defaults() {
+        let ns = |t| skew_time::duration_ns(skew_time::parse_duration(t).unwrap());
+        assert_eq!(ns(DEFAULT_INTERVAL_TEXT), DEFAULT_INTERVAL_NS);
+        assert_eq!(ns(DEFAULT_TIMEOUT_TEXT), DEFAULT_TIMEOUT_NS);
+    }
     use crate::packet::{Leap, MODE_SERVER};
     use crate::timestamp::{NtpShort, NtpTimestamp};
     use proptest::prelude::*;

@@ -10,8 +10,8 @@ use skew_ntp::result::CSV_COLUMNS;
 use skew_ntp::select::{
     default_min_agree, distinct_servers, select_servers, Agreement, AgreementRecord,
 };
-use skew_ntp::{ProbeConfig, ProbeRecord, ServerResult, Status};
-use skew_ntp_io::{probe_servers, EngineConfig, Family, ProbeRequest, ProbeRun};
+use skew_ntp::{ProbeRecord, ServerResult, Status};
+use skew_ntp_io::{probe_servers, Family, ProbeRequest, ProbeRun, ProbeSettings};
 use skew_time::format::{signed, unsigned};
 use std::time::Duration;
 
@@ -28,13 +28,13 @@ pub struct ProbeOptions {
     #[arg(long)]
     pub all_addresses: bool,
     /// Requests per server.
-    #[arg(short = 'n', long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    #[arg(short = 'n', long, default_value_t = skew_ntp::prober::DEFAULT_SAMPLES, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub samples: u32,
     /// Time between two requests to one server (public servers expect at least 2s).
-    #[arg(long, default_value = "2s", value_parser = skew_time::parse_duration, value_name = "DUR")]
+    #[arg(long, default_value = skew_ntp::prober::DEFAULT_INTERVAL_TEXT, value_parser = skew_time::parse_duration, value_name = "DUR")]
     pub interval: Duration,
     /// How long to wait for each reply.
-    #[arg(long, default_value = "1s", value_parser = skew_time::parse_duration, value_name = "DUR")]
+    #[arg(long, default_value = skew_ntp::prober::DEFAULT_TIMEOUT_TEXT, value_parser = skew_time::parse_duration, value_name = "DUR")]
     pub timeout: Duration,
     /// Maximum relative frequency error between the clocks assumed by the bounds, in ppm.
     #[arg(long, default_value_t = PHI_PPM, value_name = "PPM")]
@@ -52,30 +52,22 @@ pub struct ProbeOptions {
 impl ProbeOptions {
     /// The engine request for `servers`.
     pub fn request(&self, servers: &[String]) -> ProbeRequest {
-        let family = if self.ipv4 {
-            Family::V4
-        } else if self.ipv6 {
-            Family::V6
-        } else {
-            Family::Any
-        };
-        let mut probe = ProbeConfig {
+        ProbeSettings {
+            family: if self.ipv4 {
+                Family::V4
+            } else if self.ipv6 {
+                Family::V6
+            } else {
+                Family::Any
+            },
+            all_addresses: self.all_addresses,
             samples: self.samples,
             interval_ns: skew_time::duration_ns(self.interval),
             timeout_ns: skew_time::duration_ns(self.timeout),
-            ..ProbeConfig::default()
-        };
-        probe.bounds.local_precision_ns = 0; // measured by the engine
-        probe.bounds.max_drift_ppm = self.max_drift_ppm;
-        ProbeRequest {
-            servers: servers.to_vec(),
-            family,
-            all_addresses: self.all_addresses,
-            engine: EngineConfig {
-                probe,
-                max_inflight: self.max_inflight,
-            },
+            max_drift_ppm: self.max_drift_ppm,
+            max_inflight: self.max_inflight,
         }
+        .request(servers)
     }
 
     /// Selects truechimers among `results` with `--min-agree` (or its default).

@@ -1,13 +1,10 @@
-//! Options shared by `skew monitor` and `skew check`: what to probe and check, merged with
-//! the configuration file (flags win over the file, the file over the defaults).
+//! Options shared by `skew monitor` and `skew check`: what to probe and check. The merge
+//! with the configuration file and the defaults is `skew_monitor::plan`'s.
 
-use crate::cmd::probe::ProbeOptions;
 use crate::exit::CliError;
 use clap::Args;
-use skew_monitor::config::{duration, Config};
-use skew_monitor::nagios::Thresholds;
-use skew_monitor::ntpconf::{system_servers, DEFAULT_SERVER};
-use skew_monitor::run::{hostname, RunPlan};
+use skew_monitor::config::Config;
+use skew_monitor::plan::{plan, Overrides, Plan};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -83,21 +80,6 @@ pub struct RunOptions {
     pub host: Option<String>,
 }
 
-/// A run plan with its thresholds, and where the servers came from.
-#[derive(Debug, Clone)]
-pub struct Plan {
-    /// What to do.
-    pub run: RunPlan,
-    /// Alert thresholds.
-    pub thresholds: Thresholds,
-    /// Where the server list came from (`command line`, the config file, a system file).
-    pub servers_from: String,
-}
-
-fn secs(d: Option<Duration>) -> Option<f64> {
-    d.map(|d| d.as_secs_f64())
-}
-
 impl RunOptions {
     /// Loads the configuration file, if any. Errors carry `code`.
     pub fn load_config(&self, code: i32) -> Result<Config, CliError> {
@@ -107,95 +89,38 @@ impl RunOptions {
         }
     }
 
-    /// Builds the plan: flags over the file over the defaults; servers from the flags, the
-    /// file, the system's NTP configuration under `root`, or pool.ntp.org.
-    pub fn plan(&self, config: &Config, root: &Path) -> Plan {
-        let (servers, servers_from) = if !self.servers.is_empty() {
-            (self.servers.clone(), "the command line".to_string())
-        } else if let Some(s) = config.servers.clone().filter(|s| !s.is_empty()) {
-            (
-                s,
-                self.config
-                    .as_ref()
-                    .map_or("the configuration".into(), |p| p.display().to_string()),
-            )
-        } else {
-            let sys = system_servers(root);
-            if sys.is_empty() {
-                (
-                    vec![DEFAULT_SERVER.to_string()],
-                    "the default (no NTP configuration found)".into(),
-                )
-            } else {
-                let from: Vec<String> = sys
-                    .iter()
-                    .map(|c| c.source.display().to_string())
-                    .collect::<std::collections::BTreeSet<_>>()
-                    .into_iter()
-                    .collect();
-                (sys.into_iter().map(|c| c.server).collect(), from.join(", "))
-            }
-        };
-        let d = Thresholds::default();
-        let t = &config.thresholds;
-        let pick = |flag: Option<Duration>, file: &Option<String>, def: f64| {
-            secs(flag).or_else(|| secs(duration(file))).unwrap_or(def)
-        };
-        let thresholds = Thresholds {
-            warn_offset_s: pick(self.warn, &t.warn, d.warn_offset_s),
-            crit_offset_s: pick(self.crit, &t.crit, d.crit_offset_s),
-            warn_bound_s: pick(self.warn_bound, &t.warn_bound, d.warn_bound_s),
-            crit_bound_s: pick(self.crit_bound, &t.crit_bound, d.crit_bound_s),
-            warn_pause_s: pick(self.warn_pause, &t.warn_pause, d.warn_pause_s),
-            crit_pause_s: pick(self.crit_pause, &t.crit_pause, d.crit_pause_s),
-        };
-        let probe = ProbeOptions {
+    /// The flags as the library's overrides.
+    fn overrides(&self) -> Overrides {
+        Overrides {
+            servers: self.servers.clone(),
+            config_path: self.config.clone(),
             ipv4: self.ipv4,
             ipv6: self.ipv6,
-            all_addresses: false,
-            samples: self.samples.or(config.samples).unwrap_or(4),
-            interval: self
-                .interval
-                .or(duration(&config.interval))
-                .unwrap_or(Duration::from_secs(2)),
-            timeout: self
-                .timeout
-                .or(duration(&config.timeout))
-                .unwrap_or(Duration::from_secs(1)),
-            max_drift_ppm: skew_ntp::bounds::PHI_PPM,
-            max_inflight: skew_ntp_io::DEFAULT_MAX_INFLIGHT,
-            min_agree: self.min_agree.or(config.min_agree),
-        };
-        let clock_enabled = !self.no_clock && config.clock.enabled.unwrap_or(true);
-        let clock = clock_enabled.then(|| {
-            self.clock_duration
-                .or(duration(&config.clock.duration))
-                .unwrap_or(Duration::from_secs(2))
-        });
-        let pause = (self.pause || config.pause.enabled.unwrap_or(false)).then(|| {
-            (
-                self.pause_duration
-                    .or(duration(&config.pause.duration))
-                    .unwrap_or(Duration::from_secs(5)),
-                self.pause_interval
-                    .or(duration(&config.pause.interval))
-                    .unwrap_or(Duration::from_millis(1)),
-            )
-        });
-        let leap_enabled = !self.no_leap && config.leap.enabled.unwrap_or(true);
-        let leap = leap_enabled.then(|| self.leap_file.clone().or(config.leap.file.clone()));
-        let run = RunPlan {
-            pause,
-            leap,
-            probe: probe.request(&servers),
-            min_agree: probe.min_agree.map(|k| k as usize),
-            clock,
-            host: self.host.clone().unwrap_or_else(hostname),
-        };
-        Plan {
-            run,
-            thresholds,
-            servers_from,
+            samples: self.samples,
+            interval: self.interval,
+            timeout: self.timeout,
+            min_agree: self.min_agree,
+            warn: self.warn,
+            crit: self.crit,
+            warn_bound: self.warn_bound,
+            crit_bound: self.crit_bound,
+            warn_pause: self.warn_pause,
+            crit_pause: self.crit_pause,
+            no_clock: self.no_clock,
+            clock_duration: self.clock_duration,
+            pause: self.pause,
+            pause_duration: self.pause_duration,
+            pause_interval: self.pause_interval,
+            no_leap: self.no_leap,
+            leap_file: self.leap_file.clone(),
+            host: self.host.clone(),
         }
+    }
+
+    /// Builds the plan ([`skew_monitor::plan::plan`]: flags over the file over the
+    /// defaults; servers from the flags, the file, the system's NTP configuration under
+    /// `root`, or pool.ntp.org).
+    pub fn plan(&self, config: &Config, root: &Path) -> Plan {
+        plan(&self.overrides(), config, root)
     }
 }
