@@ -11,7 +11,7 @@ fn main() {
         .unwrap_or(3.0);
     let c = SystemClock;
     let start = c.monotonic_ns();
-    let end = start + (secs * 1e9) as i64;
+    let end = start + skew_time::s_to_ns(secs);
     let (mut prev, mut over_20us, mut over_50us, mut over_500us, mut max) =
         (start, 0u64, 0u64, 0u64, 0i64);
     loop {

@@ -30,6 +30,23 @@ pub struct PairwiseSkew {
 
 /// The largest `hi_i − lo_j` over `i ≠ j`, with the pair; `None` for fewer than two clocks.
 pub fn largest_pairwise_skew(clocks: &[(String, IntervalNs)]) -> Option<PairwiseSkew> {
+    let (d, i, j) = largest_pair(clocks)?;
+    Some(PairwiseSkew {
+        bound_s: ns_to_s(d),
+        ahead: clocks[i].0.clone(),
+        behind: clocks[j].0.clone(),
+        clocks: clocks.len(),
+    })
+}
+
+/// The bound of [`largest_pairwise_skew`] in integer ns (what leases and margins are computed
+/// from); `None` for fewer than two clocks.
+pub fn largest_pairwise_skew_ns(clocks: &[(String, IntervalNs)]) -> Option<i64> {
+    largest_pair(clocks).map(|(d, _, _)| d)
+}
+
+/// The largest `hi_i − lo_j` over `i ≠ j` (saturated to `i64`), with `i` and `j`.
+fn largest_pair(clocks: &[(String, IntervalNs)]) -> Option<(i64, usize, usize)> {
     if clocks.len() < 2 {
         return None;
     }
@@ -50,12 +67,7 @@ pub fn largest_pairwise_skew(clocks: &[(String, IntervalNs)]) -> Option<Pairwise
         }
     }
     let (d, i, j) = best?;
-    Some(PairwiseSkew {
-        bound_s: d.clamp(i64::MIN as i128, i64::MAX as i128) as f64 / 1e9,
-        ahead: clocks[i].0.clone(),
-        behind: clocks[j].0.clone(),
-        clocks: clocks.len(),
-    })
+    Some((d.clamp(i64::MIN as i128, i64::MAX as i128) as i64, i, j))
 }
 
 /// The safety margin of a lease.
@@ -111,6 +123,7 @@ mod tests {
         let v = [c("a", -10, 10), c("b", 100, 120), c("c", -50, -40)];
         let p = largest_pairwise_skew(&v).unwrap();
         assert_eq!(p.bound_s, 170e-9);
+        assert_eq!(largest_pairwise_skew_ns(&v), Some(170));
         assert_eq!((p.ahead.as_str(), p.behind.as_str()), ("b", "c"));
         assert!(largest_pairwise_skew(&v[..1]).is_none());
         // One clock has both extremes: the pair must be two different clocks.

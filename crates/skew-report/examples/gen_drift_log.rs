@@ -116,7 +116,7 @@ struct Events {
 
 /// Rounds to whole nanoseconds, as the monitor's values are (integer ns / 1e9).
 fn ns(x: f64) -> Option<f64> {
-    Some((x * 1e9).round() / 1e9)
+    Some(skew_time::ns_to_s(skew_time::s_to_ns(x)))
 }
 
 fn run_rows(rng: &mut Rng, h: &mut Host, t_ns: i64, ev: Events) -> Vec<DriftRow> {

@@ -31,6 +31,17 @@ pub fn unsigned(ns: u64) -> String {
     format!("{value:.decimals$}{unit}")
 }
 
+/// [`unsigned`] of floating-point seconds (rounded to the nearest ns; negative prints 0ns),
+/// for values that are kept in seconds for their JSON view.
+pub fn unsigned_s(s: f64) -> String {
+    unsigned(crate::s_to_ns(s).max(0) as u64)
+}
+
+/// [`signed`] of floating-point seconds (rounded to the nearest ns).
+pub fn signed_s(s: f64) -> String {
+    signed(crate::s_to_ns(s))
+}
+
 /// Formats seconds (from nanoseconds) with a fixed 9 decimal places and a sign, as in
 /// Nagios lines and CSV: `+0.000123456`.
 pub fn seconds_fixed(ns: i64) -> String {
@@ -59,6 +70,15 @@ mod tests {
         assert_eq!(unsigned(99_996), "100.0us");
         assert_eq!(unsigned(9_999_700), "10.00ms");
         assert_eq!(unsigned(999_940), "999.9us");
+    }
+
+    #[test]
+    fn from_seconds() {
+        assert_eq!(unsigned_s(0.0005), "500.0us");
+        assert_eq!(unsigned_s(170e-9), "170ns");
+        assert_eq!(unsigned_s(-1.0), "0ns");
+        assert_eq!(signed_s(-0.0015), "-1.500ms");
+        assert_eq!(signed_s(f64::NAN), "+0ns");
     }
 
     #[test]

@@ -308,9 +308,8 @@ pub fn human(r: &LeapReport) -> String {
                     (Some(r), Some(e)) => format!("{r:+.2} ± {e:.2} ppm"),
                     _ => dash(),
                 },
-                s.offset_vs_majority_s.map_or_else(dash, |o| {
-                    skew_time::format::signed((o * 1e9).round() as i64)
-                }),
+                s.offset_vs_majority_s
+                    .map_or_else(dash, skew_time::format::signed_s),
                 s.server_time
                     .as_deref()
                     .map_or_else(dash, |c| c.get(..19).unwrap_or(c).to_string()),

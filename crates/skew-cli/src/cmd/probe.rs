@@ -5,14 +5,14 @@ use crate::output::print_json;
 use crate::output::table::{Align, Table};
 use clap::Args;
 use skew_ntp::bounds::PHI_PPM;
-use skew_ntp::fleet::{largest_pairwise_skew, lease_margin};
+use skew_ntp::fleet::{largest_pairwise_skew, largest_pairwise_skew_ns, lease_margin};
 use skew_ntp::result::CSV_COLUMNS;
 use skew_ntp::select::{
     default_min_agree, distinct_servers, select_servers, Agreement, AgreementRecord,
 };
 use skew_ntp::{ProbeRecord, ServerResult, Status};
 use skew_ntp_io::{probe_servers, Family, ProbeRequest, ProbeRun, ProbeSettings};
-use skew_time::format::{signed, unsigned};
+use skew_time::format::{signed, unsigned, unsigned_s};
 use std::time::Duration;
 
 /// How to probe: shared by `probe`, `monitor`, `check` and `leap`.
@@ -191,11 +191,10 @@ pub fn run(args: ProbeArgs) -> Result<i32, CliError> {
             rec.advice = r.timeout_advice();
         }
     }
-    let pairwise = largest_pairwise_skew(&clocks_of(&run.results));
+    let clocks = clocks_of(&run.results);
+    let pairwise = largest_pairwise_skew(&clocks);
     let lease = args.lease.map(|l| {
-        let skew_ns = pairwise
-            .as_ref()
-            .map_or(0, |p| (p.bound_s * 1e9).ceil() as i64);
+        let skew_ns = largest_pairwise_skew_ns(&clocks).unwrap_or(0);
         lease_margin(skew_time::duration_ns(l), skew_ns, 0, args.lease_drift_ppm)
     });
     if args.json {
@@ -213,7 +212,7 @@ pub fn run(args: ProbeArgs) -> Result<i32, CliError> {
             println!(
                 "Largest pairwise skew bound: {} between {} and {} ({} clocks, this host included): \
 timestamps from these clocks closer than this cannot be ordered.",
-                unsigned((p.bound_s * 1e9).round() as u64),
+                unsigned_s(p.bound_s),
                 p.ahead,
                 p.behind,
                 p.clocks
@@ -223,11 +222,11 @@ timestamps from these clocks closer than this cannot be ordered.",
             println!(
                 "Lease of {:.3} s: stop using it {} before it ends (skew {} + pause {} + {} ppm drift {}).",
                 m.lease_s,
-                unsigned((m.margin_s * 1e9).round() as u64),
-                unsigned((m.skew_bound_s * 1e9).round() as u64),
-                unsigned((m.pause_s * 1e9).round() as u64),
+                unsigned_s(m.margin_s),
+                unsigned_s(m.skew_bound_s),
+                unsigned_s(m.pause_s),
                 m.drift_ppm,
-                unsigned((m.drift_s * 1e9).round() as u64)
+                unsigned_s(m.drift_s)
             );
         }
         if args.advise {
@@ -255,7 +254,7 @@ pub fn advice_table(results: &[ServerResult]) -> String {
             t.row(vec![r.server.clone(), "0".into()]);
             continue;
         };
-        let u = |s: f64| unsigned((s * 1e9).round() as u64);
+        let u = unsigned_s;
         t.row(vec![
             r.server.clone(),
             a.samples.to_string(),
