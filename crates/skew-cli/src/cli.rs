@@ -1,6 +1,7 @@
 //! The command line: `skew <COMMAND>`.
 
 use crate::cmd;
+use crate::exit::CliError;
 use clap::{Parser, Subcommand};
 
 /// skew measures how wrong clocks are: NTP offsets with honest error bounds, clock steps
@@ -42,6 +43,32 @@ pub enum Command {
     Report(cmd::report::ReportArgs),
     /// Detect pauses: process stalls, scheduling delays, VM pauses, suspends and clock steps.
     Pauses(cmd::pauses::PausesArgs),
+}
+
+impl Cli {
+    /// Runs the parsed command line and returns the exit code (an error is printed on
+    /// stderr with its code).
+    pub fn run(self) -> i32 {
+        let result: Result<i32, CliError> = match self.command {
+            Command::Probe(a) => cmd::probe::run(a),
+            Command::Monitor(a) => cmd::monitor::run(a),
+            Command::Check(a) => cmd::check::run(a),
+            Command::Now(a) => cmd::now::run(a),
+            Command::Clocks(a) => cmd::clocks::run(a),
+            Command::Leap(a) => cmd::leap::run(a),
+            Command::Serve(a) => cmd::serve::run(a),
+            Command::Proxy(a) => cmd::proxy::run(a),
+            Command::Report(a) => cmd::report::run(a),
+            Command::Pauses(a) => cmd::pauses::run(a),
+        };
+        match result {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("skew: {}", e.message);
+                e.code
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ fn main() {
     // panicking on a failed write.
     skew_process_io::signals::default_sigpipe();
     let code = match cli::Cli::try_parse() {
-        Ok(cli) => cmd::run(cli),
+        Ok(cli) => cli.run(),
         Err(e) => {
             let code = match e.kind() {
                 clap::error::ErrorKind::DisplayHelp
