@@ -26,43 +26,35 @@ use skew_time::{BracketedReadings, ClockReadings};
 
 const NS_PER_S: i64 = 1_000_000_000;
 
+/// Calls `call` with a zeroed timespec and returns it in ns, or the errno when `call`
+/// returned non-zero.
+#[inline]
+fn timespec_ns(call: impl FnOnce(&mut libc::timespec) -> libc::c_int) -> Result<i64, i32> {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    if call(&mut ts) != 0 {
+        return Err(Errno::last_raw());
+    }
+    Ok(ts.tv_sec.saturating_mul(NS_PER_S).saturating_add(ts.tv_nsec))
+}
+
 /// Reads clock `id` (a Linux `clockid_t`: `libc::CLOCK_REALTIME`...), ns since its epoch;
 /// the error is the errno (EINVAL for a clock this kernel does not have).
 #[inline]
 #[allow(unsafe_code)]
 pub fn clock_ns(id: libc::clockid_t) -> Result<i64, i32> {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
     // SAFETY: `ts` is a valid, writable timespec for the duration of the call; an unknown
     // clock id only makes the call fail with EINVAL.
-    let rc = unsafe { libc::clock_gettime(id, &mut ts) };
-    if rc != 0 {
-        return Err(Errno::last_raw());
-    }
-    Ok(ts
-        .tv_sec
-        .saturating_mul(NS_PER_S)
-        .saturating_add(ts.tv_nsec))
+    timespec_ns(|ts| unsafe { libc::clock_gettime(id, ts) })
 }
 
 /// The resolution of clock `id` (`clock_getres`), ns; the error is the errno.
 #[allow(unsafe_code)]
 pub fn resolution_ns(id: libc::clockid_t) -> Result<i64, i32> {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
     // SAFETY: as for clock_gettime: a valid, writable timespec for the duration of the call.
-    let rc = unsafe { libc::clock_getres(id, &mut ts) };
-    if rc != 0 {
-        return Err(Errno::last_raw());
-    }
-    Ok(ts
-        .tv_sec
-        .saturating_mul(NS_PER_S)
-        .saturating_add(ts.tv_nsec))
+    timespec_ns(|ts| unsafe { libc::clock_getres(id, ts) })
 }
 
 fn read_or_zero(id: libc::clockid_t) -> i64 {

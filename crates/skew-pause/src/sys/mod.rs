@@ -18,29 +18,20 @@ mod sibling_tests {
     use std::time::Duration;
 
     #[test]
-    fn sibling_runs_publishes_and_stops() {
+    fn a_running_sibling_witnesses_that_this_thread_slept() {
+        // Spawning, publishing and stopping are skew-process-io's tests; here the view is
+        // judged as the detector judges it.
         let s = Sibling::spawn(5_000_000, 2_000_000, 1).expect("fork sibling");
-        let pid = s.pid();
-        assert!(pid > 0);
         std::thread::sleep(Duration::from_millis(100));
         let v = s.view();
-        assert_eq!(v.pid, pid);
-        assert_eq!(v.interval_ns, 5_000_000);
-        assert!(v.first_deadline_ns > 0);
-        assert!(
-            v.last_deadline_ns >= v.first_deadline_ns + 5 * 5_000_000,
-            "{v:?}"
-        );
-        assert!(!v.exited);
         // It ran while this thread slept: it witnesses that.
         let now = mono_ns();
         assert_eq!(
             sibling_verdict(Some(&v), now - 80_000_000, now - 20_000_000),
             SiblingVerdict::Ran
         );
-        // Asked to stop, it exits within an interval and is reaped (no zombie left).
-        let cpu = s.stop();
-        assert!(cpu.is_some_and(|ns| ns >= 0));
+        let pid = s.pid();
+        assert!(s.stop().is_some_and(|ns| ns >= 0));
         assert!(kill(Pid::from_raw(pid as i32), None).is_err());
     }
 
