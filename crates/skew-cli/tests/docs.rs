@@ -180,7 +180,10 @@ fn every_relative_link_in_the_docs_resolves() {
             }
         }
     }
-    assert!(checked > 50, "only {checked} links found: is the scan broken?");
+    assert!(
+        checked > 50,
+        "only {checked} links found: is the scan broken?"
+    );
     assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
 }
 
@@ -200,7 +203,155 @@ fn no_document_points_outside_the_repository() {
             }
         }
     }
-    assert!(bad.is_empty(), "references outside the repository:\n{}", bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "references outside the repository:\n{}",
+        bad.join("\n")
+    );
+}
+
+#[test]
+fn data_readme_lists_every_file_in_data() {
+    let root = repo();
+    let readme = std::fs::read_to_string(root.join("data/README.md")).unwrap();
+    let listed: BTreeSet<String> = readme
+        .lines()
+        .filter(|l| l.starts_with('|'))
+        .filter_map(|l| l.split('|').nth(1))
+        .flat_map(|cell| {
+            cell.split('`')
+                .enumerate()
+                .filter(|(i, _)| i % 2 == 1)
+                .map(|(_, s)| s.to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let mut missing = Vec::new();
+    for e in std::fs::read_dir(root.join("data")).unwrap().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name != "README.md" && !listed.contains(&name) {
+            missing.push(name);
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "data/README.md lists no table row for {missing:?}: say what each is and how it was made"
+    );
+}
+
+#[test]
+fn architecture_names_every_crate_in_its_layer_table() {
+    let root = repo();
+    let arch = std::fs::read_to_string(root.join("docs/ARCHITECTURE.md")).unwrap();
+    let table: String = arch
+        .split("## Crates and their layer")
+        .nth(1)
+        .expect("docs/ARCHITECTURE.md has a \"## Crates and their layer\" section")
+        .split("\n## ")
+        .next()
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with("| `"))
+        .map(|l| l.split('|').nth(1).unwrap().to_string())
+        .collect();
+    let mut missing = Vec::new();
+    for e in std::fs::read_dir(root.join("crates")).unwrap().flatten() {
+        let Ok(manifest) = std::fs::read_to_string(e.path().join("Cargo.toml")) else {
+            continue;
+        };
+        let name = manifest
+            .lines()
+            .find_map(|l| l.strip_prefix("name = \""))
+            .and_then(|l| l.strip_suffix('"'))
+            .expect("package name")
+            .to_string();
+        if !table.contains(&format!("`{name}`")) {
+            missing.push(name);
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "docs/ARCHITECTURE.md's crate table has no row for {missing:?}"
+    );
+}
+
+#[test]
+fn no_paragraph_or_table_row_is_repeated_within_a_document() {
+    let root = repo();
+    let mut repeated = Vec::new();
+    for file in markdown_files(&root) {
+        let name = file.strip_prefix(&root).unwrap().display().to_string();
+        let text = std::fs::read_to_string(&file).unwrap();
+        // Paragraphs and list items: unique in the document (short ones, such as a
+        // lead-in, may repeat). Table rows: unique in their table, unless their first cell
+        // is empty (a continuation row of a measurement table).
+        let mut paragraphs = BTreeSet::new();
+        let mut rows = BTreeSet::new();
+        let mut fenced = false;
+        let mut para = String::new();
+        let mut found = Vec::new();
+        let flush =
+            |para: &mut String, paragraphs: &mut BTreeSet<String>, found: &mut Vec<String>| {
+                let p = para.split_whitespace().collect::<Vec<_>>().join(" ");
+                if p.len() > 60 && !paragraphs.insert(p.clone()) {
+                    found.push(format!("{name}: {p}"));
+                }
+                para.clear();
+            };
+        for line in text.lines() {
+            if line.trim_start().starts_with("```") {
+                fenced = !fenced;
+                flush(&mut para, &mut paragraphs, &mut found);
+                continue;
+            }
+            if fenced {
+                continue;
+            }
+            if line.starts_with('|') {
+                flush(&mut para, &mut paragraphs, &mut found);
+                let first = line.split('|').nth(1).unwrap_or("").trim();
+                if !first.is_empty() && !first.starts_with("---") && !rows.insert(line.to_string())
+                {
+                    found.push(format!("{name}: table row {line}"));
+                }
+                continue;
+            }
+            rows.clear();
+            if line.trim().is_empty() || line.starts_with('#') {
+                flush(&mut para, &mut paragraphs, &mut found);
+            } else if line.starts_with("* ") || line.starts_with("- ") {
+                flush(&mut para, &mut paragraphs, &mut found);
+                para.push_str(line);
+            } else {
+                para.push(' ');
+                para.push_str(line);
+            }
+        }
+        flush(&mut para, &mut paragraphs, &mut found);
+        repeated.extend(found);
+    }
+    assert!(
+        repeated.is_empty(),
+        "repeated in the same document:\n{}",
+        repeated.join("\n")
+    );
+}
+
+#[test]
+fn every_code_fence_is_closed() {
+    let root = repo();
+    for file in markdown_files(&root) {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let fences = text
+            .lines()
+            .filter(|l| l.trim_start().starts_with("```"))
+            .count();
+        assert!(
+            fences % 2 == 0,
+            "{}: {fences} code fences: one is not closed, and everything after it reads as code",
+            file.strip_prefix(&root).unwrap().display()
+        );
+    }
 }
 
 #[test]
@@ -213,7 +364,10 @@ fn slugs_and_links_are_read_as_github_does() {
     let a = anchors("# A\n## `lease`\n```\n# not a heading\n```\n### `lease`\n#no\n");
     assert_eq!(
         a,
-        ["a", "lease", "lease-1"].map(String::from).into_iter().collect()
+        ["a", "lease", "lease-1"]
+            .map(String::from)
+            .into_iter()
+            .collect()
     );
     assert_eq!(
         link_targets("see [x](a.md#b) and ![img](d/p.png \"t\") [y](https://e)"),
