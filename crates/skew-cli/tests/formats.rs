@@ -448,12 +448,17 @@ fn collect_emitted() -> BTreeMap<String, BTreeSet<String>> {
     let fake_report = FakeStep::new(&dir, "fake-report");
     let fake_watch = FakeStep::new(&dir, "fake-watch");
     let watch_csv = p("clocks.csv");
+    // (The per-clock survey runs before the sampling and takes a while under libfaketime:
+    // the stepped run skips it, and a plain run covers it.)
     let out = fake_report.run_with_step(
-        &["clocks", "--json", "--duration", "1200ms"],
-        Duration::from_millis(500),
+        &["clocks", "--json", "--duration", "2s", "--no-survey"],
+        Duration::from_millis(700),
         limit,
     );
     ok_output(&out, "clocks --json");
+    add("skew clocks --json", json_paths(&out.stdout));
+    let out = run_skew(&["clocks", "--json", "--duration", "200ms"], limit);
+    ok_output(&out, "clocks --json (survey)");
     add("skew clocks --json", json_paths(&out.stdout));
     let out = fake_watch.run_with_step(
         &[
@@ -461,13 +466,13 @@ fn collect_emitted() -> BTreeMap<String, BTreeSet<String>> {
             "--watch",
             "--json",
             "--interval",
-            "250ms",
+            "300ms",
             "--count",
-            "4",
+            "5",
             "--csv",
             &watch_csv,
         ],
-        Duration::from_millis(400),
+        Duration::from_millis(600),
         limit,
     );
     ok_output(&out, "clocks --watch --json");
@@ -485,14 +490,14 @@ fn collect_emitted() -> BTreeMap<String, BTreeSet<String>> {
 
     // skew pauses: a 150 ms SIGSTOP with the sibling (a `process` event), one without it
     // and with the state file (an `unknown` pause, which voids the state), and the CSV.
-    let with_sibling = spawn_skew(&["pauses", "--json", "--duration", "1200ms"], &[]);
+    let with_sibling = spawn_skew(&["pauses", "--json", "--duration", "1500ms"], &[]);
     let voiding = spawn_skew(
         &[
             "pauses",
             "--json",
             "--no-sibling",
             "--duration",
-            "1000ms",
+            "1300ms",
             "--state",
             &state,
         ],
@@ -509,7 +514,7 @@ fn collect_emitted() -> BTreeMap<String, BTreeSet<String>> {
         ],
         &[],
     );
-    std::thread::sleep(Duration::from_millis(400));
+    std::thread::sleep(Duration::from_millis(600));
     for r in [&with_sibling, &voiding] {
         r.child.signal(Signal::SIGSTOP);
     }
