@@ -37,7 +37,10 @@ fn timespec_ns(call: impl FnOnce(&mut libc::timespec) -> libc::c_int) -> Result<
     if call(&mut ts) != 0 {
         return Err(Errno::last_raw());
     }
-    Ok(ts.tv_sec.saturating_mul(NS_PER_S).saturating_add(ts.tv_nsec))
+    Ok(ts
+        .tv_sec
+        .saturating_mul(NS_PER_S)
+        .saturating_add(ts.tv_nsec))
 }
 
 /// Reads clock `id` (a Linux `clockid_t`: `libc::CLOCK_REALTIME`...), ns since its epoch;

@@ -2,8 +2,10 @@
 
 pub mod check;
 pub mod clocks;
+pub mod completions;
 pub mod daemon;
 pub mod leap;
+pub mod man;
 pub mod monitor;
 pub mod now;
 pub mod pauses;

@@ -5,11 +5,14 @@
 mod common;
 
 mod clocks;
+mod docs;
 mod etiquette;
 mod fault_matrix;
+mod formats;
 mod leap;
 mod leap_chrony;
 mod leap_serve;
+mod man_completions;
 mod monitor;
 mod pauses;
 mod probe_chrony;
