@@ -4,11 +4,7 @@ use crate::output::table::{Align, Table};
 use skew_clock::detect::Direction;
 use skew_clock::monitor::Summary;
 use skew_clock::report::{ClocksReport, IntervalRecord, RateEntry};
-use skew_time::format::{signed, unsigned};
-
-fn s_to_ns(s: f64) -> i64 {
-    skew_time::s_to_ns(s)
-}
+use skew_time::format::{signed, signed_s, unsigned, unsigned_s};
 
 /// A fractional nanosecond figure: `20.3ns`, or `4.000ms` above 1 µs.
 fn ns_f(v: f64) -> String {
@@ -59,10 +55,21 @@ pub fn report(r: &ClocksReport) -> String {
         short_time(&run.start),
         short_time(&run.end),
         run.samples,
-        unsigned(s_to_ns(run.sample_interval_s) as u64),
+        unsigned_s(run.sample_interval_s),
         run.rounds
     ));
 
+    survey(&mut out, r);
+    rates(&mut out, r);
+    steps(&mut out, r);
+    suspend_and_tai(&mut out, r);
+    kernel_and_clocksource(&mut out, r);
+    warnings_and_notes(&mut out, r);
+    out
+}
+
+/// The per-clock survey: resolution and read cost.
+fn survey(out: &mut String, r: &ClocksReport) {
     if !r.clocks.is_empty() {
         let mut t = Table::new(&[
             ("Clock", Align::Left),
@@ -94,7 +101,10 @@ pub fn report(r: &ClocksReport) -> String {
 (chrony's method). Read: time per clock_gettime call.\n\n",
         );
     }
+}
 
+/// Rates against MONOTONIC_RAW, with what the kernel predicts.
+fn rates(out: &mut String, r: &ClocksReport) {
     out.push_str("Rates against MONOTONIC_RAW (least squares over the samples, 95 % CI):\n");
     let mut t = Table::new(&[
         ("Clock", Align::Left),
@@ -117,10 +127,14 @@ Diff: measured − predicted.\n",
         ));
     }
     out.push('\n');
+}
 
+/// Steps of REALTIME, clock settings the kernel reported, jumps.
+fn steps(out: &mut String, r: &ClocksReport) {
+    let run = &r.run;
     out.push_str(&format!(
         "Steps of REALTIME against BOOTTIME (threshold {}): ",
-        unsigned(s_to_ns(run.step_threshold_s) as u64)
+        unsigned_s(run.step_threshold_s)
     ));
     if r.steps.is_empty() {
         out.push_str("none\n");
@@ -138,8 +152,8 @@ Diff: measured − predicted.\n",
             t.row(vec![
                 short_time(&st.at),
                 format!("{:.3}s", st.elapsed_s),
-                signed(s_to_ns(st.size_s)),
-                unsigned(s_to_ns(st.uncertainty_s).max(0) as u64),
+                signed_s(st.size_s),
+                unsigned_s(st.uncertainty_s),
                 match st.direction {
                     Direction::Forward => "forward".into(),
                     Direction::Backward => "BACKWARD".into(),
@@ -178,18 +192,21 @@ Diff: measured − predicted.\n",
         out.push_str(&format!(
             "{} jumped {} at {}\n",
             j.clock,
-            signed(s_to_ns(j.size_s)),
+            signed_s(j.size_s),
             short_time(&j.at)
         ));
     }
     out.push('\n');
+}
 
+/// Suspend (BOOTTIME − MONOTONIC) and TAI.
+fn suspend_and_tai(out: &mut String, r: &ClocksReport) {
     let sp = &r.suspend;
     out.push_str(&format!(
         "Suspend: BOOTTIME − MONOTONIC = {} (+/- {}), grew {} during the run",
-        signed(s_to_ns(sp.suspended_s)),
-        unsigned(s_to_ns(sp.uncertainty_s).max(0) as u64),
-        signed(s_to_ns(sp.growth_s))
+        signed_s(sp.suspended_s),
+        unsigned_s(sp.uncertainty_s),
+        signed_s(sp.growth_s)
     ));
     match (&sp.timens_offsets, sp.host_suspended_s) {
         (Some(o), Some(host)) if o.monotonic_s != 0.0 || o.boottime_s != 0.0 => {
@@ -197,7 +214,7 @@ Diff: measured − predicted.\n",
                 "\n  time namespace: MONOTONIC {:+.3} s, BOOTTIME {:+.3} s; host suspend {}\n",
                 o.monotonic_s,
                 o.boottime_s,
-                signed(s_to_ns(host))
+                signed_s(host)
             ));
         }
         _ => out.push('\n'),
@@ -205,7 +222,7 @@ Diff: measured − predicted.\n",
     for e in &sp.events {
         out.push_str(&format!(
             "  suspended {} until {}\n",
-            unsigned(s_to_ns(e.size_s).max(0) as u64),
+            unsigned_s(e.size_s),
             short_time(&e.at)
         ));
     }
@@ -224,7 +241,10 @@ Diff: measured − predicted.\n",
         None => out.push_str("TAI: CLOCK_TAI cannot be read\n"),
     }
     out.push('\n');
+}
 
+/// The kernel's discipline and the clocksource.
+fn kernel_and_clocksource(out: &mut String, r: &ClocksReport) {
     match &r.kernel {
         Some(k) => {
             out.push_str("Kernel discipline (adjtimex, read-only):\n");
@@ -267,6 +287,10 @@ Diff: measured − predicted.\n",
         }
         None => out.push_str("Clocksource: unknown\n"),
     }
+}
+
+/// Warnings and notes.
+fn warnings_and_notes(out: &mut String, r: &ClocksReport) {
     if !r.warnings.is_empty() || !r.notes.is_empty() {
         out.push('\n');
         for w in &r.warnings {
@@ -276,7 +300,6 @@ Diff: measured − predicted.\n",
             out.push_str(&format!("note: {n}\n"));
         }
     }
-    out
 }
 
 const WATCH_COLUMNS: [(&str, usize); 9] = [
@@ -317,10 +340,10 @@ pub fn watch_line(r: &IntervalRecord) -> String {
     let mut events: Vec<String> = Vec::new();
     for st in &r.steps {
         match st.direction {
-            Direction::Forward => events.push(format!("STEP {}", signed(s_to_ns(st.size_s)))),
+            Direction::Forward => events.push(format!("STEP {}", signed_s(st.size_s))),
             Direction::Backward => events.push(format!(
                 "BACKWARD STEP {}: {}",
-                signed(s_to_ns(st.size_s)),
+                signed_s(st.size_s),
                 skew_clock::detect::BACKWARD_WARNING
             )),
         }
@@ -336,24 +359,21 @@ pub fn watch_line(r: &IntervalRecord) -> String {
         ));
     }
     for sp in &r.suspends {
-        events.push(format!(
-            "SUSPEND {}",
-            unsigned(s_to_ns(sp.size_s).max(0) as u64)
-        ));
+        events.push(format!("SUSPEND {}", unsigned_s(sp.size_s)));
     }
     for j in &r.jumps {
-        events.push(format!("{} JUMP {}", j.clock, signed(s_to_ns(j.size_s))));
+        events.push(format!("{} JUMP {}", j.clock, signed_s(j.size_s)));
     }
     let cells = [
         short_time(&r.time_utc),
         format!("{:.9}s", r.elapsed_s),
         format!("{:.9}s", r.monotonic_elapsed_s),
         format!("{:.9}s", r.raw_elapsed_s),
-        signed(s_to_ns(r.realtime_minus_raw_s)),
-        signed(s_to_ns(r.monotonic_minus_raw_s)),
+        signed_s(r.realtime_minus_raw_s),
+        signed_s(r.monotonic_minus_raw_s),
         rate_cell(&r.realtime_vs_raw),
         rate_cell(&r.monotonic_vs_raw),
-        signed(s_to_ns(r.suspended_s)),
+        signed_s(r.suspended_s),
     ];
     let mut line = String::new();
     for (i, (cell, (_, w))) in cells.iter().zip(WATCH_COLUMNS).enumerate() {
