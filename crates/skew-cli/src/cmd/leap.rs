@@ -154,16 +154,25 @@ pub fn human(r: &LeapReport) -> String {
         r.at,
         if r.at_is_now { " (now)" } else { " (--at)" }
     );
+    list_section(&mut out, r);
+    kernel_section(&mut out, r);
+    servers_section(&mut out, r);
+    findings_and_status(&mut out, r);
+    out
+}
+
+/// The leap-seconds list: where, hash, expiry, the next leap.
+fn list_section(out: &mut String, r: &LeapReport) {
     let l = &r.list;
     out.push_str(&format!(
         "Leap-seconds list  {}\n",
         l.path.as_deref().unwrap_or("(none found)")
     ));
     if let Some(e) = &l.error {
-        field(&mut out, "Error", format!("could not check: {e}"));
+        field(out, "Error", format!("could not check: {e}"));
     } else {
         field(
-            &mut out,
+            out,
             "Hash",
             match l.hash {
                 Some("valid") => {
@@ -178,7 +187,7 @@ pub fn human(r: &LeapReport) -> String {
             },
         );
         field(
-            &mut out,
+            out,
             "Last update",
             format!(
                 "{} (NTP {})",
@@ -195,7 +204,7 @@ pub fn human(r: &LeapReport) -> String {
             format!("valid for {days} more days")
         };
         field(
-            &mut out,
+            out,
             "Expires",
             format!(
                 "{} (NTP {}): {state}",
@@ -204,13 +213,13 @@ pub fn human(r: &LeapReport) -> String {
             ),
         );
         field(
-            &mut out,
+            out,
             "TAI − UTC",
             l.tai_minus_utc_s
                 .map_or("unknown (before 1972)".to_string(), |v| format!("{v} s")),
         );
         field(
-            &mut out,
+            out,
             "Last leap",
             l.last_leap.as_ref().map_or("none".to_string(), leap_text),
         );
@@ -225,12 +234,16 @@ pub fn human(r: &LeapReport) -> String {
                 l.expires.as_deref().map_or("", |s| &s[..10])
             ),
         };
-        field(&mut out, "Next leap", next);
+        field(out, "Next leap", next);
     }
+}
+
+/// The kernel's leap state (adjtimex, read-only).
+fn kernel_section(out: &mut String, r: &LeapReport) {
     if let Some(k) = &r.kernel {
         out.push_str("\nKernel (adjtimex, read-only)\n");
         if let Some(e) = &k.error {
-            field(&mut out, "Error", format!("could not read: {e}"));
+            field(out, "Error", format!("could not read: {e}"));
         } else {
             let flags = if k.status.is_empty() {
                 "none".to_string()
@@ -238,7 +251,7 @@ pub fn human(r: &LeapReport) -> String {
                 k.status.join(" ")
             };
             field(
-                &mut out,
+                out,
                 "State",
                 format!(
                     "{} (status {flags}; {})",
@@ -251,7 +264,7 @@ pub fn human(r: &LeapReport) -> String {
                 ),
             );
             field(
-                &mut out,
+                out,
                 "Leap armed",
                 format!(
                     "{} (STA_INS {}, STA_DEL {})",
@@ -276,9 +289,13 @@ pub fn human(r: &LeapReport) -> String {
                 (_, Some(e)) => format!(" (the list says {e} s)"),
                 (_, None) => String::new(),
             };
-            field(&mut out, "TAI offset", format!("{tai} s{cmp}"));
+            field(out, "TAI offset", format!("{tai} s{cmp}"));
         }
     }
+}
+
+/// What the servers announce and whether they smear.
+fn servers_section(out: &mut String, r: &LeapReport) {
     if !r.servers.is_empty() {
         out.push_str("\nServers\n");
         let mut t = Table::new(&[
@@ -332,6 +349,10 @@ pub fn human(r: &LeapReport) -> String {
             ));
         }
     }
+}
+
+/// Warnings, notes and the verdict.
+fn findings_and_status(out: &mut String, r: &LeapReport) {
     let problems: Vec<_> = r
         .findings
         .iter()
@@ -354,5 +375,4 @@ pub fn human(r: &LeapReport) -> String {
         r.status.as_str(),
         exit_code(r.status)
     ));
-    out
 }
