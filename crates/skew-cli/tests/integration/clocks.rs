@@ -106,6 +106,7 @@ fn assert_two_steps(steps: &[Value]) {
 
 #[test]
 fn real_clocks_json_contract() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let out = run_skew(
         &["clocks", "--duration", "1s", "--json"],
         Duration::from_secs(30),
@@ -204,6 +205,7 @@ fn real_clocks_json_contract() {
 
 #[test]
 fn faketime_steps_are_reported_with_sign_and_size() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let dir = temp_dir("fake");
     let fake = FakeClock::new(&dir);
     let script = fake.script_steps(Duration::from_millis(1000), Duration::from_millis(1000));
@@ -243,6 +245,7 @@ fn faketime_steps_are_reported_with_sign_and_size() {
 
 #[test]
 fn faketime_watch_lines_and_drift_log() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let dir = temp_dir("watch");
     let fake = FakeClock::new(&dir);
     let log = dir.join("drift.csv");
@@ -347,6 +350,7 @@ fn unshare_prefix(monotonic_s: &str, boottime_s: &str) -> Vec<String> {
 
 #[test]
 fn time_namespace_shifts_the_suspend_reading() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let prefix = unshare_prefix("86400", "90000");
     let prefix: Vec<&str> = prefix.iter().map(String::as_str).collect();
     let out = run_wrapped(
@@ -394,6 +398,7 @@ fn time_namespace_shifts_the_suspend_reading() {
 
 #[test]
 fn csv_appends_under_one_header() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let dir = temp_dir("csv");
     let log = dir.join("drift.csv");
     let log_s = log.to_string_lossy().into_owned();
@@ -432,6 +437,7 @@ fn csv_appends_under_one_header() {
 
 #[test]
 fn usage_and_io_errors() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let limit = Duration::from_secs(30);
     for args in [
         &["clocks", "--json", "--csv"][..],
@@ -465,6 +471,7 @@ fn usage_and_io_errors() {
 
 #[test]
 fn watch_stops_cleanly_on_sigint() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     use nix::sys::signal::Signal;
     let dir = temp_dir("sigint");
     let out_path = dir.join("out");

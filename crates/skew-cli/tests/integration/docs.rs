@@ -160,6 +160,7 @@ fn check_link(root: &Path, file: &Path, target: &str) -> Option<String> {
 
 #[test]
 fn every_relative_link_in_the_docs_resolves() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let root = repo();
     let files = markdown_files(&root);
     assert!(files.iter().any(|f| f.ends_with("README.md")));
@@ -189,6 +190,7 @@ fn every_relative_link_in_the_docs_resolves() {
 
 #[test]
 fn no_document_points_outside_the_repository() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let root = repo();
     let mut bad = Vec::new();
     for file in markdown_files(&root) {
@@ -212,6 +214,7 @@ fn no_document_points_outside_the_repository() {
 
 #[test]
 fn data_readme_lists_every_file_in_data() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let root = repo();
     let readme = std::fs::read_to_string(root.join("data/README.md")).unwrap();
     let listed: BTreeSet<String> = readme
@@ -241,6 +244,7 @@ fn data_readme_lists_every_file_in_data() {
 
 #[test]
 fn architecture_names_every_crate_in_its_layer_table() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let root = repo();
     let arch = std::fs::read_to_string(root.join("docs/ARCHITECTURE.md")).unwrap();
     let table: String = arch
@@ -277,6 +281,7 @@ fn architecture_names_every_crate_in_its_layer_table() {
 
 #[test]
 fn no_paragraph_or_table_row_is_repeated_within_a_document() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let root = repo();
     let mut repeated = Vec::new();
     for file in markdown_files(&root) {
@@ -339,6 +344,7 @@ fn no_paragraph_or_table_row_is_repeated_within_a_document() {
 
 #[test]
 fn every_code_fence_is_closed() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let root = repo();
     for file in markdown_files(&root) {
         let text = std::fs::read_to_string(&file).unwrap();
@@ -356,6 +362,7 @@ fn every_code_fence_is_closed() {
 
 #[test]
 fn slugs_and_links_are_read_as_github_does() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     assert_eq!(slug(" `skew probe --json`"), "skew-probe---json");
     assert_eq!(
         slug(" Limits, readiness, statistics (`skew serve` and `skew proxy`)"),

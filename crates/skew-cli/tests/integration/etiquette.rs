@@ -42,6 +42,7 @@ fn send_times(p: &Value) -> Vec<i64> {
 
 #[test]
 fn one_request_per_default_interval_per_address_however_it_is_named() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let s = serve_on(&["127.0.0.1:0".into()], &[]);
     let port = s.port();
     let lit = format!("127.0.0.1:{port}");
@@ -95,6 +96,7 @@ fn one_request_per_default_interval_per_address_however_it_is_named() {
 
 #[test]
 fn all_addresses_overlapping_a_literal_probe_each_address_once() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let port = free_udp_port();
     let s = serve_on(&[format!("127.0.0.1:{port}"), format!("[::1]:{port}")], &[]);
     let name = format!("localhost:{port}");
@@ -138,6 +140,7 @@ fn all_addresses_overlapping_a_literal_probe_each_address_once() {
 
 #[test]
 fn kiss_of_death_stops_every_request_to_the_server() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     // Each server is listed twice and asked for 4 samples: a server that kisses once gets
     // exactly one request; RATE after one good reply gets two.
     let cases: &[(&[&str], u64)] = &[

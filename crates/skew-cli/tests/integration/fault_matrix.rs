@@ -758,6 +758,7 @@ fn render(rows: &[Row], total_s: f64) -> String {
 
 #[test]
 fn fault_matrix() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let healthy = Chronyd::server();
     let cases = cases();
     let rows: Vec<Mutex<Option<Row>>> = cases.iter().map(|_| Mutex::new(None)).collect();

@@ -600,6 +600,7 @@ const PROVOKED: &[(&str, &str)] = &[
 
 #[test]
 fn formats_md_lists_every_name_skew_emits() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let doc_path = repo_file("docs/formats.md");
     let doc = parse_doc(&std::fs::read_to_string(&doc_path).expect("docs/formats.md"));
     let emitted = collect_emitted();
@@ -617,6 +618,7 @@ fn formats_md_lists_every_name_skew_emits() {
 
 #[test]
 fn the_markup_reader_understands_prefixes_wildcards_and_aliases() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let doc = parse_doc(
         "# Title\n\
          ## Group\n\
@@ -690,6 +692,7 @@ fn the_markup_reader_understands_prefixes_wildcards_and_aliases() {
 
 #[test]
 fn emitted_names_are_read_from_json_csv_and_metrics() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let paths = json_paths(
         "listening on x\n{\"a\": {\"b\": [ {\"c\": 1}, {\"d\": null} ]}, \"e\": [1, 2]}\n{\"f\": {}}",
     );

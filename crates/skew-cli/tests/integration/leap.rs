@@ -31,6 +31,7 @@ fn warnings(v: &Value) -> Vec<String> {
 
 #[test]
 fn the_2016_leap_is_next_and_tai_utc_goes_36_to_37() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let (code, v) = leap_json("leap-seconds.list", "2016-12-31T12:00:00Z");
     assert_eq!(code, 0, "{v}");
     assert_eq!(v["at"], "2016-12-31T12:00:00Z");
@@ -71,6 +72,7 @@ fn the_2016_leap_is_next_and_tai_utc_goes_36_to_37() {
 
 #[test]
 fn tampered_list_is_critical_with_a_clear_message() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let (code, v) = leap_json("leap-seconds.tampered.list", "2016-12-31T12:00:00Z");
     assert_eq!(code, 2, "{v}");
     assert_eq!(v["status"], "critical");
@@ -95,6 +97,7 @@ fn tampered_list_is_critical_with_a_clear_message() {
 
 #[test]
 fn comment_edited_list_is_still_valid() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let (code, v) = leap_json("leap-seconds.comment-edited.list", "2016-11-30T12:00:00Z");
     assert_eq!(code, 0, "{v}");
     assert_eq!(v["list"]["hash_ok"], true);
@@ -106,6 +109,7 @@ fn comment_edited_list_is_still_valid() {
 
 #[test]
 fn expired_and_expiring_lists_warn() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     // The January 2016 list expired on 2016-12-28 and never knew the 2016 leap.
     let (code, v) = leap_json("leap-seconds.expired.list", "2016-12-31T12:00:00Z");
     assert_eq!(code, 1, "{v}");
@@ -140,6 +144,7 @@ fn expired_and_expiring_lists_warn() {
 
 #[test]
 fn truncated_or_missing_list_cannot_be_checked() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let (code, v) = leap_json("leap-seconds.truncated.list", "2016-12-31T12:00:00Z");
     assert_eq!(code, 3, "{v}");
     assert_eq!(v["status"], "unknown");
@@ -167,6 +172,7 @@ fn truncated_or_missing_list_cannot_be_checked() {
 
 #[test]
 fn usage_errors() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     for args in [
         &["--at", "2016-13-01"][..],
         &["--at", "yesterday"],
@@ -195,6 +201,7 @@ fn usage_errors() {
 /// its state is assumed (this machine kind is undisciplined: TIME_ERROR, UNSYNC, tai 0).
 #[test]
 fn the_kernel_of_this_machine() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let out = leap(&[
         "--json",
         "--file",

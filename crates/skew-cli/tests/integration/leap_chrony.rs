@@ -81,6 +81,7 @@ const LEAP_DAY_NOON: i64 = 1_483_185_600; // 2016-12-31T12:00:00Z
 
 #[test]
 fn chronyd_announces_the_2016_leap_and_it_is_judged_against_the_list() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let (up, ann) = leap_pair(LEAP_DAY_NOON);
     // Precondition, checked rather than assumed: in this setup chronyd really sends LI = 1.
     let a = query(ann.addr_v4(), Duration::from_secs(1)).expect("follower answers");
@@ -208,6 +209,7 @@ fn chronyd_announces_the_2016_leap_and_it_is_judged_against_the_list() {
 
 #[test]
 fn chronyd_on_an_ordinary_day_does_not_announce() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     // The same setup on 2016-11-15: no leap second at the end of that day, LI = 0.
     let (_up, follower) = leap_pair(LEAP_DAY_NOON - 46 * 86_400);
     let a = query(follower.addr_v4(), Duration::from_secs(1)).expect("follower answers");
@@ -231,6 +233,7 @@ fn chronyd_on_an_ordinary_day_does_not_announce() {
 
 #[test]
 fn a_smearing_chronyd_beside_honest_ones_is_flagged() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     // The smearing server: a chronyd following an upstream whose clock libfaketime runs
     // 11.574 ppm slow (x0.9999884: the 24 h noon-to-noon smear) from +2 s; the follower's
     // `offset -2` takes the 2 s away, so it serves true time minus a linear ramp, LI = 0,

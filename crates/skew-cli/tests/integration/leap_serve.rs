@@ -43,6 +43,7 @@ fn strings(v: &Value, key: &str) -> Vec<String> {
 
 #[test]
 fn skew_serve_leap_insert_is_reported_and_judged_against_the_list() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let ann = serve(&["--leap", "insert"]);
     // On the day of the 2016 leap, the announcement matches the list.
     let (code, v) = leap_json(&[
@@ -72,6 +73,7 @@ fn skew_serve_leap_insert_is_reported_and_judged_against_the_list() {
 
 #[test]
 fn smearing_skew_serve_beside_honest_ones_is_flagged() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     // A 24 h noon-to-noon smear around a leap one hour from now: −0.458 s and ramping at
     // −11.57 ppm against the honest servers, with LI = 0.
     let smear = serve(&["--smear-leap", "--leap-at", "+1h"]);

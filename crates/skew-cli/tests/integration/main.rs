@@ -1,6 +1,8 @@
 //! The CLI's integration tests, in one binary that links once: each module runs the `skew`
 //! binary against real peers (chronyd, libfaketime, `skew serve`/`skew proxy`) on loopback.
-//! `common` holds the helpers they share.
+//! `common` holds the helpers they share. Each module was a test binary of its own; every test
+//! takes `common::one_module_at_a_time` first, so modules still never overlap while the tests
+//! of one module run in parallel, as before.
 
 mod common;
 

@@ -51,6 +51,7 @@ fn pipe(program: &str, args: &[&str], input: &[u8]) -> (i32, String, String) {
 
 #[test]
 fn every_manual_page_renders_with_groff_without_warnings() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     skew_testkit::require("groff");
     for page in pages() {
         let args: Vec<&str> = std::iter::once("man").chain(page).collect();
@@ -77,6 +78,7 @@ fn every_manual_page_renders_with_groff_without_warnings() {
 
 #[test]
 fn a_command_page_documents_every_flag_of_the_command() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let out = run_skew(&["man", "probe"], Duration::from_secs(20));
     for flag in [
         "\\-\\-samples",
@@ -91,6 +93,7 @@ fn a_command_page_documents_every_flag_of_the_command() {
 
 #[test]
 fn man_refuses_an_unknown_command() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let out = run_skew(&["man", "nonsense"], Duration::from_secs(20));
     assert_eq!(out.code, 64, "{}", out.stderr);
 }
@@ -131,6 +134,7 @@ fn bash_complete(script: &str, line: &str) -> Vec<String> {
 
 #[test]
 fn bash_completes_commands_flags_and_values_after_sourcing_the_script() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     skew_testkit::require("bash");
     let out = run_skew(&["completions", "bash"], Duration::from_secs(20));
     assert_eq!(out.code, 0, "{}", out.stderr);
@@ -157,6 +161,7 @@ fn bash_completes_commands_flags_and_values_after_sourcing_the_script() {
 
 #[test]
 fn completions_exist_for_every_shell_and_refuse_an_unknown_one() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
         let out = run_skew(&["completions", shell], Duration::from_secs(20));
         assert_eq!(out.code, 0, "{shell}: {}", out.stderr);

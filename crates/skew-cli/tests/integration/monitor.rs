@@ -40,6 +40,7 @@ fn monitor(args: &[&str]) -> Output {
 
 #[test]
 fn writes_log_prom_and_state_and_prints_nagios_line() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let c = Chronyd::server();
     let d = tmpdir("basic");
     let log = d.join("logs/drift.csv");
@@ -83,6 +84,7 @@ fn writes_log_prom_and_state_and_prints_nagios_line() {
 
 #[test]
 fn promtool_accepts_metrics_and_alert_rules() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     skew_testkit::require("promtool");
     let c = Chronyd::server();
     let d = tmpdir("promtool");
@@ -124,6 +126,7 @@ fn promtool_accepts_metrics_and_alert_rules() {
 
 #[test]
 fn node_exporter_serves_our_metrics() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     skew_testkit::require("prometheus-node-exporter");
     let c = Chronyd::server();
     let d = tmpdir("node-exporter");
@@ -182,6 +185,7 @@ fn node_exporter_serves_our_metrics() {
 
 #[test]
 fn overlapping_runs_never_interleave() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let c = Chronyd::server();
     let d = tmpdir("overlap");
     let log = d.join("drift.csv");
@@ -235,6 +239,7 @@ fn overlapping_runs_never_interleave() {
 
 #[test]
 fn kill_9_leaves_a_log_that_parses() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let c = Chronyd::server();
     let d = tmpdir("kill9");
     let log = d.join("drift.csv");
@@ -286,6 +291,7 @@ fn kill_9_leaves_a_log_that_parses() {
 
 #[test]
 fn unwritable_outputs_exit_3_with_the_reason() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let c = Chronyd::server();
     let d = tmpdir("unwritable");
     let file = d.join("plain-file");
@@ -319,6 +325,7 @@ fn unwritable_outputs_exit_3_with_the_reason() {
 
 #[test]
 fn thresholds_give_each_exit_code() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let truth = Chronyd::server();
     let f = Chronyd::follower(truth.port, "0.25");
     let s = f.arg();
@@ -347,6 +354,7 @@ fn thresholds_give_each_exit_code() {
 
 #[test]
 fn check_reports_for_a_person_and_writes_nothing() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let c = Chronyd::server();
     let dead = format!("127.0.0.1:{}", free_udp_port());
     let out = run_skew(
@@ -402,6 +410,7 @@ fn check_reports_for_a_person_and_writes_nothing() {
 
 #[test]
 fn config_file_is_used_and_flags_override_it() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let c = Chronyd::server();
     let d = tmpdir("config");
     let log = d.join("from-config.csv");
@@ -447,6 +456,7 @@ fn measured_state(name: &str) -> (Chronyd, PathBuf, PathBuf) {
 
 #[test]
 fn now_contains_true_time_and_goes_unknown_after_a_step() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let (_c, _d, state) = measured_state("now");
     // The server serves this machine's clock: the true time is our own clock.
     for _ in 0..5 {
@@ -492,6 +502,7 @@ fn now_contains_true_time_and_goes_unknown_after_a_step() {
 
 #[test]
 fn now_watch_goes_unknown_after_its_own_long_pause() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let (_c, d, state) = measured_state("now-watch");
     let out_path = d.join("watch.out");
     let mut cmd = Command::new(skew_bin());
@@ -573,6 +584,7 @@ fn fresh_leap_list(dir: &std::path::Path) -> PathBuf {
 
 #[test]
 fn leap_list_status_reaches_the_verdict_the_log_and_the_metrics() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let c = Chronyd::server();
     let d = tmpdir("leap");
     let data = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data");
@@ -667,6 +679,7 @@ fn leap_list_status_reaches_the_verdict_the_log_and_the_metrics() {
 
 #[test]
 fn now_goes_unknown_after_a_machine_pause_recorded_by_skew_pauses() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let (c, d, state) = measured_state("now-vm");
     let now = || {
         run_skew(
@@ -721,6 +734,7 @@ fn now_goes_unknown_after_a_machine_pause_recorded_by_skew_pauses() {
 
 #[test]
 fn pause_sample_reaches_the_log_the_metrics_and_the_verdict() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let c = Chronyd::server();
     let d = tmpdir("pause-sample");
     let (log, prom) = (d.join("drift.csv"), d.join("skew.prom"));

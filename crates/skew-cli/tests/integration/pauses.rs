@@ -105,6 +105,7 @@ fn assert_sibling_gone(v: &Value) {
 
 #[test]
 fn sigstop_300ms_is_one_process_event() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let _shared = shared();
     let run = spawn_skew(&["pauses", "--json", "--duration", "3s"], &[]);
     settle();
@@ -149,6 +150,7 @@ fn sigstop_300ms_is_one_process_event() {
 
 #[test]
 fn stopping_the_whole_process_group_is_still_a_process_pause() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let _shared = shared();
     // Ctrl-Z stops the foreground process group; the sibling leads a group of its own.
     let mut cmd = std::process::Command::new(skew_bin());
@@ -229,6 +231,7 @@ impl Drop for Cgroup {
 
 #[test]
 fn cgroup_freezer_pause_is_a_process_event() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let _shared = shared();
     let g = match Cgroup::create() {
         Ok(g) => g,
@@ -278,6 +281,7 @@ fn cgroup_freezer_pause_is_a_process_event() {
 
 #[test]
 fn freezing_the_sibling_too_reads_as_the_machine_stalling() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let _shared = shared();
     let g = match Cgroup::create() {
         Ok(g) => g,
@@ -321,6 +325,7 @@ fn freezing_the_sibling_too_reads_as_the_machine_stalling() {
 
 #[test]
 fn cpu_contention_is_scheduling() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let _alone = alone();
     let (Some(taskset), Some(chrt)) = (which("taskset"), which("chrt")) else {
         eprintln!("SKIPPED cpu_contention_is_scheduling: taskset or chrt missing");
@@ -388,6 +393,7 @@ fn cpu_contention_is_scheduling() {
 
 #[test]
 fn libfaketime_step_is_a_step_not_a_pause() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let _shared = shared();
     if !Path::new(LIBFAKETIME).exists() {
         panic!("libfaketime is not installed: run scripts/test.sh, which installs it");
@@ -434,6 +440,7 @@ fn libfaketime_step_is_a_step_not_a_pause() {
 
 #[test]
 fn quiet_10s_run_has_no_event() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let _shared = shared();
     // Other work on this shared machine can take the CPU away for real: such a stall carries
     // its proof (a `scheduling` event whose run-delay accounts for it) and is no false
@@ -483,6 +490,7 @@ fn quiet_10s_run_has_no_event() {
 
 #[test]
 fn faked_vm_markers_are_vm_events() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let _shared = shared();
     let dir = std::env::temp_dir().join(format!("skew-pauses-vm-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -527,6 +535,7 @@ fn faked_vm_markers_are_vm_events() {
 
 #[test]
 fn ctrl_c_and_sigterm_end_with_the_summary() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let _shared = shared();
     let run = spawn_skew(&["pauses", "--json", "--interval", "10ms"], &[]);
     std::thread::sleep(Duration::from_millis(1200));
@@ -554,6 +563,7 @@ fn ctrl_c_and_sigterm_end_with_the_summary() {
 
 #[test]
 fn csv_rows_like_jhiccup() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let _shared = shared();
     let out = run_skew(
         &[
@@ -598,6 +608,7 @@ fn csv_rows_like_jhiccup() {
 
 #[test]
 fn usage_errors() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     for args in [
         vec!["pauses", "--interval", "1us"],
         vec!["pauses", "--interval", "20s"],

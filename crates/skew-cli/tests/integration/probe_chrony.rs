@@ -6,6 +6,7 @@ use std::time::Duration;
 
 #[test]
 fn true_offset_zero_is_measured_and_bounded() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let c = Chronyd::server();
     for _ in 0..5 {
         let out = probe_json(&[&c.arg()], &[]);
@@ -31,6 +32,7 @@ fn true_offset_zero_is_measured_and_bounded() {
 
 #[test]
 fn follower_with_known_offset() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let truth = Chronyd::server();
     let liar = Chronyd::follower(truth.port, "0.25");
     let out = probe_json(&[&liar.arg()], &[]);
@@ -44,6 +46,7 @@ fn follower_with_known_offset() {
 
 #[test]
 fn faketime_server_behind() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let c = Chronyd::faketime("-2.5");
     let out = probe_json(&[&c.arg()], &[]);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
@@ -54,6 +57,7 @@ fn faketime_server_behind() {
 
 #[test]
 fn ipv6_loopback() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let c = Chronyd::server();
     let out = probe_json(&[&format!("[::1]:{}", c.port)], &[]);
     assert_eq!(out.code, 0, "{}", out.stderr);
@@ -68,6 +72,7 @@ fn ipv6_loopback() {
 
 #[test]
 fn dead_port_times_out_beside_live_servers() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let a = Chronyd::server();
     let b = Chronyd::server();
     let dead = format!("127.0.0.1:{}", free_udp_port());
@@ -105,6 +110,7 @@ fn dead_port_times_out_beside_live_servers() {
 
 #[test]
 fn unresolvable_name_is_reported_and_others_still_measured() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let c = Chronyd::server();
     let out = probe_json(&[&c.arg(), "no-such-host.invalid"], &[]);
     assert_eq!(out.code, 1);
@@ -119,6 +125,7 @@ fn unresolvable_name_is_reported_and_others_still_measured() {
 
 #[test]
 fn all_failed_exits_2_and_usage_exits_64() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let dead = format!("127.0.0.1:{}", free_udp_port());
     let out = run_skew(
         &["probe", "-n", "1", "--timeout", "200ms", &dead],
@@ -143,6 +150,7 @@ fn all_failed_exits_2_and_usage_exits_64() {
 
 #[test]
 fn human_and_csv_outputs() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let c = Chronyd::server();
     let out = run_skew(
         &["probe", "-n", "2", "--interval", "10ms", &c.arg()],
@@ -182,6 +190,7 @@ fn human_and_csv_outputs() {
 /// sntpc, an independent SNTP implementation, agrees with `skew probe` on the same server.
 #[test]
 fn sntpc_cross_check() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     use std::net::{SocketAddr, UdpSocket};
 
     struct Sock(UdpSocket);
@@ -220,6 +229,7 @@ fn sntpc_cross_check() {
 
 #[test]
 fn advise_states_sample_counts() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let c = Chronyd::server();
     let out = run_skew(
         &[

@@ -21,6 +21,7 @@ fn stats_of(d: SkewDaemon) -> Value {
 
 #[test]
 fn chronyd_sees_half_the_asymmetry() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let c = Chronyd::server();
     let p = proxy(&c.arg(), &["--fwd", "20ms", "--back", "0"]);
     let got = chronyd_q("127.0.0.1", p.port()).unwrap();
@@ -80,6 +81,7 @@ fn probe_through(p: &SkewDaemon, n: &str, timeout: &str) -> Value {
 
 #[test]
 fn bounds_hold_through_jitter_and_loss() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let c = Chronyd::server();
     let p = proxy(
         &c.arg(),
@@ -115,6 +117,7 @@ fn bounds_hold_through_jitter_and_loss() {
 
 #[test]
 fn bounds_hold_through_an_asymmetric_jittery_path() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let c = Chronyd::server();
     let p = proxy(
         &c.arg(),
@@ -147,6 +150,7 @@ fn bounds_hold_through_an_asymmetric_jittery_path() {
 
 #[test]
 fn shift_duplicate_reorder() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let c = Chronyd::server();
     // A man in the middle moving the server's timestamps by +0.25 s.
     let p = proxy(&c.arg(), &["--shift", "0.25"]);
@@ -183,6 +187,7 @@ fn shift_duplicate_reorder() {
 
 #[test]
 fn client_sessions_are_bounded() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let c = Chronyd::server();
     let p = proxy(&c.arg(), &["--max-clients", "1"]);
     // Two clients one after the other (each `skew probe` run has its own source port): the
@@ -198,6 +203,7 @@ fn client_sessions_are_bounded() {
 
 #[test]
 fn proxy_limits_and_ipv6() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let c = Chronyd::server();
     // IPv6 on both sides, stopping by itself after 3 client datagrams.
     let p = SkewDaemon::start(

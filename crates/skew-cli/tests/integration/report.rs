@@ -49,6 +49,7 @@ const HEADER: &str = "schema,run_time,host,kind,server,address,status,offset_s,d
 
 #[test]
 fn report_from_a_real_monitor_log() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let truth = Chronyd::server();
     let liar = Chronyd::follower(truth.port, "0.25");
     let d = tmpdir("real");
@@ -205,6 +206,7 @@ fn report_from_a_real_monitor_log() {
 
 #[test]
 fn bad_logs_give_an_error_and_no_image() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let d = tmpdir("bad");
     let png = d.join("report.png");
     let png_s = png.to_str().unwrap();
@@ -309,6 +311,7 @@ fn bad_logs_give_an_error_and_no_image() {
 
 #[test]
 fn torn_last_line_rotated_files_and_time_filters() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let d = tmpdir("rotated");
     let row =
         |t: &str, max: &str| format!("1,{t},h,pause,,,,,,,,,,,,,,,,,,,,,,,,,,,{max},0.0001,0,,,");

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 #[test]
 fn a_thousand_targets_in_about_one_timeout() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     const SERVED: usize = 900;
     const DEAD: usize = 100;
     let mut args = vec!["serve", "--stats-json"];

@@ -20,6 +20,7 @@ fn followers(upstream: u16, offsets: &[&str]) -> Vec<Chronyd> {
 
 #[test]
 fn liars_and_only_liars_are_flagged() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let truth = Chronyd::server();
     // Two honest followers (offset 0) and two liars (+0.5 s, −0.3 s).
     let f = followers(truth.port, &["0", "0.5", "0", "-0.3"]);
@@ -87,6 +88,7 @@ fn liars_and_only_liars_are_flagged() {
 
 #[test]
 fn two_honest_of_four_is_no_majority() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let truth = Chronyd::server();
     let f = followers(truth.port, &["0", "0.5", "-0.3"]);
     let servers = [truth.arg(), f[0].arg(), f[1].arg(), f[2].arg()];
@@ -129,6 +131,7 @@ fn two_honest_of_four_is_no_majority() {
 /// that are our own `skew serve --offset`.
 #[test]
 fn skew_serve_liars_are_flagged_beside_real_chronyd() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     use skew_testkit::SkewDaemon;
     let truth = Chronyd::server();
     let honest = followers(truth.port, &["0", "0"]);

@@ -43,6 +43,7 @@ fn stats_of(d: SkewDaemon) -> Value {
 
 #[test]
 fn chronyd_believes_the_offsets() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     for (offset, expected) in [("1.5", 1.5), ("-0.037", -0.037)] {
         let s = serve(&["--offset", offset]);
         let got = chronyd_q("127.0.0.1", s.port()).unwrap();
@@ -55,6 +56,7 @@ fn chronyd_believes_the_offsets() {
 
 #[test]
 fn probe_measures_and_bounds_the_lies_exactly() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let s = serve(&["--offset", "-0.037"]);
     let p = probe_one(&s.arg(), 4, "500ms");
     assert_measures(&p, -0.037, 100e-6);
@@ -123,6 +125,7 @@ fn probe_measures_and_bounds_the_lies_exactly() {
 
 #[test]
 fn each_fault_gives_its_documented_status() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     // (flags, status, text the error must contain)
     let cases: &[(&[&str], &str, &str)] = &[
         (&["--kod", "RATE"], "kod", "RATE"),
@@ -156,6 +159,7 @@ fn each_fault_gives_its_documented_status() {
 
 #[test]
 fn harmless_faults_still_measure() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     // Forged replies race ahead of every good one: each is dropped, none ends an exchange.
     let s = serve(&["--wrong-origin"]);
     let p = probe_one(&s.arg(), 4, "500ms");
@@ -221,6 +225,7 @@ fn harmless_faults_still_measure() {
 
 #[test]
 fn full_hold_queue_drops_and_counts() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     // Five requests at once (one to each of five ports of the server: the same address
     // given five times is probed once), two places in the queue.
     let s = serve(&[
@@ -255,6 +260,7 @@ fn full_hold_queue_drops_and_counts() {
 
 #[test]
 fn seeded_faults_repeat() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let lost = || {
         let s = serve(&["--loss", "0.5", "--seed", "7"]);
         let p = probe_one(&s.arg(), 12, "50ms");
@@ -268,6 +274,7 @@ fn seeded_faults_repeat() {
 
 #[test]
 fn limits_signals_and_stats() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     // --max-requests: stops by itself after answering N.
     let s = serve(&["--max-requests", "3"]);
     let addr = s.arg();
@@ -331,6 +338,7 @@ fn limits_signals_and_stats() {
 
 #[test]
 fn several_addresses_both_families() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let s = serve(&["--listen", "[::1]:0", "--offset", "0.25"]);
     assert_eq!(s.addrs().len(), 2);
     let v6 = s.addrs()[1].to_string();
@@ -344,6 +352,7 @@ fn several_addresses_both_families() {
 
 #[test]
 fn bad_flags_exit_64_and_unbindable_addresses_69() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     for bad in [
         vec!["serve"],
         vec!["serve", "--listen", "localhost"],

@@ -109,6 +109,7 @@ fn forging_peer(
 
 #[test]
 fn forged_replies_are_counted_and_the_real_one_still_counts() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
     let real = UdpSocket::bind("127.0.0.1:0").unwrap();
     let port = real.local_addr().unwrap().port();
     let other_port = UdpSocket::bind("127.0.0.1:0").unwrap();
