@@ -378,3 +378,55 @@ fn torn_last_line_rotated_files_and_time_filters() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(out.json()["rows_used"], 3);
 }
+
+/// Issue 14.5: one finite huge value (1e300) in `delay_s`, `pause_max_s` or `pause_p99_s`
+/// aborted `skew report` on a 4–8 GiB allocation in the axis ticks. It now clamps the
+/// axis, writes the report, and prints the value as it is (not a saturated 292 years).
+#[test]
+fn a_huge_finite_value_still_makes_a_report() {
+    let d = tmpdir("huge");
+    let png = d.join("r.png");
+    let ntp = |t: &str, delay: &str| {
+        format!("1,{t},h,ntp,a,a:123,ok,0.000001,{delay},,-0.00001,0.00001,-0.00002,0.00002,8,none,,,true,,,,,,,,,,,,,,,,,")
+    };
+    let pause = |t: &str, max: &str, p99: &str| {
+        format!("1,{t},h,pause,,,,,,,,,,,,,,,,,,,,,,,,,,,{max},{p99},0,,,")
+    };
+    for (name, rows) in [
+        (
+            "delay",
+            [
+                ntp("2026-11-20T00:00:00Z", "0.00002"),
+                ntp("2026-11-20T00:00:10Z", "1e300"),
+                ntp("2026-11-20T00:00:20Z", "0.00003"),
+            ],
+        ),
+        (
+            "pause_max",
+            [
+                pause("2026-11-20T00:00:00Z", "0.001", "0.0001"),
+                pause("2026-11-20T00:00:10Z", "1e300", "0.0001"),
+                pause("2026-11-20T00:00:20Z", "0.002", "0.0001"),
+            ],
+        ),
+        (
+            "pause_p99",
+            [
+                pause("2026-11-20T00:00:00Z", "0.001", "0.0001"),
+                pause("2026-11-20T00:00:10Z", "0.001", "1e300"),
+                pause("2026-11-20T00:00:20Z", "0.002", "0.0001"),
+            ],
+        ),
+    ] {
+        let log = d.join(format!("{name}.csv"));
+        std::fs::write(&log, format!("{HEADER}\n{}\n", rows.join("\n"))).unwrap();
+        let out = report(&[log.to_str().unwrap(), "-o", png.to_str().unwrap()]);
+        assert_eq!(out.code, 0, "{name}: {}", out.stderr);
+        assert_eq!(png_size(&png), (1600, 1400), "{name}");
+        // The statistics table has delay_s and pause_max_s (not the p99).
+        if name != "pause_p99" {
+            assert!(out.stdout.contains("1.000e300s"), "{name}: {}", out.stdout);
+        }
+        std::fs::remove_file(&png).unwrap();
+    }
+}

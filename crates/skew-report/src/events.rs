@@ -85,7 +85,7 @@ fn leap_instant_ns(text: &str) -> Option<i64> {
     if let Some(i) = text.find(":60") {
         let mut fixed = text.to_string();
         fixed.replace_range(i..i + 3, ":59");
-        return parse_rfc3339_ns(fixed.as_bytes()).map(|t| t + 1_000_000_000);
+        return parse_rfc3339_ns(fixed.as_bytes()).and_then(|t| t.checked_add(1_000_000_000));
     }
     parse_rfc3339_ns(text.as_bytes())
 }
@@ -196,7 +196,7 @@ pub fn find_events(data: &LogData, lo_ns: i64, hi_ns: i64) -> Vec<Event> {
             Some(e)
                 if e.kind == EventKind::LeapAnnounced
                     && e.host == st.0
-                    && st.1 - e.t_unix_ns <= ANNOUNCEMENT_GROUP_NS
+                    && st.1.saturating_sub(e.t_unix_ns) <= ANNOUNCEMENT_GROUP_NS
                     && e.label.contains(st.2) =>
             {
                 if !e.servers.contains(&st.3) {

@@ -5,10 +5,18 @@ use crate::time::{human_span, utc_format};
 use skew_time::format::{signed, unsigned};
 use skew_time::s_to_ns;
 
-/// Seconds with a sign and a unit, chronyc-style (`+12.35µs`, `-1.500ms`).
+/// Beyond this many seconds a value does not fit in i64 nanoseconds (292 years): it is
+/// printed in scientific notation instead of saturating to a wrong number.
+const NS_RANGE_S: f64 = 9.2e9;
+
+/// Seconds with a sign and a unit, chronyc-style (`+12.35µs`, `-1.500ms`; `+1.000e300s`
+/// for absurd values).
 pub fn seconds_signed(s: f64) -> String {
     if !s.is_finite() {
         return "-".into();
+    }
+    if s.abs() >= NS_RANGE_S {
+        return format!("{s:+.3e}s");
     }
     micro(signed(s_to_ns(s)))
 }
@@ -17,6 +25,9 @@ pub fn seconds_signed(s: f64) -> String {
 pub fn seconds_unsigned(s: f64) -> String {
     if !s.is_finite() {
         return "-".into();
+    }
+    if s.abs() >= NS_RANGE_S {
+        return format!("{:.3e}s", s.abs());
     }
     micro(unsigned(s_to_ns(s.abs()).unsigned_abs()))
 }
@@ -152,6 +163,9 @@ mod tests {
         assert_eq!(seconds_signed(0.25), "+250.0ms");
         assert_eq!(seconds_unsigned(0.35), "350.0ms");
         assert_eq!(seconds_unsigned(f64::NAN), "-");
+        // Beyond i64 nanoseconds: the value, not a saturated 9223372036.855s.
+        assert_eq!(seconds_signed(-1e300), "-1.000e300s");
+        assert_eq!(seconds_unsigned(2.5e10), "2.500e10s");
         assert_eq!(metric_value("rate_ppm", 2.5, false), "+2.500");
         assert_eq!(metric_value("rate_ppm", 2.5, true), "2.500");
         assert_eq!(metric_value("offset_s", 1e-6, false), "+1.000µs");

@@ -35,9 +35,10 @@ pub struct Plot {
 }
 
 impl Plot {
-    /// The x pixel of a time.
+    /// The x pixel of a time (kept within a plot's width of the plot, so that no
+    /// drawing ever spans millions of pixels).
     pub fn x(&self, t: i64) -> f64 {
-        let f = (t - self.x_lo) as f64 / (self.x_hi - self.x_lo).max(1) as f64;
+        let f = crate::ticks::time_frac(t, self.x_lo, self.x_hi).clamp(-1.0, 2.0);
         f64::from(self.r.x) + f * f64::from(self.r.w - 1)
     }
 

@@ -170,7 +170,7 @@ fn place_events(
 ) -> (Vec<EventLabel>, usize) {
     let (px, pw) = plot_span(width);
     let x_of = |t: i64| {
-        let f = (t - x_lo) as f64 / (x_hi - x_lo).max(1) as f64;
+        let f = crate::ticks::time_frac(t, x_lo, x_hi).clamp(-1.0, 2.0);
         f64::from(px) + f * f64::from(pw - 1)
     };
     // The same event on several hosts within a few pixels is one label.
