@@ -2,14 +2,14 @@
 //! time range, per-host and per-server summaries, gaps, events, long pauses, statistics,
 //! the largest pairwise skew and the lease margin. The JSON summary is this, serialized.
 
-use crate::data::LogData;
+use crate::data::{LogData, ServerSeries};
 use crate::events::{find_events, long_pauses, Event, LongPause};
 use crate::fleet::{log_lease, log_skew, LogLease, LogSkew};
 use crate::gaps::{default_gap_ns, find_gaps, median_step_ns, Gap};
 use crate::stats::{stats, StatsRow};
 use crate::time::rfc3339_s;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// How to analyse.
 #[derive(Debug, Clone, PartialEq)]
@@ -252,8 +252,13 @@ pub fn analyze(data: &LogData, opts: &AnalysisOptions) -> Analysis {
             });
         }
     };
+    // Each host's series, found once (not by scanning every series for every host).
+    let mut by_host: HashMap<&str, Vec<&ServerSeries>> = HashMap::new();
+    for s in &data.series {
+        by_host.entry(s.host.as_str()).or_default().push(s);
+    }
     for h in &data.hosts {
-        for s in data.series.iter().filter(|s| s.host == h.host) {
+        for s in by_host.get(h.host.as_str()).into_iter().flatten() {
             push(&h.host, &s.server, "offset_s", &s.offset_s);
             push(&h.host, &s.server, "delay_s", &s.delay_s);
         }

@@ -7,6 +7,7 @@ use crate::time::{parse_rfc3339_ns, rfc3339_s};
 use serde::Serialize;
 use skew_time::format::{signed, unsigned};
 use skew_time::s_to_ns;
+use std::collections::HashSet;
 
 /// What kind of event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -191,6 +192,9 @@ pub fn find_events(data: &LogData, lo_ns: i64, hi_ns: i64) -> Vec<Event> {
         }
     }
     starts.sort();
+    // The servers of the announcement being grouped (by hash: one host may probe
+    // thousands of servers).
+    let mut in_group: HashSet<String> = HashSet::new();
     for st in starts {
         match out.last_mut() {
             Some(e)
@@ -199,11 +203,13 @@ pub fn find_events(data: &LogData, lo_ns: i64, hi_ns: i64) -> Vec<Event> {
                     && st.1.saturating_sub(e.t_unix_ns) <= ANNOUNCEMENT_GROUP_NS
                     && e.label.contains(st.2) =>
             {
-                if !e.servers.contains(&st.3) {
+                if in_group.insert(st.3.clone()) {
                     e.servers.push(st.3);
                 }
             }
             _ => {
+                in_group.clear();
+                in_group.insert(st.3.clone());
                 let mut e = Event::new(
                     st.1,
                     &st.0,

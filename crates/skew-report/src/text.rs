@@ -56,6 +56,9 @@ pub fn metric_value(metric: &str, v: f64, spread: bool) -> String {
     }
 }
 
+/// Falsetickers named in the summary; a fleet's others are counted.
+const MAX_NAMED_LIARS: usize = 8;
+
 /// The default title.
 pub fn default_title(a: &Analysis) -> String {
     match a.hosts.as_slice() {
@@ -100,10 +103,10 @@ pub fn summary_parts(a: &Analysis) -> Vec<String> {
             human_span((gap_total * 1e9) as i64)
         ),
     });
-    let liars: Vec<String> = a
-        .servers
-        .iter()
-        .filter(|s| s.falseticker > 0)
+    let all_liars = a.servers.iter().filter(|s| s.falseticker > 0);
+    let more = all_liars.clone().count().saturating_sub(MAX_NAMED_LIARS);
+    let mut liars: Vec<String> = all_liars
+        .take(MAX_NAMED_LIARS)
         .map(|s| {
             let pct = 100.0 * s.falseticker as f64 / s.measured.max(1) as f64;
             let name = if a.hosts.len() > 1 {
@@ -114,6 +117,9 @@ pub fn summary_parts(a: &Analysis) -> Vec<String> {
             format!("{name} ({pct:.0} % of its samples)")
         })
         .collect();
+    if more > 0 {
+        liars.push(format!("and {more} more (see --json)"));
+    }
     parts.push(if liars.is_empty() {
         "no falsetickers".to_string()
     } else {
@@ -219,5 +225,38 @@ mod tests {
             "lease 10 s: margin 250.6ms = skew 250.1ms + pause 0ns (no pause data) + 50 ppm × lease 500.0µs"
         );
         assert_eq!(default_title(&a), "skew drift report: h");
+    }
+
+    #[test]
+    fn a_fleet_of_liars_is_counted_not_listed() {
+        use crate::analysis::{analyze, AnalysisOptions};
+        use crate::data::{HostData, LogData, ServerSeries};
+        let data = LogData {
+            hosts: vec![HostData {
+                host: "h".into(),
+                runs_ns: vec![0],
+                ..HostData::default()
+            }],
+            series: (0..1000)
+                .map(|k| ServerSeries {
+                    host: "h".into(),
+                    server: format!("liar{k:04}"),
+                    t_ns: vec![0],
+                    offset_s: vec![0.25],
+                    bound_lo_s: vec![0.25],
+                    bound_hi_s: vec![0.25],
+                    truechimer: vec![Some(false)],
+                    ..ServerSeries::default()
+                })
+                .collect(),
+        };
+        let parts = summary_parts(&analyze(&data, &AnalysisOptions::default()));
+        let liars = parts
+            .iter()
+            .find(|p| p.starts_with("falsetickers"))
+            .unwrap();
+        assert!(liars.contains("liar0007 (100 % of its samples)"), "{liars}");
+        assert!(!liars.contains("liar0008"), "{liars}");
+        assert!(liars.ends_with("and 992 more (see --json)"), "{liars}");
     }
 }

@@ -18,7 +18,7 @@ use canvas::{alpha, register_font, rgb, Anchor, Canvas, Drawn};
 use frame::{Plot, TimeAxis, INK};
 use plotters::prelude::*;
 use plotters::style::RGBColor;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Series colours (Tableau 10 without its red, kept for alarms), cycled.
 const PALETTE: [u32; 9] = [
@@ -65,6 +65,44 @@ pub struct Ctx<'a> {
     /// Several hosts (labels carry the host).
     pub many_hosts: bool,
     gap_threshold: BTreeMap<String, i64>,
+    /// Lookups by name, built once: drawing is linear in hosts and series.
+    index: Index<'a>,
+}
+
+/// Where each host, series and offset statistic is, by name.
+struct Index<'a> {
+    /// (host, server) → series index.
+    series: HashMap<(&'a str, &'a str), usize>,
+    /// host → host index.
+    hosts: HashMap<&'a str, usize>,
+    /// (host, server) → offset statistics.
+    offset_stats: HashMap<(&'a str, &'a str), &'a crate::stats::Stats>,
+}
+
+impl<'a> Index<'a> {
+    fn new(data: &'a LogData, a: &'a Analysis) -> Index<'a> {
+        let mut series = HashMap::with_capacity(data.series.len());
+        for (k, s) in data.series.iter().enumerate() {
+            series
+                .entry((s.host.as_str(), s.server.as_str()))
+                .or_insert(k);
+        }
+        let mut hosts = HashMap::with_capacity(data.hosts.len());
+        for (k, h) in data.hosts.iter().enumerate() {
+            hosts.entry(h.host.as_str()).or_insert(k);
+        }
+        let mut offset_stats = HashMap::new();
+        for r in a.stats.iter().filter(|r| r.metric == "offset_s") {
+            offset_stats
+                .entry((r.host.as_str(), r.source.as_str()))
+                .or_insert(&r.stats);
+        }
+        Index {
+            series,
+            hosts,
+            offset_stats,
+        }
+    }
 }
 
 impl Ctx<'_> {
@@ -94,19 +132,18 @@ impl Ctx<'_> {
 
     /// The swatch colour of a statistics row.
     pub fn stats_color(&self, row: &StatsRow) -> RGBColor {
-        if let Some(k) = self
-            .data
+        if let Some(&k) = self
+            .index
             .series
-            .iter()
-            .position(|s| s.host == row.host && s.server == row.source)
+            .get(&(row.host.as_str(), row.source.as_str()))
         {
             return self.series_color(k);
         }
         let k = self
-            .data
+            .index
             .hosts
-            .iter()
-            .position(|h| h.host == row.host)
+            .get(row.host.as_str())
+            .copied()
             .unwrap_or(0);
         match row.source.as_str() {
             "agreement" => INK,
@@ -117,11 +154,10 @@ impl Ctx<'_> {
 
     /// The offset statistics of a series (computed once, in the analysis).
     pub fn offset_stats(&self, s: &crate::data::ServerSeries) -> Option<&crate::stats::Stats> {
-        self.analysis
-            .stats
-            .iter()
-            .find(|r| r.host == s.host && r.source == s.server && r.metric == "offset_s")
-            .map(|r| &r.stats)
+        self.index
+            .offset_stats
+            .get(&(s.host.as_str(), s.server.as_str()))
+            .copied()
     }
 
     /// The gap threshold of a host's series.
@@ -174,18 +210,16 @@ fn place_events(
         f64::from(px) + f * f64::from(pw - 1)
     };
     // The same event on several hosts within a few pixels is one label.
-    let mut groups: Vec<(usize, Vec<&str>)> = Vec::new();
+    let mut groups: Vec<(usize, HashSet<&str>)> = Vec::new();
     for (i, e) in a.events.iter().enumerate() {
         match groups.last_mut() {
             Some((j, hosts))
                 if a.events[*j].label == e.label
                     && (x_of(e.t_unix_ns) - x_of(a.events[*j].t_unix_ns)).abs() < 4.0 =>
             {
-                if !hosts.contains(&e.host.as_str()) {
-                    hosts.push(&e.host);
-                }
+                hosts.insert(&e.host);
             }
-            _ => groups.push((i, vec![e.host.as_str()])),
+            _ => groups.push((i, HashSet::from([e.host.as_str()]))),
         }
     }
     let texts: Vec<String> = groups
@@ -248,7 +282,11 @@ fn draw_page(cv: &Canvas, data: &LogData, a: &Analysis, opts: &PageOptions) -> D
         parts.push(format!("{hidden} more event labels in --json"));
     }
     let summary_w = f64::from(w - 2 * size::MARGIN);
-    let lines = wrap_parts(&parts, summary_w, font::SUMMARY, cv);
+    // A part wider than the page (a fleet's falsetickers) is cut, not drawn off the page.
+    let lines: Vec<String> = wrap_parts(&parts, summary_w, font::SUMMARY, cv)
+        .iter()
+        .map(|l| crate::layout::ellipsize(l, summary_w, font::SUMMARY, cv))
+        .collect();
     let levels = events.iter().map(|e| e.level + 1).max().unwrap_or(1);
     let l = layout(&LayoutInput {
         width: w,
@@ -271,6 +309,7 @@ fn draw_page(cv: &Canvas, data: &LogData, a: &Analysis, opts: &PageOptions) -> D
         },
         many_hosts,
         gap_threshold: a.gap_threshold_ns.clone(),
+        index: Index::new(data, a),
     };
     cv.text(
         &opts.title,
