@@ -252,13 +252,6 @@ const TIME_STEPS_S: [i64; 22] = [
     172_800, 604_800, 1_209_600, 2_592_000,
 ];
 
-/// The position of time `t_ns` on a time axis from `lo_ns` (0) to `hi_ns` (1), computed
-/// without overflow for any `i64` times (an empty axis counts as 1 ns wide).
-pub fn time_frac(t_ns: i64, lo_ns: i64, hi_ns: i64) -> f64 {
-    let span = (i128::from(hi_ns) - i128::from(lo_ns)).max(1);
-    (i128::from(t_ns) - i128::from(lo_ns)) as f64 / span as f64
-}
-
 /// The step of a time axis, s: the first nice step giving at most `max` ticks; beyond a
 /// month, 1, 2 or 5 × 10ⁿ days.
 fn time_step_s(span_s: i128, max: i128) -> i128 {
@@ -443,8 +436,6 @@ mod tests {
             proptest::prop_assert!(t.len() <= MAX_TICKS + 1, "{} ticks", t.len());
             proptest::prop_assert!(t.windows(2).all(|w| w[0] < w[1]));
             proptest::prop_assert!(t.iter().all(|x| *x >= lo && *x <= hi));
-            let f = time_frac(a, lo, hi);
-            proptest::prop_assert!(f.is_finite() && (0.0..=1.0).contains(&f));
         }
     }
 }

@@ -178,6 +178,17 @@ impl<'a, 'b> Canvas<'a, 'b> {
             .map_err(err)
     }
 
+    /// A filled round marker.
+    pub fn dot(&self, x: f64, y: f64, r: f64, c: RGBAColor) -> Drawn {
+        self.area
+            .draw(&Circle::new(
+                px((x, y)),
+                r.round().max(1.0) as i32,
+                c.filled(),
+            ))
+            .map_err(err)
+    }
+
     /// An × marker.
     pub fn cross(&self, x: f64, y: f64, r: f64, c: RGBAColor, width: u32) -> Drawn {
         self.line(&[(x - r, y - r), (x + r, y + r)], c, width)?;

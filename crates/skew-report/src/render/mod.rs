@@ -10,9 +10,10 @@ use crate::analysis::Analysis;
 use crate::data::LogData;
 use crate::events::EventKind;
 use crate::layout::{
-    font, layout, place_labels, plot_span, size, wrap_parts, LayoutInput, Measure, Rect,
+    font, layout, place_labels, plot_span, size, wrap_parts, Layout, LayoutInput, Measure, Rect,
 };
 use crate::stats::StatsRow;
+use crate::timescale::TimeScale;
 pub use canvas::RenderError;
 use canvas::{alpha, register_font, rgb, Anchor, Canvas, Drawn};
 use frame::{Plot, TimeAxis, INK};
@@ -54,10 +55,8 @@ pub struct Ctx<'a> {
     pub data: &'a LogData,
     /// Its analysis.
     pub analysis: &'a Analysis,
-    /// Time axis' left end.
-    pub x_lo: i64,
-    /// Right end.
-    pub x_hi: i64,
+    /// The time axis (padded, broken at long stretches without runs).
+    pub scale: TimeScale,
     /// Ticks and labels.
     pub time: TimeAxis,
     /// Gaps shaded in every panel (those of a single host).
@@ -200,13 +199,12 @@ fn place_events(
     a: &Analysis,
     many_hosts: bool,
     width: i32,
-    x_lo: i64,
-    x_hi: i64,
+    scale: &TimeScale,
     m: &dyn Measure,
 ) -> (Vec<EventLabel>, usize) {
     let (px, pw) = plot_span(width);
     let x_of = |t: i64| {
-        let f = crate::ticks::time_frac(t, x_lo, x_hi).clamp(-1.0, 2.0);
+        let f = scale.frac(t).clamp(-1.0, 2.0);
         f64::from(px) + f * f64::from(pw - 1)
     };
     // The same event on several hosts within a few pixels is one label.
@@ -259,24 +257,54 @@ fn place_events(
 
 /// Draws the page into an RGB8 buffer of `width × height × 3` bytes.
 pub fn render(data: &LogData, a: &Analysis, opts: &PageOptions) -> Result<Vec<u8>, RenderError> {
+    render_with_layout(data, a, opts).map(|(rgb, _)| rgb)
+}
+
+/// Like [`render`], also returning where everything went on the page.
+pub fn render_with_layout(
+    data: &LogData,
+    a: &Analysis,
+    opts: &PageOptions,
+) -> Result<(Vec<u8>, Layout), RenderError> {
     register_font()?;
     let (w, h) = (opts.width, opts.height);
     let mut buf = vec![255u8; w as usize * h as usize * 3];
-    {
+    let l = {
         let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
         let cv = Canvas::new(&root);
         cv.clear(rgb(0xFFFFFF))?;
-        draw_page(&cv, data, a, opts)?;
+        let l = draw_page(&cv, data, a, opts)?;
         root.present().map_err(|e| RenderError(e.to_string()))?;
-    }
-    Ok(buf)
+        l
+    };
+    Ok((buf, l))
 }
 
-fn draw_page(cv: &Canvas, data: &LogData, a: &Analysis, opts: &PageOptions) -> Drawn {
+/// The page's time axis: the analysis' range, padded, broken where no host ran for a
+/// stretch longer than every host's gap threshold that would squeeze the data.
+fn time_scale(data: &LogData, a: &Analysis, width: i32) -> TimeScale {
+    let mut runs: Vec<i64> = data
+        .hosts
+        .iter()
+        .flat_map(|h| h.runs_ns.iter().copied())
+        .collect();
+    runs.sort_unstable();
+    runs.dedup();
+    let min_gap = a.gap_threshold_ns.values().copied().max();
+    let (_, pw) = plot_span(width);
+    TimeScale::new(a.from_ns, a.until_ns, &runs, min_gap, f64::from(pw - 1))
+}
+
+fn draw_page(
+    cv: &Canvas,
+    data: &LogData,
+    a: &Analysis,
+    opts: &PageOptions,
+) -> Result<Layout, RenderError> {
     let (w, h) = (opts.width as i32, opts.height as i32);
     let many_hosts = data.hosts.len() > 1;
-    let (x_lo, x_hi) = (a.from_ns, a.until_ns);
-    let (events, hidden) = place_events(a, many_hosts, w, x_lo, x_hi, cv);
+    let scale = time_scale(data, a, w);
+    let (events, hidden) = place_events(a, many_hosts, w, &scale, cv);
     let mut parts = crate::text::summary_parts(a);
     if hidden > 0 {
         parts.push(format!("{hidden} more event labels in --json"));
@@ -299,9 +327,8 @@ fn draw_page(cv: &Canvas, data: &LogData, a: &Analysis, opts: &PageOptions) -> D
     let ctx = Ctx {
         data,
         analysis: a,
-        x_lo,
-        x_hi,
-        time: TimeAxis::new(x_lo, x_hi, l.panels[0].plot, cv),
+        time: TimeAxis::new(&scale, l.panels[0].plot, cv),
+        scale,
         shaded_gaps: if many_hosts {
             Vec::new()
         } else {
@@ -343,7 +370,8 @@ fn draw_page(cv: &Canvas, data: &LogData, a: &Analysis, opts: &PageOptions) -> D
         INK,
         Anchor::Center,
     )?;
-    table::draw(cv, &ctx, l.table, l.table_rows)
+    table::draw(cv, &ctx, l.table, l.table_rows)?;
+    Ok(l)
 }
 
 fn draw_events_lane(cv: &Canvas, ctx: &Ctx, lane: Rect, events: &[EventLabel]) -> Drawn {
