@@ -3,10 +3,9 @@
 //! pauses.
 
 use crate::data::{HostData, LogData};
+use crate::text::{seconds_signed, seconds_unsigned};
 use crate::time::{parse_rfc3339_ns, rfc3339_s};
 use serde::Serialize;
-use skew_time::format::{signed, unsigned};
-use skew_time::s_to_ns;
 use std::collections::HashSet;
 
 /// What kind of event.
@@ -99,8 +98,8 @@ fn clock_events(h: &HostData, out: &mut Vec<Event>) {
         if c.steps[i] > 0 {
             let size = c.step_max_s[i];
             let label = match (c.steps[i], size.is_finite()) {
-                (1, true) => format!("step {}", signed(s_to_ns(size))),
-                (n, true) => format!("{n} steps, max {}", signed(s_to_ns(size))),
+                (1, true) => format!("step {}", seconds_signed(size)),
+                (n, true) => format!("{n} steps, max {}", seconds_signed(size)),
                 (1, false) => "step".to_string(),
                 (n, false) => format!("{n} steps"),
             };
@@ -120,7 +119,7 @@ fn clock_events(h: &HostData, out: &mut Vec<Event>) {
                     t,
                     &h.host,
                     EventKind::Suspend,
-                    format!("suspend {}", unsigned(s_to_ns(d) as u64)),
+                    format!("suspend {}", seconds_unsigned(d)),
                     Some(d),
                 ));
             }
@@ -347,6 +346,30 @@ mod tests {
         assert_eq!(ev[2].value_s, Some(12.5));
         // The window drops what is outside.
         assert_eq!(find_events(&data, 25, 35).len(), 3);
+    }
+
+    #[test]
+    fn absurd_sizes_are_labelled_as_they_are() {
+        // A step of 1e300 s in a log is labelled with its value, not a saturated 292 years.
+        let mut h = host();
+        h.clock.step_max_s[1] = 1e300;
+        h.clock.suspended_s[2] = 5e12;
+        let data = LogData {
+            hosts: vec![h],
+            series: vec![],
+        };
+        let labels: Vec<String> = find_events(&data, 0, 100)
+            .into_iter()
+            .map(|e| e.label)
+            .collect();
+        assert!(
+            labels.contains(&"step +1.000e300s".to_string()),
+            "{labels:?}"
+        );
+        assert!(
+            labels.contains(&"suspend 5.000e12s".to_string()),
+            "{labels:?}"
+        );
     }
 
     #[test]
