@@ -12,7 +12,8 @@
 //! * [`calendar`]: civil dates of day numbers;
 //! * [`clocks`]: REALTIME, MONOTONIC and BOOTTIME at one instant, and the step and suspend
 //!   arithmetic between two such readings;
-//! * [`kernel`]: the kernel's clock discipline (`adjtimex`) decoded from a plain snapshot.
+//! * [`kernel`]: the kernel's clock discipline (`adjtimex`) decoded from a plain snapshot;
+//! * [`escape`]: names from the network or a log made safe for a terminal (`\x1b[31m`).
 //!
 //! Everything here is pure: no clock reads, no IO.
 #![forbid(unsafe_code)]
@@ -21,6 +22,7 @@
 pub mod calendar;
 pub mod clocks;
 pub mod duration;
+pub mod escape;
 pub mod format;
 pub mod interval;
 pub mod kernel;

@@ -4,7 +4,6 @@
 use serde_json::Value;
 use skew_testkit::Spawned;
 use std::process::{Command, Stdio};
-use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 /// The `skew` binary under test.
@@ -191,35 +190,4 @@ pub fn assert_measures_uncertain(p: &Value, expected_s: f64, tol_s: f64, truth_s
     );
 }
 
-/// Held by a test while it runs; tests of other modules wait for it.
-#[derive(Debug)]
-pub struct OneModule(());
-
-static MODULE_RUNNING: Mutex<(Option<&'static str>, usize)> = Mutex::new((None, 0));
-static MODULE_DONE: Condvar = Condvar::new();
-
-/// Keeps tests of different modules from overlapping, as when each module was a test binary
-/// of its own and cargo ran them one after another: timing-sensitive tests (spoofed replies,
-/// pauses, clock steps) were written for that, and the scale and fault-matrix runs load both
-/// cores. Tests of one module still run in parallel with each other, as before. Call it first
-/// in every test with `module_path!()`.
-pub fn one_module_at_a_time(module: &'static str) -> OneModule {
-    let mut s = MODULE_RUNNING.lock().unwrap_or_else(|e| e.into_inner());
-    while s.0.is_some_and(|m| m != module) {
-        s = MODULE_DONE.wait(s).unwrap_or_else(|e| e.into_inner());
-    }
-    s.0 = Some(module);
-    s.1 += 1;
-    OneModule(())
-}
-
-impl Drop for OneModule {
-    fn drop(&mut self) {
-        let mut s = MODULE_RUNNING.lock().unwrap_or_else(|e| e.into_inner());
-        s.1 -= 1;
-        if s.1 == 0 {
-            s.0 = None;
-            MODULE_DONE.notify_all();
-        }
-    }
-}
+pub use skew_testkit::one_module_at_a_time;

@@ -99,6 +99,7 @@ fn non_white(rgb: &[u8]) -> usize {
 
 #[test]
 fn falsetickers_are_marked_in_red() {
+    let _one_module = skew_testkit::one_module_at_a_time(module_path!());
     let honest = draw(&log(1, 300, false), 1600, 1400);
     let lying = draw(&log(1, 300, true), 1600, 1400);
     assert_eq!(reddish(&honest), 0, "no red without a falseticker");
@@ -109,6 +110,7 @@ fn falsetickers_are_marked_in_red() {
 
 #[test]
 fn small_pages_and_empty_panels() {
+    let _one_module = skew_testkit::one_module_at_a_time(module_path!());
     // Pause rows only: the offset, delay and clock panels say "no data".
     let mut w = csv::Writer::from_writer(Vec::new());
     for r in 0..5 {
@@ -134,6 +136,36 @@ fn small_pages_and_empty_panels() {
 
 #[test]
 fn fleets_render() {
+    let _one_module = skew_testkit::one_module_at_a_time(module_path!());
     let rgb = draw(&log(12, 50, true), 1600, 1400);
     assert!(non_white(&rgb) > 100_000);
+}
+
+#[test]
+fn control_characters_are_drawn_as_their_escapes() {
+    let _one_module = skew_testkit::one_module_at_a_time(module_path!());
+    // A host or server named with terminal escapes (issue 14.2) is drawn as the terminal
+    // shows it: the page with the raw name equals the page with the escaped one.
+    let bytes = log(1, 20, true);
+    let (mut data, _) = parse_bytes("t.csv", &bytes, &Filter::default(), 1).unwrap();
+    data.finish();
+    let page = |name: &str| {
+        let mut d = data.clone();
+        for s in &mut d.series {
+            s.server = format!("{}{name}", s.server);
+        }
+        let a = analyze(&d, &AnalysisOptions::default());
+        render(
+            &d,
+            &a,
+            &PageOptions {
+                width: 800,
+                height: 600,
+                title: format!("title {name}"),
+            },
+        )
+        .unwrap()
+    };
+    assert!(page("\x1b[31m\u{202e}") == page("\\x1b[31m\\u{202e}"));
+    assert!(page("\x1b[31m") != page("[31m"));
 }
