@@ -3,8 +3,12 @@
 //! Whatever the path asymmetry, the true offset of one exchange lies in θ ± δ/2: the request
 //! spent between 0 and δ on the wire. Allowing also for both clocks' reading precision and a
 //! maximum relative frequency error PHI over the exchange (RFC 5905 uses 15 ppm) gives the
-//! **hard bound** of a sample. Several samples' bounds, each widened by PHI × the local time
-//! between them, are intersected into the tightest bound that still holds.
+//! **hard bound** of a sample; a probe publishes its best sample's as its hard bound, which
+//! holds whatever either clock does before or after that exchange. Several samples' bounds,
+//! each widened by PHI × the local time between them, can be intersected into a tighter
+//! **joint bound**, which holds only if neither clock stepped (or drifted faster than PHI)
+//! between the samples: a step of one to two half-widths still leaves the intervals
+//! intersecting, around a value neither clock ever had (issue 14.8).
 //!
 //! The **UTC bound** adds what the server itself does not know about UTC: half its root delay
 //! plus its root dispersion.

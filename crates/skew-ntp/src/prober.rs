@@ -341,8 +341,8 @@ impl ServerProber {
         if let Some(s) = &summary {
             if !s.consistent {
                 warnings.push(
-                    "the samples' bounds do not intersect (a clock stepped or drifted faster than allowed); \
-                     bounds are the best sample's own"
+                    "the samples' bounds do not intersect (a clock stepped or drifted faster than allowed \
+                     between them): no joint bound"
                         .into(),
                 );
             }

@@ -131,36 +131,46 @@ pub struct Summary {
     pub delay_ns: i64,
     /// Jitter, ns (RMS of offset differences to the best sample).
     pub jitter_ns: f64,
-    /// Hard bound on the offset to the server's clock, at the best sample's time.
+    /// Hard bound on the offset to the server's clock at the best sample's time: the best
+    /// sample's own interval. It assumes nothing about the clocks between samples, so it
+    /// holds whatever the server's clock does (steps included) before or after that exchange.
     pub bound: IntervalNs,
-    /// Bound on the offset to UTC (hard bound + root delay / 2 + root dispersion).
+    /// Bound on the offset to UTC: the best sample's hard bound + its root delay / 2 + root
+    /// dispersion.
     pub utc_bound: IntervalNs,
+    /// The intersection of every sample's hard bound, each widened by PHI × its distance to
+    /// the best sample's time: tighter than [`Summary::bound`], but only true if neither
+    /// clock stepped (or drifted faster than PHI) between the samples. `None` when the
+    /// intervals do not intersect, which proves that assumption false.
+    pub joint: Option<IntervalNs>,
     /// False when the samples' bounds did not intersect (a clock stepped or drifted faster
-    /// than allowed); the bounds are then the best sample's own.
+    /// than allowed): `joint` is then `None`.
     pub consistent: bool,
 }
 
-/// Combines measured samples: best by lowest delay, jitter, and the intersection of the
-/// samples' hard and UTC bounds at the best sample's time. `None` for no samples.
+/// Combines measured samples: best by lowest delay, jitter, the best sample's own hard and
+/// UTC bounds, and the intersection of all the samples' hard bounds at the best sample's
+/// time (the joint bound). `None` for no samples.
 pub fn summarize(samples: &[SampleRecord], p: &BoundParams) -> Option<Summary> {
     let plain: Vec<Sample> = samples.iter().map(|r| r.sample).collect();
     let best = best_index(&plain)?;
     let at = plain[best].local_midpoint_ns();
-    let mut hard = Vec::with_capacity(samples.len());
-    let mut utc = Vec::with_capacity(samples.len());
-    for r in samples {
-        let b = sample_bound(&r.sample, r.header.precision_ns(), p);
-        let w = utc_widening_ns(
-            r.header.root_delay.to_ns_ceil(),
-            r.header.root_dispersion.to_ns_ceil(),
-        );
-        hard.push((b, r.sample.local_midpoint_ns()));
-        utc.push((b.widen(w), r.sample.local_midpoint_ns()));
-    }
-    let joint =
-        intersect_at(&hard, at, p.max_drift_ppm).zip(intersect_at(&utc, at, p.max_drift_ppm));
-    let consistent = joint.is_some();
-    let (bound, utc_bound) = joint.unwrap_or((hard[best].0, utc[best].0));
+    let hard: Vec<(IntervalNs, i64)> = samples
+        .iter()
+        .map(|r| {
+            (
+                sample_bound(&r.sample, r.header.precision_ns(), p),
+                r.sample.local_midpoint_ns(),
+            )
+        })
+        .collect();
+    let b = &samples[best].header;
+    let bound = hard[best].0;
+    let utc_bound = bound.widen(utc_widening_ns(
+        b.root_delay.to_ns_ceil(),
+        b.root_dispersion.to_ns_ceil(),
+    ));
+    let joint = intersect_at(&hard, at, p.max_drift_ppm);
     Some(Summary {
         best,
         offset_ns: plain[best].offset_ns(),
@@ -168,7 +178,8 @@ pub fn summarize(samples: &[SampleRecord], p: &BoundParams) -> Option<Summary> {
         jitter_ns: jitter_ns(&plain, best),
         bound,
         utc_bound,
-        consistent,
+        joint,
+        consistent: joint.is_some(),
     })
 }
 
@@ -310,10 +321,19 @@ pub struct ProbeRecord {
     pub delay_s: Option<f64>,
     /// Jitter, s.
     pub jitter_s: Option<f64>,
-    /// Hard bound, lower end, s.
+    /// Hard bound, lower end, s: the best sample's own interval, true whatever either clock
+    /// did between samples.
     pub bound_lo_s: Option<f64>,
     /// Hard bound, upper end, s.
     pub bound_hi_s: Option<f64>,
+    /// Joint bound, lower end, s: the intersection of all the samples' hard bounds, true only
+    /// if neither clock stepped (or drifted faster than `--max-drift-ppm`) between them; null
+    /// when they do not intersect.
+    #[serde(default)]
+    pub joint_lo_s: Option<f64>,
+    /// Joint bound, upper end, s.
+    #[serde(default)]
+    pub joint_hi_s: Option<f64>,
     /// UTC bound, lower end, s.
     pub utc_lo_s: Option<f64>,
     /// UTC bound, upper end, s.
@@ -342,7 +362,7 @@ pub struct ProbeRecord {
     pub version: Option<u8>,
     /// Local clock precision used in the bounds, s.
     pub local_precision_s: f64,
-    /// False when the samples' bounds did not intersect.
+    /// False when the samples' bounds did not intersect (`joint_lo_s`/`joint_hi_s` null).
     pub bound_consistent: Option<bool>,
     /// Requests sent.
     pub sent: u64,
@@ -375,6 +395,8 @@ impl From<&ServerResult> for ProbeRecord {
             jitter_s: s.map(|s| s.jitter_ns / 1e9),
             bound_lo_s: s.map(|s| ns_to_s(s.bound.lo_ns)),
             bound_hi_s: s.map(|s| ns_to_s(s.bound.hi_ns)),
+            joint_lo_s: s.and_then(|s| s.joint).map(|j| ns_to_s(j.lo_ns)),
+            joint_hi_s: s.and_then(|s| s.joint).map(|j| ns_to_s(j.hi_ns)),
             utc_lo_s: s.map(|s| ns_to_s(s.utc_bound.lo_ns)),
             utc_hi_s: s.map(|s| ns_to_s(s.utc_bound.hi_ns)),
             stratum: h.map(|h| h.stratum),
@@ -518,16 +540,44 @@ mod tests {
             rec(1_000_000, 10_000, 12_000, 1_000),
             rec(2_000_000, 30_000, 5_000, 1_000),
         ];
-        let s = summarize(&v, &BoundParams::default()).unwrap();
+        let p = BoundParams::default();
+        let s = summarize(&v, &p).unwrap();
         assert_eq!(s.best, 1);
         assert_eq!(s.offset_ns, 1_000 - 1_000);
         assert_eq!(s.delay_ns, 22_000);
         assert!(s.consistent);
+        // The hard bound is the best sample's own interval.
+        assert_eq!(
+            s.bound,
+            sample_bound(&v[1].sample, v[1].header.precision_ns(), &p)
+        );
         assert!(s.bound.contains(1_000));
         assert!(s.bound.width_ns() <= 22_000 + 200);
         assert!(s.utc_bound.lo_ns <= s.bound.lo_ns - 1_000_000);
         assert!(s.utc_bound.hi_ns >= s.bound.hi_ns + 1_000_000);
+        // The joint bound is the intersection: inside the hard bound, still holding the
+        // truth (no clock stepped here), and tighter (sample 2 cuts the upper end).
+        let j = s.joint.unwrap();
+        assert!(j.contains(1_000));
+        assert!(j.lo_ns >= s.bound.lo_ns && j.hi_ns <= s.bound.hi_ns);
+        assert!(j.width_ns() < s.bound.width_ns(), "{j:?} {:?}", s.bound);
         assert!(summarize(&[], &BoundParams::default()).is_none());
+    }
+
+    #[test]
+    fn a_step_between_samples_never_moves_the_hard_bound() {
+        // Issue 14.8: the server steps by 1.5 half-widths between two samples. The two
+        // intervals still intersect, but the intersection holds the server's clock neither
+        // before nor after the step. The hard bound is the best sample's own and holds the
+        // offset at its time; the joint bound is published apart, under its assumption.
+        let before = rec(0, 10_000, 10_000, 0); // [-10 µs, +10 µs] + a few ns
+        let after = rec(20_000_000, 10_001, 10_001, 15_000); // centred on 15 µs
+        let s = summarize(&[before, after], &BoundParams::default()).unwrap();
+        assert_eq!(s.best, 0);
+        assert!(s.bound.contains(0), "{:?}", s.bound);
+        let j = s.joint.unwrap();
+        assert!(s.consistent);
+        assert!(!j.contains(0) && !j.contains(15_000), "{j:?}");
     }
 
     #[test]
@@ -539,6 +589,7 @@ mod tests {
         ];
         let s = summarize(&v, &BoundParams::default()).unwrap();
         assert!(!s.consistent);
+        assert_eq!(s.joint, None);
         assert_eq!(s.best, 0);
         assert!(s.bound.contains(0));
     }
@@ -572,6 +623,8 @@ mod tests {
             "jitter_s",
             "bound_lo_s",
             "bound_hi_s",
+            "joint_lo_s",
+            "joint_hi_s",
             "utc_lo_s",
             "utc_hi_s",
             "stratum",

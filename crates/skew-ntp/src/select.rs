@@ -294,6 +294,7 @@ mod tests {
                 jitter_ns: 0.0,
                 bound: b,
                 utc_bound: b,
+                joint: Some(b),
                 consistent: true,
             });
         }
