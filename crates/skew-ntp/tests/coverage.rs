@@ -159,7 +159,7 @@ fn random_path(rng: &mut Rng) -> Path {
     Path {
         out_ns: (rng.range(0, out_hi), out_hi),
         back_ns: (rng.range(0, back_hi), back_hi),
-        proc_ns: (1 * US, rng.range(1 * US, 20 * US)),
+        proc_ns: (US, rng.range(US, 20 * US)),
         early_t3_ns: rng.range(0, 8 * US),
     }
 }
