@@ -1,17 +1,23 @@
 //! The concurrent probe engine: many [`ServerProber`]s over one socket per address family.
 //!
-//! Requests to all servers go out concurrently (at most `max_inflight` at once), each
-//! address paced by its own state machine (targets sharing an address share one), so a run
-//! lasts about samples × interval whatever the number of servers. Replies are matched to requests by the origin field (our random
-//! nonce) and checked against the address asked; everything else is counted and dropped.
+//! Requests to all servers go out concurrently, each address paced by its own state machine
+//! (targets sharing an address share one), so a run lasts about samples × interval whatever
+//! the number of servers. Across servers, sends are paced by [`skew_ntp::pacing`]: at most
+//! `rate_per_s` requests per second, and at most `max_inflight` requests awaiting a reply
+//! among those sent in the last [`skew_ntp::pacing::DEFAULT_HOLD_NS`] (a dead server's request
+//! stops counting then, so dead servers do not hold back live ones). Replies are matched to
+//! requests by the origin field (our random nonce) and checked against the address asked;
+//! everything else is counted and dropped. Each wake-up reads a bounded number of datagrams
+//! before it looks at the clock again, so a flood of datagrams cannot hold a deadline back.
 //! The loop ends when every prober is done: each sends a bounded number of requests with a
 //! bounded timeout, so the run is bounded.
 
 use crate::clock::{measure_precision_ns, LocalClock};
-use crate::nonce::fresh_nonce;
+use crate::nonce::NoncePool;
 use crate::socket::{TimestampedSocket, MAX_DATAGRAM};
 use nix::poll::{ppoll, PollFd, PollFlags};
 use nix::sys::time::TimeSpec;
+use skew_ntp::pacing::{RateLimit, Window, BURST_NS, DEFAULT_HOLD_NS, DEFAULT_SETTLE_NS};
 use skew_ntp::packet::peek_origin;
 use skew_ntp::prober::request_bytes;
 use skew_ntp::validate::Arrival;
@@ -36,16 +42,19 @@ pub struct EngineConfig {
     /// Per-server probing (samples, interval, timeout, bound parameters). The local
     /// precision is measured by the engine when left at 0.
     pub probe: ProbeConfig,
-    /// Maximum requests in flight at once across all servers.
+    /// Maximum requests awaiting a reply at once across all servers, counting only requests
+    /// sent less than [`DEFAULT_HOLD_NS`] ago.
     pub max_inflight: usize,
+    /// Maximum requests per second across all servers (0: no limit).
+    pub rate_per_s: u32,
 }
 
-/// Default limit of requests in flight at once (`--max-inflight`). A request to a dead
-/// server holds its slot for the whole timeout, so the limit must exceed the number of dead
-/// servers expected in one run for that run to last about one timeout; the sockets are
-/// drained between bursts of sends, so replies never overflow the receive buffer whatever
-/// the limit.
-pub const DEFAULT_MAX_INFLIGHT: usize = 4096;
+/// Default limit of requests awaiting a reply at once (`--max-inflight`): see
+/// [`skew_ntp::pacing::DEFAULT_WINDOW`].
+pub const DEFAULT_MAX_INFLIGHT: usize = skew_ntp::pacing::DEFAULT_WINDOW;
+/// Default rate limit, requests per second across all servers (`--rate`): see
+/// [`skew_ntp::pacing::DEFAULT_RATE_PER_S`].
+pub const DEFAULT_RATE_PER_S: u32 = skew_ntp::pacing::DEFAULT_RATE_PER_S;
 
 impl Default for EngineConfig {
     fn default() -> Self {
@@ -54,6 +63,7 @@ impl Default for EngineConfig {
         EngineConfig {
             probe,
             max_inflight: DEFAULT_MAX_INFLIGHT,
+            rate_per_s: DEFAULT_RATE_PER_S,
         }
     }
 }
@@ -141,6 +151,10 @@ pub fn group_by_address(targets: &[Target]) -> AddressGroups {
 /// Requests sent in one go before the sockets are drained again, so that replies never
 /// pile up in the receive buffer however many requests may be in flight.
 const SEND_BURST: usize = 64;
+/// Datagrams (and, separately, error-queue messages) read from one socket per wake-up before
+/// the engine looks at its timers again: a flood cannot hold a deadline back by more than
+/// this many reads.
+const READ_BURST: usize = 256;
 /// How long to wait before retrying a send the kernel refused for lack of buffer space.
 const SEND_RETRY_NS: i64 = 1_000_000;
 
@@ -155,7 +169,8 @@ struct Book {
     old_nonces: HashMap<u64, usize>,
     timers: BinaryHeap<Reverse<(i64, usize)>>,
     ready: VecDeque<usize>,
-    inflight: usize,
+    /// Requests awaiting a reply that still count against `max_inflight`.
+    window: Window,
 }
 
 impl Book {
@@ -171,11 +186,10 @@ impl Book {
         if let Some(n) = pending.filter(|&n| now_pending != Some(n)) {
             self.by_nonce.remove(&n);
             self.old_nonces.insert(n, i);
-            self.inflight -= 1;
+            self.window.ended(i, n);
         }
         if let Some(n) = now_pending.filter(|&n| pending != Some(n)) {
             self.by_nonce.insert(n, i);
-            self.inflight += 1;
         }
         // A new state needs a timer for its wake-up, even when the time is the same as the
         // old state's (an exchange timing out exactly when the next send is due).
@@ -233,14 +247,15 @@ pub fn run_probes(
         old_nonces: HashMap::new(),
         timers: BinaryHeap::new(),
         ready: (0..n).collect(),
-        inflight: 0,
+        window: Window::new(config.max_inflight, DEFAULT_HOLD_NS, DEFAULT_SETTLE_NS, n),
     };
+    let mut rate = RateLimit::new(config.rate_per_s, BURST_NS);
     let mut stats = EngineStats {
         kernel_timestamps: true,
         ..EngineStats::default()
     };
-    let max_inflight = config.max_inflight.max(1);
     let mut buf = vec![0u8; MAX_DATAGRAM];
+    let mut nonces = NoncePool::default();
     // Since when sends have been refused for lack of buffer space, if they are.
     let mut blocked_since: Option<i64> = None;
 
@@ -261,15 +276,20 @@ pub fn run_probes(
                 book.ready.push_back(i);
             }
         }
-        // Sends: in FIFO order so no server starves, at most max_inflight in flight, in
+        // Sends: in FIFO order so no server starves, within the window and the rate, in
         // bursts between which the sockets are drained.
         let mut burst = 0;
         let mut blocked = false;
-        while book.inflight < max_inflight && burst < SEND_BURST {
+        // Which sockets (IPv4, IPv6) sent in this burst.
+        let mut sent_on = [false; 2];
+        while burst < SEND_BURST && !book.ready.is_empty() {
+            let now = clock.monotonic_ns();
+            if !book.window.has_room(now) || !rate.allows(now) {
+                break;
+            }
             let Some(i) = book.ready.pop_front() else {
                 break;
             };
-            let now = clock.monotonic_ns();
             if !book.probers[i].due(now) {
                 if let Some(w) = book.probers[i].next_wakeup_mono_ns() {
                     book.timers.push(Reverse((w, i)));
@@ -285,7 +305,7 @@ pub fn run_probes(
                     continue;
                 }
             };
-            let nonce = match fresh_nonce() {
+            let nonce = match nonces.take() {
                 Ok(n) => n,
                 Err(e) => {
                     book.touch(i, |p| p.on_send_error(e.to_string()));
@@ -297,10 +317,10 @@ pub fn run_probes(
             match sock.send_to(&request_bytes(nonce), addr) {
                 Ok(_) => {
                     blocked_since = None;
+                    rate.take(mono);
                     book.touch(i, |p| p.on_sent(nonce, t1, mono));
-                    // Software transmit timestamps are queued within sendto on loopback and
-                    // soon after elsewhere: pick them up before any reply can be handled.
-                    apply_tx_timestamps(sock, &book.by_nonce, &mut book.probers);
+                    book.window.sent(i, nonce, mono);
+                    sent_on[usize::from(addr.is_ipv6())] = true;
                 }
                 Err(e) if is_transient(&e) => {
                     let since = *blocked_since.get_or_insert(mono);
@@ -321,21 +341,35 @@ pub fn run_probes(
                 }),
             }
         }
+        // Software transmit timestamps are queued within sendto on loopback and soon after
+        // elsewhere: pick them up for the whole burst before any reply can be handled.
+        for (k, sock) in [&sockets.v4, &sockets.v6].into_iter().enumerate() {
+            if let (true, Some(Ok(sock))) = (std::mem::take(&mut sent_on[k]), sock) {
+                apply_tx_timestamps(sock, &book.by_nonce, &mut book.probers);
+            }
+        }
         if book.remaining == 0 {
             break;
         }
-        // Wait for a datagram or the next timer.
+        // Wait for a datagram, the next timer, or the next chance to send.
         let open = sockets.open_ones();
         let now = clock.monotonic_ns();
-        let wait_ns = if blocked {
-            SEND_RETRY_NS
-        } else if !book.ready.is_empty() && book.inflight < max_inflight {
-            0
+        let next_timer = book.timers.peek().map(|Reverse((w, _))| *w);
+        let next_send = if blocked {
+            Some(now + SEND_RETRY_NS)
+        } else if book.ready.is_empty() {
+            None
+        } else if !book.window.has_room(now) {
+            // A reply frees a place too (and wakes the poll).
+            book.window.next_expiry_ns()
         } else {
-            book.timers.peek().map_or(10_000_000, |Reverse((w, _))| {
-                (w - now).clamp(0, 1_000_000_000)
-            })
+            Some(rate.next_allowed_ns(now))
         };
+        let wait_ns = [next_timer, next_send]
+            .into_iter()
+            .flatten()
+            .min()
+            .map_or(10_000_000, |w| (w - now).clamp(0, 1_000_000_000));
         if open.is_empty() {
             std::thread::sleep(std::time::Duration::from_nanos(wait_ns as u64));
             continue;
@@ -347,10 +381,15 @@ pub fn run_probes(
         let ts = TimeSpec::new(wait_ns / 1_000_000_000, wait_ns % 1_000_000_000);
         let _ = ppoll(&mut fds, Some(ts), None);
         drop(fds);
-        // Drain every socket: transmit timestamps first, then datagrams.
+        // Read what arrived, a bounded amount per socket: transmit timestamps first, then
+        // datagrams, until the next timer is due.
+        let deadline = book.timers.peek().map(|Reverse((w, _))| *w);
         for sock in &open {
             apply_tx_timestamps(sock, &book.by_nonce, &mut book.probers);
-            while let Ok(Some(d)) = sock.recv(&mut buf, clock) {
+            for _ in 0..READ_BURST {
+                let Ok(Some(d)) = sock.recv(&mut buf, clock) else {
+                    break;
+                };
                 stats.datagrams += 1;
                 if d.rx != skew_ntp::result::TimestampSource::Kernel {
                     stats.kernel_timestamps = false;
@@ -361,50 +400,71 @@ pub fn run_probes(
                     t4_unix_ns: d.t4_unix_ns,
                     received_mono_ns: d.mono_ns,
                 };
-                let origin = peek_origin(arrival.bytes);
-                // Ours by nonce: the prober judges it (a wrong source is dropped there).
-                if let Some(&i) = origin.and_then(|n| book.by_nonce.get(&n)) {
-                    book.touch(i, |p| p.on_datagram(&arrival, d.rx));
-                    continue;
-                }
-                // A reply to an exchange that already ended (duplicate, late or replayed).
-                if let Some(&i) = origin.and_then(|n| book.old_nonces.get(&n)) {
-                    if book.probers[i].address() == d.from {
-                        book.probers[i].on_late();
-                        continue;
-                    }
-                }
-                // Unknown nonce (or too short to carry one): attribute by source address.
-                match book.by_addr.get(&d.from) {
-                    Some(&i) => {
-                        book.touch(i, |p| p.on_datagram(&arrival, d.rx));
-                    }
-                    None => stats.stray += 1,
+                dispatch(&mut book, &mut stats, &arrival, d.rx);
+                if deadline.is_some_and(|w| d.mono_ns >= w) {
+                    break;
                 }
             }
         }
     }
-    let mut probed: Vec<Option<ServerResult>> =
-        book.probers.into_iter().map(|p| Some(p.finish())).collect();
+    // Results in target order. Probers are in the order of their addresses' first
+    // appearance, so each target either opens the next prober's result or repeats an
+    // earlier one; each prober is freed as it finishes (100,000 of them are tens of MB).
+    let mut probers = book.probers.into_iter();
     let mut results: Vec<ServerResult> = Vec::with_capacity(targets.len());
     for (t, &g) in groups.of.iter().enumerate() {
         let owner = groups.first[g];
-        match probed[g].take() {
-            Some(r) => results.push(r),
-            None => {
-                // The owner comes first in target order: its result is already in place.
-                let mut r = results[owner].clone();
-                r.server = targets[t].server.clone();
-                r.warnings.push(format!(
-                    "same address as {}: probed once, this entry repeats its result \
-                     (one request per interval per address)",
-                    targets[owner].server
-                ));
-                results.push(r);
-            }
+        if owner == t {
+            let p = probers
+                .next()
+                .expect("one prober per address group, in order");
+            results.push(p.finish());
+        } else {
+            // The owner comes first in target order: its result is already in place.
+            let mut r = results[owner].clone();
+            r.server = targets[t].server.clone();
+            r.warnings.push(format!(
+                "same address as {}: probed once, this entry repeats its result \
+                 (one request per interval per address)",
+                targets[owner].server
+            ));
+            results.push(r);
         }
     }
     (results, stats)
+}
+
+/// Hands one datagram to the prober it may belong to, or counts it as stray.
+fn dispatch(
+    book: &mut Book,
+    stats: &mut EngineStats,
+    arrival: &Arrival<'_>,
+    rx: skew_ntp::result::TimestampSource,
+) {
+    let origin = peek_origin(arrival.bytes);
+    // Ours by nonce: the prober judges it (a wrong source is dropped there).
+    if let Some((n, &i)) = origin.and_then(|n| Some((n, book.by_nonce.get(&n)?))) {
+        let verdict = book.touch(i, |p| p.on_datagram(arrival, rx));
+        if !matches!(verdict, skew_ntp::validate::Verdict::Dropped(_)) {
+            // Answered: earlier requests to servers that answer in order were skipped.
+            book.window.answered(i, n, arrival.received_mono_ns);
+        }
+        return;
+    }
+    // A reply to an exchange that already ended (duplicate, late or replayed).
+    if let Some(&i) = origin.and_then(|n| book.old_nonces.get(&n)) {
+        if book.probers[i].address() == arrival.from {
+            book.probers[i].on_late();
+            return;
+        }
+    }
+    // Unknown nonce (or too short to carry one): attribute by source address.
+    match book.by_addr.get(&arrival.from) {
+        Some(&i) => {
+            book.touch(i, |p| p.on_datagram(arrival, rx));
+        }
+        None => stats.stray += 1,
+    }
 }
 
 /// Hands the kernel transmit timestamps waiting on `sock` to the probers whose requests

@@ -23,6 +23,8 @@ pub mod socket;
 pub mod target;
 
 pub use clock::{LocalClock, SystemClock};
-pub use engine::{run_probes, EngineConfig, EngineStats, Target, DEFAULT_MAX_INFLIGHT};
+pub use engine::{
+    run_probes, EngineConfig, EngineStats, Target, DEFAULT_MAX_INFLIGHT, DEFAULT_RATE_PER_S,
+};
 pub use run::{probe_servers, ProbeRequest, ProbeRun, ProbeSettings};
 pub use target::{parse_server, resolve_all, Family, ResolvedServer, ServerSpec};

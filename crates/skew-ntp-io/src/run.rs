@@ -34,8 +34,11 @@ pub struct ProbeSettings {
     pub timeout_ns: i64,
     /// Maximum relative frequency error between the clocks assumed by the bounds, ppm.
     pub max_drift_ppm: f64,
-    /// Maximum requests in flight at once across all servers.
+    /// Maximum requests awaiting a reply at once across all servers (counting those sent
+    /// in the last [`skew_ntp::pacing::DEFAULT_HOLD_NS`]).
     pub max_inflight: usize,
+    /// Maximum requests per second across all servers (0: no limit).
+    pub rate_per_s: u32,
 }
 
 impl Default for ProbeSettings {
@@ -49,6 +52,7 @@ impl Default for ProbeSettings {
             timeout_ns: p.timeout_ns,
             max_drift_ppm: skew_ntp::bounds::PHI_PPM,
             max_inflight: crate::DEFAULT_MAX_INFLIGHT,
+            rate_per_s: crate::DEFAULT_RATE_PER_S,
         }
     }
 }
@@ -71,6 +75,7 @@ impl ProbeSettings {
             engine: EngineConfig {
                 probe,
                 max_inflight: self.max_inflight,
+                rate_per_s: self.rate_per_s,
             },
         }
     }
@@ -109,9 +114,10 @@ pub fn probe_servers_with(
     let started_unix_ns = clock.realtime_ns();
     let t0 = clock.monotonic_ns();
     let resolved = resolve_all(&specs, req.family, req.all_addresses, 16);
-    // Slots: either an index into the engine's targets or a finished unresolved result.
-    let mut targets = Vec::new();
-    let mut slots: Vec<Result<Vec<usize>, ServerResult>> = Vec::new();
+    // Slots: either indices into the engine's targets or a finished unresolved result
+    // (boxed: a slot per argument costs a few bytes, not a whole result).
+    let mut targets = Vec::with_capacity(specs.len());
+    let mut slots: Vec<Result<Vec<usize>, Box<ServerResult>>> = Vec::with_capacity(specs.len());
     for r in resolved {
         match r.addresses {
             Ok(addrs) => {
@@ -127,18 +133,25 @@ pub fn probe_servers_with(
                     .collect();
                 slots.push(Ok(idx));
             }
-            Err(e) => slots.push(Err(unresolved(&r.spec.text, e))),
+            Err(e) => slots.push(Err(Box::new(unresolved(&r.spec.text, e)))),
         }
     }
     let (probed, stats) = run_probes(&targets, &req.engine, clock);
-    let mut probed: Vec<Option<ServerResult>> = probed.into_iter().map(Some).collect();
-    let mut results = Vec::new();
-    for s in slots {
-        match s {
-            Ok(idx) => results.extend(idx.into_iter().filter_map(|i| probed[i].take())),
-            Err(r) => results.push(r),
+    // The engine's results are in target order, and targets in slot order: merge the
+    // unresolved results in without a second copy of the probed ones.
+    let results = if slots.iter().all(|s| s.is_ok()) {
+        probed
+    } else {
+        let mut results = Vec::with_capacity(probed.len() + slots.len());
+        let mut probed = probed.into_iter();
+        for s in slots {
+            match s {
+                Ok(idx) => results.extend(probed.by_ref().take(idx.len())),
+                Err(r) => results.push(*r),
+            }
         }
-    }
+        results
+    };
     Ok(ProbeRun {
         results,
         stats,

@@ -14,6 +14,7 @@
 //! * [`filter`]: the RFC 5905 clock filter (lowest delay) and jitter;
 //! * [`fleet`]: the largest pairwise skew between clocks and lease safety margins;
 //! * [`prober`]: the per-server probing state machine (pacing, timeouts, Kiss-o'-Death);
+//! * [`pacing`]: pacing across servers: a rate limit and a window of unanswered requests;
 //! * [`result`]: per-server results and their JSON/CSV view;
 //! * [`select`]: truechimers and falsetickers by majority (Marzullo, RFC 5905 §11.2.1).
 //!
@@ -26,6 +27,7 @@ pub mod bounds;
 pub mod exchange;
 pub mod filter;
 pub mod fleet;
+pub mod pacing;
 pub mod packet;
 pub mod prober;
 pub mod result;

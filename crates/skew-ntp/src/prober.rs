@@ -107,7 +107,9 @@ impl ServerProber {
             },
             attempts: 0,
             last_sent_mono_ns: None,
-            samples: Vec::new(),
+            // Exactly what the samples need (capped: a KoD or a timeout may stop earlier):
+            // 100,000 servers × 1 sample do not reserve room for 4.
+            samples: Vec::with_capacity(config.samples.min(64) as usize),
             counters: Counters::default(),
             last_header: None,
             kiss: None,

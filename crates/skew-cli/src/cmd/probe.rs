@@ -39,10 +39,13 @@ pub struct ProbeOptions {
     /// Maximum relative frequency error between the clocks assumed by the bounds, in ppm.
     #[arg(long, default_value_t = PHI_PPM, value_name = "PPM")]
     pub max_drift_ppm: f64,
-    /// Maximum requests in flight at once across all servers (a request to a dead server
-    /// holds its slot until its timeout).
+    /// Maximum requests awaiting a reply at once across all servers, counting only those
+    /// sent in the last 100 ms (a request to a dead server stops counting then).
     #[arg(long, default_value_t = skew_ntp_io::DEFAULT_MAX_INFLIGHT, value_name = "N")]
     pub max_inflight: usize,
+    /// Maximum requests per second across all servers (0: no limit).
+    #[arg(long, default_value_t = skew_ntp_io::DEFAULT_RATE_PER_S, value_name = "N")]
+    pub rate: u32,
     /// Servers whose UTC bounds must share a point for a majority (default: a majority of
     /// the servers probed, and at least 3 when 3 or more are probed).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
@@ -66,6 +69,7 @@ impl ProbeOptions {
             timeout_ns: skew_time::duration_ns(self.timeout),
             max_drift_ppm: self.max_drift_ppm,
             max_inflight: self.max_inflight,
+            rate_per_s: self.rate,
         }
         .request(servers)
     }
@@ -157,17 +161,38 @@ pub fn exit_code(results: &[ServerResult], agreement: &Agreement) -> i32 {
     }
 }
 
-/// The JSON view of probe results with the selection applied to each record.
-pub fn records(results: &[ServerResult], agreement: &Agreement) -> Vec<ProbeRecord> {
-    results
-        .iter()
-        .zip(&agreement.verdicts)
-        .map(|(r, v)| {
-            let mut rec = r.record();
-            rec.truechimer = Some(v.unwrap_or(false));
-            rec
-        })
-        .collect()
+/// The JSON view of one result with the selection (and, with `--advise`, the advice)
+/// applied.
+fn record_of(r: &ServerResult, verdict: Option<bool>, advise: bool) -> ProbeRecord {
+    let mut rec = r.record();
+    rec.truechimer = Some(verdict.unwrap_or(false));
+    if advise {
+        rec.advice = r.timeout_advice();
+    }
+    rec
+}
+
+/// The records, made one at a time while they are written: 100,000 probes never hold
+/// 100,000 records in memory at once.
+struct Records<'a> {
+    results: &'a [ServerResult],
+    verdicts: &'a [Option<bool>],
+    advise: bool,
+}
+
+impl Records<'_> {
+    fn each(&self) -> impl Iterator<Item = ProbeRecord> + '_ {
+        self.results
+            .iter()
+            .zip(self.verdicts)
+            .map(|(r, v)| record_of(r, *v, self.advise))
+    }
+}
+
+impl serde::Serialize for Records<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.each())
+    }
 }
 
 /// The JSON document of `skew probe --json`, serialised directly (not through a
@@ -178,19 +203,18 @@ struct ProbeJson<'a> {
     agreement: AgreementRecord,
     lease: Option<skew_ntp::fleet::LeaseMargin>,
     pairwise_skew: Option<skew_ntp::fleet::PairwiseSkew>,
-    probes: &'a [ProbeRecord],
+    probes: Records<'a>,
 }
 
 /// Runs `skew probe`.
 pub fn run(args: ProbeArgs) -> Result<i32, CliError> {
     let run = args.opts.probe(&args.servers)?;
     let agreement = args.opts.select(&run.results);
-    let mut records = records(&run.results, &agreement);
-    if args.advise {
-        for (rec, r) in records.iter_mut().zip(&run.results) {
-            rec.advice = r.timeout_advice();
-        }
-    }
+    let records = Records {
+        results: &run.results,
+        verdicts: &agreement.verdicts,
+        advise: args.advise,
+    };
     let clocks = clocks_of(&run.results);
     let pairwise = largest_pairwise_skew(&clocks);
     let lease = args.lease.map(|l| {
@@ -202,10 +226,10 @@ pub fn run(args: ProbeArgs) -> Result<i32, CliError> {
             agreement: AgreementRecord::from(&agreement),
             lease,
             pairwise_skew: pairwise,
-            probes: &records,
+            probes: records,
         })?;
     } else if args.csv {
-        write_csv(&records)?;
+        write_csv(records.each())?;
     } else {
         print!("{}", human(&run.results, &agreement));
         if let Some(p) = &pairwise {
@@ -280,7 +304,7 @@ without TCP's 1 s floor):\n{}{notes}",
     )
 }
 
-fn write_csv(records: &[ProbeRecord]) -> Result<(), CliError> {
+fn write_csv(records: impl Iterator<Item = ProbeRecord>) -> Result<(), CliError> {
     let mut w = csv::Writer::from_writer(std::io::stdout().lock());
     let io = |e: csv::Error| CliError::new(exit::SOFTWARE, format!("cannot write CSV: {e}"));
     w.write_record(CSV_COLUMNS).map_err(io)?;
