@@ -188,7 +188,12 @@ pub enum KeError {
     /// No AEAD Algorithm record.
     #[error("no AEAD Algorithm record")]
     MissingAead,
-    /// The AEAD record does not name exactly one algorithm.
+    /// The AEAD record is empty: the server supports none of the algorithms offered.
+    #[error(
+        "the server supports none of the AEAD algorithms offered (empty AEAD Algorithm record)"
+    )]
+    NoCommonAead,
+    /// The AEAD record names more than one algorithm.
     #[error("AEAD Algorithm record names {count} algorithms, expected 1")]
     AeadCount {
         /// How many it names.
@@ -370,6 +375,9 @@ pub fn parse_response(bytes: &[u8], offer: &[Aead]) -> Result<KeResponse, KeErro
                 let ids = u16s(AEAD_ALGORITHM, r.body)?;
                 if aead.is_some() {
                     return Err(dup());
+                }
+                if ids.is_empty() {
+                    return Err(KeError::NoCommonAead);
                 }
                 if ids.len() != 1 {
                     return Err(KeError::AeadCount { count: ids.len() });
@@ -604,6 +612,10 @@ mod tests {
         refused(
             &[NP, (true, AEAD_ALGORITHM, &[0, 15, 0, 30]), CK, EOM],
             KeError::AeadCount { count: 2 },
+        );
+        refused(
+            &[NP, (true, AEAD_ALGORITHM, &[]), CK, EOM],
+            KeError::NoCommonAead,
         );
         refused(
             &[NP, (true, AEAD_ALGORITHM, &[0, 17]), CK, EOM],

@@ -170,6 +170,11 @@ impl NtsSession {
         self.keys.aead
     }
 
+    /// The keys (for checking a key exchange against the server's side in tests).
+    pub fn keys(&self) -> &NtsKeys {
+        &self.keys
+    }
+
     /// Builds the request for `header` (a client request carrying `nonce`), spending one
     /// cookie and asking for as many as bring the jar back to [`MAX_COOKIES`].
     pub fn request(
