@@ -6,6 +6,7 @@ pub mod daemon;
 pub mod leap;
 pub mod monitor;
 pub mod now;
+pub mod nts_args;
 pub mod pauses;
 pub mod probe;
 pub mod proxy;
