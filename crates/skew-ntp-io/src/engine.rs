@@ -144,10 +144,12 @@ pub fn group_by_address(targets: &[Target]) -> AddressGroups {
         .iter()
         .enumerate()
         .map(|(i, t)| {
-            *seen.entry((t.address, t.security.is_nts())).or_insert_with(|| {
-                first.push(i);
-                first.len() - 1
-            })
+            *seen
+                .entry((t.address, t.security.is_nts()))
+                .or_insert_with(|| {
+                    first.push(i);
+                    first.len() - 1
+                })
         })
         .collect();
     AddressGroups { first, of }

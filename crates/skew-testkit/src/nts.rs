@@ -431,9 +431,15 @@ pub fn forged_reply(request: &[u8]) -> Option<Vec<u8>> {
 }
 
 impl RacingForger {
-    /// Starts the relay on 127.0.0.1 in front of `upstream`.
+    /// Starts the relay on 127.0.0.1 (any port) in front of `upstream`.
     pub fn start(upstream: SocketAddr) -> RacingForger {
-        let front = UdpSocket::bind("127.0.0.1:0").expect("bind");
+        Self::start_at(([127, 0, 0, 1], 0).into(), upstream)
+    }
+
+    /// Starts the relay at `listen` in front of `upstream` (e.g. 127.0.0.2 and the port
+    /// of a chronyd bound to 127.0.0.1 whose `ntsntpserver` is 127.0.0.2).
+    pub fn start_at(listen: SocketAddr, upstream: SocketAddr) -> RacingForger {
+        let front = UdpSocket::bind(listen).expect("bind");
         let back = UdpSocket::bind("127.0.0.1:0").expect("bind");
         front
             .set_read_timeout(Some(Duration::from_millis(5)))

@@ -39,7 +39,9 @@ impl NtsArgs {
     /// The engine's NTS options.
     pub fn options(&self) -> Result<NtsOptions, CliError> {
         if self.nts_ke_timeout.is_zero() {
-            return Err(CliError::usage("--nts-ke-timeout must be greater than zero"));
+            return Err(CliError::usage(
+                "--nts-ke-timeout must be greater than zero",
+            ));
         }
         let mut offer: Vec<Aead> = Vec::new();
         for a in &self.nts_aead {

@@ -392,9 +392,9 @@ fn nts_line(r: &ServerResult) -> Option<String> {
         parts.push(format!("NTP at {h}:{p}"));
     }
     if let (Some(sub), Some(end)) = (&k.cert_subject, k.cert_not_after_unix_s) {
-        let left = k
-            .cert_seconds_left()
-            .map_or(String::new(), |s| format!(", {:.1} days left", s as f64 / 86_400.0));
+        let left = k.cert_seconds_left().map_or(String::new(), |s| {
+            format!(", {:.1} days left", s as f64 / 86_400.0)
+        });
         parts.push(format!(
             "certificate {sub} valid until {}{left}",
             skew_ntp::nts::report::rfc3339_seconds(end)
