@@ -691,6 +691,28 @@ mod tests {
         assert_eq!(message_length(&m), Err(KeError::TooLong));
     }
 
+    proptest::proptest! {
+        /// Random bytes and single-byte changes to a good response never panic; whatever
+        /// is accepted is one whole message with an offered algorithm and 1 to 8 cookies.
+        #[test]
+        fn never_panics_and_accepts_only_whole_messages(
+            junk in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+            at in 0usize..2000,
+            x in 1u8..=255,
+        ) {
+            let _ = parse_response(&junk, &OFFER);
+            let _ = message_length(&junk);
+            let mut m = chrony_like();
+            let i = at % m.len();
+            m[i] ^= x;
+            if let Ok(r) = parse_response(&m, &OFFER) {
+                proptest::prop_assert_eq!(message_length(&m), Ok(Some(m.len())));
+                proptest::prop_assert!(OFFER.contains(&r.aead));
+                proptest::prop_assert!(!r.cookies.is_empty() && r.cookies.len() <= MAX_COOKIES);
+            }
+        }
+    }
+
     #[test]
     fn record_round_trip() {
         let mut m = Vec::new();

@@ -500,6 +500,38 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// Any change to a byte the Authenticator covers (the header and identifier before
+        /// it, its nonce, its ciphertext) is refused; random bytes never panic.
+        #[test]
+        fn covered_bytes_cannot_change(
+            at in 0usize..2000,
+            x in 1u8..=255,
+            gcm in proptest::prelude::any::<bool>(),
+            junk in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+        ) {
+            let aead = if gcm { Aead::AesGcmSiv128 } else { Aead::AesSivCmac256 };
+            let (_, s2c) = keys(aead);
+            let _ = open_reply(&junk, &UID, aead, &s2c);
+            let _ = is_nak(&junk, &UID);
+            let good = reply(aead, &[vec![7; 100]]);
+            let auth_at = 84;
+            let nonce_at = auth_at + 8;
+            let ct_at = nonce_at + padded(aead.nonce_len());
+            let ct_len = u16::from_be_bytes([good[auth_at + 6], good[auth_at + 7]]) as usize;
+            let i = at % good.len();
+            let covered = i < auth_at
+                || (nonce_at..nonce_at + aead.nonce_len()).contains(&i)
+                || (ct_at..ct_at + ct_len).contains(&i);
+            let mut bad = good.clone();
+            bad[i] ^= x;
+            let r = open_reply(&bad, &UID, aead, &s2c);
+            if covered {
+                proptest::prop_assert!(r.is_err(), "byte {} changed, still accepted", i);
+            }
+        }
+    }
+
     #[test]
     fn naks() {
         let mut h = header();
