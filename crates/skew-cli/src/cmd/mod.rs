@@ -2,8 +2,10 @@
 
 pub mod check;
 pub mod clocks;
+pub mod completions;
 pub mod daemon;
 pub mod leap;
+pub mod man;
 pub mod monitor;
 pub mod now;
 pub mod nts_args;
@@ -30,6 +32,8 @@ pub fn run(cli: Cli) -> i32 {
         Command::Proxy(a) => proxy::run(a),
         Command::Report(a) => report::run(a),
         Command::Pauses(a) => pauses::run(a),
+        Command::Man(a) => man::run(a),
+        Command::Completions(a) => completions::run(a),
     };
     match result {
         Ok(code) => code,
