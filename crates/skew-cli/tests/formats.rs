@@ -403,6 +403,48 @@ fn collect_emitted() -> BTreeMap<String, BTreeSet<String>> {
     ok_output(&out, "probe --nts --csv");
     add("skew probe --csv", csv_header(&out.stdout));
 
+    // skew monitor --nts: the NTS metrics and drift-log columns.
+    let (nts_log, nts_prom) = (p("nts-drift.csv"), p("nts.prom"));
+    let out = run_skew(
+        &[
+            "monitor",
+            "-n",
+            "2",
+            "--interval",
+            "10ms",
+            "--timeout",
+            "300ms",
+            "--min-agree",
+            "1",
+            "--no-clock",
+            "--no-leap",
+            "--nts",
+            "--nts-ca",
+            ca.as_str(),
+            "--log",
+            &nts_log,
+            "--prom",
+            &nts_prom,
+            ke1.as_str(),
+        ],
+        limit,
+    );
+    assert!(
+        out.code != 64 && out.code != 70,
+        "monitor --nts: {}{}",
+        out.stdout,
+        out.stderr
+    );
+    add(
+        "skew monitor --log",
+        csv_header(&std::fs::read_to_string(&nts_log).unwrap()),
+    );
+    add(
+        "skew monitor --prom",
+        metric_names(&std::fs::read_to_string(&nts_prom).unwrap()),
+    );
+    drop((nts_server, scripted));
+
     // skew monitor: --json, the drift log, the textfile, the state file; then skew check.
     let (log, prom, state) = (p("drift.csv"), p("skew.prom"), p("state.json"));
     let local = [
@@ -624,6 +666,10 @@ const PROVOKED: &[(&str, &str)] = &[
     ("skew probe --json", "lease.margin_s"),
     ("skew probe --json", "probes[].nts.cert_days_left"),
     ("skew probe --json", "probes[].dropped.unauthenticated"),
+    (
+        "skew monitor --prom",
+        "skew_nts_cert_expiry_timestamp_seconds",
+    ),
     ("skew monitor --json", "report.pause.max_s"),
     ("skew monitor --json", "report.leap.status"),
     ("skew monitor --state", "invalidated.reason"),

@@ -49,7 +49,15 @@ pub const COLUMNS: &[&str] = &[
     "leap_expires",
     "tai_minus_utc_s",
     "leap_next",
+    "nts_authenticated",
+    "nts_ke_duration_s",
+    "nts_cert_not_after",
+    "nts_cookies",
 ];
+
+/// How many of [`COLUMNS`] the first version of the schema had: a log started before the
+/// later columns were added is still appended to, with its own columns.
+pub const FIRST_COLUMNS: usize = 36;
 
 /// What a row describes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -158,6 +166,14 @@ pub struct DriftRow {
     pub tai_minus_utc_s: Option<i64>,
     /// leap: the next scheduled leap second (RFC 3339), empty if none.
     pub leap_next: Option<String>,
+    /// ntp (NTS servers): whether every sample was authenticated.
+    pub nts_authenticated: Option<bool>,
+    /// ntp (NTS servers): the key exchange's duration (s).
+    pub nts_ke_duration_s: Option<f64>,
+    /// ntp (NTS servers): the certificate's notAfter (RFC 3339).
+    pub nts_cert_not_after: Option<String>,
+    /// ntp (NTS servers): cookies the key exchange gave.
+    pub nts_cookies: Option<u32>,
 }
 
 impl Default for DriftRow {
@@ -199,6 +215,10 @@ impl Default for DriftRow {
             leap_expires: None,
             tai_minus_utc_s: None,
             leap_next: None,
+            nts_authenticated: None,
+            nts_ke_duration_s: None,
+            nts_cert_not_after: None,
+            nts_cookies: None,
         }
     }
 }
@@ -214,5 +234,6 @@ mod tests {
         let text = String::from_utf8(w.into_inner().unwrap()).unwrap();
         let header = text.lines().next().unwrap();
         assert_eq!(header, COLUMNS.join(","));
+        assert_eq!(COLUMNS[FIRST_COLUMNS - 1], "leap_next");
     }
 }

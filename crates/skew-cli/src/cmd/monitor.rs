@@ -65,7 +65,7 @@ pub fn run(args: MonitorArgs) -> Result<i32, CliError> {
         .lock_wait
         .or(duration(&config.lock_wait))
         .unwrap_or(Duration::from_secs(60));
-    let plan = args.run.plan(&config, Path::new("/"));
+    let plan = args.run.plan(&config, Path::new("/"))?;
     if let Some(s) = splay {
         std::thread::sleep(random_below(s));
     }

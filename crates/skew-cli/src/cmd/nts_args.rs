@@ -30,15 +30,19 @@ pub struct NtsArgs {
     /// aes-siv-cmac-256 (15) [default: both, in that order].
     #[arg(long = "nts-aead", value_name = "LIST", value_delimiter = ',', value_parser = parse_aead)]
     pub nts_aead: Vec<Aead>,
-    /// Deadline of each NTS key exchange (connect, TLS handshake, records).
-    #[arg(long = "nts-ke-timeout", value_name = "DUR", value_parser = parse_dur, default_value = "5s")]
-    pub nts_ke_timeout: Duration,
+    /// Deadline of each NTS key exchange (connect, TLS handshake, records) [default: 5s].
+    #[arg(long = "nts-ke-timeout", value_name = "DUR", value_parser = parse_dur)]
+    pub nts_ke_timeout: Option<Duration>,
 }
+
+/// The default deadline of a key exchange.
+pub const DEFAULT_KE_TIMEOUT: Duration = Duration::from_secs(5);
 
 impl NtsArgs {
     /// The engine's NTS options.
     pub fn options(&self) -> Result<NtsOptions, CliError> {
-        if self.nts_ke_timeout.is_zero() {
+        let ke_timeout = self.nts_ke_timeout.unwrap_or(DEFAULT_KE_TIMEOUT);
+        if ke_timeout.is_zero() {
             return Err(CliError::usage(
                 "--nts-ke-timeout must be greater than zero",
             ));
@@ -56,7 +60,7 @@ impl NtsArgs {
             ca_files: self.nts_ca.clone(),
             no_system_roots: false,
             offer,
-            ke_timeout: self.nts_ke_timeout,
+            ke_timeout,
         })
     }
 }

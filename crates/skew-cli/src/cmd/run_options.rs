@@ -1,12 +1,14 @@
 //! Options shared by `skew monitor` and `skew check`: what to probe and check, merged with
 //! the configuration file (flags win over the file, the file over the defaults).
 
+use crate::cmd::nts_args::NtsArgs;
 use crate::cmd::probe::{parse_dur, ProbeOptions};
 use crate::exit::CliError;
 use clap::Args;
-use skew_monitor::config::{duration, Config};
+use skew_monitor::config::{duration, server_entry, Config};
 use skew_monitor::nagios::Thresholds;
 use skew_monitor::ntpconf::{system_servers, DEFAULT_SERVER};
+use skew_monitor::nts::CertThresholds;
 use skew_monitor::run::{hostname, RunPlan};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -81,6 +83,16 @@ pub struct RunOptions {
     /// The host name written in the log [default: this host's name].
     #[arg(long, value_name = "NAME")]
     pub host: Option<String>,
+    /// Network Time Security: `--nts` probes the command line's servers with NTS (servers
+    /// marked `nts` in chrony.conf or skew.toml always are).
+    #[command(flatten)]
+    pub nts: NtsArgs,
+    /// WARNING when an NTS server's certificate ends within this many days [default: 30].
+    #[arg(long, value_name = "DAYS")]
+    pub warn_cert_days: Option<f64>,
+    /// CRITICAL when an NTS server's certificate ends within this many days [default: 7].
+    #[arg(long, value_name = "DAYS")]
+    pub crit_cert_days: Option<f64>,
 }
 
 /// A run plan with its thresholds, and where the servers came from.
@@ -108,13 +120,21 @@ impl RunOptions {
     }
 
     /// Builds the plan: flags over the file over the defaults; servers from the flags, the
-    /// file, the system's NTP configuration under `root`, or pool.ntp.org.
-    pub fn plan(&self, config: &Config, root: &Path) -> Plan {
-        let (servers, servers_from) = if !self.servers.is_empty() {
-            (self.servers.clone(), "the command line".to_string())
+    /// file, the system's NTP configuration under `root`, or pool.ntp.org. A usage error when
+    /// the NTS options are unusable.
+    pub fn plan(&self, config: &Config, root: &Path) -> Result<Plan, CliError> {
+        // (server, probed with NTS) from the flags, the file or the system.
+        let (servers, servers_from): (Vec<(String, bool)>, String) = if !self.servers.is_empty() {
+            (
+                self.servers
+                    .iter()
+                    .map(|s| (s.clone(), self.nts.nts))
+                    .collect(),
+                "the command line".to_string(),
+            )
         } else if let Some(s) = config.servers.clone().filter(|s| !s.is_empty()) {
             (
-                s,
+                s.iter().filter_map(|e| server_entry(e)).collect(),
                 self.config
                     .as_ref()
                     .map_or("the configuration".into(), |p| p.display().to_string()),
@@ -123,7 +143,7 @@ impl RunOptions {
             let sys = system_servers(root);
             if sys.is_empty() {
                 (
-                    vec![DEFAULT_SERVER.to_string()],
+                    vec![(DEFAULT_SERVER.to_string(), false)],
                     "the default (no NTP configuration found)".into(),
                 )
             } else {
@@ -133,7 +153,10 @@ impl RunOptions {
                     .collect::<std::collections::BTreeSet<_>>()
                     .into_iter()
                     .collect();
-                (sys.into_iter().map(|c| c.server).collect(), from.join(", "))
+                (
+                    sys.into_iter().map(|c| (c.server, c.nts)).collect(),
+                    from.join(", "),
+                )
             }
         };
         let d = Thresholds::default();
@@ -184,18 +207,107 @@ impl RunOptions {
         });
         let leap_enabled = !self.no_leap && config.leap.enabled.unwrap_or(true);
         let leap = leap_enabled.then(|| self.leap_file.clone().or(config.leap.file.clone()));
+        let names: Vec<String> = servers.iter().map(|(s, _)| s.clone()).collect();
+        let mut request = probe.request(&names);
+        let nts_servers: Vec<String> = servers
+            .iter()
+            .filter(|(_, n)| *n)
+            .map(|(s, _)| s.clone())
+            .collect();
+        if !nts_servers.is_empty() {
+            let mut o = self.nts.options()?;
+            if self.nts.nts_ca.is_empty() {
+                o.ca_files = config.nts.ca.clone().unwrap_or_default();
+            }
+            if self.nts.nts_ke_timeout.is_none() {
+                if let Some(d) = duration(&config.nts.ke_timeout).filter(|d| !d.is_zero()) {
+                    o.ke_timeout = d;
+                }
+            }
+            request.nts = Some(o);
+            request.nts_servers = nts_servers;
+        }
+        let cert = CertThresholds::default();
+        let nts_cert = CertThresholds {
+            warn_days: self
+                .warn_cert_days
+                .or(config.nts.warn_cert_days)
+                .unwrap_or(cert.warn_days),
+            crit_days: self
+                .crit_cert_days
+                .or(config.nts.crit_cert_days)
+                .unwrap_or(cert.crit_days),
+        };
         let run = RunPlan {
             pause,
             leap,
-            probe: probe.request(&servers),
+            nts_cert,
+            probe: request,
             min_agree: probe.min_agree.map(|k| k as usize),
             clock,
             host: self.host.clone().unwrap_or_else(hostname),
         };
-        Plan {
+        Ok(Plan {
             run,
             thresholds,
             servers_from,
-        }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct T {
+        #[command(flatten)]
+        run: RunOptions,
+    }
+
+    fn options(args: &[&str]) -> RunOptions {
+        let mut a = vec!["t"];
+        a.extend_from_slice(args);
+        T::parse_from(a).run
+    }
+
+    #[test]
+    fn servers_marked_nts_in_chrony_conf_are_probed_with_nts() {
+        let root = std::env::temp_dir().join(format!("skew-plan-nts-{}", std::process::id()));
+        std::fs::create_dir_all(root.join("etc/chrony")).unwrap();
+        std::fs::write(
+            root.join("etc/chrony/chrony.conf"),
+            "server plain.example iburst\nserver nts.example iburst nts\nserver other.example nts ntsport 4461\n",
+        )
+        .unwrap();
+        let plan = options(&["--crit-cert-days", "3"])
+            .plan(&Config::default(), &root)
+            .unwrap();
+        let _ = std::fs::remove_dir_all(&root);
+        let p = &plan.run.probe;
+        assert_eq!(
+            p.servers,
+            vec!["plain.example", "nts.example", "other.example:4461"]
+        );
+        assert_eq!(p.nts_servers, vec!["nts.example", "other.example:4461"]);
+        assert!(p.nts.is_some());
+        assert_eq!(plan.run.nts_cert.crit_days, 3.0);
+        assert_eq!(plan.run.nts_cert.warn_days, 30.0);
+    }
+
+    #[test]
+    fn command_line_nts_and_none() {
+        let plan = options(&["--nts", "a.example", "b.example:1"])
+            .plan(&Config::default(), Path::new("/nonexistent"))
+            .unwrap();
+        assert_eq!(plan.run.probe.nts_servers, vec!["a.example", "b.example:1"]);
+        let plan = options(&["a.example"])
+            .plan(&Config::default(), Path::new("/nonexistent"))
+            .unwrap();
+        assert!(plan.run.probe.nts.is_none() && plan.run.probe.nts_servers.is_empty());
+        assert!(options(&["--nts", "--nts-ke-timeout", "0s", "a"])
+            .plan(&Config::default(), Path::new("/nonexistent"))
+            .is_err());
     }
 }
