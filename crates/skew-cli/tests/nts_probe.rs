@@ -94,6 +94,14 @@ fn authenticated_probe_agrees_with_chronyd_nts_client() {
         p["bound_hi_s"].as_f64().unwrap(),
     );
     assert!(lo <= 1e-6 && hi >= -1e-6, "[{lo}, {hi}]");
+    // Kernel transmit timestamps work for NTS requests as for plain ones (matched by the
+    // request's last bytes, not its nonce).
+    let plain = run_skew(
+        &["probe", "--json", "-n", "1", &server.chronyd.arg()],
+        Duration::from_secs(30),
+    )
+    .json();
+    assert_eq!(p["tx_timestamp"], plain["probes"][0]["tx_timestamp"], "{p:#}");
     // chrony's own NTS client on the same server in the same run.
     let chrony = chronyd_q_nts(server.ntp_port(), server.ke_port, &pki.ca).unwrap();
     let ours = p["offset_s"].as_f64().unwrap();
