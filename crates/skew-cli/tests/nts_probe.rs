@@ -101,7 +101,10 @@ fn authenticated_probe_agrees_with_chronyd_nts_client() {
         Duration::from_secs(30),
     )
     .json();
-    assert_eq!(p["tx_timestamp"], plain["probes"][0]["tx_timestamp"], "{p:#}");
+    assert_eq!(
+        p["tx_timestamp"], plain["probes"][0]["tx_timestamp"],
+        "{p:#}"
+    );
     // chrony's own NTS client on the same server in the same run.
     let chrony = chronyd_q_nts(server.ntp_port(), server.ke_port, &pki.ca).unwrap();
     let ours = p["offset_s"].as_f64().unwrap();

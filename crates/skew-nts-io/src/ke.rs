@@ -254,7 +254,7 @@ pub fn key_exchange(
         .map_err(|e| {
             a.fail(
                 KeFailureKind::Certificate,
-                format!("certificate: no usable trust anchors: {e}"),
+                format!("no usable trust anchors: {e}"),
             )
         })?;
     let verifier = Arc::new(RecordingVerifier {
@@ -263,7 +263,7 @@ pub fn key_exchange(
     });
     let mut tls = ClientConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13])
-        .map_err(|e| a.fail(KeFailureKind::Tls, format!("tls: {e}")))?
+        .map_err(|e| a.fail(KeFailureKind::Tls, e.to_string()))?
         .dangerous()
         .with_custom_certificate_verifier(verifier.clone())
         .with_no_client_auth();
@@ -271,11 +271,11 @@ pub fn key_exchange(
     let name = ServerName::try_from(server_name.to_string()).map_err(|e| {
         a.fail(
             KeFailureKind::Tls,
-            format!("tls: {server_name:?} is not a valid server name: {e}"),
+            format!("{server_name:?} is not a valid server name: {e}"),
         )
     })?;
     let conn = ClientConnection::new(Arc::new(tls), name)
-        .map_err(|e| a.fail(KeFailureKind::Tls, format!("tls: {e}")))?;
+        .map_err(|e| a.fail(KeFailureKind::Tls, e.to_string()))?;
     // TCP.
     let mut tcp = None;
     let mut last_err = format!("no address for {server_name:?}");
@@ -283,7 +283,7 @@ pub fn key_exchange(
         let Some(left) = a.left() else {
             return Err(a.fail(
                 KeFailureKind::Timeout,
-                format!("tcp: no connection within {:?}", config.timeout),
+                format!("no connection within {:?}", config.timeout),
             ));
         };
         match TcpStream::connect_timeout(addr, left) {
@@ -303,7 +303,7 @@ pub fn key_exchange(
         } else {
             KeFailureKind::Tcp
         };
-        return Err(a.fail(kind, format!("tcp: {last_err}")));
+        return Err(a.fail(kind, last_err));
     };
     let _ = tcp.set_nodelay(true);
     let mut stream = rustls::StreamOwned::new(conn, tcp);
@@ -334,7 +334,7 @@ pub fn key_exchange(
         if let Err(e) = stream.conn.complete_io(&mut stream.sock) {
             remember_cert(&mut a);
             let (kind, msg) = io_failure(&e, "TLS handshake");
-            return Err(a.fail(kind, format!("{}: {msg}", kind.as_str())));
+            return Err(a.fail(kind, msg));
         }
     }
     remember_cert(&mut a);
@@ -348,7 +348,7 @@ pub fn key_exchange(
         });
         return Err(a.fail(
             KeFailureKind::Alpn,
-            format!("alpn: the server did not agree to ALPN \"ntske/1\" (chose {got})"),
+            format!("the server did not agree to ALPN \"ntske/1\" (chose {got})"),
         ));
     }
     // Records.
@@ -358,7 +358,7 @@ pub fn key_exchange(
         .and_then(|_| stream.flush())
     {
         let (kind, msg) = io_failure(&e, "sending the request");
-        return Err(a.fail(kind, format!("{}: {msg}", kind.as_str())));
+        return Err(a.fail(kind, msg));
     }
     let mut buf: Vec<u8> = Vec::with_capacity(2048);
     let mut chunk = [0u8; 4096];
@@ -366,7 +366,7 @@ pub fn key_exchange(
         match message_length(&buf) {
             Ok(Some(n)) => break n,
             Ok(None) => {}
-            Err(e) => return Err(a.fail(KeFailureKind::Protocol, format!("protocol: {e}"))),
+            Err(e) => return Err(a.fail(KeFailureKind::Protocol, e.to_string())),
         }
         timed(&stream.sock, &a)?;
         match stream.read(&mut chunk) {
@@ -377,12 +377,12 @@ pub fn key_exchange(
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
             Err(e) => {
                 let (kind, msg) = io_failure(&e, "reading the response");
-                return Err(a.fail(kind, format!("{}: {msg}", kind.as_str())));
+                return Err(a.fail(kind, msg));
             }
         }
     };
     let response = parse_response(&buf[..len], &config.offer)
-        .map_err(|e| a.fail(KeFailureKind::Protocol, format!("protocol: {e}")))?;
+        .map_err(|e| a.fail(KeFailureKind::Protocol, e.to_string()))?;
     if buf.len() > len {
         return Err(a.fail(
             KeFailureKind::Protocol,
@@ -402,7 +402,7 @@ pub fn key_exchange(
                 EXPORTER_LABEL,
                 Some(&exporter_context(exporter, d)),
             )
-            .map_err(|e| a.fail(KeFailureKind::Tls, format!("tls: cannot export keys: {e}")))
+            .map_err(|e| a.fail(KeFailureKind::Tls, format!("cannot export keys: {e}")))
     };
     let keys = NtsKeys {
         aead: response.aead,
