@@ -105,6 +105,10 @@ fn exporter_contexts_match_the_server_side() {
         let s = ScriptedKe::start(&pki, &[b"ntske/1"], m);
         let ok = ke(s.port, &cfg).unwrap();
         assert_eq!(ok.session.aead(), Aead::AesGcmSiv128);
+        assert!(
+            s.wait_served(1, Duration::from_secs(5)),
+            "the server thread never finished"
+        );
         let exported = s.exported.lock().unwrap().clone();
         let (_, c2s, s2c) = exported
             .iter()

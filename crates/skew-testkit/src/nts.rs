@@ -327,6 +327,19 @@ impl ScriptedKe {
     pub fn arg(&self) -> String {
         format!("127.0.0.1:{}", self.port)
     }
+
+    /// Waits (at most `limit`) until `n` connections have been served and their keys
+    /// recorded: the client can finish before the server's thread does.
+    pub fn wait_served(&self, n: u64, limit: Duration) -> bool {
+        let t0 = Instant::now();
+        while self.served.load(Ordering::Relaxed) < n {
+            if t0.elapsed() > limit {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        true
+    }
 }
 
 fn serve_one(
