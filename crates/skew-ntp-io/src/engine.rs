@@ -13,15 +13,15 @@
 //! bounded timeout, so the run is bounded.
 
 use crate::clock::{measure_precision_ns, LocalClock};
-use crate::nonce::NoncePool;
+use crate::nonce::{fresh_entropy, NoncePool};
 use crate::socket::{TimestampedSocket, MAX_DATAGRAM};
 use nix::poll::{ppoll, PollFd, PollFlags};
 use nix::sys::time::TimeSpec;
+use skew_ntp::nts::RequestEntropy;
 use skew_ntp::pacing::{RateLimit, Window, BURST_NS, DEFAULT_HOLD_NS, DEFAULT_SETTLE_NS};
 use skew_ntp::packet::peek_origin;
-use skew_ntp::prober::request_bytes;
 use skew_ntp::validate::Arrival;
-use skew_ntp::{ProbeConfig, ServerProber, ServerResult, Status};
+use skew_ntp::{ProbeConfig, Security, ServerProber, ServerResult, Status};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -34,6 +34,19 @@ pub struct Target {
     pub server: String,
     /// The address to probe.
     pub address: SocketAddr,
+    /// Plain NTP, or NTS with the session from the server's key exchange.
+    pub security: Security,
+}
+
+impl Target {
+    /// A plain NTP target.
+    pub fn plain(server: &str, address: SocketAddr) -> Target {
+        Target {
+            server: server.to_string(),
+            address,
+            security: Security::Plain,
+        }
+    }
 }
 
 /// Engine settings.
@@ -122,6 +135,8 @@ impl Sockets {
 /// Targets grouped by address. Each distinct address is probed by one state machine, so
 /// pacing is per address, not per argument: a server given twice, two names resolving to
 /// one address, or `--all-addresses` overlapping a literal never double the requests.
+/// Plain and NTS targets at one address are probed apart (their replies differ); NTS
+/// targets at one address share the first one's session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AddressGroups {
     /// For each distinct address, in order of first appearance: the index of the first
@@ -133,16 +148,18 @@ pub struct AddressGroups {
 
 /// Groups `targets` by address.
 pub fn group_by_address(targets: &[Target]) -> AddressGroups {
-    let mut seen: HashMap<SocketAddr, usize> = HashMap::with_capacity(targets.len());
+    let mut seen: HashMap<(SocketAddr, bool), usize> = HashMap::with_capacity(targets.len());
     let mut first = Vec::new();
     let of = targets
         .iter()
         .enumerate()
         .map(|(i, t)| {
-            *seen.entry(t.address).or_insert_with(|| {
-                first.push(i);
-                first.len() - 1
-            })
+            *seen
+                .entry((t.address, t.security.is_nts()))
+                .or_insert_with(|| {
+                    first.push(i);
+                    first.len() - 1
+                })
         })
         .collect();
     AddressGroups { first, of }
@@ -166,6 +183,9 @@ struct Book {
     remaining: usize,
     by_addr: HashMap<SocketAddr, usize>,
     by_nonce: HashMap<u64, usize>,
+    /// The nonce of each request in flight whose last 8 bytes are not its nonce (NTS: the
+    /// authenticator ends it), by those bytes, to match its transmit timestamp.
+    by_tail: HashMap<u64, u64>,
     old_nonces: HashMap<u64, usize>,
     timers: BinaryHeap<Reverse<(i64, usize)>>,
     ready: VecDeque<usize>,
@@ -231,7 +251,10 @@ pub fn run_probes(
     let probers: Vec<ServerProber> = groups
         .first
         .iter()
-        .map(|&t| ServerProber::new(&targets[t].server, targets[t].address, probe_cfg, start))
+        .map(|&t| {
+            ServerProber::new(&targets[t].server, targets[t].address, probe_cfg, start)
+                .with_security(targets[t].security.clone())
+        })
         .collect();
     let n = probers.len();
     let mut book = Book {
@@ -244,6 +267,7 @@ pub fn run_probes(
             .collect(),
         probers,
         by_nonce: HashMap::new(),
+        by_tail: HashMap::new(),
         old_nonces: HashMap::new(),
         timers: BinaryHeap::new(),
         ready: (0..n).collect(),
@@ -305,21 +329,33 @@ pub fn run_probes(
                     continue;
                 }
             };
-            let nonce = match nonces.take() {
-                Ok(n) => n,
+            let entropy = if book.probers[i].security().is_nts() {
+                fresh_entropy()
+            } else {
+                Ok(RequestEntropy::from_bytes([0; 48]))
+            };
+            let (nonce, entropy) = match nonces.take().and_then(|n| Ok((n, entropy?))) {
+                Ok(x) => x,
                 Err(e) => {
                     book.touch(i, |p| p.on_send_error(e.to_string()));
                     continue;
                 }
             };
+            let Some(request) = book.touch(i, |p| p.request(nonce, &entropy)) else {
+                continue; // the prober cannot make a request (and is done)
+            };
             let mono = clock.monotonic_ns();
             let t1 = clock.realtime_ns();
-            match sock.send_to(&request_bytes(nonce), addr) {
+            match sock.send_to(&request, addr) {
                 Ok(_) => {
                     blocked_since = None;
                     rate.take(mono);
                     book.touch(i, |p| p.on_sent(nonce, t1, mono));
                     book.window.sent(i, nonce, mono);
+                    let tail = tail_of(&request);
+                    if tail != nonce {
+                        book.by_tail.insert(tail, nonce);
+                    }
                     sent_on[usize::from(addr.is_ipv6())] = true;
                 }
                 Err(e) if is_transient(&e) => {
@@ -345,7 +381,7 @@ pub fn run_probes(
         // elsewhere: pick them up for the whole burst before any reply can be handled.
         for (k, sock) in [&sockets.v4, &sockets.v6].into_iter().enumerate() {
             if let (true, Some(Ok(sock))) = (std::mem::take(&mut sent_on[k]), sock) {
-                apply_tx_timestamps(sock, &book.by_nonce, &mut book.probers);
+                apply_tx_timestamps(sock, &book.by_nonce, &mut book.by_tail, &mut book.probers);
             }
         }
         if book.remaining == 0 {
@@ -385,7 +421,7 @@ pub fn run_probes(
         // datagrams, until the next timer is due.
         let deadline = book.timers.peek().map(|Reverse((w, _))| *w);
         for sock in &open {
-            apply_tx_timestamps(sock, &book.by_nonce, &mut book.probers);
+            apply_tx_timestamps(sock, &book.by_nonce, &mut book.by_tail, &mut book.probers);
             for _ in 0..READ_BURST {
                 let Ok(Some(d)) = sock.recv(&mut buf, clock) else {
                     break;
@@ -467,14 +503,25 @@ fn dispatch(
     }
 }
 
+/// The last 8 bytes of a request, as the socket reports them with its transmit timestamp.
+fn tail_of(request: &[u8]) -> u64 {
+    let n = request.len();
+    request
+        .get(n.saturating_sub(8)..)
+        .and_then(|b| b.try_into().ok())
+        .map_or(0, u64::from_be_bytes)
+}
+
 /// Hands the kernel transmit timestamps waiting on `sock` to the probers whose requests
-/// they belong to.
+/// they belong to (by nonce, or by the request's last bytes when they are not the nonce).
 fn apply_tx_timestamps(
     sock: &TimestampedSocket,
     by_nonce: &HashMap<u64, usize>,
+    by_tail: &mut HashMap<u64, u64>,
     probers: &mut [ServerProber],
 ) {
-    for (nonce, t1) in sock.recv_tx_timestamps() {
+    for (tail, t1) in sock.recv_tx_timestamps() {
+        let nonce = by_tail.remove(&tail).unwrap_or(tail);
         if let Some(&i) = by_nonce.get(&nonce) {
             probers[i].on_tx_timestamp(nonce, t1);
         }
@@ -491,10 +538,7 @@ mod tests {
     use super::*;
 
     fn t(server: &str, addr: &str) -> Target {
-        Target {
-            server: server.into(),
-            address: addr.parse().unwrap(),
-        }
+        Target::plain(server, addr.parse().unwrap())
     }
 
     /// The real clocks, but the monotonic one read in whole 10 ms steps (a coarse clock:

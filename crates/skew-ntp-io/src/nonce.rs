@@ -16,6 +16,13 @@ pub fn fresh_nonce() -> Result<u64, NonceError> {
     }
 }
 
+/// Fresh random bytes for an NTS request: its Unique Identifier and AEAD nonce.
+pub fn fresh_entropy() -> Result<skew_ntp::nts::RequestEntropy, NonceError> {
+    let mut b = [0u8; 48];
+    getrandom::fill(&mut b).map_err(|e| NonceError(e.to_string()))?;
+    Ok(skew_ntp::nts::RequestEntropy::from_bytes(b))
+}
+
 /// Nonces drawn in batches: one getrandom(2) call fills 64 of them, so a sweep of 100,000
 /// servers makes 1,563 calls instead of 100,000. Each nonce is used once.
 #[derive(Debug)]
@@ -75,5 +82,9 @@ mod tests {
         let b = super::fresh_nonce().unwrap();
         assert_ne!(a, b);
         assert_ne!(a, 0);
+        let e = super::fresh_entropy().unwrap();
+        let f = super::fresh_entropy().unwrap();
+        assert_ne!(e.unique_id, f.unique_id);
+        assert_ne!(e.aead_nonce, f.aead_nonce);
     }
 }
