@@ -10,6 +10,7 @@ mod clocks;
 mod docs;
 mod etiquette;
 mod fault_matrix;
+mod flood;
 mod formats;
 mod leap;
 mod leap_chrony;

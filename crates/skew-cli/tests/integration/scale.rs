@@ -72,3 +72,41 @@ fn a_thousand_targets_in_about_one_timeout() {
     assert_eq!(st["received"], SERVED as u64, "one request per served port");
     assert_eq!(st["answered"], SERVED as u64);
 }
+
+/// Issue 16.1 (a), small: one chronyd bound to 0.0.0.0 answers every 127.x.y.z, as an
+/// anycast or load-balanced service answers many addresses from one socket. Its receive
+/// buffer holds about 256 small datagrams; with default flags the sweep must not overflow
+/// it (the engine used to send bursts of thousands: 17–38 % of 10,000 targets timed out).
+#[test]
+fn one_server_answering_many_addresses_is_not_flooded() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
+    const TARGETS: usize = 3_000;
+    let c = skew_testkit::Chronyd::start(
+        &["local stratum 8", "bindaddress 0.0.0.0"],
+        &[],
+        skew_testkit::chrony::Ready::Answers,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let targets: Vec<String> = (0..TARGETS)
+        .map(|i| format!("127.1.{}.{}:{}", i / 250, i % 250 + 1, c.port))
+        .collect();
+    let mut probe = vec!["probe", "--json", "-n", "1", "--timeout", "1s"];
+    probe.extend(targets.iter().map(String::as_str));
+    let out = run_skew(&probe, Duration::from_secs(30));
+    let ps = probes(&out.json());
+    assert_eq!(ps.len(), TARGETS);
+    let bad: Vec<&Value> = ps.iter().filter(|p| p["status"] != "ok").collect();
+    // At least 99.9 % ok (issue 16.1's goal).
+    assert!(
+        bad.len() * 1000 <= TARGETS,
+        "{} of {TARGETS} not ok, e.g. {}",
+        bad.len(),
+        bad[0]
+    );
+    // All answered: the run ends long before the timeout (not a benchmark).
+    assert!(
+        out.elapsed < Duration::from_millis(1500),
+        "{:?}",
+        out.elapsed
+    );
+}
