@@ -1,95 +1,167 @@
 #!/usr/bin/env bash
-# Scale benchmark of `skew probe`: thousands of targets in one run, all on loopback.
+# Scale benchmark of `skew probe`: sweeps of thousands of targets in one run, all on loopback
+# (issue 10, issue 16.1). Three scenarios, each with default flags unless EXTRA says otherwise:
 #
-#   bench/scale.sh                         10,000 targets (9,000 served, 1,000 unreachable), 3 rounds
-#   TARGETS=1000 UNREACHABLE=100 bench/scale.sh
-#   SAMPLES=3 INTERVAL=1s bench/scale.sh   3 samples per target, 1 s apart
-#   EXTRA="--max-inflight 512" bench/scale.sh
+#   a  10,000 targets answered by ONE chronyd bound to 0.0.0.0 (127.1.x.y, as an anycast or
+#      load-balanced service answers many addresses from one socket), -n 1 --timeout 1s.
+#      Goal: >= 99.9 % ok within timeout + 0.5 s.
+#   b  10,000 targets: 9,000 ports of SERVERS `skew serve` processes + 1,000 dead addresses
+#      (127.0.0.2 on those ports, where nothing listens), interleaved, -n 1 --timeout 1s.
+#      Goal: >= 99.9 % of the served ones ok, every dead one timeout or unreachable, each
+#      target asked exactly once, within timeout + 0.5 s.
+#   c  100,000 targets of C_SERVERS chronyd bound to 0.0.0.0 on distinct ports, -n 1.
+#      Goal: >= 99.9 % ok in under 5 s, peak RSS under 200 MiB, the same 4 descriptors.
 #
-# Served targets are the listening ports of SERVERS `skew serve` processes (each with many
-# --listen 127.0.0.1:0 sockets); unreachable targets are 127.0.0.2 on those ports, where
-# nothing listens (their requests time out). The two kinds are interleaved in the target
-# list. Every process started here is stopped by its PID; traffic never leaves loopback.
+#   bench/scale.sh                        a, b and c, ROUNDS rounds each
+#   SCENARIOS="a c" ROUNDS=5 bench/scale.sh
+#   EXTRA="--rate 20000" bench/scale.sh   other flags for every `skew probe`
+#   SKEW=/path/to/other/skew bench/scale.sh
 #
-# Per round: wall time of the run, probes/s (targets × samples / wall), peak RSS, the
-# largest number of open file descriptors seen (sampled every 2 ms from /proc), the status
-# counts, and starvation checks: every served target must be ok with `sent` = SAMPLES,
-# every unreachable one `timeout` with `sent` = SAMPLES.
+# Everything runs inside a network namespace of its own (`unshare --net`, or with a user
+# namespace when not root), so chronyd can bind 0.0.0.0 and port 123 there and no packet
+# leaves it; where none can be created, it runs on the host loopback with free ports. Every
+# process started here is stopped by its PID.
+#
+# Per round: wall time, the status counts and the share ok, the peak RSS (GNU time), the
+# largest number of open descriptors seen (/proc/PID/fd every 2 ms), and the receive-buffer
+# drops of the run (/proc/net/snmp Udp RcvbufErrors, per namespace: the servers' sockets
+# overflowing). Figures and discussion: docs/benchmarks/scale.md.
+#
+# Environment: SCENARIOS (a b c), ROUNDS (3), TIMEOUT (1s), EXTRA, A_TARGETS (10000),
+# B_TARGETS (10000), B_UNREACHABLE (1000), SERVERS (4, skew serve processes of b),
+# C_TARGETS (100000), C_SERVERS (4), SKEW, SKEW_BENCH_NO_NETNS=1.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-TARGETS=${TARGETS:-10000}
-UNREACHABLE=${UNREACHABLE:-1000}
-SERVERS=${SERVERS:-4}
-SAMPLES=${SAMPLES:-1}
-INTERVAL=${INTERVAL:-2s}
-TIMEOUT=${TIMEOUT:-1s}
+repo=$(cd "$(dirname "$0")/.." && pwd)
+SCENARIOS=${SCENARIOS:-a b c}
 ROUNDS=${ROUNDS:-3}
+TIMEOUT=${TIMEOUT:-1s}
 EXTRA=${EXTRA:-}
-source bench/lib.sh
-bench_skew_binary "$PWD"
-work=$(mktemp -d /tmp/skew-bench-scale.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  [ -n "${KEEP:-}" ] || rm -rf "$work"
+A_TARGETS=${A_TARGETS:-10000}
+B_TARGETS=${B_TARGETS:-10000}
+B_UNREACHABLE=${B_UNREACHABLE:-1000}
+SERVERS=${SERVERS:-4}
+C_TARGETS=${C_TARGETS:-100000}
+C_SERVERS=${C_SERVERS:-4}
+export SCENARIOS ROUNDS TIMEOUT EXTRA A_TARGETS B_TARGETS B_UNREACHABLE SERVERS C_TARGETS C_SERVERS
+for tool in chronyd python3; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "bench/scale.sh: $tool not found" >&2; exit 1; }
+done
+[ -x /usr/bin/time ] || { echo "bench/scale.sh: /usr/bin/time not found (Debian package time)" >&2; exit 1; }
+# shellcheck source=bench/lib.sh
+. "$repo/bench/lib.sh"
+
+if [ -z "${SKEW_BENCH_INSIDE:-}" ]; then
+  bench_skew_binary "$repo"
+  bench_enter_netns "$0"
+  echo "bench/scale.sh: no network namespace ($SKEW_BENCH_NO_NETNS_REASON): host loopback" >&2
+  SKEW_BENCH_INSIDE=host exec bash "$0"
+fi
+bench_setup
+echo "bench/scale.sh ($SKEW_BENCH_INSIDE): $(nproc) cores, load before $(cut -d' ' -f1-3 /proc/loadavg); skew $("$SKEW" --version 2>/dev/null || true)"
+
+# A free UDP port (the namespace is ours, but the host fallback is shared).
+free_port() {
+  python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
-trap cleanup EXIT
 
-served=$((TARGETS - UNREACHABLE))
-launched=()
-per=$(((served + SERVERS - 1) / SERVERS))
-left=$served
-for i in $(seq 1 "$SERVERS"); do
-  n=$((left < per ? left : per))
-  left=$((left - n))
-  [ "$n" -gt 0 ] || continue
-  args=()
-  for _ in $(seq 1 "$n"); do args+=(--listen 127.0.0.1:0); done
-  "$SKEW" serve "${args[@]}" --ready-file "$work/ready.$i" --stats-json --max-seconds 3600 \
-    >"$work/serve.$i.out" 2>&1 &
-  pids+=($!)
-  launched+=("$i")
-done
-for i in "${launched[@]}"; do
-  for _ in $(seq 600); do [ -s "$work/ready.$i" ] && break; sleep 0.05; done
-  [ -s "$work/ready.$i" ] || { echo "skew serve $i not ready:" >&2; cat "$work/serve.$i.out" >&2; exit 1; }
-done
-cat "$work"/ready.* | sed -n 's/^listening on //p' >"$work/served.txt"
-echo "$(wc -l <"$work/served.txt") served ports in $SERVERS skew serve processes (pids ${pids[*]}), $UNREACHABLE unreachable targets; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+# start_wide_chronyd NAME PORT: a chronyd serving the local clock on 0.0.0.0:PORT.
+start_wide_chronyd() {
+  start_chronyd "$1" 0.0.0.0 "$2" "local stratum 8"
+  local i
+  for i in $(seq 100); do
+    "$SKEW" probe --json -n 1 --timeout 200ms "127.0.0.1:$2" 2>/dev/null | grep -q '"status": "ok"' && return 0
+    sleep 0.1
+  done
+  echo "chronyd $1 on port $2 does not answer; log:" >&2
+  cat "$tmp/$1.log" >&2
+  exit 1
+}
 
-python3 - "$SKEW" "$work/served.txt" "$UNREACHABLE" "$SAMPLES" "$INTERVAL" "$TIMEOUT" "$ROUNDS" "$EXTRA" <<'PY'
-import json, os, subprocess, sys, time
-skew, served_file, unreachable, samples, interval, timeout, rounds, extra = sys.argv[1:]
-served = [l.strip() for l in open(served_file) if l.strip()]
-unreachable, samples, rounds = int(unreachable), int(samples), int(rounds)
+targets_a() {
+  local port=$1
+  python3 -c "
+n = $A_TARGETS
+print('\n'.join(f'127.1.{i // 250}.{i % 250 + 1}:$port' for i in range(n)))" >"$tmp/targets.a"
+}
+
+targets_c() {
+  python3 - "$C_TARGETS" "$@" >"$tmp/targets.c" <<'PY'
+import sys
+n, ports = int(sys.argv[1]), sys.argv[2:]
+for i in range(n):
+    a = i // len(ports)
+    print(f"127.{1 + a // 62500}.{(a // 250) % 250}.{a % 250 + 1}:{ports[i % len(ports)]}")
+PY
+}
+
+# targets_b: SERVERS skew serve processes with 9,000 ports, 1,000 dead, interleaved.
+targets_b() {
+  local served=$((B_TARGETS - B_UNREACHABLE)) per left n i args=()
+  per=$(((served + SERVERS - 1) / SERVERS))
+  left=$served
+  for i in $(seq 1 "$SERVERS"); do
+    n=$((left < per ? left : per))
+    left=$((left - n))
+    [ "$n" -gt 0 ] || continue
+    args=()
+    for _ in $(seq 1 "$n"); do args+=(--listen 127.0.0.1:0); done
+    (ulimit -n 65536 2>/dev/null || true; exec "$SKEW" serve "${args[@]}" --ready-file "$tmp/ready.$i" \
+      --stats-json --max-seconds 3600) >"$tmp/serve.$i.out" 2>&1 &
+    pids+=($!)
+    for _ in $(seq 600); do [ -s "$tmp/ready.$i" ] && break; sleep 0.05; done
+    [ -s "$tmp/ready.$i" ] || { echo "skew serve $i not ready:" >&2; cat "$tmp/serve.$i.out" >&2; exit 1; }
+  done
+  cat "$tmp"/ready.* | sed -n 's/^listening on //p' >"$tmp/served.b"
+  python3 - "$tmp/served.b" "$B_UNREACHABLE" "$tmp" <<'PY'
+import sys
+served = [l.strip() for l in open(sys.argv[1]) if l.strip()]
+unreachable, tmp = int(sys.argv[2]), sys.argv[3]
 dead = ["127.0.0.2:" + a.rsplit(":", 1)[1] for a in served[:unreachable]]
-# Interleave: one unreachable target after every k served ones.
-targets, k = [], max(1, len(served) // max(1, unreachable))
-d = iter(dead)
+# Interleaved: one dead target after every k served ones.
+k = max(1, len(served) // max(1, unreachable))
+out, d = [], iter(dead)
 for i, a in enumerate(served):
-    targets.append(a)
+    out.append(a)
     if (i + 1) % k == 0:
-        targets.append(next(d, None))
-targets = [t for t in targets if t] + list(d)
-dead_set = set(dead)
-out_path, err_path = served_file + ".probe.json", served_file + ".probe.err"
+        out.append(next(d, None))
+open(f"{tmp}/targets.b", "w").write("\n".join([t for t in out if t] + list(d)) + "\n")
+open(f"{tmp}/dead.b", "w").write("\n".join(dead) + "\n")
+PY
+}
+
+# run_rounds SCENARIO: ROUNDS runs of skew probe over $tmp/targets.SCENARIO, one line each.
+run_rounds() {
+  python3 - "$1" "$tmp" "$SKEW" "$TIMEOUT" "$ROUNDS" "$EXTRA" <<'PY'
+import json, os, resource, subprocess, sys, time
+scenario, tmp, skew, timeout, rounds, extra = sys.argv[1:]
+targets = open(f"{tmp}/targets.{scenario}").read().split()
+dead = set()
+if scenario == "b":
+    dead = set(open(f"{tmp}/dead.b").read().split())
 def dur(text):
     for unit, scale in (("ns", 1e-9), ("us", 1e-6), ("ms", 1e-3), ("s", 1.0)):
         if text.endswith(unit):
             return float(text[: -len(unit)]) * scale
     return float(text)
-cmd = [skew, "probe", "--json", "-n", str(samples), "--interval", interval, "--timeout", timeout]
-cmd += extra.split() + targets
-print(f"{len(targets)} targets, -n {samples} --interval {interval} --timeout {timeout} {extra}".rstrip())
-for r in range(1, rounds + 1):
+def udp_drops():
+    lines = [l.split() for l in open("/proc/net/snmp") if l.startswith("Udp:")]
+    head, vals = lines[0], lines[1]
+    return int(vals[head.index("RcvbufErrors")])
+def big_stack():
+    # 100,000 arguments exceed the default ARG_MAX (a quarter of the stack limit).
+    resource.setrlimit(resource.RLIMIT_STACK, (256 << 20, 256 << 20))
+cmd = [skew, "probe", "--json", "-n", "1", "--timeout", timeout] + extra.split() + targets
+print(f"scenario {scenario}: {len(targets)} targets"
+      + (f" ({len(targets) - len(dead)} served, {len(dead)} dead)" if dead else "")
+      + f", skew probe --json -n 1 --timeout {timeout} {extra}".rstrip()
+      + f"; load {open('/proc/loadavg').read().split()[0]}")
+for r in range(1, int(rounds) + 1):
+    out_path, err_path = f"{tmp}/probe.{scenario}.json", f"{tmp}/probe.{scenario}.err"
+    drops0 = udp_drops()
     t0 = time.monotonic()
-    # GNU time reports the peak RSS of skew alone (a wait4 in Python would include the
-    # forked interpreter's memory from before the exec), on stderr (an -o file would be
-    # one more descriptor inherited by skew).
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
-        p = subprocess.Popen(["/usr/bin/time", "-f", "%M"] + cmd,
-                             stdout=out, stderr=err)
+        p = subprocess.Popen(["/usr/bin/time", "-f", "%M %U %S"] + cmd,
+                             stdout=out, stderr=err, preexec_fn=big_stack)
     max_fds, child = 0, None
     while p.poll() is None:
         try:
@@ -102,46 +174,56 @@ for r in range(1, rounds + 1):
             pass
         time.sleep(0.002)
     wall = time.monotonic() - t0
+    drops = udp_drops() - drops0
     if p.returncode not in (0, 1):
-        sys.exit(f"skew probe failed ({p.returncode}): {open(err_path).read()}")
-    rss_kb = int(open(err_path).read().split()[-1])  # GNU time's line comes last
+        sys.exit(f"skew probe failed ({p.returncode}): {open(err_path).read()[-2000:]}")
+    rss_kb, user_s, sys_s = open(err_path).read().split()[-3:]
     res = json.load(open(out_path))["probes"]
     status = {}
     for x in res:
         status[x["status"]] = status.get(x["status"], 0) + 1
-    starved = [x["address"] for x in res
-               if x["sent"] != samples
-               or (x["address"] in dead_set) != (x["status"] == "timeout")
-               or (x["address"] not in dead_set and x["status"] != "ok")]
-    expected = (samples - 1) * max(dur(interval), dur(timeout)) + dur(timeout)
-    print(f"round {r}: wall {wall:.3f} s, {len(targets) * samples / wall:,.0f} probes/s, "
-          f"peak RSS {rss_kb / 1024:.1f} MiB, "
-          f"max open fds {max_fds}, statuses {dict(sorted(status.items()))}, "
-          f"starved or wrong {len(starved)}"
-          + (f" (e.g. {starved[:3]})" if starved else "")
-          + f"; (samples − 1) × max(interval, timeout) + timeout = {expected:.3f} s")
+    live = [x for x in res if x["address"] not in dead]
+    ok = sum(x["status"] == "ok" for x in live)
+    wrong_dead = sum(x["status"] not in ("timeout", "unreachable") for x in res if x["address"] in dead)
+    asked = sum(x["sent"] != 1 for x in res)
+    share = 100.0 * ok / max(1, len(live))
+    limit = {"a": dur(timeout) + 0.5, "b": dur(timeout) + 0.5, "c": 5.0}[scenario]
+    goal = share >= 99.9 and wall < limit and wrong_dead == 0 and asked == 0
+    if scenario == "c":
+        goal = goal and int(rss_kb) < 200 * 1024 and max_fds <= 4
+    print(f"  round {r}: wall {wall:.3f} s (goal < {limit:.1f} s), ok {share:.2f} %, "
+          f"statuses {dict(sorted(status.items()))}, receive-buffer drops {drops}, "
+          f"peak RSS {int(rss_kb) / 1024:.1f} MiB, CPU {float(user_s) + float(sys_s):.2f} s, "
+          f"max open fds {max_fds}"
+          + (f", dead not timeout/unreachable {wrong_dead}" if dead else "")
+          + (f", asked other than once {asked}" if asked else "")
+          + f": {'goal met' if goal else 'GOAL MISSED'}", flush=True)
 PY
-# Stop the servers (SIGTERM, repeated once, then SIGKILL after 5 s each: a server killed
-# this way prints no statistics and is left out of the count below).
-for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-for p in "${pids[@]}"; do
-  for k in $(seq 50); do
-    kill -0 "$p" 2>/dev/null || break
-    [ "$k" = 25 ] && kill -TERM "$p" 2>/dev/null
-    sleep 0.1
-  done
-  kill -KILL "$p" 2>/dev/null && echo "skew serve $p did not stop on SIGTERM: killed" >&2
-  wait "$p" 2>/dev/null || true
+}
+
+for s in $SCENARIOS; do
+  case $s in
+    a)
+      port=123
+      [ "$SKEW_BENCH_INSIDE" = host ] && port=$(free_port)
+      start_wide_chronyd a "$port"
+      targets_a "$port"
+      run_rounds a
+      ;;
+    b)
+      targets_b
+      run_rounds b
+      ;;
+    c)
+      ports=()
+      for i in $(seq 1 "$C_SERVERS"); do
+        if [ "$SKEW_BENCH_INSIDE" = host ]; then p=$(free_port); else p=$((1000 * i + 123)); fi
+        start_wide_chronyd "c$i" "$p"
+        ports+=("$p")
+      done
+      targets_c "${ports[@]}"
+      run_rounds c
+      ;;
+    *) echo "bench/scale.sh: unknown scenario $s (a, b or c)" >&2; exit 64 ;;
+  esac
 done
-pids=()
-python3 - "$work" <<'PY'
-import glob, json, sys
-recv = ans = 0
-for f in glob.glob(sys.argv[1] + "/serve.*.out"):
-    t = open(f).read()
-    if "{" not in t:
-        continue
-    s = json.loads(t[t.index("{"):])
-    recv += s["received"]; ans += s["answered"]
-print(f"servers received {recv} requests, answered {ans}")
-PY

@@ -14,9 +14,10 @@
 
 use crate::clock::{measure_precision_ns, LocalClock};
 use crate::nonce::{fresh_entropy, NoncePool};
-use crate::socket::{TimestampedSocket, MAX_DATAGRAM};
+use crate::socket::{ErrQueueEntry, TimestampedSocket, MAX_DATAGRAM};
 use nix::poll::{ppoll, PollFd, PollFlags};
 use nix::sys::time::TimeSpec;
+use skew_ntp::icmp::quoted_nonce;
 use skew_ntp::nts::RequestEntropy;
 use skew_ntp::pacing::{RateLimit, Window, BURST_NS, DEFAULT_HOLD_NS, DEFAULT_SETTLE_NS};
 use skew_ntp::packet::peek_origin;
@@ -90,6 +91,8 @@ pub struct EngineStats {
     pub datagrams: u64,
     /// Whether every datagram carried a kernel receive timestamp.
     pub kernel_timestamps: bool,
+    /// ICMP errors read from the error queue (whether or not they quoted a request in flight).
+    pub icmp_errors: u64,
 }
 
 struct Sockets {
@@ -191,6 +194,8 @@ struct Book {
     ready: VecDeque<usize>,
     /// Requests awaiting a reply that still count against `max_inflight`.
     window: Window,
+    /// Probers whose exchange in flight has had an ICMP "unreachable" error.
+    icmp_waiting: usize,
 }
 
 impl Book {
@@ -199,17 +204,34 @@ impl Book {
     /// a timer, a prober that finished is counted.
     fn touch<R>(&mut self, i: usize, f: impl FnOnce(&mut ServerProber) -> R) -> R {
         let pending = self.probers[i].pending_nonce();
+        let icmp = self.probers[i].icmp_pending();
         let wakeup = self.probers[i].next_wakeup_mono_ns();
         let r = f(&mut self.probers[i]);
         let p = &self.probers[i];
         let now_pending = p.pending_nonce();
-        if let Some(n) = pending.filter(|&n| now_pending != Some(n)) {
+        let ended = pending.filter(|&n| now_pending != Some(n));
+        if let Some(n) = ended {
             self.by_nonce.remove(&n);
             self.old_nonces.insert(n, i);
             self.window.ended(i, n);
         }
         if let Some(n) = now_pending.filter(|&n| pending != Some(n)) {
             self.by_nonce.insert(n, i);
+        }
+        // Exchanges still waiting although an ICMP error said the server is unreachable.
+        match (
+            icmp && ended.is_some(),
+            !icmp && ended.is_none() && p.icmp_pending(),
+        ) {
+            (true, _) => self.icmp_waiting -= 1,
+            (_, true) => {
+                self.icmp_waiting += 1;
+                // Answered, in a way: the request no longer waits in any server's queue.
+                if let Some(n) = now_pending {
+                    self.window.ended(i, n);
+                }
+            }
+            _ => {}
         }
         // A new state needs a timer for its wake-up, even when the time is the same as the
         // old state's (an exchange timing out exactly when the next send is due).
@@ -224,6 +246,19 @@ impl Book {
             self.remaining -= 1;
         }
         r
+    }
+
+    /// When every prober still running waits only on an exchange that an ICMP error said
+    /// cannot succeed, nothing is left to wait for: ends those exchanges now.
+    fn end_icmp_exchanges(&mut self, now_mono_ns: i64) {
+        if self.icmp_waiting == 0 || self.icmp_waiting < self.remaining {
+            return;
+        }
+        for i in 0..self.probers.len() {
+            if self.probers[i].icmp_pending() {
+                self.touch(i, |p| p.end_exchange(now_mono_ns));
+            }
+        }
     }
 }
 
@@ -272,6 +307,7 @@ pub fn run_probes(
         timers: BinaryHeap::new(),
         ready: (0..n).collect(),
         window: Window::new(config.max_inflight, DEFAULT_HOLD_NS, DEFAULT_SETTLE_NS, n),
+        icmp_waiting: 0,
     };
     let mut rate = RateLimit::new(config.rate_per_s, BURST_NS);
     let mut stats = EngineStats {
@@ -381,7 +417,7 @@ pub fn run_probes(
         // elsewhere: pick them up for the whole burst before any reply can be handled.
         for (k, sock) in [&sockets.v4, &sockets.v6].into_iter().enumerate() {
             if let (true, Some(Ok(sock))) = (std::mem::take(&mut sent_on[k]), sock) {
-                apply_tx_timestamps(sock, &book.by_nonce, &mut book.by_tail, &mut book.probers);
+                read_errqueue(sock, &mut book, &mut stats);
             }
         }
         if book.remaining == 0 {
@@ -421,10 +457,13 @@ pub fn run_probes(
         // datagrams, until the next timer is due.
         let deadline = book.timers.peek().map(|Reverse((w, _))| *w);
         for sock in &open {
-            apply_tx_timestamps(sock, &book.by_nonce, &mut book.by_tail, &mut book.probers);
+            read_errqueue(sock, &mut book, &mut stats);
             for _ in 0..READ_BURST {
-                let Ok(Some(d)) = sock.recv(&mut buf, clock) else {
-                    break;
+                let d = match sock.recv(&mut buf, clock) {
+                    Ok(Some(d)) => d,
+                    // An ICMP error reported in the way of the datagrams: read on.
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    _ => break,
                 };
                 stats.datagrams += 1;
                 if d.rx != skew_ntp::result::TimestampSource::Kernel {
@@ -442,6 +481,7 @@ pub fn run_probes(
                 }
             }
         }
+        book.end_icmp_exchanges(clock.monotonic_ns());
     }
     // Results in target order. Probers are in the order of their addresses' first
     // appearance, so each target either opens the next prober's result or repeats an
@@ -512,18 +552,32 @@ fn tail_of(request: &[u8]) -> u64 {
         .map_or(0, u64::from_be_bytes)
 }
 
-/// Hands the kernel transmit timestamps waiting on `sock` to the probers whose requests
-/// they belong to (by nonce, or by the request's last bytes when they are not the nonce).
-fn apply_tx_timestamps(
-    sock: &TimestampedSocket,
-    by_nonce: &HashMap<u64, usize>,
-    by_tail: &mut HashMap<u64, u64>,
-    probers: &mut [ServerProber],
-) {
-    for (tail, t1) in sock.recv_tx_timestamps() {
-        let nonce = by_tail.remove(&tail).unwrap_or(tail);
-        if let Some(&i) = by_nonce.get(&nonce) {
-            probers[i].on_tx_timestamp(nonce, t1);
+/// Reads `sock`'s error queue: kernel transmit timestamps go to the probers whose requests
+/// they belong to (by nonce, or by the request's last bytes when they are not the nonce), and
+/// ICMP errors that quote one of our requests to the address it went to go to its prober.
+fn read_errqueue(sock: &TimestampedSocket, book: &mut Book, stats: &mut EngineStats) {
+    for entry in sock.recv_errqueue() {
+        match entry {
+            ErrQueueEntry::Sent { tail, at_unix_ns } => {
+                let nonce = book.by_tail.remove(&tail).unwrap_or(tail);
+                if let Some(&i) = book.by_nonce.get(&nonce) {
+                    book.probers[i].on_tx_timestamp(nonce, at_unix_ns);
+                }
+            }
+            ErrQueueEntry::Icmp {
+                to,
+                quote,
+                quote_len,
+                error,
+            } => {
+                stats.icmp_errors += 1;
+                let ours = quoted_nonce(&quote[..quote_len])
+                    .and_then(|n| Some((n, *book.by_nonce.get(&n)?)))
+                    .filter(|(_, i)| book.probers[*i].address() == to);
+                if let Some((nonce, i)) = ours {
+                    book.touch(i, |p| p.on_icmp(nonce, error));
+                }
+            }
         }
     }
 }

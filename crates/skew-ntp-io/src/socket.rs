@@ -14,9 +14,11 @@ use nix::sys::socket::{
     recvmsg, setsockopt, sockopt, ControlMessageOwned, MsgFlags, SockaddrLike, SockaddrStorage,
     TimestampingFlag, Timestamps,
 };
+use skew_ntp::icmp::IcmpError;
+use skew_ntp::packet::HEADER_LEN;
 use skew_ntp::result::TimestampSource;
 use std::io::{self, IoSliceMut};
-use std::net::{SocketAddr, UdpSocket};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 
 /// Largest datagram read; anything longer is truncated (NTP headers are 48 bytes, with
@@ -44,6 +46,54 @@ pub struct TimestampedSocket {
     sock: UdpSocket,
     kernel_rx: bool,
     kernel_tx: bool,
+    icmp_errors: bool,
+}
+
+/// A message from a socket's error queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrQueueEntry {
+    /// A sent datagram's transmit timestamp.
+    Sent {
+        /// The datagram's last 8 bytes (a plain request's nonce; the end of an NTS one).
+        tail: u64,
+        /// When it left, ns since the Unix epoch.
+        at_unix_ns: i64,
+    },
+    /// An ICMP error about a datagram sent to `to`.
+    Icmp {
+        /// Where the datagram was sent.
+        to: SocketAddr,
+        /// The start of the datagram as the error quotes it.
+        quote: [u8; HEADER_LEN],
+        /// How many bytes of `quote` the error carried.
+        quote_len: usize,
+        /// The error.
+        error: IcmpError,
+    },
+}
+
+/// Whether an error is an ICMP error reported through the socket (ECONNREFUSED,
+/// EHOSTUNREACH, ENETUNREACH) rather than about the call that returned it.
+fn is_async_icmp_error(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::ECONNREFUSED) | Some(libc::EHOSTUNREACH) | Some(libc::ENETUNREACH)
+    )
+}
+
+/// The ICMP error in an extended socket error, if it came from ICMP (not a timestamp).
+fn icmp_of(e: &libc::sock_extended_err, v6: bool, from: Option<IpAddr>) -> Option<IcmpError> {
+    let origin = if v6 {
+        libc::SO_EE_ORIGIN_ICMP6
+    } else {
+        libc::SO_EE_ORIGIN_ICMP
+    };
+    (e.ee_origin == origin).then_some(IcmpError {
+        v6,
+        kind: e.ee_type,
+        code: e.ee_code,
+        from,
+    })
 }
 
 fn to_std_addr(a: &SockaddrStorage) -> Option<SocketAddr> {
@@ -77,10 +127,22 @@ impl TimestampedSocket {
             )
         };
         let _ = setsockopt(&sock, sockopt::RcvBuf, &(4 << 20));
+        // ICMP errors about our requests on the error queue (an unconnected socket gets
+        // none otherwise).
+        let icmp_errors = match sock.local_addr()? {
+            SocketAddr::V4(_) => setsockopt(&sock, sockopt::Ipv4RecvErr, &true).is_ok(),
+            SocketAddr::V6(_) => {
+                let v6 = setsockopt(&sock, sockopt::Ipv6RecvErr, &true).is_ok();
+                // A dual-stack socket reports IPv4 errors through IP_RECVERR.
+                let _ = setsockopt(&sock, sockopt::Ipv4RecvErr, &true);
+                v6
+            }
+        };
         Ok(TimestampedSocket {
             sock,
             kernel_rx,
             kernel_tx,
+            icmp_errors,
         })
     }
 
@@ -89,18 +151,21 @@ impl TimestampedSocket {
         self.kernel_rx
     }
 
+    /// Whether ICMP errors about sent datagrams reach the error queue.
+    pub fn icmp_errors(&self) -> bool {
+        self.icmp_errors
+    }
+
     /// Whether the kernel supplies transmit timestamps on this socket.
     pub fn kernel_tx_timestamps(&self) -> bool {
         self.kernel_tx
     }
 
-    /// Reads the transmit timestamps waiting on the error queue: for each sent datagram of
-    /// at least 8 bytes, its last 8 bytes (a plain NTP request's transmit field: our nonce;
-    /// the end of an NTS request's authenticator) and when it left, ns since the Unix
-    /// epoch.
-    pub fn recv_tx_timestamps(&self) -> Vec<(u64, i64)> {
+    /// Reads what waits on the error queue (at most 1,024 messages): the transmit timestamps
+    /// of sent datagrams and the ICMP errors about them (with IP_RECVERR/IPV6_RECVERR on).
+    pub fn recv_errqueue(&self) -> Vec<ErrQueueEntry> {
         let mut out = Vec::new();
-        if !self.kernel_tx {
+        if !self.kernel_tx && !self.icmp_errors {
             return out;
         }
         // The looped-back packet with its IP and UDP headers: room for the largest request.
@@ -117,20 +182,54 @@ impl TimestampedSocket {
             ) else {
                 break;
             };
-            let len = msg.bytes;
+            let len = msg.bytes.min(MAX_DATAGRAM + 128);
+            let to = msg
+                .address
+                .as_ref()
+                .filter(|a| a.family().is_some())
+                .and_then(to_std_addr);
             let mut ts = None;
+            let mut icmp = None;
             if let Ok(cmsgs) = msg.cmsgs() {
                 for c in cmsgs {
-                    if let ControlMessageOwned::ScmTimestampsns(t) = c {
-                        ts = Some(t.system.tv_sec() * 1_000_000_000 + t.system.tv_nsec());
+                    match c {
+                        ControlMessageOwned::ScmTimestampsns(t) => {
+                            ts = Some(t.system.tv_sec() * 1_000_000_000 + t.system.tv_nsec());
+                        }
+                        ControlMessageOwned::Ipv4RecvErr(e, from) => {
+                            let from = from.map(|a| {
+                                IpAddr::from(Ipv4Addr::from(u32::from_be(a.sin_addr.s_addr)))
+                            });
+                            icmp = icmp_of(&e, false, from);
+                        }
+                        ControlMessageOwned::Ipv6RecvErr(e, from) => {
+                            let from =
+                                from.map(|a| IpAddr::from(Ipv6Addr::from(a.sin6_addr.s6_addr)));
+                            icmp = icmp_of(&e, true, from);
+                        }
+                        _ => {}
                     }
                 }
             }
-            // The looped-back packet carries the headers too: the payload is at its end.
-            if let (Some(ts), true) = (ts, len >= 8 && len <= buf.len()) {
+            if let (Some(error), Some(to)) = (icmp, to) {
+                // The quoted datagram is our request as sent (its UDP payload).
+                let mut quote = [0u8; HEADER_LEN];
+                let n = len.min(HEADER_LEN);
+                quote[..n].copy_from_slice(&buf[..n]);
+                out.push(ErrQueueEntry::Icmp {
+                    to,
+                    quote,
+                    quote_len: n,
+                    error,
+                });
+            } else if let (Some(ts), true) = (ts, len >= 8) {
+                // The looped-back packet carries the headers too: the payload is at its end.
                 let tail: [u8; 8] = buf[len - 8..len].try_into().unwrap_or_default();
                 if ts != 0 {
-                    out.push((u64::from_be_bytes(tail), ts));
+                    out.push(ErrQueueEntry::Sent {
+                        tail: u64::from_be_bytes(tail),
+                        at_unix_ns: ts,
+                    });
                 }
             }
         }
@@ -148,8 +247,18 @@ impl TimestampedSocket {
     }
 
     /// Sends one datagram.
+    ///
+    /// With IP_RECVERR on, an ICMP error about an earlier datagram (to any address) is also
+    /// reported as the error of the next send, which then sends nothing: that send is
+    /// retried (the error itself waits on the error queue).
     pub fn send_to(&self, bytes: &[u8], to: SocketAddr) -> io::Result<usize> {
-        self.sock.send_to(bytes, to)
+        let mut tries = 0;
+        loop {
+            match self.sock.send_to(bytes, to) {
+                Err(e) if tries < 8 && is_async_icmp_error(&e) => tries += 1,
+                r => return r,
+            }
+        }
     }
 
     /// Reads one datagram if one is waiting (`Ok(None)` when none is), with its arrival
@@ -166,9 +275,10 @@ impl TimestampedSocket {
             Ok(m) => m,
             Err(Errno::EAGAIN) => return Ok(None),
             Err(Errno::EINTR) => return Ok(None),
-            // ICMP errors reported on an unconnected socket: not a datagram, try again later.
+            // An ICMP error reported through the socket (IP_RECVERR): not a datagram; the
+            // error itself is read from the error queue. Datagrams may wait behind it.
             Err(Errno::ECONNREFUSED) | Err(Errno::EHOSTUNREACH) | Err(Errno::ENETUNREACH) => {
-                return Ok(None)
+                return Err(io::Error::from(io::ErrorKind::Interrupted))
             }
             Err(e) => return Err(io::Error::from(e)),
         };
@@ -242,10 +352,13 @@ mod tests {
             assert_eq!(d.rx, TimestampSource::Kernel);
         }
         if b.kernel_tx_timestamps() {
-            let tx = b.recv_tx_timestamps();
+            let tx = b.recv_errqueue();
             assert_eq!(tx.len(), 1);
-            assert_eq!(tx[0].0.to_be_bytes()[3..], *b"hello");
-            assert!(tx[0].1 >= before && tx[0].1 <= d.t4_unix_ns);
+            let ErrQueueEntry::Sent { tail, at_unix_ns } = tx[0] else {
+                panic!("{tx:?}");
+            };
+            assert_eq!(tail.to_be_bytes()[3..], *b"hello");
+            assert!(at_unix_ns >= before && at_unix_ns <= d.t4_unix_ns);
         }
         assert!(a.recv(&mut buf, &SystemClock).unwrap().is_none());
     }

@@ -10,6 +10,7 @@
 //! * [`packet`]: the 48-byte header codec, leap indicator, Kiss-o'-Death codes;
 //! * [`exchange`]: one request/reply exchange: the four timestamps, θ and δ;
 //! * [`validate`]: strict reply validation, each rule with its own error;
+//! * [`icmp`]: ICMP errors about our requests: which count, how they are named;
 //! * [`bounds`]: the hard bound and the UTC bound on the offset;
 //! * [`filter`]: the RFC 5905 clock filter (lowest delay) and jitter;
 //! * [`fleet`]: the largest pairwise skew between clocks and lease safety margins;
@@ -30,6 +31,7 @@ pub mod bounds;
 pub mod exchange;
 pub mod filter;
 pub mod fleet;
+pub mod icmp;
 pub mod nts;
 pub mod pacing;
 pub mod packet;

@@ -16,6 +16,7 @@
 //! ([`ServerProber::request`]) and passes every reply's verdict through it.
 
 use crate::bounds::BoundParams;
+use crate::icmp::IcmpError;
 use crate::nts::report::NtsReport;
 use crate::nts::session::RequestEntropy;
 use crate::packet::{KissCode, Packet, HEADER_LEN};
@@ -70,6 +71,9 @@ enum State {
         tx: TimestampSource,
         deadline_mono_ns: i64,
         rejected: Option<DropReason>,
+        /// An ICMP error quoting this request arrived (the exchange still waits for a
+        /// valid reply until its deadline).
+        icmp: bool,
     },
     Done,
 }
@@ -93,6 +97,9 @@ pub struct ServerProber {
     warnings: Vec<String>,
     security: Security,
     authenticated_samples: usize,
+    /// The last ICMP "unreachable" error quoting one of our requests, and how many requests
+    /// got one.
+    icmp: Option<(IcmpError, u64)>,
 }
 
 /// The request datagram for a nonce (plain NTP).
@@ -128,6 +135,7 @@ impl ServerProber {
             warnings: Vec::new(),
             security: Security::Plain,
             authenticated_samples: 0,
+            icmp: None,
         }
     }
 
@@ -206,6 +214,7 @@ impl ServerProber {
             tx: TimestampSource::User,
             deadline_mono_ns: now_mono_ns.saturating_add(self.config.timeout_ns),
             rejected: None,
+            icmp: false,
         };
     }
 
@@ -218,6 +227,41 @@ impl ServerProber {
                 *tx = TimestampSource::Kernel;
             }
         }
+    }
+
+    /// Records an ICMP error quoting the request carrying `nonce`. Only a "destination
+    /// unreachable" error about the request in flight counts; the exchange keeps waiting for
+    /// a valid reply until its timeout (a forged error must not hide a live server), and a
+    /// server that never answers ends `unreachable` with the error in `error`. Returns
+    /// whether it counted (the first time for this request).
+    pub fn on_icmp(&mut self, nonce: u64, error: IcmpError) -> bool {
+        let State::Waiting { request, icmp, .. } = &mut self.state else {
+            return false;
+        };
+        if request.nonce != nonce || !error.is_unreachable() || *icmp {
+            return false;
+        }
+        *icmp = true;
+        let n = self.icmp.map_or(0, |(_, n)| n);
+        self.icmp = Some((error, n + 1));
+        true
+    }
+
+    /// Whether the request in flight has had an ICMP "unreachable" error.
+    pub fn icmp_pending(&self) -> bool {
+        matches!(self.state, State::Waiting { icmp: true, .. })
+    }
+
+    /// Ends the exchange in flight now, as its timeout would (the engine does this when every
+    /// request still in flight has had an ICMP error: nothing else is left to wait for).
+    pub fn end_exchange(&mut self, now_mono_ns: i64) {
+        if let State::Waiting {
+            deadline_mono_ns, ..
+        } = &mut self.state
+        {
+            *deadline_mono_ns = now_mono_ns;
+        }
+        self.on_tick(now_mono_ns);
     }
 
     /// Records that sending failed (no route, family unavailable...): the server is
@@ -381,6 +425,15 @@ impl ServerProber {
             (Status::Unreachable, Some(e.clone()))
         } else if let Some(e) = &self.last_invalid {
             (Status::Invalid, Some(e.clone()))
+        } else if let Some((e, n)) = &self.icmp {
+            let sent = self.counters.sent;
+            (
+                Status::Unreachable,
+                Some(format!(
+                    "{e} for {n} of {sent} request{}; no valid reply",
+                    if sent == 1 { "" } else { "s" }
+                )),
+            )
         } else {
             let n = self.counters.sent;
             (
@@ -886,6 +939,60 @@ mod tests {
         assert!(p.is_done());
         let r = p.finish();
         assert_eq!(r.status, Status::Unreachable);
+    }
+
+    #[test]
+    fn icmp_unreachable_waits_for_the_timeout_then_says_unreachable() {
+        let port = crate::icmp::IcmpError {
+            v6: false,
+            kind: 3,
+            code: 3,
+            from: Some("127.0.0.1".parse().unwrap()),
+        };
+        // A closed port: the error counts once per request, the exchange still waits.
+        let mut p = ServerProber::new("s", addr(), config(2), 0);
+        p.on_sent(1, EPOCH, 0);
+        assert!(!p.on_icmp(2, port), "another request's nonce");
+        let ttl = crate::icmp::IcmpError { kind: 11, ..port };
+        assert!(!p.on_icmp(1, ttl), "not an unreachable");
+        assert!(p.on_icmp(1, port));
+        assert!(!p.on_icmp(1, port), "counted once");
+        assert!(p.icmp_pending());
+        assert_eq!(p.pending_nonce(), Some(1));
+        p.on_tick(4 * MS);
+        assert_eq!(p.pending_nonce(), Some(1), "waits until the timeout");
+        p.on_tick(5 * MS);
+        assert!(!p.icmp_pending());
+        p.on_sent(2, EPOCH + 10 * MS, 10 * MS);
+        assert!(p.on_icmp(2, port));
+        p.end_exchange(11 * MS);
+        assert!(p.is_done());
+        let r = p.finish();
+        assert_eq!(r.status, Status::Unreachable);
+        let e = r.error.unwrap();
+        assert!(e.contains("port unreachable (type 3, code 3)"), "{e}");
+        assert!(e.contains("2 of 2 requests"), "{e}");
+
+        // A forged error before the real reply hides nothing.
+        let sim = Sim {
+            offset_ns: 0,
+            one_way_ns: 50_000,
+        };
+        let mut p = ServerProber::new("s", addr(), config(1), 0);
+        p.on_sent(7, EPOCH, 0);
+        assert!(p.on_icmp(7, port));
+        let (bytes, t4, rx) = sim.reply(7, 0);
+        let v = p.on_datagram(
+            &Arrival {
+                from: addr(),
+                bytes: &bytes,
+                t4_unix_ns: t4,
+                received_mono_ns: rx,
+            },
+            TimestampSource::Kernel,
+        );
+        assert!(matches!(v, Verdict::Measured(_)));
+        assert_eq!(p.finish().status, Status::Ok);
     }
 
     #[test]

@@ -34,7 +34,8 @@ pub enum Status {
     Invalid,
     /// The name could not be resolved.
     Unresolved,
-    /// Requests could not be sent (no route, address family unavailable...).
+    /// Requests could not be sent (no route, address family unavailable...), or only ICMP
+    /// "destination unreachable" errors quoting them came back (see `error`).
     Unreachable,
     /// NTS: the server answered with an NTS NAK (kiss code NTSN): it could not use the
     /// cookie.

@@ -432,7 +432,13 @@ fn cases() -> Vec<Case> {
                 Some(both_lives),
             )
         },
-        case("nothing listening", Peer::DeadPort, "timeout", 0.0, None),
+        case(
+            "nothing listening (ICMP port unreachable)",
+            Peer::DeadPort,
+            "unreachable",
+            0.0,
+            None,
+        ),
         case(
             "DNS failure (unresolvable name)",
             Peer::Unresolvable,

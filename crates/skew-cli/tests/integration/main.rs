@@ -27,3 +27,4 @@ mod scale;
 mod select_chrony;
 mod serve_faults;
 mod spoofing;
+mod unreachable;

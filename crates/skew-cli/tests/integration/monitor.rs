@@ -385,7 +385,7 @@ fn check_reports_for_a_person_and_writes_nothing() {
         out.stdout
     );
     assert!(
-        out.stdout.contains("timeout"),
+        out.stdout.contains("unreachable"),
         "the unreachable server is reported: {}",
         out.stdout
     );
