@@ -47,7 +47,7 @@ fn fit_once(x: &[f64], y: &[f64], w: &[f64]) -> Option<(f64, f64, f64, f64, f64)
         q += y * d / w;
         v += d * d / w;
     }
-    if !(v > 0.0) || !sw.is_finite() {
+    if v.is_nan() || v <= 0.0 || !sw.is_finite() {
         return None;
     }
     let b = q / v;
@@ -59,7 +59,7 @@ fn fit_once(x: &[f64], y: &[f64], w: &[f64]) -> Option<(f64, f64, f64, f64, f64)
 /// points, mismatched lengths, non-positive weights or all x equal.
 pub fn best_fit(x: &[f64], y: &[f64], w: &[f64], min_points: usize) -> Option<Fit> {
     let n = x.len();
-    if n < MIN_POINTS || y.len() != n || w.len() != n || w.iter().any(|w| !(*w > 0.0)) {
+    if n < MIN_POINTS || y.len() != n || w.len() != n || w.iter().any(|w| w.is_nan() || *w <= 0.0) {
         return None;
     }
     let keep = min_points.max(MIN_POINTS);
