@@ -42,6 +42,9 @@ pub enum Command {
     Report(cmd::report::ReportArgs),
     /// Detect pauses: process stalls, scheduling delays, VM pauses, suspends and clock steps.
     Pauses(cmd::pauses::PausesArgs),
+    /// Continuous measurement for Prometheus: /metrics (sourcestats, Allan deviation, the
+    /// agreement, the local clock) and /probe (multi-target).
+    Exporter(cmd::exporter::ExporterArgs),
 }
 
 #[cfg(test)]

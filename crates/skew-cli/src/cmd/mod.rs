@@ -3,6 +3,7 @@
 pub mod check;
 pub mod clocks;
 pub mod daemon;
+pub mod exporter;
 pub mod leap;
 pub mod monitor;
 pub mod now;
@@ -29,6 +30,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Proxy(a) => proxy::run(a),
         Command::Report(a) => report::run(a),
         Command::Pauses(a) => pauses::run(a),
+        Command::Exporter(a) => exporter::run(a),
     };
     match result {
         Ok(code) => code,

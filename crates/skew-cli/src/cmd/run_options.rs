@@ -94,6 +94,41 @@ pub struct Plan {
     pub servers_from: String,
 }
 
+/// The servers to probe and where they came from: the command line, else the
+/// configuration file's `servers`, else the system's NTP configuration under `root`, else
+/// pool.ntp.org (shared by `monitor`, `check` and `exporter`).
+pub fn choose_servers(
+    args: &[String],
+    config: &Config,
+    config_path: Option<&Path>,
+    root: &Path,
+) -> (Vec<String>, String) {
+    if !args.is_empty() {
+        (args.to_vec(), "the command line".to_string())
+    } else if let Some(s) = config.servers.clone().filter(|s| !s.is_empty()) {
+        (
+            s,
+            config_path.map_or("the configuration".into(), |p| p.display().to_string()),
+        )
+    } else {
+        let sys = system_servers(root);
+        if sys.is_empty() {
+            (
+                vec![DEFAULT_SERVER.to_string()],
+                "the default (no NTP configuration found)".into(),
+            )
+        } else {
+            let from: Vec<String> = sys
+                .iter()
+                .map(|c| c.source.display().to_string())
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            (sys.into_iter().map(|c| c.server).collect(), from.join(", "))
+        }
+    }
+}
+
 fn secs(d: Option<Duration>) -> Option<f64> {
     d.map(|d| d.as_secs_f64())
 }
@@ -110,32 +145,8 @@ impl RunOptions {
     /// Builds the plan: flags over the file over the defaults; servers from the flags, the
     /// file, the system's NTP configuration under `root`, or pool.ntp.org.
     pub fn plan(&self, config: &Config, root: &Path) -> Plan {
-        let (servers, servers_from) = if !self.servers.is_empty() {
-            (self.servers.clone(), "the command line".to_string())
-        } else if let Some(s) = config.servers.clone().filter(|s| !s.is_empty()) {
-            (
-                s,
-                self.config
-                    .as_ref()
-                    .map_or("the configuration".into(), |p| p.display().to_string()),
-            )
-        } else {
-            let sys = system_servers(root);
-            if sys.is_empty() {
-                (
-                    vec![DEFAULT_SERVER.to_string()],
-                    "the default (no NTP configuration found)".into(),
-                )
-            } else {
-                let from: Vec<String> = sys
-                    .iter()
-                    .map(|c| c.source.display().to_string())
-                    .collect::<std::collections::BTreeSet<_>>()
-                    .into_iter()
-                    .collect();
-                (sys.into_iter().map(|c| c.server).collect(), from.join(", "))
-            }
-        };
+        let (servers, servers_from) =
+            choose_servers(&self.servers, config, self.config.as_deref(), root);
         let d = Thresholds::default();
         let t = &config.thresholds;
         let pick = |flag: Option<Duration>, file: &Option<String>, def: f64| {
