@@ -17,7 +17,7 @@ use hyper::header::{HeaderValue, CONTENT_TYPE};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use std::convert::Infallible;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -36,7 +36,7 @@ pub struct Shared {
     /// The servers' view (swapped whole by the poller).
     pub servers: Mutex<Arc<ServersView>>,
     /// The local view (swapped whole by the local threads).
-    pub local: Mutex<Arc<LocalView>>,
+    pub local: Arc<Mutex<Arc<LocalView>>>,
     /// `/metrics` requests served.
     pub scrapes: AtomicU64,
     /// `/probe` requests answered.
@@ -150,7 +150,7 @@ async fn handle(
 pub struct HttpServer {
     /// The address bound.
     pub local_addr: std::net::SocketAddr,
-    stop: Arc<AtomicBool>,
+    stop: Arc<tokio::sync::Notify>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -165,7 +165,7 @@ impl HttpServer {
             .enable_time()
             .max_blocking_threads(2 * shared.config.max_concurrent_probes + 4)
             .build()?;
-        let stop = Arc::new(AtomicBool::new(false));
+        let stop = Arc::new(tokio::sync::Notify::new());
         let stop2 = stop.clone();
         let thread = std::thread::Builder::new()
             .name("skew-http".into())
@@ -183,14 +183,18 @@ impl HttpServer {
     /// Stops accepting, drops the connections and waits for the thread (at most about
     /// 0.5 s).
     pub fn stop(mut self) {
-        self.stop.store(true, Ordering::Relaxed);
+        self.stop.notify_one();
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
     }
 }
 
-async fn serve(std_listener: std::net::TcpListener, shared: Arc<Shared>, stop: Arc<AtomicBool>) {
+async fn serve(
+    std_listener: std::net::TcpListener,
+    shared: Arc<Shared>,
+    stop: Arc<tokio::sync::Notify>,
+) {
     let Ok(listener) = tokio::net::TcpListener::from_std(std_listener) else {
         return;
     };
@@ -205,13 +209,14 @@ async fn serve(std_listener: std::net::TcpListener, shared: Arc<Shared>, stop: A
         .max_buf_size(MAX_HEAD_BYTES)
         .max_headers(64)
         .keep_alive(true);
-    while !stop.load(Ordering::Relaxed) {
-        let accepted = tokio::time::timeout(Duration::from_millis(100), listener.accept()).await;
-        let Ok(Ok((stream, _peer))) = accepted else {
-            if let Ok(Err(_)) = accepted {
-                // Out of descriptors or similar: do not spin.
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
+    loop {
+        let accepted = tokio::select! {
+            _ = stop.notified() => break,
+            a = listener.accept() => a,
+        };
+        let Ok((stream, _peer)) = accepted else {
+            // Out of descriptors or similar: do not spin.
+            tokio::time::sleep(Duration::from_millis(10)).await;
             continue;
         };
         let Ok(permit) = connections.clone().try_acquire_owned() else {

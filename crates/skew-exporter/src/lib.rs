@@ -59,6 +59,7 @@ pub enum StartError {
 pub struct Exporter {
     http: http::HttpServer,
     stop: Arc<AtomicBool>,
+    wake: std::sync::mpsc::Sender<()>,
     threads: Vec<std::thread::JoinHandle<()>>,
     /// The servers as polled: (server, address) after resolution at start.
     pub servers: Vec<(String, Option<std::net::SocketAddr>)>,
@@ -123,7 +124,7 @@ impl Exporter {
         let start_unix_s = clock.realtime_ns() as f64 / 1e9;
         let shared = Arc::new(http::Shared {
             servers: Mutex::new(Arc::new(view::ServersView::default())),
-            local: Mutex::new(Arc::new(local::LocalView::default())),
+            local: Arc::new(Mutex::new(Arc::new(local::LocalView::default()))),
             scrapes: Default::default(),
             probes: Default::default(),
             start_unix_s,
@@ -138,6 +139,7 @@ impl Exporter {
             }
         })?;
         let stop = Arc::new(AtomicBool::new(false));
+        let (wake, woken) = std::sync::mpsc::channel();
         let mut threads = Vec::new();
         let poller = Poller {
             config: config.clone(),
@@ -148,39 +150,22 @@ impl Exporter {
             threads.push(
                 std::thread::Builder::new()
                     .name("skew-poller".into())
-                    .spawn(move || poller.run(entries, &shared.servers, &stop))
+                    .spawn(move || poller.run(entries, &shared.servers, &stop, woken))
                     .expect("spawn the poller thread"),
             );
         }
-        let local_view = Arc::new(Mutex::new(Arc::new(local::LocalView::default())));
         let local_cfg = local::LocalConfig {
             interval: config.poll,
             clock: config.clock,
             leap: config.leap.clone(),
             pause_interval: config.pause_interval,
         };
-        threads.extend(local::spawn(local_cfg, local_view.clone(), stop.clone()));
-        // The local threads keep their own view; a small thread mirrors it into the shared
-        // one so the HTTP side has a single place to read.
-        {
-            let (shared, stop) = (shared.clone(), stop.clone());
-            threads.push(
-                std::thread::Builder::new()
-                    .name("skew-local-view".into())
-                    .spawn(move || {
-                        while !stop.load(Ordering::Relaxed) {
-                            let v = local_view.lock().unwrap_or_else(|e| e.into_inner()).clone();
-                            *shared.local.lock().unwrap_or_else(|e| e.into_inner()) = v;
-                            std::thread::sleep(Duration::from_millis(100));
-                        }
-                    })
-                    .expect("spawn the view thread"),
-            );
-        }
+        threads.extend(local::spawn(local_cfg, shared.local.clone(), stop.clone()));
         let _ = notify::notify("READY=1");
         Ok(Exporter {
             http,
             stop,
+            wake,
             threads,
             servers,
         })
@@ -191,12 +176,14 @@ impl Exporter {
         self.http.local_addr
     }
 
-    /// Stops serving and polling. Threads are given until `deadline` to end; an engine run
-    /// still waiting for a reply is left to end on its own (it holds nothing but a socket).
+    /// Stops serving and polling. Threads are given until `deadline` to end; one that has
+    /// not (the clock thread sleeps up to 8 s between samples; an engine run may wait for a
+    /// reply) ends on its own at its next wake-up, holding nothing but a socket or a clock.
     pub fn stop(self, deadline: Duration) {
         let _ = notify::notify("STOPPING=1");
         let t0 = std::time::Instant::now();
         self.stop.store(true, Ordering::Relaxed);
+        let _ = self.wake.send(());
         self.http.stop();
         for t in self.threads {
             while !t.is_finished() && t0.elapsed() < deadline {

@@ -132,8 +132,8 @@ pub struct LocalConfig {
     pub pause_interval: Option<Duration>,
 }
 
-/// Longest wait between checks of the stop flag, so a stop takes effect quickly.
-const STOP_CHECK: Duration = Duration::from_millis(100);
+/// Longest wait of the pause thread between checks of the stop flag.
+const STOP_CHECK: Duration = Duration::from_millis(500);
 /// How often the leap-seconds list is read again.
 const LEAP_EVERY: Duration = Duration::from_secs(3600);
 
@@ -208,7 +208,9 @@ fn clock_loop(cfg: &LocalConfig, view: &Mutex<Arc<LocalView>>, stop: &AtomicBool
     while !stop.load(Ordering::Relaxed) {
         let now = Instant::now();
         let target = next_sample.min(next_close).min(next_leap);
-        let wait = target.saturating_duration_since(now).min(STOP_CHECK);
+        // No periodic wake-ups: the next sample, interval or leap check (at most 8 s away);
+        // a clock setting ends the wait at once (the timerfd).
+        let wait = target.saturating_duration_since(now);
         let wake = env.wait_ns(wait.as_nanos() as i64);
         if stop.load(Ordering::Relaxed) {
             break;

@@ -17,8 +17,9 @@ use std::time::Duration;
 
 /// Engine runs allowed at once; more servers due wait for one to end.
 const MAX_RUNS: usize = 8;
-/// Longest wait between checks of the stop flag.
-const STOP_CHECK_NS: i64 = 100_000_000;
+/// Longest sleep of the poller (it wakes up earlier when a server is due, a run ends or a
+/// stop is asked for).
+const MAX_WAIT_NS: i64 = 3_600_000_000_000;
 
 /// A server to poll: how it was given, and its state.
 #[derive(Debug, Clone)]
@@ -27,6 +28,11 @@ pub struct Entry {
     pub spec: ServerSpec,
     /// The polling state.
     pub state: ServerState,
+}
+
+enum Event {
+    Done(Done),
+    Wake,
 }
 
 struct Done {
@@ -62,10 +68,26 @@ impl Poller {
         }
     }
 
-    /// Runs until `stop` is set, publishing views into `view`.
-    pub fn run(&self, mut entries: Vec<Entry>, view: &Mutex<Arc<ServersView>>, stop: &AtomicBool) {
+    /// Runs until `stop` is set, publishing views into `view`. A message on `wake` (or its
+    /// closing) ends any wait at once, so a stop is prompt without periodic wake-ups.
+    pub fn run(
+        &self,
+        mut entries: Vec<Entry>,
+        view: &Mutex<Arc<ServersView>>,
+        stop: &AtomicBool,
+        wake: Receiver<()>,
+    ) {
         let clock = SystemClock;
-        let (tx, rx): (Sender<Done>, Receiver<Done>) = channel();
+        let (tx, rx): (Sender<Event>, Receiver<Event>) = channel();
+        {
+            let tx = tx.clone();
+            let _ = std::thread::Builder::new()
+                .name("skew-poll-wake".into())
+                .spawn(move || {
+                    let _ = wake.recv();
+                    let _ = tx.send(Event::Wake);
+                });
+        }
         let mut runs = 0usize;
         let timeout_ns = duration_ns(self.config.timeout);
         while !stop.load(Ordering::Relaxed) {
@@ -96,20 +118,23 @@ impl Poller {
                 .filter(|e| e.state.stopped.is_none() && !e.state.in_flight)
                 .map(|e| e.state.next_due_mono_ns)
                 .min();
+            // Sleep until the next server is due or a run ends (the engine bounds every run
+            // by the timeout).
             let wait_ns = next_due
-                .map_or(STOP_CHECK_NS, |d| d - clock.monotonic_ns())
-                .clamp(0, STOP_CHECK_NS);
+                .map_or(MAX_WAIT_NS, |d| d - clock.monotonic_ns())
+                .clamp(0, MAX_WAIT_NS);
             let wait = if runs >= MAX_RUNS {
-                STOP_CHECK_NS
+                MAX_WAIT_NS
             } else {
                 wait_ns
             };
             match rx.recv_timeout(Duration::from_nanos(wait as u64)) {
-                Ok(done) => {
+                Ok(Event::Wake) => break,
+                Ok(Event::Done(done)) => {
                     runs -= 1;
                     self.apply(&mut entries, done, timeout_ns);
                     // Take every other run that ended meanwhile before publishing.
-                    while let Ok(done) = rx.try_recv() {
+                    while let Ok(Event::Done(done)) = rx.try_recv() {
                         runs -= 1;
                         self.apply(&mut entries, done, timeout_ns);
                     }
@@ -132,7 +157,7 @@ impl Poller {
 
     /// Starts an engine run for `polls` on a thread of its own; false when no thread could
     /// be started.
-    fn start_run(&self, entries: &[Entry], polls: Vec<(usize, i64)>, tx: Sender<Done>) -> bool {
+    fn start_run(&self, entries: &[Entry], polls: Vec<(usize, i64)>, tx: Sender<Event>) -> bool {
         let work: Vec<(usize, ServerSpec, Option<SocketAddr>)> = polls
             .iter()
             .map(|&(i, _)| (i, entries[i].spec.clone(), entries[i].state.address))
@@ -186,13 +211,13 @@ impl Poller {
                         }
                     })
                     .collect();
-                let _ = tx.send(Done {
+                let _ = tx.send(Event::Done(Done {
                     polls,
                     start_mono_ns,
                     start_unix_ns,
                     results,
                     resolved,
-                });
+                }));
             });
         spawned.is_ok()
     }
