@@ -16,35 +16,139 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// The subcommands.
+/// The subcommands. The first paragraph of each is its one-line summary (`skew --help`); the
+/// rest is the DESCRIPTION of its manual page (`skew man COMMAND`) and of `skew COMMAND --help`.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Probe NTP servers: offset, delay and honest bounds per server.
+    ///
+    /// Sends -n requests to each server, one per --interval per address, all servers at once,
+    /// and times each exchange with the kernel's timestamps. The offset (server − local) is
+    /// the lowest-delay sample's. The hard bound holds the offset to the server's clock
+    /// whatever the path asymmetry (θ ± δ/2, widened by both clocks' precision and by
+    /// --max-drift-ppm over the exchange); the UTC bound adds the server's root delay / 2 +
+    /// root dispersion. The servers' UTC bounds are intersected (Marzullo): a server outside
+    /// the majority's agreement is a falseticker, and without a majority skew says so.
+    ///
+    /// Output: a table, --json or --csv (every key and column: docs/formats.md). More:
+    /// docs/commands/probe.md.
     Probe(cmd::probe::ProbeArgs),
     /// One cron-run measurement: drift log, Prometheus textfile, state, Nagios line.
+    ///
+    /// Probes the servers (as skew probe), takes a short reading of the local clock (as skew
+    /// clocks), checks the leap-seconds list (as skew leap) and optionally samples pauses (as
+    /// skew pauses); then appends the rows to the CSV drift log under a lock, writes the
+    /// Prometheus textfile and the state file for skew now atomically, and prints one Nagios
+    /// line judged on the majority's agreement, like check_ntp_time. Outputs that cannot be
+    /// written make the run UNKNOWN; the others are still written.
+    ///
+    /// Drift-log columns and metrics: docs/formats.md. More: docs/commands/monitor.md.
     Monitor(cmd::monitor::MonitorArgs),
     /// The monitoring run for a person at a terminal: a readable report, nothing written.
+    ///
+    /// The run skew monitor makes, with the servers of the command line, the configuration
+    /// file or the system's NTP configuration (chrony, ntpd, systemd-timesyncd), else
+    /// pool.ntp.org: the probe table with the majority's verdict, the local checks and the
+    /// Nagios verdict. Unreachable servers are reported and the local checks still run.
+    ///
+    /// More: docs/commands/check.md.
     Check(cmd::check::CheckArgs),
     /// A TrueTime-style interval for the current time: earliest/latest, or unknown.
+    ///
+    /// Reads the state file of the last skew monitor --state run and widens the majority's
+    /// agreement on UTC − local by --max-drift-ppm × the monotonic time since. Answers unknown
+    /// rather than a confident but wrong interval after a reboot, a suspend, a step of the
+    /// time of day, a recorded machine-wide pause, no majority, or a state older than
+    /// --max-age.
+    ///
+    /// More: docs/commands/now.md.
     Now(cmd::now::NowArgs),
     /// What the local clocks do: resolution, read cost, rates, steps, suspend, TAI, kernel
     /// discipline, clocksource.
+    ///
+    /// Samples REALTIME, MONOTONIC and BOOTTIME bracketed by MONOTONIC_RAW reads for
+    /// --duration and reports each clock's resolution and read cost, the rates of REALTIME and
+    /// MONOTONIC against RAW with a 95 % interval, steps of REALTIME against BOOTTIME (and the
+    /// settings the kernel reports through a cancel-on-set timerfd), suspends, TAI against the
+    /// leap-seconds list, and the kernel's discipline (adjtimex, read-only). Never sets a
+    /// clock.
+    ///
+    /// More: docs/commands/clocks.md.
     Clocks(cmd::clocks::ClocksArgs),
     /// Leap seconds: the leap-seconds.list, the kernel's leap state, servers' announcements
     /// and smearing.
+    ///
+    /// Checks the leap-seconds.list (SHA-1, expiry, consistency, TAI − UTC, the next leap),
+    /// the kernel's leap flags and TAI offset against it, and, for each SERVER, its leap
+    /// indicator and whether its offset ramps against the majority's like a leap smear. --at
+    /// judges all of it as of another instant.
+    ///
+    /// More: docs/commands/leap.md.
     Leap(cmd::leap::LeapArgs),
     /// Serve the local clock over NTP, with lies and faults chosen by flags.
+    ///
+    /// An NTP server of this host's clock (kernel receive timestamps, batched replies) that
+    /// can serve an offset, a drift, a step or a leap smear, wrong header fields,
+    /// Kiss-o'-Death, loss, held, duplicate, forged, truncated or garbage replies: for testing
+    /// NTP clients and showing what they believe. Seeded, so a run repeats.
+    ///
+    /// More: docs/commands/serve.md.
     Serve(cmd::serve::ServeArgs),
     /// Forward NTP (any UDP) to a server with delay, jitter, loss, duplication, reordering
     /// and rewritten timestamps.
+    ///
+    /// A UDP impairment proxy for machines without netem: each datagram is released at its
+    /// kernel arrival time + its direction's delay and jitter, or lost, duplicated or
+    /// reordered, and --shift rewrites the server's timestamps like a man in the middle.
+    /// Seeded, so a run repeats.
+    ///
+    /// More: docs/commands/proxy.md.
     Proxy(cmd::proxy::ProxyArgs),
     /// A PNG drift report from drift logs: offsets, delays, clock, pauses, events, statistics.
+    ///
+    /// Reads the drift logs skew monitor --log writes (rotated and gzipped ones too) and
+    /// draws offset with its bounds, delay, local clock rate and pause panels on one time
+    /// axis, with steps, suspends and leap seconds marked and ntpviz's statistics table;
+    /// computes the largest pairwise skew between hosts or servers and a lease's safety
+    /// margin.
+    ///
+    /// More: docs/commands/report.md.
     Report(cmd::report::ReportArgs),
     /// Detect pauses: process stalls, scheduling delays, VM pauses, suspends and clock steps.
+    ///
+    /// A thread sleeps to absolute deadlines and measures how late it wakes; a forked sibling
+    /// process does the same, so a stall of this process alone is told from one of the whole
+    /// machine. Each pause is reported as an interval [min, max] with its kind, from the
+    /// run-delay, steal time, VM markers and the clocks read when it ends.
+    ///
+    /// More: docs/commands/pauses.md.
     Pauses(cmd::pauses::PausesArgs),
     /// Continuous measurement for Prometheus: /metrics (sourcestats, Allan deviation, the
     /// agreement, the local clock) and /probe (multi-target).
+    ///
+    /// A long-running service: polls each server every --poll through the probe engine,
+    /// keeps a window of samples per server for chrony-like sourcestats and the overlapping
+    /// Allan deviation, takes the local clock readings skew monitor takes, and serves
+    /// /metrics, /probe?target=HOST[:PORT] (blackbox_exporter's multi-target pattern), / and
+    /// /-/healthy on a loopback address by default.
+    ///
+    /// More: docs/commands/exporter.md.
     Exporter(cmd::exporter::ExporterArgs),
+    /// Print a manual page (roff), generated from these definitions: skew.1 or skew-COMMAND.1.
+    ///
+    /// Prints the page of skew itself or of one command (skew man probe prints skew-probe.1),
+    /// generated from the same definitions as --help. Read one with `skew man probe | man -l
+    /// -`; install one with `skew man probe > /usr/local/share/man/man1/skew-probe.1` (and
+    /// `skew man > .../skew.1`), one per command.
+    Man(cmd::man::ManArgs),
+    /// Print the shell completion script for bash, zsh, fish, elvish or powershell.
+    ///
+    /// Generated from the same definitions as --help: commands, flags and the values of flags
+    /// that take a fixed set. bash: `source <(skew completions bash)` in ~/.bashrc, or save
+    /// it as /usr/share/bash-completion/completions/skew; zsh: save it as _skew in a
+    /// directory of $fpath; fish: save it as ~/.config/fish/completions/skew.fish; elvish and
+    /// powershell: evaluate it from the shell's start-up file.
+    Completions(cmd::completions::CompletionsArgs),
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! Exit codes, shared by all subcommands and documented in the README.
+//! Exit codes, shared by all subcommands and documented in docs/commands/<command>.md.
 
 /// Success (`probe`: every server ok; monitor: Nagios OK).
 pub const OK: i32 = 0;

@@ -185,11 +185,11 @@ pub fn spawn(
     threads
 }
 
-/// The clock thread: a bracketed sample every `interval / 8` (1 to 8 s), an interval closed
+/// The clock thread: a bracketed sample every `interval / 8` (0.1 to 8 s), an interval closed
 /// every `interval`, the leap list read hourly.
 fn clock_loop(cfg: &LocalConfig, view: &Mutex<Arc<LocalView>>, stop: &AtomicBool) {
     let interval_ns = cfg.interval.as_nanos().min(i64::MAX as u128) as i64;
-    let sample_every = (cfg.interval / 8).clamp(Duration::from_secs(1), Duration::from_secs(8));
+    let sample_every = (cfg.interval / 8).clamp(Duration::from_millis(100), Duration::from_secs(8));
     let mut env = LinuxEnv::default();
     let mut monitor = Monitor::new(MonitorConfig {
         clock_set_window_ns: 2 * sample_every.as_nanos() as i64 + 1_000_000,

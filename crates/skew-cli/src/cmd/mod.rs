@@ -2,9 +2,11 @@
 
 pub mod check;
 pub mod clocks;
+pub mod completions;
 pub mod daemon;
 pub mod exporter;
 pub mod leap;
+pub mod man;
 pub mod monitor;
 pub mod now;
 pub mod pauses;
@@ -31,6 +33,8 @@ pub fn run(cli: Cli) -> i32 {
         Command::Report(a) => report::run(a),
         Command::Pauses(a) => pauses::run(a),
         Command::Exporter(a) => exporter::run(a),
+        Command::Man(a) => man::run(a),
+        Command::Completions(a) => completions::run(a),
     };
     match result {
         Ok(code) => code,

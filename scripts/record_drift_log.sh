@@ -2,7 +2,7 @@
 # Records a real drift log with `skew monitor` against local NTP peers on loopback, and
 # draws its report: the picture in the README (data/drift-demo.csv → data/report-demo.png).
 #
-#   bench/record_drift_log.sh [RUNS] [INTERVAL_S]      (default 300 runs, one every 2 s)
+#   scripts/record_drift_log.sh [RUNS] [INTERVAL_S]      (default 300 runs, one every 2 s)
 #
 # Peers (all on 127.0.0.1, free ports, stopped by their PID on exit):
 #   truth   chronyd serving the local clock (`local stratum 8`)
