@@ -122,9 +122,14 @@ impl Collector for Rendered {
                     .zip(values.iter().map(String::as_str))
                     .collect();
                 let sample = metric.encode_family(&labels)?;
-                match f.def.kind {
-                    Kind::Counter => ConstCounter::new(v.max(0.0)).encode(sample)?,
-                    Kind::Gauge => ConstGauge::new(*v).encode(sample)?,
+                // Whole numbers are written as integers (`8`, not `8.0`), as the textfile
+                // always wrote them.
+                let whole = v.fract() == 0.0 && v.abs() < 9.0e15;
+                match (f.def.kind, whole) {
+                    (Kind::Counter, true) => ConstCounter::new(v.max(0.0) as u64).encode(sample)?,
+                    (Kind::Counter, false) => ConstCounter::new(v.max(0.0)).encode(sample)?,
+                    (Kind::Gauge, true) => ConstGauge::new(*v as i64).encode(sample)?,
+                    (Kind::Gauge, false) => ConstGauge::new(*v).encode(sample)?,
                 }
             }
         }
@@ -144,6 +149,7 @@ mod tests {
         e.add(&NTP_OFFSET, &["a\"b\\c\nd", "127.0.0.1:123"], 9.0); // repeated: ignored
         e.add_opt(&NTP_UP, &["x", "y"], None);
         e.add(&CLOCK_STEPS_TOTAL, &[], 3.0);
+        e.add(&CLOCK_STEPS_TOTAL, &[], 4.0); // repeated: ignored
         e.add(&NTP_SERVERS, &[], f64::NAN);
         let text = e.render();
         assert_eq!(
@@ -153,7 +159,7 @@ mod tests {
              skew_ntp_offset_seconds{server=\"a\\\"b\\\\c\\nd\",address=\"127.0.0.1:123\"} 0.0000015\n\
              # HELP skew_clock_steps_total Steps of the time-of-day clock seen by all monitor runs.\n\
              # TYPE skew_clock_steps_total counter\n\
-             skew_clock_steps_total 3.0\n\
+             skew_clock_steps_total 3\n\
              # HELP skew_ntp_servers Servers probed in the run.\n\
              # TYPE skew_ntp_servers gauge\n\
              skew_ntp_servers NaN\n"

@@ -130,12 +130,11 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("0.002"));
-        assert!(text.contains("skew_ntp_up{server=\"b\",address=\"127.0.0.1:123\"} 0.0\n"));
+        assert!(text.contains("skew_ntp_up{server=\"b\",address=\"127.0.0.1:123\"} 0\n"));
         assert!(
-            text.contains("\nskew_ntp_servers 3.0\n")
-                && text.contains("\nskew_ntp_servers_up 2.0\n")
+            text.contains("\nskew_ntp_servers 3\n") && text.contains("\nskew_ntp_servers_up 2\n")
         );
-        assert!(text.contains("skew_agreement_lower_seconds -1.0\n"));
+        assert!(text.contains("skew_agreement_lower_seconds -1\n"));
         assert!(!text.contains("skew_agreement_upper_seconds"));
     }
 }

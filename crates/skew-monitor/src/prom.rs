@@ -1,12 +1,14 @@
 //! The Prometheus textfile for node_exporter's textfile collector.
 //!
-//! Metric names follow the conventions: a `skew_` prefix, base units in the name
-//! (`_seconds`, `_ppm`), `_total` for counters, HELP and TYPE lines. The text is rendered
-//! purely from a [`RunReport`]; [`write_atomic`] puts it in place with a temporary file in the
+//! Every metric is defined once in `skew-metrics` (name, help, type, labels), shared with
+//! `skew exporter`, and encoded in the Prometheus text format by `prometheus-client`. The
+//! text is rendered purely from a [`RunReport`]; [`write_atomic`] puts it in place with a temporary file in the
 //! same directory and a rename, so the collector never reads half a file.
 
 use crate::rows::RunReport;
-use std::fmt::Write as _;
+use skew_metrics::defs::*;
+use skew_metrics::ntp::{add_agreement, add_probes, add_server_counts};
+use skew_metrics::Exposition;
 use std::io::Write as _;
 use std::path::Path;
 
@@ -21,234 +23,39 @@ pub struct PromExtras {
     pub check_status: Option<i32>,
 }
 
-struct Family<'a> {
-    out: &'a mut String,
-}
-
-fn escape(v: &str) -> String {
-    v.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
-}
-
-fn num(v: f64) -> String {
-    if v.is_nan() {
-        "NaN".into()
-    } else if v.is_infinite() {
-        if v > 0.0 {
-            "+Inf".into()
-        } else {
-            "-Inf".into()
-        }
-    } else {
-        format!("{v}")
-    }
-}
-
-impl Family<'_> {
-    fn head(&mut self, name: &str, kind: &str, help: &str) {
-        let _ = writeln!(self.out, "# HELP {name} {help}");
-        let _ = writeln!(self.out, "# TYPE {name} {kind}");
-    }
-
-    fn sample(&mut self, name: &str, labels: &[(&str, &str)], v: f64) {
-        self.out.push_str(name);
-        if !labels.is_empty() {
-            self.out.push('{');
-            for (i, (k, val)) in labels.iter().enumerate() {
-                if i > 0 {
-                    self.out.push(',');
-                }
-                let _ = write!(self.out, "{k}=\"{}\"", escape(val));
-            }
-            self.out.push('}');
-        }
-        let _ = writeln!(self.out, " {}", num(v));
-    }
-
-    /// A gauge with one unlabelled sample, written only when the value exists.
-    fn gauge(&mut self, name: &str, help: &str, v: Option<f64>) {
-        if let Some(v) = v {
-            self.head(name, "gauge", help);
-            self.sample(name, &[], v);
-        }
-    }
-}
-
-/// Renders the textfile for a run.
+/// Renders the textfile for a run, from the metric definitions shared with the exporter
+/// (`skew-metrics`).
 pub fn render(r: &RunReport, extras: &PromExtras) -> String {
-    let mut out = String::with_capacity(4096);
-    let mut f = Family { out: &mut out };
-    // Per server: each family lists the servers that have the value.
-    type Get = fn(&skew_ntp::ProbeRecord) -> Option<f64>;
-    let per_server: &[(&str, &str, Get)] = &[
-        ("skew_ntp_up", "1 when the server was measured with status ok, else 0.", |p| {
-            Some(if p.status == skew_ntp::Status::Ok { 1.0 } else { 0.0 })
-        }),
-        ("skew_ntp_offset_seconds", "Offset of the server's clock from the local clock (server - local) of the best sample.", |p| p.offset_s),
-        ("skew_ntp_bound_lower_seconds", "Lower end of the hard bound on the offset to the server's clock.", |p| p.bound_lo_s),
-        ("skew_ntp_bound_upper_seconds", "Upper end of the hard bound on the offset to the server's clock.", |p| p.bound_hi_s),
-        ("skew_ntp_utc_bound_lower_seconds", "Lower end of the bound on the offset to UTC through this server.", |p| p.utc_lo_s),
-        ("skew_ntp_utc_bound_upper_seconds", "Upper end of the bound on the offset to UTC through this server.", |p| p.utc_hi_s),
-        ("skew_ntp_delay_seconds", "Round-trip delay of the best sample.", |p| p.delay_s),
-        ("skew_ntp_jitter_seconds", "RMS of the samples' offset differences to the best sample.", |p| p.jitter_s),
-        ("skew_ntp_stratum", "Stratum the server reported.", |p| p.stratum.map(f64::from)),
-        ("skew_ntp_leap", "Leap indicator the server sent (0 none, 1 insert, 2 delete, 3 unsynchronized).", |p| {
-            p.leap.map(|l| f64::from(l.bits()))
-        }),
-        ("skew_ntp_root_delay_seconds", "Root delay the server reported.", |p| p.root_delay_s),
-        ("skew_ntp_root_dispersion_seconds", "Root dispersion the server reported.", |p| p.root_dispersion_s),
-        ("skew_ntp_truechimer", "1 when the server agrees with the majority, else 0.", |p| {
-            p.truechimer.map(|t| if t { 1.0 } else { 0.0 })
-        }),
-    ];
-    // A server given twice would repeat a label set, which scrapers reject: keep the first.
-    let mut seen = std::collections::HashSet::new();
-    let unique: Vec<&skew_ntp::ProbeRecord> = r
-        .probes
-        .iter()
-        .filter(|p| seen.insert((p.server.clone(), p.address.clone())))
-        .collect();
-    for (name, help, get) in per_server {
-        let values: Vec<(&skew_ntp::ProbeRecord, f64)> = unique
-            .iter()
-            .filter_map(|p| get(p).map(|v| (*p, v)))
-            .collect();
-        if values.is_empty() {
-            continue;
-        }
-        f.head(name, "gauge", help);
-        for (p, v) in values {
-            let addr = p.address.clone().unwrap_or_default();
-            f.sample(name, &[("server", &p.server), ("address", &addr)], v);
-        }
-    }
-    let a = &r.agreement;
-    let up = r
-        .probes
-        .iter()
-        .filter(|p| p.status == skew_ntp::Status::Ok)
-        .count();
-    f.gauge(
-        "skew_ntp_servers",
-        "Servers probed in the run.",
-        Some(r.probes.len() as f64),
-    );
-    f.gauge(
-        "skew_ntp_servers_up",
-        "Servers measured with status ok.",
-        Some(up as f64),
-    );
-    f.gauge(
-        "skew_agreement_majority",
-        "1 when enough servers agree (see --min-agree), else 0.",
-        Some(if a.majority { 1.0 } else { 0.0 }),
-    );
-    f.gauge(
-        "skew_agreement_lower_seconds",
-        "Lower end of the agreed bound on the offset to UTC.",
-        a.lo_s,
-    );
-    f.gauge(
-        "skew_agreement_upper_seconds",
-        "Upper end of the agreed bound on the offset to UTC.",
-        a.hi_s,
-    );
-    f.gauge(
-        "skew_agreement_truechimers",
-        "Servers agreeing with the majority.",
-        Some(a.truechimers as f64),
-    );
-    f.gauge(
-        "skew_agreement_falsetickers",
-        "Measured servers disagreeing with the majority.",
-        Some(a.falsetickers as f64),
-    );
+    let mut e = Exposition::new();
+    add_probes(&mut e, &r.probes);
+    add_server_counts(&mut e, &r.probes);
+    add_agreement(&mut e, &r.agreement);
     if let Some(c) = &r.clock {
-        f.gauge(
-            "skew_clock_rate_ppm",
-            "Rate of the time-of-day clock against CLOCK_MONOTONIC_RAW, ppm.",
-            c.rate_ppm,
-        );
-        f.gauge(
-            "skew_clock_rate_ci95_ppm",
-            "Half-width of the 95 % confidence interval of the rate, ppm.",
-            c.rate_ci95_ppm,
-        );
-        f.gauge(
-            "skew_kernel_frequency_ppm",
-            "The kernel's frequency correction (adjtimex), ppm.",
-            c.kernel_freq_ppm,
-        );
-        f.gauge(
-            "skew_kernel_synchronized",
-            "1 when the kernel considers the clock synchronized, else 0.",
-            c.kernel_synchronized.map(|s| if s { 1.0 } else { 0.0 }),
-        );
-        f.gauge(
-            "skew_clock_suspended_seconds",
-            "Time spent suspended since boot (BOOTTIME - MONOTONIC).",
-            c.suspended_s,
-        );
-        f.gauge(
-            "skew_clock_run_steps",
-            "Steps of the time-of-day clock seen during this run.",
-            Some(c.steps as f64),
-        );
+        e.add_opt(&CLOCK_RATE, &[], c.rate_ppm);
+        e.add_opt(&CLOCK_RATE_CI95, &[], c.rate_ci95_ppm);
+        e.add_opt(&KERNEL_FREQUENCY, &[], c.kernel_freq_ppm);
+        e.add_flag(&KERNEL_SYNCHRONIZED, &[], c.kernel_synchronized);
+        e.add_opt(&CLOCK_SUSPENDED, &[], c.suspended_s);
+        e.add(&CLOCK_RUN_STEPS, &[], f64::from(c.steps));
     }
-    if let Some(total) = extras.clock_steps_total {
-        f.head(
-            "skew_clock_steps_total",
-            "counter",
-            "Steps of the time-of-day clock seen by all monitor runs.",
-        );
-        f.sample("skew_clock_steps_total", &[], total as f64);
-    }
+    e.add_opt(
+        &CLOCK_STEPS_TOTAL,
+        &[],
+        extras.clock_steps_total.map(|t| t as f64),
+    );
     if let Some(p) = &r.pause {
-        f.gauge(
-            "skew_pause_max_seconds",
-            "Upper bound of the longest pause in the run's pause sample.",
-            Some(p.max_s),
-        );
-        f.gauge(
-            "skew_pause_p99_seconds",
-            "99th percentile of the sleep overshoot in the pause sample.",
-            Some(p.p99_s),
-        );
-        f.gauge(
-            "skew_pause_events",
-            "Pauses above the threshold in the run's pause sample.",
-            Some(p.events as f64),
-        );
+        e.add(&PAUSE_MAX, &[], p.max_s);
+        e.add(&PAUSE_P99, &[], p.p99_s);
+        e.add(&PAUSE_EVENTS, &[], f64::from(p.events));
     }
     if let Some(l) = &r.leap {
-        f.gauge(
-            "skew_leap_file_expiry_timestamp_seconds",
-            "Expiry of the leap-seconds list, Unix time.",
-            l.expires_unix_s.map(|v| v as f64),
-        );
-        f.gauge(
-            "skew_leap_tai_offset_seconds",
-            "TAI - UTC now according to the leap-seconds list.",
-            l.tai_minus_utc_s.map(|v| v as f64),
-        );
+        e.add_opt(&LEAP_FILE_EXPIRY, &[], l.expires_unix_s.map(|v| v as f64));
+        e.add_opt(&LEAP_TAI_OFFSET, &[], l.tai_minus_utc_s.map(|v| v as f64));
     }
-    f.gauge(
-        "skew_check_status",
-        "The run's Nagios state: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.",
-        extras.check_status.map(f64::from),
-    );
-    f.gauge(
-        "skew_run_duration_seconds",
-        "Wall time of the monitor run.",
-        Some(extras.run_duration_s),
-    );
-    f.gauge(
-        "skew_last_run_timestamp_seconds",
-        "When the monitor run started, Unix time.",
-        Some(r.run_time_unix_ns as f64 / 1e9),
-    );
-    out
+    e.add_opt(&CHECK_STATUS, &[], extras.check_status.map(f64::from));
+    e.add(&RUN_DURATION, &[], extras.run_duration_s);
+    e.add(&LAST_RUN_TIMESTAMP, &[], r.run_time_unix_ns as f64 / 1e9);
+    e.render()
 }
 
 /// Writes `text` to `path` atomically: a temporary file in the same directory, fsynced,
@@ -346,7 +153,13 @@ pub(crate) mod tests {
         );
         assert!(text.contains("# TYPE skew_clock_steps_total counter\nskew_clock_steps_total 3\n"));
         assert!(text.contains("skew_leap_file_expiry_timestamp_seconds 1782604800\n"));
-        assert!(text.contains("skew_last_run_timestamp_seconds 1795000000.1234567"));
+        let last: f64 = text
+            .lines()
+            .find_map(|l| l.strip_prefix("skew_last_run_timestamp_seconds "))
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(last, 1_795_000_000.123_456_7);
         // Every sample line belongs to a family announced by HELP and TYPE.
         let mut declared = std::collections::HashSet::new();
         for line in text.lines() {
@@ -355,6 +168,72 @@ pub(crate) mod tests {
             } else if !line.starts_with('#') {
                 let name = line.split(['{', ' ']).next().unwrap();
                 assert!(declared.contains(name), "{name} undeclared");
+            }
+        }
+    }
+
+    /// A report with every value present, two servers (one twice, one never measured).
+    pub(crate) fn full_report() -> RunReport {
+        let mut r = report();
+        let mut dead: skew_ntp::ProbeRecord = r.probes[0].clone();
+        dead.server = "dead\\host\nx".into();
+        dead.address = None;
+        dead.status = skew_ntp::Status::Timeout;
+        dead.offset_s = None;
+        dead.delay_s = None;
+        dead.jitter_s = None;
+        dead.bound_lo_s = None;
+        dead.bound_hi_s = None;
+        dead.utc_lo_s = None;
+        dead.utc_hi_s = None;
+        dead.stratum = None;
+        dead.leap = None;
+        dead.root_delay_s = None;
+        dead.root_dispersion_s = None;
+        dead.truechimer = Some(false);
+        let mut again = r.probes[0].clone();
+        again.offset_s = Some(9.0);
+        r.probes.push(dead);
+        r.probes.push(again);
+        r.clock = Some(ClockReading {
+            rate_ppm: Some(-12.345678901),
+            rate_ci95_ppm: Some(0.00004),
+            kernel_freq_ppm: Some(3.5),
+            kernel_state: Some("TIME_ERROR".into()),
+            kernel_synchronized: Some(true),
+            steps: 2,
+            step_max_s: Some(-1.0),
+            suspended_s: Some(12.25),
+        });
+        r
+    }
+
+    /// The textfile is a contract: rendered through `skew-metrics`, every family, HELP and
+    /// TYPE line, label set and value is the same as the hand-written renderer it replaced
+    /// wrote (its output for this report is kept in testdata/); a number may only be spelled
+    /// differently when it parses to the same value.
+    #[test]
+    fn same_textfile_as_before_the_shared_definitions() {
+        let before = include_str!("testdata/textfile-before-skew-metrics.prom");
+        let now = render(
+            &full_report(),
+            &PromExtras {
+                run_duration_s: 2.123456789,
+                clock_steps_total: Some(7),
+                check_status: Some(2),
+            },
+        );
+        let (b, n): (Vec<&str>, Vec<&str>) = (before.lines().collect(), now.lines().collect());
+        assert_eq!(b.len(), n.len(), "{now}");
+        for (x, y) in b.iter().zip(&n) {
+            if x.starts_with('#') {
+                assert_eq!(x, y);
+            } else {
+                let (xs, xv) = x.rsplit_once(' ').unwrap();
+                let (ys, yv) = y.rsplit_once(' ').unwrap();
+                assert_eq!(xs, ys);
+                let (xv, yv): (f64, f64) = (xv.parse().unwrap(), yv.parse().unwrap());
+                assert_eq!(xv.to_bits(), yv.to_bits(), "{x} vs {y}");
             }
         }
     }
