@@ -11,7 +11,7 @@
 //! [`view`] (what a scrape reads, the agreement), [`render`] (the metrics text through
 //! `skew-metrics`), [`probe`]'s query and pacing rules, and the value functions of [`local`].
 //! Edges: [`poller`] (threads running the engine), [`local`]'s threads, [`http`] (hyper on
-//! tokio), [`notify`] (systemd readiness).
+//! tokio), [`notify`] (systemd readiness), [`signals`] (waiting for SIGTERM/SIGINT).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -23,6 +23,7 @@ pub mod poller;
 pub mod probe;
 pub mod render;
 pub mod server;
+pub mod signals;
 pub mod view;
 
 pub use config::{ConfigError, ExporterConfig};

@@ -121,7 +121,8 @@ pub fn run(args: ExporterArgs) -> Result<i32, CliError> {
         None => Config::default(),
     };
     let cfg = args.exporter_config(&config, Path::new("/"));
-    skew_clock::linux::stop_on_signals()
+    // Blocked before any thread starts, taken with sigwait below: no wake-ups while idle.
+    skew_exporter::signals::block_stop_signals()
         .map_err(|e| CliError::new(exit::SOFTWARE, format!("cannot handle signals: {e}")))?;
     let exporter = Exporter::start(cfg.clone()).map_err(|e| match e {
         StartError::Listen { .. } => CliError::new(exit::UNAVAILABLE, e.to_string()),
@@ -133,9 +134,7 @@ pub fn run(args: ExporterArgs) -> Result<i32, CliError> {
         cfg.poll.as_secs_f64(),
         exporter.local_addr()
     );
-    while !skew_clock::linux::stop_requested() {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let _ = skew_exporter::signals::wait_stop_signal();
     exporter.stop(Duration::from_millis(500));
     Ok(exit::OK)
 }
