@@ -132,15 +132,26 @@ probe)
   start_exporter 19125 --no-leap --no-clock --poll 64s --probe-interval 10ms 127.0.0.1:12501
   echo "== /probe?samples=4 (--probe-interval 10ms) against skew probe -n 4 --interval 10ms, same chronyd, $rounds rounds alternating"
   echo "load before: ${SKEW_BENCH_LOAD_BEFORE:-?}"
-  for r in $(seq 1 "$rounds"); do
-    t=$(date +%s.%N)
-    curl -s "http://127.0.0.1:19125/probe?target=127.0.0.1:12501&samples=4" >"probe.$r.prom"
-    echo "$(python3 -c "import time; print(time.time() - $t)")" >"probe.$r.wall"
-    t=$(date +%s.%N)
-    "$SKEW" probe --json -n 4 --interval 10ms 127.0.0.1:12501 >"cli.$r.json" || true
-    echo "$(python3 -c "import time; print(time.time() - $t)")" >"cli.$r.wall"
-    sleep 2.1 # etiquette between rounds, as for a public server
-  done
+  # Each round: the HTTP round trip of /probe (python's http.client, a fresh connection) and
+  # the wall time of a `skew probe` process, both timed with perf_counter in one script.
+  python3 - "$rounds" "$SKEW" <<'PY'
+import http.client, subprocess, sys, time
+n, skew = int(sys.argv[1]), sys.argv[2]
+for r in range(1, n + 1):
+    t = time.perf_counter()
+    c = http.client.HTTPConnection("127.0.0.1", 19125, timeout=30)
+    c.request("GET", "/probe?target=127.0.0.1:12501&samples=4")
+    body = c.getresponse().read()
+    c.close()
+    open(f"probe.{r}.wall", "w").write(str(time.perf_counter() - t))
+    open(f"probe.{r}.prom", "wb").write(body)
+    t = time.perf_counter()
+    out = subprocess.run([skew, "probe", "--json", "-n", "4", "--interval", "10ms", "127.0.0.1:12501"],
+                         capture_output=True)
+    open(f"cli.{r}.wall", "w").write(str(time.perf_counter() - t))
+    open(f"cli.{r}.json", "wb").write(out.stdout)
+    time.sleep(2.1)  # etiquette between rounds, as for a public server
+PY
   python3 - "$rounds" <<'PY'
 import json, statistics as st, sys
 n = int(sys.argv[1])
