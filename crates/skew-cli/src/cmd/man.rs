@@ -19,6 +19,7 @@ pub const PAGES: &[&str] = &[
     "proxy",
     "report",
     "pauses",
+    "exporter",
     "man",
     "completions",
 ];
