@@ -101,9 +101,8 @@ async fn handle(
                 start_unix_s: shared.start_unix_s,
             };
             let now = monotonic_ns();
-            match tokio::task::spawn_blocking(move || metrics_text(&servers, &local, &counts, now))
-                .await
-            {
+            let render = move || metrics_text(&servers, &servers.text, &local, &counts, now);
+            match tokio::task::spawn_blocking(render).await {
                 Ok(text) => reply(200, skew_metrics::CONTENT_TYPE, text),
                 Err(_) => reply(500, TEXT, "the metrics could not be rendered\n"),
             }

@@ -52,14 +52,10 @@ pub fn add_local(e: &mut Exposition, l: &LocalView) {
     }
 }
 
-/// The text of `/metrics` at `now_mono_ns` (the regression's offsets are given at that
-/// time).
-pub fn metrics_text(
-    servers: &ServersView,
-    local: &LocalView,
-    counts: &ExporterCounts,
-    now_mono_ns: i64,
-) -> String {
+/// The part of `/metrics` that only changes with the servers' view: rendered once per view
+/// (by the poller), not per scrape. Everything but the regression's offset, which depends on
+/// the time of the scrape.
+pub fn servers_text(servers: &ServersView) -> String {
     let mut e = Exposition::new();
     let records: Vec<ProbeRecord> = servers.servers.iter().map(|s| s.record.clone()).collect();
     add_probes(&mut e, &records);
@@ -90,7 +86,6 @@ pub fn metrics_text(
         e.add(&SOURCESTATS_SPAN, &l, st.span_ns as f64 / 1e9);
         e.add(&SOURCESTATS_FREQUENCY, &l, st.frequency_ppm);
         e.add(&SOURCESTATS_FREQUENCY_SKEW, &l, st.skew_ppm);
-        e.add(&SOURCESTATS_OFFSET, &l, st.offset_at_ns(now_mono_ns) / 1e9);
         e.add(&SOURCESTATS_STDDEV, &l, st.std_dev_ns / 1e9);
     }
     for s in &servers.servers {
@@ -103,11 +98,34 @@ pub fn metrics_text(
             );
         }
     }
+    e.render()
+}
+
+/// The text of `/metrics` at `now_mono_ns`: the servers' part rendered with their view
+/// (`servers_text`), then what changes with every scrape (the regression's offsets at this
+/// time, the local readings, the exporter's counts).
+pub fn metrics_text(
+    servers: &ServersView,
+    servers_part: &str,
+    local: &LocalView,
+    counts: &ExporterCounts,
+    now_mono_ns: i64,
+) -> String {
+    let mut e = Exposition::new();
+    for s in &servers.servers {
+        let Some(st) = &s.stats else { continue };
+        let l = server_labels(&s.record);
+        e.add(&SOURCESTATS_OFFSET, &l, st.offset_at_ns(now_mono_ns) / 1e9);
+    }
     add_local(&mut e, local);
     e.add(&EXPORTER_SCRAPES, &[], counts.scrapes as f64);
     e.add(&EXPORTER_PROBES, &[], counts.probes as f64);
     e.add(&EXPORTER_START, &[], counts.start_unix_s);
-    e.render()
+    let tail = e.render();
+    let mut out = String::with_capacity(servers_part.len() + tail.len());
+    out.push_str(servers_part);
+    out.push_str(&tail);
+    out
 }
 
 /// The text of a `/probe` answer: blackbox_exporter's `probe_success` and
@@ -139,6 +157,7 @@ mod tests {
     fn empty_views_still_say_who_is_talking() {
         let t = metrics_text(
             &ServersView::default(),
+            &servers_text(&ServersView::default()),
             &LocalView::default(),
             &ExporterCounts {
                 scrapes: 1,

@@ -42,6 +42,9 @@ pub struct ServersView {
     pub servers: Vec<Arc<ServerView>>,
     /// The agreement (None before any poll).
     pub agreement: Option<AgreementRecord>,
+    /// The `/metrics` text of these servers that does not depend on the time of the scrape
+    /// (`render::servers_text`), rendered once when the view is built.
+    pub text: Arc<String>,
 }
 
 /// A result whose bounds are widened for the time since it was measured: `max_drift_ppm`
@@ -101,10 +104,13 @@ pub fn build(
             })
         })
         .collect();
-    ServersView {
+    let mut view = ServersView {
         servers,
         agreement: Some(AgreementRecord::from(&agreement)),
-    }
+        text: Arc::default(),
+    };
+    view.text = Arc::new(crate::render::servers_text(&view));
+    view
 }
 
 #[cfg(test)]
