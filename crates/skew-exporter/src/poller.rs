@@ -30,6 +30,49 @@ pub struct Entry {
     pub state: ServerState,
 }
 
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Worker threads for engine runs, started as needed (up to [`MAX_RUNS`]) and kept: a run
+/// every second at short polls does not create a thread every second.
+struct Pool {
+    jobs: Sender<Job>,
+    queue: Arc<Mutex<Receiver<Job>>>,
+    workers: usize,
+}
+
+impl Pool {
+    fn new() -> Pool {
+        let (jobs, queue) = channel::<Job>();
+        Pool {
+            jobs,
+            queue: Arc::new(Mutex::new(queue)),
+            workers: 0,
+        }
+    }
+
+    /// Queues `job`, starting a worker first when the `busy` ones are all there are.
+    fn submit(&mut self, job: Job, busy: usize) -> bool {
+        if busy >= self.workers {
+            let queue = self.queue.clone();
+            let started =
+                std::thread::Builder::new()
+                    .name("skew-poll".into())
+                    .spawn(move || loop {
+                        let next = queue.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                        match next {
+                            Ok(job) => job(),
+                            Err(_) => return, // the poller ended
+                        }
+                    });
+            if started.is_err() {
+                return false;
+            }
+            self.workers += 1;
+        }
+        self.jobs.send(job).is_ok()
+    }
+}
+
 enum Event {
     Done(Done),
     Wake,
@@ -79,6 +122,7 @@ impl Poller {
     ) {
         let clock = SystemClock;
         let (tx, rx): (Sender<Event>, Receiver<Event>) = channel();
+        let mut pool = Pool::new();
         {
             let tx = tx.clone();
             let _ = std::thread::Builder::new()
@@ -103,7 +147,7 @@ impl Poller {
                     for &(i, _) in &due {
                         entries[i].state.start_poll();
                     }
-                    if self.start_run(&entries, due.clone(), tx.clone()) {
+                    if self.start_run(&mut pool, runs, &entries, due.clone(), tx.clone()) {
                         runs += 1;
                     } else {
                         // No thread to run it on (resources exhausted): try again later.
@@ -155,71 +199,76 @@ impl Poller {
         }
     }
 
-    /// Starts an engine run for `polls` on a thread of its own; false when no thread could
-    /// be started.
-    fn start_run(&self, entries: &[Entry], polls: Vec<(usize, i64)>, tx: Sender<Event>) -> bool {
+    /// Starts an engine run for `polls` on a worker of the pool (a new worker when all are
+    /// busy, up to [`MAX_RUNS`]); false when no worker could be started.
+    fn start_run(
+        &self,
+        pool: &mut Pool,
+        busy: usize,
+        entries: &[Entry],
+        polls: Vec<(usize, i64)>,
+        tx: Sender<Event>,
+    ) -> bool {
         let work: Vec<(usize, ServerSpec, Option<SocketAddr>)> = polls
             .iter()
             .map(|&(i, _)| (i, entries[i].spec.clone(), entries[i].state.address))
             .collect();
         let engine = self.engine();
         let family = self.config.family;
-        let spawned = std::thread::Builder::new()
-            .name("skew-poll".into())
-            .spawn(move || {
-                let clock = SystemClock;
-                let start_mono_ns = clock.monotonic_ns();
-                let start_unix_ns = clock.realtime_ns();
-                // Names that did not resolve yet are tried again, here, off the poller.
-                let mut resolved = Vec::new();
-                let mut targets = Vec::new();
-                let mut slots = Vec::new();
-                for (i, spec, addr) in &work {
-                    let addr = match addr {
-                        Some(a) => Some(*a),
-                        None => {
-                            let r = resolve(spec, family, false).addresses.and_then(|a| {
-                                a.first().copied().ok_or_else(|| "no address".into())
-                            });
-                            resolved.push((*i, r.clone()));
-                            r.ok()
-                        }
-                    };
-                    if let Some(a) = addr {
-                        targets.push(Target {
-                            server: spec.text.clone(),
-                            address: a,
-                        });
-                        slots.push(Some(targets.len() - 1));
-                    } else {
-                        slots.push(None);
+        let job: Job = Box::new(move || {
+            let clock = SystemClock;
+            let start_mono_ns = clock.monotonic_ns();
+            let start_unix_ns = clock.realtime_ns();
+            // Names that did not resolve yet are tried again, here, off the poller.
+            let mut resolved = Vec::new();
+            let mut targets = Vec::new();
+            let mut slots = Vec::new();
+            for (i, spec, addr) in &work {
+                let addr = match addr {
+                    Some(a) => Some(*a),
+                    None => {
+                        let r = resolve(spec, family, false)
+                            .addresses
+                            .and_then(|a| a.first().copied().ok_or_else(|| "no address".into()));
+                        resolved.push((*i, r.clone()));
+                        r.ok()
                     }
+                };
+                if let Some(a) = addr {
+                    targets.push(Target {
+                        server: spec.text.clone(),
+                        address: a,
+                    });
+                    slots.push(Some(targets.len() - 1));
+                } else {
+                    slots.push(None);
                 }
-                let (probed, _) = run_probes(&targets, &engine, &clock);
-                let results = work
-                    .iter()
-                    .zip(&slots)
-                    .map(|((i, spec, _), slot)| match slot {
-                        Some(t) => probed[*t].clone(),
-                        None => {
-                            let why = resolved
-                                .iter()
-                                .find(|(j, _)| j == i)
-                                .and_then(|(_, r)| r.clone().err())
-                                .unwrap_or_else(|| "unresolved".into());
-                            ServerResult::failed(&spec.text, None, Status::Unresolved, why)
-                        }
-                    })
-                    .collect();
-                let _ = tx.send(Event::Done(Done {
-                    polls,
-                    start_mono_ns,
-                    start_unix_ns,
-                    results,
-                    resolved,
-                }));
-            });
-        spawned.is_ok()
+            }
+            let (probed, _) = run_probes(&targets, &engine, &clock);
+            let results = work
+                .iter()
+                .zip(&slots)
+                .map(|((i, spec, _), slot)| match slot {
+                    Some(t) => probed[*t].clone(),
+                    None => {
+                        let why = resolved
+                            .iter()
+                            .find(|(j, _)| j == i)
+                            .and_then(|(_, r)| r.clone().err())
+                            .unwrap_or_else(|| "unresolved".into());
+                        ServerResult::failed(&spec.text, None, Status::Unresolved, why)
+                    }
+                })
+                .collect();
+            let _ = tx.send(Event::Done(Done {
+                polls,
+                start_mono_ns,
+                start_unix_ns,
+                results,
+                resolved,
+            }));
+        });
+        pool.submit(job, busy)
     }
 
     fn apply(&self, entries: &mut [Entry], done: Done, timeout_ns: i64) {
