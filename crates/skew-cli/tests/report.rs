@@ -378,3 +378,139 @@ fn torn_last_line_rotated_files_and_time_filters() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(out.json()["rows_used"], 3);
 }
+
+/// Issue 14.5: one finite huge value (1e300) in `delay_s`, `pause_max_s` or `pause_p99_s`
+/// aborted `skew report` on a 4–8 GiB allocation in the axis ticks. It now clamps the
+/// axis, writes the report, and prints the value as it is (not a saturated 292 years).
+#[test]
+fn a_huge_finite_value_still_makes_a_report() {
+    let d = tmpdir("huge");
+    let png = d.join("r.png");
+    let ntp = |t: &str, delay: &str| {
+        format!("1,{t},h,ntp,a,a:123,ok,0.000001,{delay},,-0.00001,0.00001,-0.00002,0.00002,8,none,,,true,,,,,,,,,,,,,,,,,")
+    };
+    let pause = |t: &str, max: &str, p99: &str| {
+        format!("1,{t},h,pause,,,,,,,,,,,,,,,,,,,,,,,,,,,{max},{p99},0,,,")
+    };
+    for (name, rows) in [
+        (
+            "delay",
+            [
+                ntp("2026-11-20T00:00:00Z", "0.00002"),
+                ntp("2026-11-20T00:00:10Z", "1e300"),
+                ntp("2026-11-20T00:00:20Z", "0.00003"),
+            ],
+        ),
+        (
+            "pause_max",
+            [
+                pause("2026-11-20T00:00:00Z", "0.001", "0.0001"),
+                pause("2026-11-20T00:00:10Z", "1e300", "0.0001"),
+                pause("2026-11-20T00:00:20Z", "0.002", "0.0001"),
+            ],
+        ),
+        (
+            "pause_p99",
+            [
+                pause("2026-11-20T00:00:00Z", "0.001", "0.0001"),
+                pause("2026-11-20T00:00:10Z", "0.001", "1e300"),
+                pause("2026-11-20T00:00:20Z", "0.002", "0.0001"),
+            ],
+        ),
+    ] {
+        let log = d.join(format!("{name}.csv"));
+        std::fs::write(&log, format!("{HEADER}\n{}\n", rows.join("\n"))).unwrap();
+        let out = report(&[log.to_str().unwrap(), "-o", png.to_str().unwrap()]);
+        assert_eq!(out.code, 0, "{name}: {}", out.stderr);
+        assert_eq!(png_size(&png), (1600, 1400), "{name}");
+        // The statistics table has delay_s and pause_max_s (not the p99).
+        if name != "pause_p99" {
+            assert!(out.stdout.contains("1.000e300s"), "{name}: {}", out.stdout);
+        }
+        std::fs::remove_file(&png).unwrap();
+    }
+}
+
+/// Issue 14.2: host and server names from a log (`\x1b[31mEVIL`) reached the terminal raw
+/// in the summary, the events, the statistics table, the warnings and the errors. They are
+/// printed escaped; JSON keeps them as they are (JSON escapes them itself).
+#[test]
+fn control_characters_from_a_log_never_reach_the_terminal() {
+    let d = tmpdir("escape");
+    let png = d.join("r.png");
+    let host = "\x1b[31mEVIL\x1b]0;owned\x07";
+    let server = "srv\x1b[2J\u{9b}1;1H\u{202e}";
+    let ntp = |t: &str, truechimer: &str| {
+        format!("1,{t},{host},ntp,{server},{server},ok,0.000001,0.00002,,-0.00001,0.00001,-0.00002,0.00002,8,none,,,{truechimer},,,,,,,,,,,,,,,,,")
+    };
+    let leap = |t: &str| {
+        format!(
+            "1,{t},{host},leap,,,expired\x1b[5m,,,,,,,,,,,,,,,,,,,,,,,,,,,2026-06-28T00:00:00Z,37,"
+        )
+    };
+    let rows = [
+        ntp("2026-11-20T00:00:00Z", "false"),
+        leap("2026-11-20T00:00:00Z"),
+        ntp("2026-11-20T00:00:10Z", "false"),
+        leap("2026-11-20T00:00:10Z"),
+    ];
+    // The file name itself carries an escape, and its last line is torn: a warning
+    // naming it.
+    let log = d.join("drift\x1b[8m.csv");
+    std::fs::write(
+        &log,
+        format!("{HEADER}\n{}\n1,2026-11-20T00:00:20Z,x", rows.join("\n")),
+    )
+    .unwrap();
+    let out = report(&[log.to_str().unwrap(), "-o", png.to_str().unwrap()]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    for (what, text) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+        assert!(
+            !text.contains(['\x1b', '\x07', '\u{9b}', '\u{202e}']),
+            "{what}: {text:?}"
+        );
+    }
+    assert!(
+        out.stdout.contains("\\x1b[31mEVIL\\x1b]0;owned\\x07"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("srv\\x1b[2J\\u{9b}1;1H\\u{202e}"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("leap list expired\\x1b[5m"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stderr.contains("drift\\x1b[8m.csv:6: torn last line"),
+        "{}",
+        out.stderr
+    );
+    // JSON carries the names exactly (escaped by JSON itself).
+    let out = report(&[log.to_str().unwrap(), "-o", png.to_str().unwrap(), "--json"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.json()["hosts"][0]["host"], host);
+    assert_eq!(out.json()["servers"][0]["server"], server);
+    // Errors name the file escaped too.
+    std::fs::write(
+        &log,
+        format!(
+            "{HEADER}\n{}\n{}\n",
+            rows[0],
+            rows[0].replace("0.00002", "x")
+        ),
+    )
+    .unwrap();
+    let out = report(&[log.to_str().unwrap(), "-o", png.to_str().unwrap()]);
+    assert_eq!(out.code, 65, "{}", out.stderr);
+    assert!(!out.stderr.contains('\x1b'), "{:?}", out.stderr);
+    assert!(
+        out.stderr.contains("drift\\x1b[8m.csv:3: malformed row"),
+        "{}",
+        out.stderr
+    );
+}

@@ -3,13 +3,14 @@
 //!
 //! ```text
 //! cargo run --release -p skew-report --example gen_drift_log -- --out /tmp/drift.csv \
-//!     [--rows 1000000] [--hosts 1] [--interval 10s] [--start 2026-11-20T00:00:00Z] [--seed 1] \
-//!     [--no-events]
+//!     [--rows 1000000] [--hosts 1] [--servers 4] [--interval 10s] [--splay 1.3s] \
+//!     [--start 2026-11-20T00:00:00Z] [--seed 1] [--no-events]
 //! ```
 //!
 //! Each run of each host writes four `ntp` rows (two honest servers, a liar 250 ms ahead
 //! that the majority marks as a falseticker, and a jittery path), one `agreement`, one
-//! `clock`, one `pause` and one `leap` row. Unless `--no-events` is given, the log also holds
+//! `clock`, one `pause` and one `leap` row. `--servers N` probes N servers instead (their
+//! roles cycle through those four); host k runs `--splay` × k after host 0. Unless `--no-events` is given, the log also holds
 //! a time-of-day step, a suspend, a long pause, a stretch of missing runs and a leap-second
 //! announcement, at fixed fractions of the run.
 
@@ -43,7 +44,9 @@ struct Args {
     out: PathBuf,
     rows: u64,
     hosts: u32,
+    servers: u32,
     interval_ns: i64,
+    splay_ns: i64,
     start_ns: i64,
     seed: u64,
     events: bool,
@@ -54,7 +57,9 @@ fn parse_args() -> Result<Args, String> {
         out: PathBuf::new(),
         rows: 1_000_000,
         hosts: 1,
+        servers: 4,
         interval_ns: 10_000_000_000,
+        splay_ns: 1_300_000_000,
         start_ns: 1_795_132_800_000_000_000, // 2026-11-20T00:00:00Z
         seed: 1,
         events: true,
@@ -66,6 +71,11 @@ fn parse_args() -> Result<Args, String> {
             "--out" => a.out = PathBuf::from(value()?),
             "--rows" => a.rows = value()?.parse().map_err(|e| format!("--rows: {e}"))?,
             "--hosts" => a.hosts = value()?.parse().map_err(|e| format!("--hosts: {e}"))?,
+            "--servers" => a.servers = value()?.parse().map_err(|e| format!("--servers: {e}"))?,
+            "--splay" => {
+                let d = skew_time::parse_duration(&value()?).map_err(|e| e.to_string())?;
+                a.splay_ns = d.as_nanos() as i64;
+            }
             "--seed" => a.seed = value()?.parse().map_err(|e| format!("--seed: {e}"))?,
             "--interval" => {
                 let d = skew_time::parse_duration(&value()?).map_err(|e| e.to_string())?;
@@ -83,8 +93,8 @@ fn parse_args() -> Result<Args, String> {
     if a.out.as_os_str().is_empty() {
         return Err("--out FILE is required".into());
     }
-    if a.hosts == 0 || a.interval_ns <= 0 {
-        return Err("--hosts and --interval must be positive".into());
+    if a.hosts == 0 || a.servers == 0 || a.interval_ns <= 0 {
+        return Err("--hosts, --servers and --interval must be positive".into());
     }
     Ok(a)
 }
@@ -98,12 +108,12 @@ struct Host {
     suspended_s: f64,
 }
 
-const SERVERS: [&str; 4] = [
-    "127.0.0.1:11123",
-    "127.0.0.1:11124",
-    "127.0.0.1:11125",
-    "127.0.0.1:11126",
-];
+/// The servers probed: `127.0.0.1:11123` and up.
+fn servers(n: u32) -> Vec<String> {
+    (0..n)
+        .map(|i| format!("127.0.0.1:{}", 11_123 + i))
+        .collect()
+}
 
 /// Which events happen in this run.
 #[derive(Clone, Copy, Default)]
@@ -119,7 +129,13 @@ fn ns(x: f64) -> Option<f64> {
     Some((x * 1e9).round() / 1e9)
 }
 
-fn run_rows(rng: &mut Rng, h: &mut Host, t_ns: i64, ev: Events) -> Vec<DriftRow> {
+fn run_rows(
+    rng: &mut Rng,
+    h: &mut Host,
+    servers: &[String],
+    t_ns: i64,
+    ev: Events,
+) -> Vec<DriftRow> {
     let base = DriftRow {
         schema: SCHEMA_VERSION,
         run_time: rfc3339_utc(t_ns),
@@ -131,7 +147,9 @@ fn run_rows(rng: &mut Rng, h: &mut Host, t_ns: i64, ev: Events) -> Vec<DriftRow>
     let leap = if ev.leap_announced { "insert" } else { "none" };
     let mut rows = Vec::with_capacity(8);
     let mut truechimer_bounds: Vec<(f64, f64)> = Vec::new();
-    for (i, server) in SERVERS.iter().enumerate() {
+    for (k, server) in servers.iter().enumerate() {
+        // The four roles, cycled.
+        let i = k % 4;
         let (bias_s, delay_s, noise_s, truechimer) = match i {
             0 => (0.0, 7e-6 + rng.uniform() * 2e-6, 1.5e-6, true),
             1 => (0.0, 9e-6 + rng.uniform() * 3e-6, 2.0e-6, true),
@@ -259,7 +277,8 @@ fn main() {
         }
     };
     let _ = std::fs::remove_file(&a.out);
-    let rows_per_run = (SERVERS.len() + 4) as u64;
+    let servers = servers(a.servers);
+    let rows_per_run = (servers.len() + 4) as u64;
     let mut runs = a.rows.div_ceil(rows_per_run * u64::from(a.hosts)).max(1);
     if a.events {
         runs = runs * 100 / 98 + 1; // 2 % of the runs are missing
@@ -288,8 +307,8 @@ fn main() {
         };
         for (hi, h) in hosts.iter_mut().enumerate() {
             // Hosts run at slightly different times, as a fleet with splay would.
-            let t = a.start_ns + r as i64 * a.interval_ns + hi as i64 * 1_300_000_000;
-            for row in run_rows(&mut rng, h, t, ev) {
+            let t = a.start_ns + r as i64 * a.interval_ns + hi as i64 * a.splay_ns;
+            for row in run_rows(&mut rng, h, &servers, t, ev) {
                 batch.push(row);
                 written += 1;
                 if written >= a.rows {

@@ -2,14 +2,14 @@
 //! time range, per-host and per-server summaries, gaps, events, long pauses, statistics,
 //! the largest pairwise skew and the lease margin. The JSON summary is this, serialized.
 
-use crate::data::LogData;
+use crate::data::{LogData, ServerSeries};
 use crate::events::{find_events, long_pauses, Event, LongPause};
 use crate::fleet::{log_lease, log_skew, LogLease, LogSkew};
 use crate::gaps::{default_gap_ns, find_gaps, median_step_ns, Gap};
 use crate::stats::{stats, StatsRow};
 use crate::time::rfc3339_s;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// How to analyse.
 #[derive(Debug, Clone, PartialEq)]
@@ -160,10 +160,10 @@ pub fn analyze(data: &LogData, opts: &AnalysisOptions) -> Analysis {
     let (dlo, dhi) = data.time_range().unwrap_or((0, 0));
     let mut from_ns = opts.since_ns.unwrap_or(dlo);
     let mut until_ns = opts.until_ns.unwrap_or(dhi).max(from_ns);
-    if until_ns - from_ns < 1_000_000_000 {
+    if i128::from(until_ns) - i128::from(from_ns) < 1_000_000_000 {
         // One run: a minute around it.
-        from_ns -= 30_000_000_000;
-        until_ns += 30_000_000_000;
+        from_ns = from_ns.saturating_sub(30_000_000_000);
+        until_ns = until_ns.saturating_add(30_000_000_000);
     }
     let mut hosts = Vec::new();
     let mut gaps = Vec::new();
@@ -177,7 +177,7 @@ pub fn analyze(data: &LogData, opts: &AnalysisOptions) -> Analysis {
         if let (Some(th), Some(&first), Some(&last)) =
             (threshold, h.runs_ns.first(), h.runs_ns.last())
         {
-            if let Some(s) = opts.since_ns.filter(|s| first - s > th) {
+            if let Some(s) = opts.since_ns.filter(|s| first.saturating_sub(*s) > th) {
                 g.insert(
                     0,
                     Gap {
@@ -187,7 +187,7 @@ pub fn analyze(data: &LogData, opts: &AnalysisOptions) -> Analysis {
                     },
                 );
             }
-            if let Some(u) = opts.until_ns.filter(|u| u - last > th) {
+            if let Some(u) = opts.until_ns.filter(|u| u.saturating_sub(last) > th) {
                 g.push(Gap {
                     host: h.host.clone(),
                     from_ns: last,
@@ -221,7 +221,7 @@ pub fn analyze(data: &LogData, opts: &AnalysisOptions) -> Analysis {
                 host: x.host.clone(),
                 from: rfc3339_s(x.from_ns),
                 to: rfc3339_s(x.to_ns),
-                duration_s: (x.to_ns - x.from_ns) as f64 / 1e9,
+                duration_s: (i128::from(x.to_ns) - i128::from(x.from_ns)) as f64 / 1e9,
             });
         }
         gap_spans.extend(g);
@@ -252,8 +252,13 @@ pub fn analyze(data: &LogData, opts: &AnalysisOptions) -> Analysis {
             });
         }
     };
+    // Each host's series, found once (not by scanning every series for every host).
+    let mut by_host: HashMap<&str, Vec<&ServerSeries>> = HashMap::new();
+    for s in &data.series {
+        by_host.entry(s.host.as_str()).or_default().push(s);
+    }
     for h in &data.hosts {
-        for s in data.series.iter().filter(|s| s.host == h.host) {
+        for s in by_host.get(h.host.as_str()).into_iter().flatten() {
             push(&h.host, &s.server, "offset_s", &s.offset_s);
             push(&h.host, &s.server, "delay_s", &s.delay_s);
         }

@@ -2,7 +2,7 @@
 //! `ntp` rows, and per host the `agreement`, `clock`, `pause` and `leap` rows. Values are
 //! the log's seconds and ppm; an absent value is NaN. Times are ns since the Unix epoch.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// The leap indicator a server sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -319,22 +319,42 @@ impl HostData {
 
 impl LogData {
     /// Adds another part (another file, or another chunk of one), keeping hosts and
-    /// series unique; call [`LogData::finish`] once all parts are in.
+    /// series unique; call [`LogData::finish`] once all parts are in. Linear in the hosts
+    /// and series of both parts (names are looked up by hash, not by scanning).
     pub fn merge(&mut self, other: LogData) {
+        if self.hosts.is_empty() && self.series.is_empty() {
+            *self = other;
+            return;
+        }
+        let mut hosts: HashMap<String, usize> = self
+            .hosts
+            .iter()
+            .enumerate()
+            .map(|(i, h)| (h.host.clone(), i))
+            .collect();
         for h in other.hosts {
-            match self.hosts.iter_mut().find(|x| x.host == h.host) {
-                Some(x) => x.append(h),
-                None => self.hosts.push(h),
+            match hosts.get(&h.host) {
+                Some(&i) => self.hosts[i].append(h),
+                None => {
+                    hosts.insert(h.host.clone(), self.hosts.len());
+                    self.hosts.push(h);
+                }
             }
         }
+        let mut series: HashMap<(String, String), usize> = self
+            .series
+            .iter()
+            .enumerate()
+            .map(|(i, s)| ((s.host.clone(), s.server.clone()), i))
+            .collect();
         for s in other.series {
-            match self
-                .series
-                .iter_mut()
-                .find(|x| x.host == s.host && x.server == s.server)
-            {
-                Some(x) => x.append(s),
-                None => self.series.push(s),
+            let key = (s.host.clone(), s.server.clone());
+            match series.get(&key) {
+                Some(&i) => self.series[i].append(s),
+                None => {
+                    series.insert(key, self.series.len());
+                    self.series.push(s);
+                }
             }
         }
     }

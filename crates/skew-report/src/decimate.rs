@@ -3,25 +3,28 @@
 //! every extreme and every column's entry and exit survive; a band keeps its envelope; a
 //! "worst per interval" series keeps each column's maximum.
 
+use crate::timescale::TimeScale;
 use std::ops::Range;
 
-/// Pixel columns over a time range.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Columns {
-    /// The time at the left edge, ns since the Unix epoch.
-    pub lo_ns: i64,
-    /// The time at the right edge.
-    pub hi_ns: i64,
+/// Pixel columns over a time axis.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Columns<'a> {
+    /// The time axis (linear, or broken at long gaps).
+    pub scale: &'a TimeScale,
     /// Number of columns (pixels).
     pub count: usize,
 }
 
-impl Columns {
+impl<'a> Columns<'a> {
+    /// `count` columns across `scale`.
+    pub fn new(scale: &'a TimeScale, count: usize) -> Self {
+        Columns { scale, count }
+    }
+
     /// The column of time `t_ns` (clamped into range).
     pub fn of(&self, t_ns: i64) -> usize {
-        let span = (self.hi_ns as i128 - self.lo_ns as i128).max(1);
-        let c = (t_ns as i128 - self.lo_ns as i128) * self.count as i128 / span;
-        c.clamp(0, self.count.saturating_sub(1) as i128) as usize
+        let c = (self.scale.frac(t_ns) * self.count as f64).floor();
+        c.clamp(0.0, self.count.saturating_sub(1) as f64) as usize
     }
 }
 
@@ -127,12 +130,11 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn cols(count: usize) -> Columns {
-        Columns {
-            lo_ns: 0,
-            hi_ns: 1000,
-            count,
-        }
+    static SCALE: std::sync::LazyLock<TimeScale> =
+        std::sync::LazyLock::new(|| TimeScale::linear(0, 1000));
+
+    fn cols(count: usize) -> Columns<'static> {
+        Columns::new(&SCALE, count)
     }
 
     #[test]
@@ -189,7 +191,8 @@ mod tests {
             raw.sort_by_key(|p| p.0);
             let t: Vec<i64> = raw.iter().map(|p| p.0).collect();
             let v: Vec<f64> = raw.iter().map(|p| p.1).collect();
-            let c = Columns { lo_ns: 0, hi_ns: 10_000, count };
+            let scale = TimeScale::linear(0, 10_000);
+            let c = Columns::new(&scale, count);
             let out = min_max(&t, &v, 0..t.len(), &c);
             prop_assert!(out.len() <= 4 * count);
             prop_assert!(out.windows(2).all(|w| w[0].0 <= w[1].0));

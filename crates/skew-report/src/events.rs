@@ -3,10 +3,10 @@
 //! pauses.
 
 use crate::data::{HostData, LogData};
+use crate::text::{seconds_signed, seconds_unsigned};
 use crate::time::{parse_rfc3339_ns, rfc3339_s};
 use serde::Serialize;
-use skew_time::format::{signed, unsigned};
-use skew_time::s_to_ns;
+use std::collections::HashSet;
 
 /// What kind of event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -85,7 +85,7 @@ fn leap_instant_ns(text: &str) -> Option<i64> {
     if let Some(i) = text.find(":60") {
         let mut fixed = text.to_string();
         fixed.replace_range(i..i + 3, ":59");
-        return parse_rfc3339_ns(fixed.as_bytes()).map(|t| t + 1_000_000_000);
+        return parse_rfc3339_ns(fixed.as_bytes()).and_then(|t| t.checked_add(1_000_000_000));
     }
     parse_rfc3339_ns(text.as_bytes())
 }
@@ -98,8 +98,8 @@ fn clock_events(h: &HostData, out: &mut Vec<Event>) {
         if c.steps[i] > 0 {
             let size = c.step_max_s[i];
             let label = match (c.steps[i], size.is_finite()) {
-                (1, true) => format!("step {}", signed(s_to_ns(size))),
-                (n, true) => format!("{n} steps, max {}", signed(s_to_ns(size))),
+                (1, true) => format!("step {}", seconds_signed(size)),
+                (n, true) => format!("{n} steps, max {}", seconds_signed(size)),
                 (1, false) => "step".to_string(),
                 (n, false) => format!("{n} steps"),
             };
@@ -119,7 +119,7 @@ fn clock_events(h: &HostData, out: &mut Vec<Event>) {
                     t,
                     &h.host,
                     EventKind::Suspend,
-                    format!("suspend {}", unsigned(s_to_ns(d) as u64)),
+                    format!("suspend {}", seconds_unsigned(d)),
                     Some(d),
                 ));
             }
@@ -191,19 +191,24 @@ pub fn find_events(data: &LogData, lo_ns: i64, hi_ns: i64) -> Vec<Event> {
         }
     }
     starts.sort();
+    // The servers of the announcement being grouped (by hash: one host may probe
+    // thousands of servers).
+    let mut in_group: HashSet<String> = HashSet::new();
     for st in starts {
         match out.last_mut() {
             Some(e)
                 if e.kind == EventKind::LeapAnnounced
                     && e.host == st.0
-                    && st.1 - e.t_unix_ns <= ANNOUNCEMENT_GROUP_NS
+                    && st.1.saturating_sub(e.t_unix_ns) <= ANNOUNCEMENT_GROUP_NS
                     && e.label.contains(st.2) =>
             {
-                if !e.servers.contains(&st.3) {
+                if in_group.insert(st.3.clone()) {
                     e.servers.push(st.3);
                 }
             }
             _ => {
+                in_group.clear();
+                in_group.insert(st.3.clone());
                 let mut e = Event::new(
                     st.1,
                     &st.0,
@@ -341,6 +346,30 @@ mod tests {
         assert_eq!(ev[2].value_s, Some(12.5));
         // The window drops what is outside.
         assert_eq!(find_events(&data, 25, 35).len(), 3);
+    }
+
+    #[test]
+    fn absurd_sizes_are_labelled_as_they_are() {
+        // A step of 1e300 s in a log is labelled with its value, not a saturated 292 years.
+        let mut h = host();
+        h.clock.step_max_s[1] = 1e300;
+        h.clock.suspended_s[2] = 5e12;
+        let data = LogData {
+            hosts: vec![h],
+            series: vec![],
+        };
+        let labels: Vec<String> = find_events(&data, 0, 100)
+            .into_iter()
+            .map(|e| e.label)
+            .collect();
+        assert!(
+            labels.contains(&"step +1.000e300s".to_string()),
+            "{labels:?}"
+        );
+        assert!(
+            labels.contains(&"suspend 5.000e12s".to_string()),
+            "{labels:?}"
+        );
     }
 
     #[test]

@@ -15,6 +15,7 @@ use crate::time::rfc3339_s;
 use serde::Serialize;
 use skew_ntp::fleet::{largest_pairwise_skew, lease_margin, LeaseMargin, PairwiseSkew};
 use skew_time::{ppm_of_ns, s_to_ns, IntervalNs};
+use std::collections::HashMap;
 
 /// The largest pairwise skew bound found in logs.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -69,16 +70,22 @@ pub fn hosts_skew(hosts: &[HostData], window_ns: i64, drift_ppm: f64) -> Option<
     let mut compared = 0;
     for w in pts.chunk_by(|a, b| a.0 == b.0) {
         let t_ref = w.iter().map(|p| p.1).max().unwrap_or(0);
+        // Each host once, in order of first appearance (found by hash: a window may hold
+        // thousands of hosts).
         let mut per_host: Vec<(usize, IntervalNs)> = Vec::new();
+        let mut slot: HashMap<usize, usize> = HashMap::new();
         for &(_, t, h, iv) in w {
             let widen = ppm_of_ns(t_ref - t, drift_ppm);
             let iv = IntervalNs::new(
                 iv.lo_ns.saturating_sub(widen),
                 iv.hi_ns.saturating_add(widen),
             );
-            match per_host.iter_mut().find(|x| x.0 == h) {
-                Some(x) => x.1 = x.1.hull(&iv),
-                None => per_host.push((h, iv)),
+            match slot.get(&h) {
+                Some(&k) => per_host[k].1 = per_host[k].1.hull(&iv),
+                None => {
+                    slot.insert(h, per_host.len());
+                    per_host.push((h, iv));
+                }
             }
         }
         if per_host.len() < 2 {
@@ -103,57 +110,40 @@ pub fn hosts_skew(hosts: &[HostData], window_ns: i64, drift_ppm: f64) -> Option<
     })
 }
 
-/// One host and its servers, run by run (this host is `local`, offset exactly 0).
+/// One host and its servers, run by run (this host is `local`, offset exactly 0). The
+/// work is linear in the rows (each run compares the servers measured in it, not every
+/// server the log ever named).
 pub fn servers_skew(host: &HostData, series: &[&ServerSeries]) -> Option<LogSkew> {
-    let mut clocks: Vec<(String, IntervalNs)> = std::iter::once("local".to_string())
-        .chain(series.iter().map(|s| s.server.clone()))
-        .map(|n| (n, IntervalNs::new(0, 0)))
-        .collect();
-    let mut present = vec![false; series.len()];
-    let mut cursor = vec![0usize; series.len()];
-    let mut best = None;
-    let mut compared = 0;
-    for &t in &host.runs_ns {
-        let mut all = true;
-        let mut any = false;
-        for (j, s) in series.iter().enumerate() {
-            while cursor[j] < s.t_ns.len() && s.t_ns[cursor[j]] < t {
-                cursor[j] += 1;
-            }
-            let i = cursor[j];
-            let ok = i < s.t_ns.len()
-                && s.t_ns[i] == t
-                && s.offset_s[i].is_finite()
+    // (run time, series, its hard bound) of every measured row, in run and series order.
+    let mut pts: Vec<(i64, usize, IntervalNs)> = Vec::new();
+    for (j, s) in series.iter().enumerate() {
+        for i in 0..s.len() {
+            if s.offset_s[i].is_finite()
                 && s.bound_lo_s[i].is_finite()
-                && s.bound_hi_s[i].is_finite();
-            present[j] = ok;
-            if ok {
-                clocks[j + 1].1 =
-                    IntervalNs::new(s_to_ns(s.bound_lo_s[i]), s_to_ns(s.bound_hi_s[i]));
-                any = true;
-            } else {
-                all = false;
+                && s.bound_hi_s[i].is_finite()
+            {
+                let iv = IntervalNs::new(s_to_ns(s.bound_lo_s[i]), s_to_ns(s.bound_hi_s[i]));
+                pts.push((s.t_ns[i], j, iv));
             }
         }
-        if !any {
+    }
+    pts.sort_by_key(|p| (p.0, p.1));
+    // A server counts once per run (the first of duplicate rows, as the log has them).
+    pts.dedup_by(|b, a| (a.0, a.1) == (b.0, b.1));
+    let runs: std::collections::HashSet<i64> = host.runs_ns.iter().copied().collect();
+    let mut best = None;
+    let mut compared = 0;
+    for run in pts.chunk_by(|a, b| a.0 == b.0) {
+        let t = run[0].0;
+        if !runs.contains(&t) {
             continue;
         }
         compared += 1;
-        let found = if all {
-            largest_pairwise_skew(&clocks)
-        } else {
-            let subset: Vec<(String, IntervalNs)> = std::iter::once(clocks[0].clone())
-                .chain(
-                    present
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, p)| **p)
-                        .map(|(j, _)| clocks[j + 1].clone()),
-                )
+        let clocks: Vec<(String, IntervalNs)> =
+            std::iter::once(("local".to_string(), IntervalNs::new(0, 0)))
+                .chain(run.iter().map(|&(_, j, iv)| (series[j].server.clone(), iv)))
                 .collect();
-            largest_pairwise_skew(&subset)
-        };
-        if let Some(s) = found {
+        if let Some(s) = largest_pairwise_skew(&clocks) {
             better(&mut best, s, t);
         }
     }

@@ -8,7 +8,7 @@ use std::ops::Range;
 pub fn median_step_ns(runs_ns: &[i64]) -> Option<i64> {
     let mut steps: Vec<i64> = runs_ns
         .windows(2)
-        .map(|w| w[1] - w[0])
+        .map(|w| w[1].saturating_sub(w[0]))
         .filter(|&d| d > 0)
         .collect();
     if steps.is_empty() {
@@ -40,7 +40,7 @@ pub struct Gap {
 pub fn find_gaps(host: &str, runs_ns: &[i64], threshold_ns: i64) -> Vec<Gap> {
     runs_ns
         .windows(2)
-        .filter(|w| w[1] - w[0] > threshold_ns)
+        .filter(|w| w[1].saturating_sub(w[0]) > threshold_ns)
         .map(|w| Gap {
             host: host.to_string(),
             from_ns: w[0],
@@ -63,7 +63,7 @@ pub fn segments(t_ns: &[i64], values: &[f64], gap_ns: i64) -> Vec<Range<usize>> 
             continue;
         }
         match start {
-            Some(s) if t_ns[i] - t_ns[i - 1] > gap_ns => {
+            Some(s) if t_ns[i].saturating_sub(t_ns[i - 1]) > gap_ns => {
                 out.push(s..i);
                 start = Some(i);
             }

@@ -328,21 +328,30 @@ pub fn wrap_parts(parts: &[String], width: f64, size: f64, m: &dyn Measure) -> V
     lines
 }
 
-/// Shortens `text` with an ellipsis to fit `width` px.
+/// Shortens `text` with an ellipsis to fit `width` px: the longest prefix that fits,
+/// found by bisection (a prefix is never wider than a longer one), so a long text costs
+/// a few measurements, not one per character.
 pub fn ellipsize(text: &str, width: f64, size: f64, m: &dyn Measure) -> String {
     if m.text_width(text, size) <= width {
         return text.to_string();
     }
     let chars: Vec<char> = text.chars().collect();
-    let mut n = chars.len();
-    while n > 1 {
-        n -= 1;
-        let s: String = chars[..n].iter().collect::<String>() + "…";
-        if m.text_width(&s, size) <= width {
-            return s;
+    let with_dots = |n: usize| chars[..n].iter().collect::<String>() + "…";
+    // The longest n in [1, len) whose prefix fits: fits(lo) holds (or lo = 0), fits(hi) not.
+    let (mut lo, mut hi) = (0usize, chars.len());
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if m.text_width(&with_dots(mid), size) <= width {
+            lo = mid;
+        } else {
+            hi = mid;
         }
     }
-    "…".to_string()
+    if lo == 0 {
+        "…".to_string()
+    } else {
+        with_dots(lo)
+    }
 }
 
 #[cfg(test)]
@@ -455,5 +464,46 @@ pub(crate) mod tests {
         assert_eq!(wrap_parts(&parts, 10.0, 10.0, &Fixed).len(), 3);
         assert_eq!(ellipsize("abcdefghij", 36.0, 10.0, &Fixed), "abcde…");
         assert_eq!(ellipsize("abc", 36.0, 10.0, &Fixed), "abc");
+    }
+
+    /// Counts measurements.
+    struct Counting(std::cell::Cell<usize>);
+
+    impl Measure for Counting {
+        fn text_width(&self, text: &str, size: f64) -> f64 {
+            self.0.set(self.0.get() + 1);
+            Fixed.text_width(text, size)
+        }
+    }
+
+    #[test]
+    fn ellipsis_of_a_long_text_takes_few_measurements() {
+        // A fleet's summary line can be 100,000 characters: one measurement per character
+        // (each of the whole prefix) was quadratic.
+        let m = Counting(std::cell::Cell::new(0));
+        let text = "x".repeat(100_000);
+        let cut = ellipsize(&text, 600.0, 10.0, &m);
+        assert_eq!(cut.chars().count(), 100);
+        assert!(m.0.get() <= 20, "{} measurements", m.0.get());
+    }
+
+    proptest::proptest! {
+        /// Bisection finds what trying every length from the longest down finds.
+        #[test]
+        fn ellipsis_is_the_longest_prefix_that_fits(text in "[a-zA-Z µ…·]{0,60}", width in 0.0f64..400.0) {
+            let linear = {
+                let chars: Vec<char> = text.chars().collect();
+                if Fixed.text_width(&text, 10.0) <= width {
+                    text.clone()
+                } else {
+                    (1..chars.len())
+                        .rev()
+                        .map(|n| chars[..n].iter().collect::<String>() + "…")
+                        .find(|s| Fixed.text_width(s, 10.0) <= width)
+                        .unwrap_or_else(|| "…".to_string())
+                }
+            };
+            proptest::prop_assert_eq!(ellipsize(&text, width, 10.0, &Fixed), linear);
+        }
     }
 }

@@ -4,7 +4,8 @@
 //! (the rows as columns), [`ingest`] (a column-selective decoder over
 //! [`skew_monitor::scan`]), [`gaps`], [`decimate`] (min/max per pixel column), [`stats`]
 //! (ntpviz-style), [`events`], [`fleet`] (pairwise skew and lease margins from logs),
-//! [`analysis`], [`ranges`], [`ticks`], [`layout`], [`text`].
+//! [`analysis`], [`ranges`], [`ticks`], [`timescale`] (the time axis, broken at long
+//! gaps), [`layout`], [`text`].
 //!
 //! Edges: [`read`] (files, globs, gzip, threads), [`render`] (plotters bitmap backend with
 //! an embedded font), [`output`] (PNG encoding, atomic writes), and [`report`], which runs
@@ -30,6 +31,7 @@ pub mod stats;
 pub mod text;
 pub mod ticks;
 pub mod time;
+pub mod timescale;
 
 pub use analysis::{analyze, Analysis, AnalysisOptions};
 pub use filter::Filter;

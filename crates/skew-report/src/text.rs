@@ -5,10 +5,18 @@ use crate::time::{human_span, utc_format};
 use skew_time::format::{signed, unsigned};
 use skew_time::s_to_ns;
 
-/// Seconds with a sign and a unit, chronyc-style (`+12.35µs`, `-1.500ms`).
+/// Beyond this many seconds a value does not fit in i64 nanoseconds (292 years): it is
+/// printed in scientific notation instead of saturating to a wrong number.
+const NS_RANGE_S: f64 = 9.2e9;
+
+/// Seconds with a sign and a unit, chronyc-style (`+12.35µs`, `-1.500ms`; `+1.000e300s`
+/// for absurd values).
 pub fn seconds_signed(s: f64) -> String {
     if !s.is_finite() {
         return "-".into();
+    }
+    if s.abs() >= NS_RANGE_S {
+        return format!("{s:+.3e}s");
     }
     micro(signed(s_to_ns(s)))
 }
@@ -17,6 +25,9 @@ pub fn seconds_signed(s: f64) -> String {
 pub fn seconds_unsigned(s: f64) -> String {
     if !s.is_finite() {
         return "-".into();
+    }
+    if s.abs() >= NS_RANGE_S {
+        return format!("{:.3e}s", s.abs());
     }
     micro(unsigned(s_to_ns(s.abs()).unsigned_abs()))
 }
@@ -44,6 +55,9 @@ pub fn metric_value(metric: &str, v: f64, spread: bool) -> String {
         seconds_signed(v)
     }
 }
+
+/// Falsetickers named in the summary; a fleet's others are counted.
+const MAX_NAMED_LIARS: usize = 8;
 
 /// The default title.
 pub fn default_title(a: &Analysis) -> String {
@@ -89,10 +103,10 @@ pub fn summary_parts(a: &Analysis) -> Vec<String> {
             human_span((gap_total * 1e9) as i64)
         ),
     });
-    let liars: Vec<String> = a
-        .servers
-        .iter()
-        .filter(|s| s.falseticker > 0)
+    let all_liars = a.servers.iter().filter(|s| s.falseticker > 0);
+    let more = all_liars.clone().count().saturating_sub(MAX_NAMED_LIARS);
+    let mut liars: Vec<String> = all_liars
+        .take(MAX_NAMED_LIARS)
         .map(|s| {
             let pct = 100.0 * s.falseticker as f64 / s.measured.max(1) as f64;
             let name = if a.hosts.len() > 1 {
@@ -103,6 +117,9 @@ pub fn summary_parts(a: &Analysis) -> Vec<String> {
             format!("{name} ({pct:.0} % of its samples)")
         })
         .collect();
+    if more > 0 {
+        liars.push(format!("and {more} more (see --json)"));
+    }
     parts.push(if liars.is_empty() {
         "no falsetickers".to_string()
     } else {
@@ -152,6 +169,9 @@ mod tests {
         assert_eq!(seconds_signed(0.25), "+250.0ms");
         assert_eq!(seconds_unsigned(0.35), "350.0ms");
         assert_eq!(seconds_unsigned(f64::NAN), "-");
+        // Beyond i64 nanoseconds: the value, not a saturated 9223372036.855s.
+        assert_eq!(seconds_signed(-1e300), "-1.000e300s");
+        assert_eq!(seconds_unsigned(2.5e10), "2.500e10s");
         assert_eq!(metric_value("rate_ppm", 2.5, false), "+2.500");
         assert_eq!(metric_value("rate_ppm", 2.5, true), "2.500");
         assert_eq!(metric_value("offset_s", 1e-6, false), "+1.000µs");
@@ -205,5 +225,38 @@ mod tests {
             "lease 10 s: margin 250.6ms = skew 250.1ms + pause 0ns (no pause data) + 50 ppm × lease 500.0µs"
         );
         assert_eq!(default_title(&a), "skew drift report: h");
+    }
+
+    #[test]
+    fn a_fleet_of_liars_is_counted_not_listed() {
+        use crate::analysis::{analyze, AnalysisOptions};
+        use crate::data::{HostData, LogData, ServerSeries};
+        let data = LogData {
+            hosts: vec![HostData {
+                host: "h".into(),
+                runs_ns: vec![0],
+                ..HostData::default()
+            }],
+            series: (0..1000)
+                .map(|k| ServerSeries {
+                    host: "h".into(),
+                    server: format!("liar{k:04}"),
+                    t_ns: vec![0],
+                    offset_s: vec![0.25],
+                    bound_lo_s: vec![0.25],
+                    bound_hi_s: vec![0.25],
+                    truechimer: vec![Some(false)],
+                    ..ServerSeries::default()
+                })
+                .collect(),
+        };
+        let parts = summary_parts(&analyze(&data, &AnalysisOptions::default()));
+        let liars = parts
+            .iter()
+            .find(|p| p.starts_with("falsetickers"))
+            .unwrap();
+        assert!(liars.contains("liar0007 (100 % of its samples)"), "{liars}");
+        assert!(!liars.contains("liar0008"), "{liars}");
+        assert!(liars.ends_with("and 992 more (see --json)"), "{liars}");
     }
 }

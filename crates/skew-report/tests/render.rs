@@ -137,3 +137,31 @@ fn fleets_render() {
     let rgb = draw(&log(12, 50, true), 1600, 1400);
     assert!(non_white(&rgb) > 100_000);
 }
+
+#[test]
+fn control_characters_are_drawn_as_their_escapes() {
+    // A host or server named with terminal escapes (issue 14.2) is drawn as the terminal
+    // shows it: the page with the raw name equals the page with the escaped one.
+    let bytes = log(1, 20, true);
+    let (mut data, _) = parse_bytes("t.csv", &bytes, &Filter::default(), 1).unwrap();
+    data.finish();
+    let page = |name: &str| {
+        let mut d = data.clone();
+        for s in &mut d.series {
+            s.server = format!("{}{name}", s.server);
+        }
+        let a = analyze(&d, &AnalysisOptions::default());
+        render(
+            &d,
+            &a,
+            &PageOptions {
+                width: 800,
+                height: 600,
+                title: format!("title {name}"),
+            },
+        )
+        .unwrap()
+    };
+    assert!(page("\x1b[31m\u{202e}") == page("\\x1b[31m\\u{202e}"));
+    assert!(page("\x1b[31m") != page("[31m"));
+}

@@ -7,12 +7,14 @@
 //! * [`IntervalNs`]: a closed interval of nanoseconds (bounds on an offset), with intersection
 //!   and widening;
 //! * [`parse_duration`]: `250ms`, `2s`, `1.5h`... as used on every command line;
-//! * [`format`]: chronyc-style human formatting (`+12.3us`, `-4.56ms`).
+//! * [`format`]: chronyc-style human formatting (`+12.3us`, `-4.56ms`);
+//! * [`escape`]: names from the network or a log made safe for a terminal (`\x1b[31m`).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod calendar;
 pub mod duration;
+pub mod escape;
 pub mod format;
 pub mod interval;
 

@@ -8,6 +8,7 @@ use skew_report::read::ReadError;
 use skew_report::text::{metric_value, seconds_unsigned, summary_parts};
 use skew_report::time::{parse_time_arg, TimeArg};
 use skew_report::{run_report, AnalysisOptions, Filter, ReportError, ReportOutcome, ReportRequest};
+use skew_time::escape::escape_control;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -149,9 +150,12 @@ pub fn run(args: ReportArgs) -> Result<i32, CliError> {
         stats_csv: args.stats_csv.clone(),
         threads,
     };
-    let outcome = run_report(&req).map_err(|e| CliError::new(code_of(&e), e.to_string()))?;
+    // Names of files, hosts and servers come from the logs: never print their control
+    // characters raw (issue 14.2).
+    let outcome =
+        run_report(&req).map_err(|e| CliError::new(code_of(&e), escape_control(&e.to_string())))?;
     for w in &outcome.warnings {
-        eprintln!("skew: warning: {w}");
+        eprintln!("skew: warning: {}", escape_control(w));
     }
     if args.json {
         crate::output::print_json(&outcome)?;
@@ -161,8 +165,18 @@ pub fn run(args: ReportArgs) -> Result<i32, CliError> {
     Ok(exit::OK)
 }
 
-/// The text summary: what was written, the summary lines, the statistics table.
+/// The text summary: what was written, the summary lines, the statistics table. Every
+/// piece of text from a log is escaped (before the table measures its columns), and each
+/// line again as a whole, so no control character from a log reaches the terminal.
 fn human(o: &ReportOutcome) -> String {
+    human_raw(o)
+        .lines()
+        .map(|l| escape_control(l).into_owned() + "\n")
+        .collect()
+}
+
+fn human_raw(o: &ReportOutcome) -> String {
+    let esc = |s: &str| escape_control(s).into_owned();
     let mut out = format!(
         "{}: {}x{} PNG from {} rows of {} file(s) ({} rows used){}\n",
         o.output,
@@ -176,11 +190,16 @@ fn human(o: &ReportOutcome) -> String {
             .map_or_else(String::new, |p| format!("; statistics in {p}"))
     );
     for part in summary_parts(&o.analysis) {
-        out.push_str(&part);
+        out.push_str(&esc(&part));
         out.push('\n');
     }
     for e in &o.analysis.events {
-        out.push_str(&format!("{}  {}  {}\n", e.time, e.host, e.label));
+        out.push_str(&format!(
+            "{}  {}  {}\n",
+            e.time,
+            esc(&e.host),
+            esc(&e.label)
+        ));
     }
     if let Some(p) = o
         .analysis
@@ -194,7 +213,7 @@ fn human(o: &ReportOutcome) -> String {
             seconds_unsigned(o.analysis.long_pause_s),
             seconds_unsigned(p.max_s),
             p.time,
-            p.host
+            esc(&p.host)
         ));
     }
     let many_hosts = o.analysis.hosts.len() > 1;
@@ -222,9 +241,9 @@ fn human(o: &ReportOutcome) -> String {
     for r in &o.analysis.stats {
         let s = &r.stats;
         let v = |x: f64, spread: bool| metric_value(&r.metric, x, spread);
-        let mut row = vec![r.source.clone(), r.metric.clone()];
+        let mut row = vec![esc(&r.source), esc(&r.metric)];
         if many_hosts {
-            row.insert(0, r.host.clone());
+            row.insert(0, esc(&r.host));
         }
         row.extend([
             s.count.to_string(),

@@ -7,6 +7,7 @@ use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{FontStyle, FontTransform, RGBAColor};
+use skew_time::escape::escape_control;
 use std::sync::OnceLock;
 
 /// DejaVu Sans (Bitstream Vera license, see fonts/DejaVu-LICENSE), embedded.
@@ -150,7 +151,8 @@ impl<'a, 'b> Canvas<'a, 'b> {
             .map_err(err)
     }
 
-    /// Text at (x, y) with an anchor.
+    /// Text at (x, y) with an anchor (control characters from a log drawn as escapes, as
+    /// on the terminal).
     pub fn text(&self, s: &str, x: f64, y: f64, size: f64, c: RGBColor, anchor: Anchor) -> Drawn {
         let (h, v) = match anchor {
             Anchor::Left => (HPos::Left, VPos::Center),
@@ -159,7 +161,9 @@ impl<'a, 'b> Canvas<'a, 'b> {
             Anchor::Top => (HPos::Center, VPos::Top),
         };
         let style = (FAMILY, size).into_font().color(&c).pos(Pos::new(h, v));
-        self.area.draw_text(s, &style, px((x, y))).map_err(err)
+        self.area
+            .draw_text(&escape_control(s), &style, px((x, y)))
+            .map_err(err)
     }
 
     /// Text turned 90° counter-clockwise, centred on (x, y) (a y axis' description).
@@ -169,7 +173,20 @@ impl<'a, 'b> Canvas<'a, 'b> {
             .transform(FontTransform::Rotate270)
             .color(&c)
             .pos(Pos::new(HPos::Center, VPos::Center));
-        self.area.draw_text(s, &style, px((x, y))).map_err(err)
+        self.area
+            .draw_text(&escape_control(s), &style, px((x, y)))
+            .map_err(err)
+    }
+
+    /// A filled round marker.
+    pub fn dot(&self, x: f64, y: f64, r: f64, c: RGBAColor) -> Drawn {
+        self.area
+            .draw(&Circle::new(
+                px((x, y)),
+                r.round().max(1.0) as i32,
+                c.filled(),
+            ))
+            .map_err(err)
     }
 
     /// An × marker.
@@ -196,7 +213,7 @@ impl Measure for Canvas<'_, '_> {
     fn text_width(&self, text: &str, size: f64) -> f64 {
         let style = (FAMILY, size).into_font().into_text_style(self.area);
         self.area
-            .estimate_text_size(text, &style)
+            .estimate_text_size(&escape_control(text), &style)
             .map_or(text.chars().count() as f64 * size * 0.6, |(w, _)| {
                 f64::from(w)
             })

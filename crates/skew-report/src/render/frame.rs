@@ -6,6 +6,7 @@ use crate::decimate::Columns;
 use crate::layout::{ellipsize, font, size, Measure, PanelRects, Rect};
 use crate::ticks::Axis;
 use crate::time::utc_format;
+use crate::timescale::TimeScale;
 use plotters::style::{RGBAColor, RGBColor};
 
 /// Text colour.
@@ -21,24 +22,40 @@ pub const GAP: RGBColor = rgb(0xEFEFEF);
 /// Falseticker marks and long pauses.
 pub const ALARM: RGBColor = rgb(0xD62728);
 
-/// A plot: pixel rectangle, time range and value axis.
+/// Hatching of broken-axis bands.
+pub const HATCH: RGBColor = rgb(0xD4D4D4);
+
+/// A run of points narrower than this, px, is drawn as markers (a lone point would be a
+/// one-pixel dash).
+const MIN_LINE_PX: f64 = 2.0;
+
+/// Points of a line this far apart on average, px, also get a marker each.
+const SPARSE_PX: f64 = 8.0;
+
+/// Radius of the markers of lone points, px.
+const MARKER_R: f64 = 3.0;
+
+/// A plot: pixel rectangle, time axis and value axis.
 #[derive(Debug, Clone, Copy)]
-pub struct Plot {
+pub struct Plot<'a> {
     /// The plot area.
     pub r: Rect,
-    /// Time at the left edge, ns since the Unix epoch.
-    pub x_lo: i64,
-    /// Time at the right edge.
-    pub x_hi: i64,
+    /// The time axis.
+    pub scale: &'a TimeScale,
     /// The value axis.
     pub y: Axis,
 }
 
-impl Plot {
-    /// The x pixel of a time.
+impl Plot<'_> {
+    /// The x pixel of a time (kept within a plot's width of the plot, so that no
+    /// drawing ever spans millions of pixels).
     pub fn x(&self, t: i64) -> f64 {
-        let f = (t - self.x_lo) as f64 / (self.x_hi - self.x_lo).max(1) as f64;
-        f64::from(self.r.x) + f * f64::from(self.r.w - 1)
+        self.x_of_frac(self.scale.frac(t))
+    }
+
+    /// The x pixel of a fraction of the plot's width.
+    pub fn x_of_frac(&self, f: f64) -> f64 {
+        f64::from(self.r.x) + f.clamp(-1.0, 2.0) * f64::from(self.r.w - 1)
     }
 
     /// The y pixel of a value (outside the plot when the value is off scale).
@@ -59,16 +76,13 @@ impl Plot {
     }
 
     /// One decimation column per pixel.
-    pub fn columns(&self) -> Columns {
-        Columns {
-            lo_ns: self.x_lo,
-            hi_ns: self.x_hi,
-            count: self.r.w.max(1) as usize,
-        }
+    pub fn columns(&self) -> Columns<'_> {
+        Columns::new(self.scale, self.r.w.max(1) as usize)
     }
 
     /// Draws a line through `pts`, broken where values leave the scale; returns the
-    /// points that were off scale.
+    /// points that were off scale. A run of points too short to show as a line (a lone
+    /// point) is drawn as markers, and sparse points get a marker each.
     pub fn line(
         &self,
         cv: &Canvas,
@@ -83,21 +97,22 @@ impl Plot {
                 run.push((self.x(t), self.y(v)));
             } else {
                 off.push((t, v));
-                cv.line(&run, c, width)?;
+                stroke(cv, &run, c, |cv, r| cv.line(r, c, width), true)?;
                 run.clear();
             }
         }
-        cv.line(&run, c, width)?;
+        stroke(cv, &run, c, |cv, r| cv.line(r, c, width), true)?;
         Ok(off)
     }
 
-    /// Draws a dashed line through `pts` (values clamped to the scale).
+    /// Draws a dashed line through `pts` (values clamped to the scale; a lone point as a
+    /// marker).
     pub fn dashed(&self, cv: &Canvas, pts: &[(i64, f64)], c: RGBAColor) -> Drawn {
         let v: Vec<(f64, f64)> = pts
             .iter()
             .map(|&(t, v)| (self.x(t), self.y_clamped(v)))
             .collect();
-        cv.dashed(&v, c, 1, 5, 3)
+        stroke(cv, &v, c, |cv, r| cv.dashed(r, c, 1, 5, 3), false)
     }
 
     /// Fills a band given per column as (t0, t1, lo, hi), clamped to the plot: one
@@ -112,11 +127,56 @@ impl Plot {
                 edges.push((self.x(b.t1_ns), yh, yl));
             }
         }
-        for (x, yh, yl) in band_spans(&edges) {
-            cv.vspan(x, yh, yl.max(yh), c)?;
+        let spans = band_spans(&edges);
+        // A band over one pixel column (a lone point's bound) is drawn as an error bar a
+        // marker wide, not as a hairline.
+        let lone = spans.len() <= 1;
+        let half = if lone { MARKER_R as i32 - 1 } else { 0 };
+        for (x, yh, yl) in spans {
+            for dx in -half..=half {
+                cv.vspan(x + dx, yh, yl.max(yh), c)?;
+            }
         }
         Ok(())
     }
+}
+
+/// Strokes a run of points with `draw`, or as markers where it is narrower than
+/// [`MIN_LINE_PX`] (with a vertical stroke joining them, so a spread within one column
+/// shows); with `sparse_marks`, also a marker on each point of a sparse run.
+fn stroke(
+    cv: &Canvas,
+    run: &[(f64, f64)],
+    c: RGBAColor,
+    draw: impl Fn(&Canvas, &[(f64, f64)]) -> Drawn,
+    sparse_marks: bool,
+) -> Drawn {
+    let (Some(first), Some(last)) = (run.first(), run.last()) else {
+        return Ok(());
+    };
+    let extent = last.0 - first.0;
+    if extent < MIN_LINE_PX {
+        let (lo, hi) = run
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| {
+                (a.min(p.1), b.max(p.1))
+            });
+        if hi - lo >= 1.0 {
+            cv.line(&[(first.0, lo), (first.0, hi)], c, 2)?;
+        }
+        cv.dot(first.0, lo, MARKER_R, c)?;
+        if hi - lo >= 1.0 {
+            cv.dot(first.0, hi, MARKER_R, c)?;
+        }
+        return Ok(());
+    }
+    draw(cv, run)?;
+    if sparse_marks && extent / (run.len() - 1) as f64 >= SPARSE_PX {
+        for &(x, y) in run {
+            cv.dot(x, y, MARKER_R - 1.0, c)?;
+        }
+    }
+    Ok(())
 }
 
 /// The pixel columns of a band whose edges are given at x positions (increasing): for
@@ -189,6 +249,9 @@ pub struct LegendItem {
     pub label: String,
     /// Smaller lines under it.
     pub details: Vec<String>,
+    /// For a band drawn in each series' own colour: those colours, as stripes of the
+    /// swatch (empty: the swatch is `color`).
+    pub stripes: Vec<RGBAColor>,
 }
 
 impl LegendItem {
@@ -199,7 +262,14 @@ impl LegendItem {
             color,
             label: label.into(),
             details: Vec::new(),
+            stripes: Vec::new(),
         }
+    }
+
+    /// A band swatch striped in the colours of the series it stands for.
+    pub fn with_stripes(mut self, stripes: Vec<RGBAColor>) -> Self {
+        self.stripes = stripes;
+        self
     }
 
     /// With lines of detail.
@@ -235,6 +305,23 @@ pub fn legend(cv: &Canvas, r: Rect, items: &[LegendItem]) -> Drawn {
         match it.swatch {
             Swatch::Line => cv.line(&[(x, y), (x + 22.0, y)], it.color, 2)?,
             Swatch::Dashed => cv.dashed(&[(x, y), (x + 22.0, y)], it.color, 2, 5, 3)?,
+            Swatch::Band if !it.stripes.is_empty() => {
+                let n = it.stripes.len() as i32;
+                for (k, c) in it.stripes.iter().enumerate() {
+                    let k = k as i32;
+                    let (x0, x1) = (22 * k / n, 22 * (k + 1) / n);
+                    cv.rect(
+                        Rect {
+                            x: r.x + x0,
+                            y: y as i32 - 5,
+                            w: (x1 - x0).max(1),
+                            h: 10,
+                        },
+                        *c,
+                        true,
+                    )?;
+                }
+            }
             Swatch::Band => cv.rect(
                 Rect {
                     x: r.x,
@@ -282,38 +369,71 @@ pub fn legend(cv: &Canvas, r: Rect, items: &[LegendItem]) -> Drawn {
 /// The time axis' ticks and their labels, shared by all panels.
 #[derive(Debug, Clone)]
 pub struct TimeAxis {
-    /// Tick times.
+    /// Tick times (grid lines).
     pub ticks: Vec<i64>,
-    /// Labels drawn (others are grid only), with the tick index.
-    pub labels: Vec<(usize, String)>,
+    /// Labels drawn under the plots: their x (px) and text. Tick labels are thinned so
+    /// that none overlap; each broken-axis band is labelled with the time it skips.
+    pub labels: Vec<(f64, String)>,
+}
+
+/// A time format with the date in front (labels of an axis broken across days).
+fn with_date(fmt: &'static str) -> &'static str {
+    match fmt {
+        "%H:%M" => "%m-%d %H:%M",
+        "%H:%M:%S" => "%m-%d %H:%M:%S",
+        other => other,
+    }
 }
 
 impl TimeAxis {
-    /// Ticks for a plot width, labels thinned so that none overlap.
-    pub fn new(x_lo: i64, x_hi: i64, plot: Rect, m: &dyn Measure) -> TimeAxis {
-        let max = (plot.w / 120).max(2) as usize;
-        let (ticks, fmt) = crate::ticks::time_ticks(x_lo, x_hi, max);
+    /// Ticks for each piece of the time axis (as many as its width allows), labels
+    /// thinned so that none overlap; the bands' labels first.
+    pub fn new(scale: &TimeScale, plot: Rect, m: &dyn Measure) -> TimeAxis {
         let p = Plot {
             r: plot,
-            x_lo,
-            x_hi,
+            scale,
             y: Axis::linear(0.0, 1.0, |_| crate::ticks::PPM),
         };
+        let (vis_lo, vis_hi) = scale.visible();
+        let dated =
+            scale.pieces().len() > 1 && utc_format(vis_lo, "%F") != utc_format(vis_hi, "%F");
+        let mut ticks = Vec::new();
+        let mut texts = Vec::new();
+        for piece in scale.pieces() {
+            let px = (piece.f1 - piece.f0) * f64::from(plot.w);
+            let least = if scale.pieces().len() > 1 { 1.0 } else { 2.0 };
+            let max = (px / 120.0).max(least) as usize;
+            let (t, fmt) = crate::ticks::time_ticks(piece.t0, piece.t1, max);
+            let fmt = if dated { with_date(fmt) } else { fmt };
+            texts.extend(t.iter().map(|&x| utc_format(x, fmt)));
+            ticks.extend(t);
+        }
+        // Candidates: (x, text, width); the bands' labels are placed first.
+        let mut wanted: Vec<(f64, String)> = scale
+            .breaks()
+            .iter()
+            .map(|b| {
+                let x = p.x_of_frac((b.f0 + b.f1) / 2.0);
+                (
+                    x,
+                    crate::time::human_span(b.to_ns.saturating_sub(b.from_ns)),
+                )
+            })
+            .collect();
+        let bands = wanted.len();
+        wanted.extend(ticks.iter().map(|&t| p.x(t)).zip(texts));
+        let mut taken: Vec<(f64, f64)> = Vec::new();
         let mut labels = Vec::new();
-        let mut last_right = f64::NEG_INFINITY;
-        for (i, &t) in ticks.iter().enumerate() {
-            let text = utc_format(t, fmt);
+        for (k, (x, text)) in wanted.into_iter().enumerate() {
             let w = m.text_width(&text, font::TICK);
-            let x = p.x(t);
             let (l, r) = (x - w / 2.0, x + w / 2.0);
-            if l < f64::from(plot.x) - 20.0
-                || r > f64::from(plot.right()) + 20.0
-                || l < last_right + 8.0
-            {
+            let outside = l < f64::from(plot.x) - 20.0 || r > f64::from(plot.right()) + 20.0;
+            let collides = taken.iter().any(|&(a, b)| l < b + 8.0 && r + 8.0 > a);
+            if (outside || collides) && k >= bands {
                 continue;
             }
-            last_right = r;
-            labels.push((i, text));
+            taken.push((l, r));
+            labels.push((x, text));
         }
         TimeAxis { ticks, labels }
     }
@@ -324,7 +444,7 @@ pub struct Frame<'a> {
     /// The panel's rectangles.
     pub rects: PanelRects,
     /// Its plot.
-    pub plot: Plot,
+    pub plot: Plot<'a>,
     /// The caption above the plot.
     pub caption: &'a str,
     /// The y axis' description, with its unit.
@@ -376,8 +496,9 @@ impl Frame<'_> {
                 1,
             )?;
         }
-        for (i, text) in &self.time.labels {
-            let x = p.x(self.time.ticks[*i]);
+        self.draw_breaks(cv)?;
+        for (x, text) in &self.time.labels {
+            let x = *x;
             cv.line(
                 &[(x, f64::from(r.bottom())), (x, f64::from(r.bottom() + 3))],
                 alpha(BORDER, 1.0),
@@ -432,9 +553,62 @@ impl Frame<'_> {
         )
     }
 
-    /// Draws the border over the data.
+    /// The broken-axis bands: hatched, over the whole height.
+    fn draw_breaks(&self, cv: &Canvas) -> Drawn {
+        let p = &self.plot;
+        let r = p.r;
+        for b in p.scale.breaks() {
+            let (x0, x1) = (p.x_of_frac(b.f0), p.x_of_frac(b.f1));
+            let (xa, xb) = (x0.round() as i32, x1.round() as i32);
+            cv.rect(
+                Rect {
+                    x: xa,
+                    y: r.y,
+                    w: (xb - xa).max(1),
+                    h: r.h,
+                },
+                alpha(GAP, 1.0),
+                true,
+            )?;
+            // Diagonal hatching, clipped to the band.
+            let (top, bottom) = (f64::from(r.y), f64::from(r.bottom() - 1));
+            let mut k = top - (x1 - x0);
+            while k < bottom {
+                let (ya, yb) = (k.max(top), (k + (x1 - x0)).min(bottom));
+                if yb > ya {
+                    cv.line(
+                        &[(x0 + (ya - k), ya), (x0 + (yb - k), yb)],
+                        alpha(HATCH, 1.0),
+                        1,
+                    )?;
+                }
+                k += 7.0;
+            }
+        }
+        Ok(())
+    }
+
+    /// Draws the border over the data, cut by `//` marks where the time axis is broken.
     pub fn draw_over(&self, cv: &Canvas) -> Drawn {
-        cv.rect(self.plot.r, alpha(BORDER, 1.0), false)
+        let p = &self.plot;
+        let r = p.r;
+        cv.rect(r, alpha(BORDER, 1.0), false)?;
+        for b in p.scale.breaks() {
+            let (x0, x1) = (p.x_of_frac(b.f0), p.x_of_frac(b.f1));
+            for y in [f64::from(r.y), f64::from(r.bottom() - 1)] {
+                // The border does not run through the band...
+                cv.line(&[(x0 + 1.0, y), (x1 - 1.0, y)], alpha(GAP, 1.0), 1)?;
+                // ...and each edge of it gets a slash.
+                for x in [x0, x1] {
+                    cv.line(
+                        &[(x - 3.0, y + 4.0), (x + 3.0, y - 4.0)],
+                        alpha(BORDER, 1.0),
+                        1,
+                    )?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// A "no data" note in the middle of the plot.

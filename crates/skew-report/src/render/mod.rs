@@ -10,15 +10,16 @@ use crate::analysis::Analysis;
 use crate::data::LogData;
 use crate::events::EventKind;
 use crate::layout::{
-    font, layout, place_labels, plot_span, size, wrap_parts, LayoutInput, Measure, Rect,
+    font, layout, place_labels, plot_span, size, wrap_parts, Layout, LayoutInput, Measure, Rect,
 };
 use crate::stats::StatsRow;
+use crate::timescale::TimeScale;
 pub use canvas::RenderError;
 use canvas::{alpha, register_font, rgb, Anchor, Canvas, Drawn};
 use frame::{Plot, TimeAxis, INK};
 use plotters::prelude::*;
 use plotters::style::RGBColor;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Series colours (Tableau 10 without its red, kept for alarms), cycled.
 const PALETTE: [u32; 9] = [
@@ -54,10 +55,8 @@ pub struct Ctx<'a> {
     pub data: &'a LogData,
     /// Its analysis.
     pub analysis: &'a Analysis,
-    /// Time axis' left end.
-    pub x_lo: i64,
-    /// Right end.
-    pub x_hi: i64,
+    /// The time axis (padded, broken at long stretches without runs).
+    pub scale: TimeScale,
     /// Ticks and labels.
     pub time: TimeAxis,
     /// Gaps shaded in every panel (those of a single host).
@@ -65,6 +64,44 @@ pub struct Ctx<'a> {
     /// Several hosts (labels carry the host).
     pub many_hosts: bool,
     gap_threshold: BTreeMap<String, i64>,
+    /// Lookups by name, built once: drawing is linear in hosts and series.
+    index: Index<'a>,
+}
+
+/// Where each host, series and offset statistic is, by name.
+struct Index<'a> {
+    /// (host, server) → series index.
+    series: HashMap<(&'a str, &'a str), usize>,
+    /// host → host index.
+    hosts: HashMap<&'a str, usize>,
+    /// (host, server) → offset statistics.
+    offset_stats: HashMap<(&'a str, &'a str), &'a crate::stats::Stats>,
+}
+
+impl<'a> Index<'a> {
+    fn new(data: &'a LogData, a: &'a Analysis) -> Index<'a> {
+        let mut series = HashMap::with_capacity(data.series.len());
+        for (k, s) in data.series.iter().enumerate() {
+            series
+                .entry((s.host.as_str(), s.server.as_str()))
+                .or_insert(k);
+        }
+        let mut hosts = HashMap::with_capacity(data.hosts.len());
+        for (k, h) in data.hosts.iter().enumerate() {
+            hosts.entry(h.host.as_str()).or_insert(k);
+        }
+        let mut offset_stats = HashMap::new();
+        for r in a.stats.iter().filter(|r| r.metric == "offset_s") {
+            offset_stats
+                .entry((r.host.as_str(), r.source.as_str()))
+                .or_insert(&r.stats);
+        }
+        Index {
+            series,
+            hosts,
+            offset_stats,
+        }
+    }
 }
 
 impl Ctx<'_> {
@@ -94,19 +131,18 @@ impl Ctx<'_> {
 
     /// The swatch colour of a statistics row.
     pub fn stats_color(&self, row: &StatsRow) -> RGBColor {
-        if let Some(k) = self
-            .data
+        if let Some(&k) = self
+            .index
             .series
-            .iter()
-            .position(|s| s.host == row.host && s.server == row.source)
+            .get(&(row.host.as_str(), row.source.as_str()))
         {
             return self.series_color(k);
         }
         let k = self
-            .data
+            .index
             .hosts
-            .iter()
-            .position(|h| h.host == row.host)
+            .get(row.host.as_str())
+            .copied()
             .unwrap_or(0);
         match row.source.as_str() {
             "agreement" => INK,
@@ -117,11 +153,10 @@ impl Ctx<'_> {
 
     /// The offset statistics of a series (computed once, in the analysis).
     pub fn offset_stats(&self, s: &crate::data::ServerSeries) -> Option<&crate::stats::Stats> {
-        self.analysis
-            .stats
-            .iter()
-            .find(|r| r.host == s.host && r.source == s.server && r.metric == "offset_s")
-            .map(|r| &r.stats)
+        self.index
+            .offset_stats
+            .get(&(s.host.as_str(), s.server.as_str()))
+            .copied()
     }
 
     /// The gap threshold of a host's series.
@@ -164,28 +199,25 @@ fn place_events(
     a: &Analysis,
     many_hosts: bool,
     width: i32,
-    x_lo: i64,
-    x_hi: i64,
+    scale: &TimeScale,
     m: &dyn Measure,
 ) -> (Vec<EventLabel>, usize) {
     let (px, pw) = plot_span(width);
     let x_of = |t: i64| {
-        let f = (t - x_lo) as f64 / (x_hi - x_lo).max(1) as f64;
+        let f = scale.frac(t).clamp(-1.0, 2.0);
         f64::from(px) + f * f64::from(pw - 1)
     };
     // The same event on several hosts within a few pixels is one label.
-    let mut groups: Vec<(usize, Vec<&str>)> = Vec::new();
+    let mut groups: Vec<(usize, HashSet<&str>)> = Vec::new();
     for (i, e) in a.events.iter().enumerate() {
         match groups.last_mut() {
             Some((j, hosts))
                 if a.events[*j].label == e.label
                     && (x_of(e.t_unix_ns) - x_of(a.events[*j].t_unix_ns)).abs() < 4.0 =>
             {
-                if !hosts.contains(&e.host.as_str()) {
-                    hosts.push(&e.host);
-                }
+                hosts.insert(&e.host);
             }
-            _ => groups.push((i, vec![e.host.as_str()])),
+            _ => groups.push((i, HashSet::from([e.host.as_str()]))),
         }
     }
     let texts: Vec<String> = groups
@@ -225,30 +257,64 @@ fn place_events(
 
 /// Draws the page into an RGB8 buffer of `width × height × 3` bytes.
 pub fn render(data: &LogData, a: &Analysis, opts: &PageOptions) -> Result<Vec<u8>, RenderError> {
+    render_with_layout(data, a, opts).map(|(rgb, _)| rgb)
+}
+
+/// Like [`render`], also returning where everything went on the page.
+pub fn render_with_layout(
+    data: &LogData,
+    a: &Analysis,
+    opts: &PageOptions,
+) -> Result<(Vec<u8>, Layout), RenderError> {
     register_font()?;
     let (w, h) = (opts.width, opts.height);
     let mut buf = vec![255u8; w as usize * h as usize * 3];
-    {
+    let l = {
         let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
         let cv = Canvas::new(&root);
         cv.clear(rgb(0xFFFFFF))?;
-        draw_page(&cv, data, a, opts)?;
+        let l = draw_page(&cv, data, a, opts)?;
         root.present().map_err(|e| RenderError(e.to_string()))?;
-    }
-    Ok(buf)
+        l
+    };
+    Ok((buf, l))
 }
 
-fn draw_page(cv: &Canvas, data: &LogData, a: &Analysis, opts: &PageOptions) -> Drawn {
+/// The page's time axis: the analysis' range, padded, broken where no host ran for a
+/// stretch longer than every host's gap threshold that would squeeze the data.
+fn time_scale(data: &LogData, a: &Analysis, width: i32) -> TimeScale {
+    let mut runs: Vec<i64> = data
+        .hosts
+        .iter()
+        .flat_map(|h| h.runs_ns.iter().copied())
+        .collect();
+    runs.sort_unstable();
+    runs.dedup();
+    let min_gap = a.gap_threshold_ns.values().copied().max();
+    let (_, pw) = plot_span(width);
+    TimeScale::new(a.from_ns, a.until_ns, &runs, min_gap, f64::from(pw - 1))
+}
+
+fn draw_page(
+    cv: &Canvas,
+    data: &LogData,
+    a: &Analysis,
+    opts: &PageOptions,
+) -> Result<Layout, RenderError> {
     let (w, h) = (opts.width as i32, opts.height as i32);
     let many_hosts = data.hosts.len() > 1;
-    let (x_lo, x_hi) = (a.from_ns, a.until_ns);
-    let (events, hidden) = place_events(a, many_hosts, w, x_lo, x_hi, cv);
+    let scale = time_scale(data, a, w);
+    let (events, hidden) = place_events(a, many_hosts, w, &scale, cv);
     let mut parts = crate::text::summary_parts(a);
     if hidden > 0 {
         parts.push(format!("{hidden} more event labels in --json"));
     }
     let summary_w = f64::from(w - 2 * size::MARGIN);
-    let lines = wrap_parts(&parts, summary_w, font::SUMMARY, cv);
+    // A part wider than the page (a fleet's falsetickers) is cut, not drawn off the page.
+    let lines: Vec<String> = wrap_parts(&parts, summary_w, font::SUMMARY, cv)
+        .iter()
+        .map(|l| crate::layout::ellipsize(l, summary_w, font::SUMMARY, cv))
+        .collect();
     let levels = events.iter().map(|e| e.level + 1).max().unwrap_or(1);
     let l = layout(&LayoutInput {
         width: w,
@@ -261,9 +327,8 @@ fn draw_page(cv: &Canvas, data: &LogData, a: &Analysis, opts: &PageOptions) -> D
     let ctx = Ctx {
         data,
         analysis: a,
-        x_lo,
-        x_hi,
-        time: TimeAxis::new(x_lo, x_hi, l.panels[0].plot, cv),
+        time: TimeAxis::new(&scale, l.panels[0].plot, cv),
+        scale,
         shaded_gaps: if many_hosts {
             Vec::new()
         } else {
@@ -271,6 +336,7 @@ fn draw_page(cv: &Canvas, data: &LogData, a: &Analysis, opts: &PageOptions) -> D
         },
         many_hosts,
         gap_threshold: a.gap_threshold_ns.clone(),
+        index: Index::new(data, a),
     };
     cv.text(
         &opts.title,
@@ -304,7 +370,8 @@ fn draw_page(cv: &Canvas, data: &LogData, a: &Analysis, opts: &PageOptions) -> D
         INK,
         Anchor::Center,
     )?;
-    table::draw(cv, &ctx, l.table, l.table_rows)
+    table::draw(cv, &ctx, l.table, l.table_rows)?;
+    Ok(l)
 }
 
 fn draw_events_lane(cv: &Canvas, ctx: &Ctx, lane: Rect, events: &[EventLabel]) -> Drawn {

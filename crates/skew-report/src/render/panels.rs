@@ -15,6 +15,15 @@ use plotters::style::RGBColor;
 /// Falseticker and off-scale marks are at most one per this many pixels per series.
 const MARK_SPACING_PX: f64 = 11.0;
 
+/// Opacity of a series' hard bound (the band and its legend swatch).
+const HARD_BAND_ALPHA: f64 = 0.25;
+
+/// Opacity of a series' UTC bound.
+const UTC_BAND_ALPHA: f64 = 0.10;
+
+/// Colours shown in a band's legend swatch (the first series').
+const BAND_SWATCH_COLORS: usize = 4;
+
 fn frame<'a>(
     ctx: &'a Ctx,
     rects: PanelRects,
@@ -27,8 +36,7 @@ fn frame<'a>(
         rects,
         plot: Plot {
             r: rects.plot,
-            x_lo: ctx.x_lo,
-            x_hi: ctx.x_hi,
+            scale: &ctx.scale,
             y,
         },
         caption,
@@ -92,9 +100,9 @@ pub fn offset(cv: &Canvas, ctx: &Ctx, rects: PanelRects) -> Drawn {
         let gap = ctx.gap_ns(&s.host);
         for seg in segments(&s.t_ns, &s.offset_s, gap) {
             let utc = envelope(&s.t_ns, &s.utc_lo_s, &s.utc_hi_s, seg.clone(), &cols);
-            p.band(cv, &utc, alpha(c, 0.10))?;
+            p.band(cv, &utc, alpha(c, UTC_BAND_ALPHA))?;
             let hard = envelope(&s.t_ns, &s.bound_lo_s, &s.bound_hi_s, seg, &cols);
-            p.band(cv, &hard, alpha(c, 0.25))?;
+            p.band(cv, &hard, alpha(c, HARD_BAND_ALPHA))?;
         }
     }
     for (hi, h) in d.hosts.iter().enumerate() {
@@ -170,17 +178,39 @@ pub fn offset(cv: &Canvas, ctx: &Ctx, rects: PanelRects) -> Drawn {
                 .with_details(details),
         );
     }
-    let gray = rgb(0x555555);
-    items.push(LegendItem::new(
-        Swatch::Band,
-        alpha(gray, 0.35),
-        "hard bound (any path asymmetry)",
-    ));
-    items.push(LegendItem::new(
-        Swatch::Band,
-        alpha(gray, 0.12),
-        "UTC bound (+ server's root distance)",
-    ));
+    // The bands are drawn in each series' colour: so are their swatches (a stripe per
+    // colour in use).
+    let colors: Vec<RGBColor> = {
+        let mut v: Vec<RGBColor> = Vec::new();
+        for k in 0..series.len().min(BAND_SWATCH_COLORS) {
+            let c = ctx.series_color(k);
+            if !v.contains(&c) {
+                v.push(c);
+            }
+        }
+        v
+    };
+    if !colors.is_empty() {
+        let stripes = |a: f64| colors.iter().map(|&c| alpha(c, a)).collect::<Vec<_>>();
+        // The hard bound is seen inside the UTC bound: both opacities compound.
+        let hard = 1.0 - (1.0 - HARD_BAND_ALPHA) * (1.0 - UTC_BAND_ALPHA);
+        items.push(
+            LegendItem::new(
+                Swatch::Band,
+                alpha(colors[0], hard),
+                "hard bound (any path asymmetry)",
+            )
+            .with_stripes(stripes(hard)),
+        );
+        items.push(
+            LegendItem::new(
+                Swatch::Band,
+                alpha(colors[0], UTC_BAND_ALPHA),
+                "UTC bound (+ server's root distance)",
+            )
+            .with_stripes(stripes(UTC_BAND_ALPHA)),
+        );
+    }
     if agree.is_some() {
         items.push(LegendItem::new(
             Swatch::Dashed,
@@ -409,13 +439,17 @@ pub fn pauses(cv: &Canvas, ctx: &Ctx, rects: PanelRects) -> Drawn {
         let ps = &h.pause;
         let color: RGBColor = ctx.host_color(k);
         let worst = column_max(&ps.t_ns, &ps.max_s, 0..ps.t_ns.len(), &cols);
+        // Few bars are drawn wider than a hairline (a lone run's bar stays visible).
+        let half = if worst.len() * 8 < p.r.w.max(0) as usize {
+            1
+        } else {
+            0
+        };
         for (t, v) in &worst {
-            cv.vspan(
-                p.x(*t).round() as i32,
-                p.y_clamped(*v),
-                base,
-                alpha(color, 0.75),
-            )?;
+            let x = p.x(*t).round() as i32;
+            for dx in -half..=half {
+                cv.vspan(x + dx, p.y_clamped(*v), base, alpha(color, 0.75))?;
+            }
         }
         for seg in segments(&ps.t_ns, &ps.p99_s, ctx.gap_ns(&h.host)) {
             p.line(
