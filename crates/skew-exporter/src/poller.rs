@@ -105,9 +105,10 @@ impl Poller {
         };
         probe.bounds.local_precision_ns = self.precision_ns;
         probe.bounds.max_drift_ppm = self.config.max_drift_ppm;
+        // The engine's pacing defaults (--rate, --max-inflight), as `skew probe` has them.
         EngineConfig {
             probe,
-            max_inflight: skew_ntp_io::DEFAULT_MAX_INFLIGHT,
+            ..EngineConfig::default()
         }
     }
 

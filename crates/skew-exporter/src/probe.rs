@@ -186,6 +186,7 @@ pub fn run_probe(
     let engine = EngineConfig {
         probe,
         max_inflight: 16,
+        ..EngineConfig::default()
     };
     let targets = [Target::plain(&q.target, address)];
     let (results, _) = run_probes(&targets, &engine, &SystemClock);

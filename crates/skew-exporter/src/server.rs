@@ -248,6 +248,7 @@ mod tests {
                 jitter_ns: 0.0,
                 bound: IntervalNs::around(offset_ns, 10_500),
                 utc_bound: IntervalNs::around(offset_ns, 20_000),
+                joint: Some(IntervalNs::around(offset_ns, 10_500)),
                 consistent: true,
             }),
             header: Some(header()),

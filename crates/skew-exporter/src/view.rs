@@ -55,6 +55,7 @@ pub fn aged(result: &ServerResult, age_ns: i64, max_drift_ppm: f64) -> ServerRes
     if let Some(s) = &mut r.summary {
         s.bound = s.bound.widen(widen);
         s.utc_bound = s.utc_bound.widen(widen);
+        s.joint = s.joint.map(|j| j.widen(widen));
     }
     r
 }
@@ -128,6 +129,7 @@ mod tests {
             jitter_ns: 0.0,
             bound: skew_time::IntervalNs::new(-10, 10),
             utc_bound: skew_time::IntervalNs::new(-20, 20),
+            joint: Some(skew_time::IntervalNs::new(-5, 5)),
             consistent: true,
         });
         // 64 s at 15 ppm: 960 µs each side.
@@ -135,6 +137,8 @@ mod tests {
         let s = a.summary.unwrap();
         assert_eq!((s.bound.lo_ns, s.bound.hi_ns), (-960_010, 960_010));
         assert_eq!((s.utc_bound.lo_ns, s.utc_bound.hi_ns), (-960_020, 960_020));
+        let j = s.joint.unwrap();
+        assert_eq!((j.lo_ns, j.hi_ns), (-960_005, 960_005));
         assert_eq!(aged(&r, -5, 15.0).summary, r.summary);
     }
 

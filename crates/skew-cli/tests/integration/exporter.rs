@@ -148,7 +148,8 @@ fn continuous_polling_on_metrics() {
     assert!(
         value(
             &text,
-            &format!("skew_exporter_poll_errors_total{{server=\"{dead}\",address=\"{dead}\",status=\"timeout\"}}")
+            // A closed port answers with ICMP port unreachable (issue 16.2).
+            &format!("skew_exporter_poll_errors_total{{server=\"{dead}\",address=\"{dead}\",status=\"unreachable\"}}")
         )
         .unwrap()
             >= 7.0
