@@ -13,8 +13,11 @@
 #             its own tracking error of a few µs.
 # Clients, one process per run, interleaved run by run so that load changes hit them alike:
 #   skew      skew probe --json -n $SAMPLES --interval $INTERVAL   (release build)
+#   skew --interleaved   the same with --interleaved (RFC 9769)
 #   chronyd   chronyd -U -x -Q -t 10 'server ADDR port P iburst minpoll -6 maxpoll -6'
 #             ("System clock wrong by X seconds"; -Q only prints, -x never controls the clock)
+#   chronyd xleave   the same with `xleave maxsamples 8` and `log measurements`: the offset of
+#             its lowest-delay interleaved sample, to 1 ns (its console line stops at 1 µs)
 #   ntpdig    ntpdig -j -t 2 ADDR  (one request, no -s/-S: it only prints)
 #
 # ntpdig has no port option, so the whole benchmark runs in a network namespace of its own
@@ -32,6 +35,7 @@
 #   SKEW=path                 skew binary (default: build and use target/release/skew)
 #   SKEW_BENCH_SAMPLES=4      skew's -n
 #   SKEW_BENCH_INTERVAL=10ms  skew's --interval
+#   SKEW_BENCH_XLEAVE_SAMPLES=8  chronyd xleave's maxsamples
 #   SKEW_BENCH_KEEP=dir       keep the raw results (results.tsv, skew JSON per run, chronyd logs)
 #   SKEW_BENCH_NO_NETNS=1     do not create a network namespace (host loopback, no ntpdig)
 set -euo pipefail
@@ -43,6 +47,7 @@ if ! [[ $runs =~ ^[0-9]+$ ]] || [ "$runs" -lt 1 ] || [ "$runs" -gt 1000 ]; then
 fi
 samples=${SKEW_BENCH_SAMPLES:-4}
 interval=${SKEW_BENCH_INTERVAL:-10ms}
+xleave_samples=${SKEW_BENCH_XLEAVE_SAMPLES:-8}
 follower_offset=0.25
 repo=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -98,11 +103,13 @@ fi
 res=$tmp/results.tsv
 printf 'client\tserver\trun\tok\toffset_s\tlo_s\thi_s\tstart_s\tend_s\n' >"$res"
 
-# One run of one client; appends a line to results.tsv.
+# One run of one client; appends a line to results.tsv. run_skew CLIENT SERVER ADDR PORT RUN [FLAGS...]
 run_skew() {
-  local server=$1 addr=$2 port=$3 run=$4 t0 t1 out
+  local client=$1 server=$2 addr=$3 port=$4 run=$5 t0 t1 out tag
+  shift 5
+  tag=${client// /_}
   t0=$EPOCHREALTIME
-  "$SKEW" probe --json -n "$samples" --interval "$interval" "$addr:$port" >"$tmp/skew-$server-$run.json" 2>"$tmp/skew-$server-$run.err" || true
+  "$SKEW" probe --json -n "$samples" --interval "$interval" "$@" "$addr:$port" >"$tmp/$tag-$server-$run.json" 2>"$tmp/$tag-$server-$run.err" || true
   t1=$EPOCHREALTIME
   out=$(python3 -c '
 import json, sys
@@ -112,8 +119,36 @@ try:
     print(1, repr(p["offset_s"]), repr(p["bound_lo_s"]), repr(p["bound_hi_s"]), sep="\t")
 except Exception:
     print(0, "", "", "", sep="\t")
-' "$tmp/skew-$server-$run.json")
-  printf 'skew\t%s\t%s\t%s\t%s\n' "$server" "$run" "$out" "$t0	$t1" >>"$res"
+' "$tmp/$tag-$server-$run.json")
+  printf '%s\t%s\t%s\t%s\t%s\n' "$client" "$server" "$run" "$out" "$t0	$t1" >>"$res"
+}
+
+# chronyd -Q in interleaved mode (xleave), its offsets read from `log measurements` (1 ns;
+# the console line stops at 1 µs): the offset of its lowest-delay interleaved sample (of a
+# basic one when none was interleaved), as skew reports its best sample.
+run_chronyd_xleave() {
+  local server=$1 addr=$2 port=$3 run=$4 t0 t1 logs x ok=1
+  logs=$tmp/xleave-$server-$run
+  mkdir -m 1777 "$logs"
+  t0=$EPOCHREALTIME
+  chronyd -4 -U -x -Q -t 10 "${chrony_user[@]}" -f /dev/null \
+    "server $addr port $port iburst minpoll -6 maxpoll -6 xleave maxsamples $xleave_samples" \
+    "logdir $logs" "log measurements" "pidfile $tmp/run/qx.pid" "cmdport 0" </dev/null >"$logs/console" 2>&1 || true
+  t1=$EPOCHREALTIME
+  x=$(python3 -c '
+import sys
+best = None
+for line in open(sys.argv[1]):
+    f = line.split()
+    if len(f) < 18 or f[17] not in ("4I", "4B"):
+        continue
+    key = (f[17] != "4I", float(f[12]))  # interleaved first, then the lowest delay
+    if best is None or key < best[0]:
+        best = (key, f[11])
+print(best[1] if best else "")
+' "$logs/measurements.log" 2>/dev/null || true)
+  [ -n "$x" ] || { ok=0; cat "$logs/console" >>"$tmp/chronyd-xleave-failures.log"; }
+  printf 'chronyd -Q xleave\t%s\t%s\t%s\t%s\t\t\t%s\n' "$server" "$run" "$ok" "$x" "$t0	$t1" >>"$res"
 }
 
 run_chronyd_q() {
@@ -149,8 +184,10 @@ echo "bench/probe.sh: $runs runs per client and server ($mode), load $(cut -d' '
 for run in $(seq 1 "$runs"); do
   for server in truth follower; do
     if [ "$server" = truth ]; then addr=$truth_addr port=$truth_port; else addr=$follower_addr port=$follower_port; fi
-    run_skew "$server" "$addr" "$port" "$run"
+    run_skew skew "$server" "$addr" "$port" "$run"
+    run_skew "skew --interleaved" "$server" "$addr" "$port" "$run" --interleaved
     run_chronyd_q "$server" "$addr" "$port" "$run"
+    run_chronyd_xleave "$server" "$addr" "$port" "$run"
     [ "$have_ntpdig" = 0 ] || run_ntpdig "$server" "$addr" "$run"
   done
   [ $((run % 10)) -ne 0 ] || echo "  $run/$runs" >&2
@@ -176,15 +213,17 @@ def p99(xs):
     return xs[max(0, math.ceil(0.99 * len(xs)) - 1)]
 
 def us(x):
-    return "-" if x is None else f"{x * 1e6:.1f} µs"
+    return "-" if x is None else f"{x * 1e6:.2f} µs"
 
 def ms(x):
     return "-" if x is None else f"{x * 1e3:.1f} ms"
 
-clients = ["skew", "chronyd -Q", "ntpdig"]
+clients = ["skew", "skew --interleaved", "chronyd -Q", "chronyd -Q xleave", "ntpdig"]
 labels = {
     "skew": f"skew probe -n {samples} --interval {interval}",
+    "skew --interleaved": f"skew probe --interleaved -n {samples} --interval {interval}",
     "chronyd -Q": "chronyd -Q (minpoll -6)",
+    "chronyd -Q xleave": "chronyd -Q xleave (minpoll -6), `log measurements`",
     "ntpdig": "ntpdig",
 }
 print(f"| client | server (true offset) | ok/runs | median \\|error\\| | p99 \\|error\\| | median error | "
@@ -201,7 +240,7 @@ for c in clients:
         err = [float(r["offset_s"]) - truth[s] for r in ok]
         aerr = [abs(e) for e in err]
         walls = [float(r["end_s"]) - float(r["start_s"]) for r in rs]
-        if c == "skew" and ok:
+        if c.startswith("skew") and ok:
             half = [(float(r["hi_s"]) - float(r["lo_s"])) / 2 for r in ok]
             inb = sum(float(r["lo_s"]) <= truth[s] <= float(r["hi_s"]) for r in ok)
             hb, ib = us(statistics.median(half)), f"{inb}/{len(ok)}"

@@ -235,6 +235,7 @@ mod tests {
             rx: TimestampSource::Kernel,
             tx: TimestampSource::Kernel,
             unsynchronized: false,
+            mode: skew_ntp::Mode::Basic,
         };
         ServerResult {
             server: "s".into(),

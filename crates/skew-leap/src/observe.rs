@@ -111,6 +111,7 @@ mod tests {
             rx: TimestampSource::Kernel,
             tx: TimestampSource::Kernel,
             unsynchronized: unsync,
+            mode: skew_ntp::Mode::Basic,
         }
     }
 

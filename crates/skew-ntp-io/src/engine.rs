@@ -204,6 +204,7 @@ impl Book {
     /// a timer, a prober that finished is counted.
     fn touch<R>(&mut self, i: usize, f: impl FnOnce(&mut ServerProber) -> R) -> R {
         let pending = self.probers[i].pending_nonce();
+        let cookie = self.probers[i].pending_cookie();
         let icmp = self.probers[i].icmp_pending();
         let wakeup = self.probers[i].next_wakeup_mono_ns();
         let r = f(&mut self.probers[i]);
@@ -211,12 +212,18 @@ impl Book {
         let now_pending = p.pending_nonce();
         let ended = pending.filter(|&n| now_pending != Some(n));
         if let Some(n) = ended {
-            self.by_nonce.remove(&n);
-            self.old_nonces.insert(n, i);
+            // The request's keys: its nonce, and the cookie an interleaved reply echoes.
+            for k in std::iter::once(n).chain(cookie) {
+                self.by_nonce.remove(&k);
+                self.old_nonces.insert(k, i);
+            }
             self.window.ended(i, n);
         }
         if let Some(n) = now_pending.filter(|&n| pending != Some(n)) {
             self.by_nonce.insert(n, i);
+            if let Some(c) = p.pending_cookie() {
+                self.by_nonce.insert(c, i);
+            }
         }
         // Exchanges still waiting although an ICMP error said the server is unreachable.
         match (
@@ -370,14 +377,17 @@ pub fn run_probes(
             } else {
                 Ok(RequestEntropy::from_bytes([0; 48]))
             };
-            let (nonce, entropy) = match nonces.take().and_then(|n| Ok((n, entropy?))) {
+            let drawn = nonces
+                .take()
+                .and_then(|n| Ok((n, nonces.take()?, entropy?)));
+            let (nonce, cookie, entropy) = match drawn {
                 Ok(x) => x,
                 Err(e) => {
                     book.touch(i, |p| p.on_send_error(e.to_string()));
                     continue;
                 }
             };
-            let Some(request) = book.touch(i, |p| p.request(nonce, &entropy)) else {
+            let Some(request) = book.touch(i, |p| p.request(nonce, cookie, &entropy)) else {
                 continue; // the prober cannot make a request (and is done)
             };
             let mono = clock.monotonic_ns();
@@ -518,10 +528,15 @@ fn dispatch(
     rx: skew_ntp::result::TimestampSource,
 ) {
     let origin = peek_origin(arrival.bytes);
-    // Ours by nonce: the prober judges it (a wrong source is dropped there).
-    if let Some((n, &i)) = origin.and_then(|n| Some((n, book.by_nonce.get(&n)?))) {
+    // Ours by nonce (or by the cookie an interleaved reply echoes): the prober judges it
+    // (a wrong source is dropped there).
+    if let Some(&i) = origin.and_then(|n| book.by_nonce.get(&n)) {
+        let nonce = book.probers[i].pending_nonce();
         let verdict = book.touch(i, |p| p.on_datagram(arrival, rx));
-        if !matches!(verdict, skew_ntp::validate::Verdict::Dropped(_)) {
+        if let (Some(n), false) = (
+            nonce,
+            matches!(verdict, skew_ntp::validate::Verdict::Dropped(_)),
+        ) {
             // Answered: earlier requests to servers that answer in order were skipped.
             book.window.answered(i, n, arrival.received_mono_ns);
         }

@@ -57,6 +57,8 @@ pub struct ProbeSettings {
     pub max_inflight: usize,
     /// Maximum requests per second across all servers (0: no limit).
     pub rate_per_s: u32,
+    /// Ask plain servers for interleaved mode (never NTS servers).
+    pub interleaved: bool,
 }
 
 impl Default for ProbeSettings {
@@ -71,6 +73,7 @@ impl Default for ProbeSettings {
             max_drift_ppm: skew_ntp::bounds::PHI_PPM,
             max_inflight: crate::DEFAULT_MAX_INFLIGHT,
             rate_per_s: crate::DEFAULT_RATE_PER_S,
+            interleaved: false,
         }
     }
 }
@@ -85,6 +88,7 @@ impl ProbeSettings {
             ..skew_ntp::ProbeConfig::default()
         };
         probe.bounds.local_precision_ns = 0; // measured by the engine
+        probe.interleaved = self.interleaved;
         probe.bounds.max_drift_ppm = self.max_drift_ppm;
         ProbeRequest {
             servers: servers.to_vec(),

@@ -7,7 +7,30 @@
 //! All four are integer nanoseconds since the Unix epoch; the arithmetic is done in `i128`
 //! so that no input can overflow.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+/// How an exchange's T3 was obtained.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Basic client/server mode: T3 is the server's estimate, written into the reply
+    /// before it left (chronyd's is about 5–9 µs early on loopback here).
+    #[default]
+    Basic,
+    /// Interleaved mode (RFC 9769): T3 is the real transmit time of the reply, which the
+    /// server sent in its next reply.
+    Interleaved,
+}
+
+impl Mode {
+    /// `basic` or `interleaved`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Basic => "basic",
+            Mode::Interleaved => "interleaved",
+        }
+    }
+}
 
 /// The four timestamps of one exchange, in nanoseconds since the Unix epoch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]

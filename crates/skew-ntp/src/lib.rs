@@ -42,7 +42,7 @@ pub mod select;
 pub mod timestamp;
 pub mod validate;
 
-pub use exchange::Sample;
+pub use exchange::{Mode, Sample};
 pub use packet::{KissCode, Leap, Packet};
 pub use prober::{ProbeConfig, ServerProber};
 pub use result::{ProbeRecord, ServerResult, Status};

@@ -16,13 +16,17 @@
 //! ([`ServerProber::request`]) and passes every reply's verdict through it.
 
 use crate::bounds::BoundParams;
+use crate::exchange::Mode;
 use crate::icmp::IcmpError;
 use crate::nts::report::NtsReport;
 use crate::nts::session::RequestEntropy;
 use crate::packet::{KissCode, Packet, HEADER_LEN};
 use crate::result::{summarize, Counters, SampleRecord, ServerResult, Status, TimestampSource};
 use crate::security::Security;
-use crate::validate::{validate_reply, Arrival, DropReason, Request, ServerHeader, Verdict};
+use crate::timestamp::NtpTimestamp;
+use crate::validate::{
+    validate_reply, Answered, Arrival, DropReason, Interleaved, Request, ServerHeader, Verdict,
+};
 use std::net::SocketAddr;
 
 /// How to probe one server.
@@ -36,6 +40,9 @@ pub struct ProbeConfig {
     pub timeout_ns: i64,
     /// Local precision and drift allowance for the bounds.
     pub bounds: BoundParams,
+    /// Ask for interleaved mode (RFC 9769) after each answered request: the server's next
+    /// reply then carries the real transmit time of its previous one. Never with NTS.
+    pub interleaved: bool,
 }
 
 /// Requests per server unless told otherwise.
@@ -57,6 +64,7 @@ impl Default for ProbeConfig {
             interval_ns: DEFAULT_INTERVAL_NS,
             timeout_ns: DEFAULT_TIMEOUT_NS,
             bounds: BoundParams::default(),
+            interleaved: false,
         }
     }
 }
@@ -100,6 +108,20 @@ pub struct ServerProber {
     /// The last ICMP "unreachable" error quoting one of our requests, and how many requests
     /// got one.
     icmp: Option<(IcmpError, u64)>,
+    /// The last exchange whose reply was accepted, for an interleaved request after it.
+    last: Option<Previous>,
+    /// The interleaved request [`ServerProber::request`] prepared, until it is sent.
+    prepared: Option<(u64, Interleaved)>,
+}
+
+/// An accepted exchange kept for interleaved mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Previous {
+    /// Which request (1, 2, ...) it was.
+    attempt: u32,
+    answered: Answered,
+    tx: TimestampSource,
+    rx: TimestampSource,
 }
 
 /// The request datagram for a nonce (plain NTP).
@@ -136,6 +158,8 @@ impl ServerProber {
             security: Security::Plain,
             authenticated_samples: 0,
             icmp: None,
+            last: None,
+            prepared: None,
         }
     }
 
@@ -152,11 +176,42 @@ impl ServerProber {
     }
 
     /// The bytes of the next request, carrying `nonce` (call when [`ServerProber::due`],
-    /// then [`ServerProber::on_sent`] once it left). `entropy` is used by NTS only. `None`
-    /// when no request can be made (NTS: every cookie spent): the prober is then done, with
-    /// a warning saying why.
-    pub fn request(&mut self, nonce: u64, entropy: &RequestEntropy) -> Option<Vec<u8>> {
-        match self.security.request(nonce, entropy) {
+    /// then [`ServerProber::on_sent`] once it left). `cookie` (another fresh random value)
+    /// goes in the receive field of an interleaved request; `entropy` is used by NTS only.
+    /// `None` when no request can be made (NTS: every cookie spent): the prober is then
+    /// done, with a warning saying why.
+    pub fn request(
+        &mut self,
+        nonce: u64,
+        cookie: u64,
+        entropy: &RequestEntropy,
+    ) -> Option<Vec<u8>> {
+        let mut header = Packet::client_request(nonce);
+        self.prepared = None;
+        // Interleaved when asked, never with NTS, and only right after an answered request
+        // (its reply's receive field names the transmit time the server should send).
+        let previous = self
+            .last
+            .filter(|p| p.attempt == self.attempts)
+            .filter(|_| self.config.interleaved && !self.security.is_nts());
+        if let Some(p) = previous {
+            // The cookie must differ from every other field for the reply to say which
+            // mode it is in.
+            let mut cookie = cookie;
+            while cookie == 0 || cookie == nonce || cookie == p.answered.t2.0 {
+                cookie = cookie.wrapping_mul(0x9e37_79b9_7f4a_7c15).wrapping_add(1);
+            }
+            header.origin_ts = p.answered.t2;
+            header.receive_ts = NtpTimestamp(cookie);
+            self.prepared = Some((
+                nonce,
+                Interleaved {
+                    cookie,
+                    previous: p.answered,
+                },
+            ));
+        }
+        match self.security.request(&header.encode(), nonce, entropy) {
             Ok(bytes) => Some(bytes),
             Err(e) => {
                 self.warnings.push(e.to_string());
@@ -184,6 +239,15 @@ impl ServerProber {
         }
     }
 
+    /// The receive-field value of the request in flight when it asked for interleaved mode:
+    /// an interleaved reply echoes it in its origin field.
+    pub fn pending_cookie(&self) -> Option<u64> {
+        match &self.state {
+            State::Waiting { request, .. } => request.interleaved.map(|i| i.cookie),
+            _ => None,
+        }
+    }
+
     /// When the prober next needs attention (a send or a timeout), monotonic ns.
     pub fn next_wakeup_mono_ns(&self) -> Option<i64> {
         match &self.state {
@@ -205,11 +269,17 @@ impl ServerProber {
         self.attempts += 1;
         self.counters.sent += 1;
         self.last_sent_mono_ns = Some(now_mono_ns);
+        let interleaved = self
+            .prepared
+            .take()
+            .filter(|(n, _)| *n == nonce)
+            .map(|(_, i)| i);
         self.state = State::Waiting {
             request: Request {
                 nonce,
                 t1_unix_ns,
                 sent_mono_ns: now_mono_ns,
+                interleaved,
             },
             tx: TimestampSource::User,
             deadline_mono_ns: now_mono_ns.saturating_add(self.config.timeout_ns),
@@ -310,12 +380,25 @@ impl ServerProber {
                 if self.security.is_nts() {
                     self.authenticated_samples += 1;
                 }
+                // An interleaved sample is the previous exchange's: its T1 and T4 came from
+                // wherever that exchange's did.
+                let (sample_tx, sample_rx) = match (m.mode, self.last) {
+                    (Mode::Interleaved, Some(p)) => (p.tx, p.rx),
+                    _ => (tx, rx),
+                };
                 self.samples.push(SampleRecord {
                     sample: m.sample,
                     header: m.header,
-                    rx,
-                    tx,
+                    rx: sample_rx,
+                    tx: sample_tx,
                     unsynchronized: m.unsynchronized.is_some(),
+                    mode: m.mode,
+                });
+                self.last = Some(Previous {
+                    attempt: self.attempts,
+                    answered: m.answered,
+                    tx,
+                    rx,
                 });
             }
             Verdict::Kiss(code, header) => {
@@ -549,6 +632,7 @@ mod tests {
             interval_ns: 10 * MS,
             timeout_ns: 5 * MS,
             bounds: BoundParams::default(),
+            interleaved: false,
         }
     }
 
@@ -803,7 +887,9 @@ mod tests {
                 one_way_ns: 50_000,
             };
             let mut p = prober(1, 8);
-            let req = p.request(77, &RequestEntropy::from_bytes([5; 48])).unwrap();
+            let req = p
+                .request(77, 0xc0c0, &RequestEntropy::from_bytes([5; 48]))
+                .unwrap();
             assert!(req.len() > 48);
             p.on_sent(77, EPOCH, 0);
             // A plain reply (a server without NTS, or a forger who cannot read the cookie).
@@ -844,7 +930,8 @@ mod tests {
                 one_way_ns: 50_000,
             };
             let mut p = prober(1, 8);
-            p.request(5, &RequestEntropy::from_bytes([1; 48])).unwrap();
+            p.request(5, 0xc0c0, &RequestEntropy::from_bytes([1; 48]))
+                .unwrap();
             p.on_sent(5, EPOCH, 0);
             let (plain, t4, rx) = sim.reply(5, 0);
             p.on_datagram(&arrival(&plain, t4, rx), TimestampSource::Kernel);
@@ -864,7 +951,9 @@ mod tests {
                 one_way_ns: 50_000,
             };
             let mut p = prober(3, 8);
-            let req = p.request(6, &RequestEntropy::from_bytes([2; 48])).unwrap();
+            let req = p
+                .request(6, 0xc0c0, &RequestEntropy::from_bytes([2; 48]))
+                .unwrap();
             p.on_sent(6, EPOCH, 0);
             let (plain, t4, rx) = sim.reply(6, 0);
             let mut nak = plain[..48].to_vec();
@@ -877,6 +966,38 @@ mod tests {
             assert_eq!(r.status, Status::NtsNak);
             assert_eq!(r.record().status.as_str(), "nts-nak");
             assert!(!r.nts.unwrap().authenticated);
+        }
+
+        #[test]
+        fn nts_requests_are_never_interleaved() {
+            let sim = Sim {
+                offset_ns: 0,
+                one_way_ns: 50_000,
+            };
+            let mut p = prober(2, 8);
+            p.config.interleaved = true;
+            let req = p
+                .request(1, 0xc0c0, &RequestEntropy::from_bytes([1; 48]))
+                .unwrap();
+            p.on_sent(1, EPOCH, 0);
+            let (b, t4, rx) = nts_reply(&sim, &req, 1, 0, &keys().s2c);
+            assert!(matches!(
+                p.on_datagram(&arrival(&b, t4, rx), TimestampSource::Kernel),
+                Verdict::Measured(_)
+            ));
+            let mut now = rx;
+            while !p.due(now) {
+                now = p.next_wakeup_mono_ns().unwrap();
+            }
+            let req = p
+                .request(2, 0xc0c0, &RequestEntropy::from_bytes([2; 48]))
+                .unwrap();
+            assert!(
+                req[24..40].iter().all(|&b| b == 0),
+                "origin and receive stay zero"
+            );
+            p.on_sent(2, EPOCH + now, now);
+            assert_eq!(p.pending_cookie(), None);
         }
 
         #[test]
@@ -893,7 +1014,7 @@ mod tests {
                     now = p.next_wakeup_mono_ns().unwrap();
                 }
                 let req = p
-                    .request(100 + k, &RequestEntropy::from_bytes([k as u8; 48]))
+                    .request(100 + k, 0xc0c0, &RequestEntropy::from_bytes([k as u8; 48]))
                     .unwrap();
                 p.on_sent(100 + k, EPOCH + now, now);
                 if k % 3 == 2 {
@@ -917,14 +1038,18 @@ mod tests {
         #[test]
         fn running_out_of_cookies_ends_the_probe() {
             let mut p = prober(5, 1);
-            p.request(1, &RequestEntropy::from_bytes([1; 48])).unwrap();
+            p.request(1, 0xc0c0, &RequestEntropy::from_bytes([1; 48]))
+                .unwrap();
             p.on_sent(1, EPOCH, 0);
             p.on_tick(5 * MS);
             let mut now = 5 * MS;
             while !p.due(now) {
                 now = p.next_wakeup_mono_ns().unwrap();
             }
-            assert_eq!(p.request(2, &RequestEntropy::from_bytes([2; 48])), None);
+            assert_eq!(
+                p.request(2, 0xc0c0, &RequestEntropy::from_bytes([2; 48])),
+                None
+            );
             assert!(p.is_done());
             let r = p.finish();
             assert_eq!(r.status, Status::Timeout);

@@ -7,7 +7,7 @@
 //! disagree.
 
 use crate::bounds::{intersect_at, sample_bound, utc_widening_ns, BoundParams};
-use crate::exchange::Sample;
+use crate::exchange::{Mode, Sample};
 use crate::filter::{best_index, jitter_ns};
 use crate::nts::report::{NtsReport, NtsView};
 use crate::packet::{refid_display, KissCode, Leap};
@@ -104,6 +104,8 @@ pub struct SampleRecord {
     pub tx: TimestampSource,
     /// The server said it was unsynchronized in this reply.
     pub unsynchronized: bool,
+    /// Basic or interleaved: where T3 came from.
+    pub mode: Mode,
 }
 
 /// Counts of what happened during a server's probe.
@@ -316,6 +318,10 @@ pub struct SampleView {
     pub tx_timestamp: TimestampSource,
     /// The server's leap indicator in this reply.
     pub leap: Leap,
+    /// `basic` (T3 the server's estimate) or `interleaved` (T3 the real transmit time the
+    /// server sent in its next reply).
+    #[serde(default)]
+    pub mode: Mode,
 }
 
 /// The JSON view of a [`ServerResult`] (one entry of `{"probes": [...]}`).
@@ -440,6 +446,7 @@ impl From<&ServerResult> for ProbeRecord {
                     rx_timestamp: x.rx,
                     tx_timestamp: x.tx,
                     leap: x.header.leap,
+                    mode: x.mode,
                 })
                 .collect(),
             version: h.map(|h| h.version),
@@ -582,6 +589,7 @@ mod tests {
             rx: TimestampSource::Kernel,
             tx: TimestampSource::User,
             unsynchronized: false,
+            mode: Mode::Basic,
         }
     }
 

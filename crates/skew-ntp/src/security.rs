@@ -6,7 +6,7 @@
 //! and the other way round.
 
 use crate::nts::session::{NtsSession, ReplyAuth, RequestEntropy, RequestError};
-use crate::packet::{KissCode, Packet};
+use crate::packet::{KissCode, HEADER_LEN};
 use crate::validate::{DropReason, Verdict};
 
 /// How a server's requests are made and its replies trusted.
@@ -34,17 +34,18 @@ impl Security {
         }
     }
 
-    /// The request datagram carrying `nonce` in its transmit field. `entropy` is used by
-    /// NTS only.
+    /// The request datagram for `header` (a client request the prober made: basic, or
+    /// interleaved, carrying `nonce` in its transmit field). Plain NTP sends the header as
+    /// it is; NTS adds its extension fields. `entropy` is used by NTS only.
     pub fn request(
         &mut self,
+        header: &[u8; HEADER_LEN],
         nonce: u64,
         entropy: &RequestEntropy,
     ) -> Result<Vec<u8>, RequestError> {
-        let header = Packet::client_request(nonce).encode();
         match self {
             Security::Plain => Ok(header.to_vec()),
-            Security::Nts(s) => s.request(&header, nonce, entropy),
+            Security::Nts(s) => s.request(header, nonce, entropy),
         }
     }
 

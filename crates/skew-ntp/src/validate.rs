@@ -14,7 +14,7 @@
 //! a measurement flagged unsynchronized, with every field still available.
 
 use crate::bounds::BoundParams;
-use crate::exchange::Sample;
+use crate::exchange::{Mode, Sample};
 use crate::packet::{KissCode, Leap, Packet, MODE_SERVER};
 use crate::timestamp::{precision_to_ns, NtpShort, NtpTimestamp};
 use skew_time::ppm_of_ns;
@@ -29,12 +29,56 @@ pub const MAX_STRATUM: u8 = 16;
 /// What the client remembers about a request it sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Request {
-    /// The random 64-bit value sent in the transmit field; the reply must echo it.
+    /// The random 64-bit value sent in the transmit field; a basic reply must echo it.
     pub nonce: u64,
     /// T1: local time (Unix ns) just before the request was sent.
     pub t1_unix_ns: i64,
     /// Monotonic time (ns) just before the request was sent.
     pub sent_mono_ns: i64,
+    /// Set when the request asked for interleaved mode.
+    pub interleaved: Option<Interleaved>,
+}
+
+impl Request {
+    /// A basic-mode request.
+    pub fn basic(nonce: u64, t1_unix_ns: i64, sent_mono_ns: i64) -> Request {
+        Request {
+            nonce,
+            t1_unix_ns,
+            sent_mono_ns,
+            interleaved: None,
+        }
+    }
+}
+
+/// An exchange whose reply was accepted, as interleaved mode needs it later: its local times,
+/// and the server's receive timestamp exactly as it came (the next request's origin field
+/// carries it back, and the server finds its real transmit time by it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Answered {
+    /// T1 of the exchange, local Unix ns.
+    pub t1_unix_ns: i64,
+    /// T2, the reply's receive field as sent.
+    pub t2: NtpTimestamp,
+    /// T4 of the exchange, local Unix ns.
+    pub t4_unix_ns: i64,
+    /// Monotonic time the request left, ns.
+    pub sent_mono_ns: i64,
+    /// Monotonic time the reply was read, ns.
+    pub received_mono_ns: i64,
+}
+
+/// What an interleaved request (RFC 9769 §2, as chrony's `xleave` sends it) carries and
+/// expects: origin = the previous reply's receive field, receive = `cookie` (a fresh random
+/// value), transmit = the nonce. An interleaved reply echoes `cookie` in its origin field,
+/// carries this request's T2 in its receive field, and the real transmit time of the
+/// previous reply in its transmit field: that T3 belongs with `previous`'s T1, T2 and T4.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Interleaved {
+    /// The random value sent in the receive field; an interleaved reply must echo it.
+    pub cookie: u64,
+    /// The exchange the previous reply ended.
+    pub previous: Answered,
 }
 
 /// A datagram as it arrived.
@@ -123,6 +167,10 @@ pub struct Measurement {
     pub header: ServerHeader,
     /// Set when the server says it is not synchronized (LI = 3 or stratum ≥ 16).
     pub unsynchronized: Option<String>,
+    /// Basic (this exchange) or interleaved (the previous exchange, with the real T3).
+    pub mode: Mode,
+    /// This exchange, for an interleaved request after it.
+    pub answered: Answered,
 }
 
 /// A datagram that is not (provably) the reply to our request: dropped, counted, and the
@@ -263,7 +311,12 @@ pub fn validate_reply(
             })
         }
     };
-    if p.origin_ts != NtpTimestamp(request.nonce) {
+    // A basic reply echoes the nonce; an interleaved one the cookie of the receive field.
+    // Both are fresh random values only the server (and whoever sees the request) knows.
+    let interleaved = request
+        .interleaved
+        .filter(|i| p.origin_ts == NtpTimestamp(i.cookie));
+    if p.origin_ts != NtpTimestamp(request.nonce) && interleaved.is_none() {
         return Verdict::Dropped(DropReason::OriginMismatch);
     }
     if p.mode != MODE_SERVER {
@@ -282,20 +335,33 @@ pub fn validate_reply(
     if p.receive_ts.is_zero() {
         return Verdict::Invalid(InvalidReply::ZeroReceive, header);
     }
+    let answered = Answered {
+        t1_unix_ns: request.t1_unix_ns,
+        t2: p.receive_ts,
+        t4_unix_ns: arrival.t4_unix_ns,
+        sent_mono_ns: request.sent_mono_ns,
+        received_mono_ns: arrival.received_mono_ns,
+    };
+    // The exchange the sample describes: this one (basic), or the previous one with the
+    // real transmit time of its reply (interleaved).
+    let (exchange, mode) = match interleaved {
+        None => (answered, Mode::Basic),
+        Some(i) => (i.previous, Mode::Interleaved),
+    };
     let sample = Sample {
-        t1_ns: request.t1_unix_ns,
-        t2_ns: p.receive_ts.to_unix_ns(request.t1_unix_ns),
-        t3_ns: p.transmit_ts.to_unix_ns(request.t1_unix_ns),
-        t4_ns: arrival.t4_unix_ns,
+        t1_ns: exchange.t1_unix_ns,
+        t2_ns: exchange.t2.to_unix_ns(exchange.t1_unix_ns),
+        t3_ns: p.transmit_ts.to_unix_ns(exchange.t1_unix_ns),
+        t4_ns: exchange.t4_unix_ns,
     };
     if sample.t3_ns < sample.t2_ns {
         let by_ns = sample.t2_ns.saturating_sub(sample.t3_ns);
         return Verdict::Invalid(InvalidReply::TransmitBeforeReceive { by_ns }, header);
     }
     let local_span_ns = sample.local_span_ns();
-    let mono_span_ns = arrival
+    let mono_span_ns = exchange
         .received_mono_ns
-        .saturating_sub(request.sent_mono_ns);
+        .saturating_sub(exchange.sent_mono_ns);
     if local_span_ns < 0 || local_span_ns > mono_span_ns.saturating_add(step_slack_ns(mono_span_ns))
     {
         return Verdict::Invalid(
@@ -328,6 +394,8 @@ pub fn validate_reply(
         sample,
         header,
         unsynchronized,
+        mode,
+        answered,
     })
 }
 
@@ -363,11 +431,7 @@ mod tests {
 
     fn judge_from(p: &Packet, from: SocketAddr, len: usize) -> Verdict {
         let bytes = p.encode();
-        let req = Request {
-            nonce: NONCE,
-            t1_unix_ns: T1,
-            sent_mono_ns: 5_000,
-        };
+        let req = Request::basic(NONCE, T1, 5_000);
         let arr = Arrival {
             from,
             bytes: &bytes[..len],
@@ -486,14 +550,83 @@ mod tests {
     }
 
     #[test]
+    fn interleaved_replies_echo_the_cookie_and_measure_the_previous_exchange() {
+        const COOKIE: u64 = 0x0bad_cafe_f00d_1234;
+        // Exchange 1 (answered earlier): T1, T2 = T1 + 10 µs, T4 = T1 + 22 µs.
+        let previous = Answered {
+            t1_unix_ns: T1 - 1_000_000,
+            t2: NtpTimestamp::from_unix_ns(T1 - 1_000_000 + 10_000),
+            t4_unix_ns: T1 - 1_000_000 + 22_000,
+            sent_mono_ns: 0,
+            received_mono_ns: 23_000,
+        };
+        let req = Request {
+            interleaved: Some(Interleaved {
+                cookie: COOKIE,
+                previous,
+            }),
+            ..Request::basic(NONCE, T1, 5_000)
+        };
+        let judge_origin = |origin: u64, t3: NtpTimestamp| {
+            let mut p = good_reply();
+            p.origin_ts = NtpTimestamp(origin);
+            p.transmit_ts = t3;
+            let bytes = p.encode();
+            let arr = Arrival {
+                from: server(),
+                bytes: &bytes,
+                t4_unix_ns: T1 + 22_000,
+                received_mono_ns: 5_000 + 23_000,
+            };
+            validate_reply(server(), &req, &arr, &BoundParams::default())
+        };
+        // The interleaved reply: T3 is exchange 1's real transmit time (T2 + 11 µs).
+        let real_t3 = NtpTimestamp::from_unix_ns(T1 - 1_000_000 + 11_000);
+        let Verdict::Measured(m) = judge_origin(COOKIE, real_t3) else {
+            panic!("interleaved reply not measured");
+        };
+        assert_eq!(m.mode, Mode::Interleaved);
+        assert_eq!(m.sample.t1_ns, previous.t1_unix_ns);
+        assert_eq!(m.sample.t4_ns, previous.t4_unix_ns);
+        assert_eq!(m.sample.delay_ns(), 22_000 - 1_000);
+        // This exchange is kept for the next interleaved request: its own T2.
+        assert_eq!(m.answered.t1_unix_ns, T1);
+        assert_eq!(m.answered.t2, good_reply().receive_ts);
+        // A basic reply (the server does not do interleaved) still echoes the nonce.
+        let Verdict::Measured(b) = judge_origin(NONCE, good_reply().transmit_ts) else {
+            panic!("basic reply not measured");
+        };
+        assert_eq!(b.mode, Mode::Basic);
+        assert_eq!(b.sample.t1_ns, T1);
+        // The request's origin field carried exchange 1's T2, a server timestamp anyone on
+        // the path saw (and an off-path attacker may guess to the second): a reply echoing
+        // it proves nothing and is dropped, as is any other origin.
+        assert_eq!(
+            judge_origin(previous.t2.0, real_t3),
+            Verdict::Dropped(DropReason::OriginMismatch)
+        );
+        assert_eq!(
+            judge_origin(COOKIE ^ 1, real_t3),
+            Verdict::Dropped(DropReason::OriginMismatch)
+        );
+        // A transmit time before exchange 1's receive time is invalid, as in basic mode.
+        assert!(matches!(
+            judge_origin(COOKIE, NtpTimestamp::from_unix_ns(T1 - 1_000_000 + 9_000)),
+            Verdict::Invalid(InvalidReply::TransmitBeforeReceive { .. }, _)
+        ));
+        // A transmit time after exchange 1 ended (T3 − T2 beyond T4 − T1) is a negative
+        // delay: an interleaved T3 cannot widen the bound past the truth either.
+        assert!(matches!(
+            judge_origin(COOKIE, NtpTimestamp::from_unix_ns(T1 - 1_000_000 + 40_000)),
+            Verdict::Invalid(InvalidReply::NegativeDelay { .. }, _)
+        ));
+    }
+
+    #[test]
     fn local_step_during_exchange_is_invalid() {
         let p = good_reply();
         let bytes = p.encode();
-        let req = Request {
-            nonce: NONCE,
-            t1_unix_ns: T1,
-            sent_mono_ns: 0,
-        };
+        let req = Request::basic(NONCE, T1, 0);
         // Time of day jumped 2 s forward while only 23 µs passed.
         let arr = Arrival {
             from: server(),
@@ -523,11 +656,7 @@ mod tests {
         // Found by cargo-fuzz (ntp_validate): a local precision of i64::MAX overflowed the
         // negative-delay tolerance (precision + server precision + 1).
         let bytes = good_reply().encode();
-        let req = Request {
-            nonce: NONCE,
-            t1_unix_ns: T1,
-            sent_mono_ns: 5_000,
-        };
+        let req = Request::basic(NONCE, T1, 5_000);
         let arr = Arrival {
             from: server(),
             bytes: &bytes,
@@ -663,7 +792,7 @@ mod tests {
             if !matches!(m, Mutation::Truncate(_) | Mutation::Extend(_)) {
                 bytes = p.encode().to_vec();
             }
-            let req = Request { nonce: NONCE, t1_unix_ns: T1, sent_mono_ns: 5_000 };
+            let req = Request::basic(NONCE, T1, 5_000);
             let arr = Arrival {
                 from,
                 bytes: &bytes,
@@ -723,6 +852,14 @@ mod tests {
                         },
                         header,
                         unsynchronized,
+                        mode: Mode::Basic,
+                        answered: Answered {
+                            t1_unix_ns: T1,
+                            t2: p.receive_ts,
+                            t4_unix_ns: T1 + 22_000,
+                            sent_mono_ns: 5_000,
+                            received_mono_ns: 5_000 + 23_000,
+                        },
                     })
                 }
             };
@@ -741,7 +878,7 @@ mod tests {
             if echo && bytes.len() >= 32 {
                 bytes[24..32].copy_from_slice(&NONCE.to_be_bytes());
             }
-            let req = Request { nonce: NONCE, t1_unix_ns: T1, sent_mono_ns: 5_000 };
+            let req = Request::basic(NONCE, T1, 5_000);
             let arr = Arrival { from: server(), bytes: &bytes, t4_unix_ns: t4_ns, received_mono_ns: mono_ns };
             let v = validate_reply(server(), &req, &arr, &BoundParams::default());
             if bytes.len() < 48 {

@@ -7,11 +7,12 @@
 //! The simulation is deterministic (SplitMix64 with fixed seeds), so a miss replays exactly.
 
 use skew_ntp::bounds::BoundParams;
+use skew_ntp::nts::RequestEntropy;
 use skew_ntp::packet::{Leap, Packet, MODE_SERVER};
 use skew_ntp::result::TimestampSource;
 use skew_ntp::timestamp::{NtpShort, NtpTimestamp};
 use skew_ntp::validate::{Arrival, Verdict};
-use skew_ntp::{ProbeConfig, ServerProber, ServerResult, Status};
+use skew_ntp::{Mode, ProbeConfig, ServerProber, ServerResult, Status};
 use std::net::SocketAddr;
 
 const EPOCH: i64 = 1_700_000_000_000_000_000;
@@ -78,7 +79,7 @@ fn addr() -> SocketAddr {
     "127.0.0.1:123".parse().unwrap()
 }
 
-fn reply(origin: u64, t2_ns: i64, t3_ns: i64) -> [u8; 48] {
+fn reply(origin: NtpTimestamp, t2: NtpTimestamp, t3: NtpTimestamp) -> [u8; 48] {
     Packet {
         leap: Leap::None,
         version: 4,
@@ -90,16 +91,85 @@ fn reply(origin: u64, t2_ns: i64, t3_ns: i64) -> [u8; 48] {
         root_delay: NtpShort::from_ns_ceil(0),
         root_dispersion: NtpShort::from_ns_ceil(0),
         reference_id: [127, 0, 0, 1],
-        reference_ts: NtpTimestamp::from_unix_ns(t2_ns - 1_000_000_000),
-        origin_ts: NtpTimestamp(origin),
-        receive_ts: NtpTimestamp::from_unix_ns(t2_ns),
-        transmit_ts: NtpTimestamp::from_unix_ns(t3_ns),
+        reference_ts: NtpTimestamp::from_unix_ns(t2.to_unix_ns(EPOCH) - 1_000_000_000),
+        origin_ts: origin,
+        receive_ts: t2,
+        transmit_ts: t3,
     }
     .encode()
 }
 
+/// A server that answers interleaved requests as chronyd does (RFC 9769): it remembers the
+/// receive timestamp it sent in its last reply and that reply's real transmit time; a
+/// request whose origin names that receive timestamp gets the real transmit time back.
+#[derive(Default)]
+struct SimServer {
+    interleaved: bool,
+    /// (receive timestamp sent, real transmit time) of the last reply.
+    saved: Option<(NtpTimestamp, NtpTimestamp)>,
+}
+
+impl SimServer {
+    /// The reply to `request`, received at true time `arrive` and sent at `leave`.
+    fn answer(
+        &mut self,
+        request: &[u8],
+        clock: &ServerClock,
+        path: &Path,
+        arrive: i64,
+        leave: i64,
+    ) -> [u8; 48] {
+        let q = Packet::decode(request).unwrap();
+        let t2_ns = clock.read(arrive);
+        let t2 = NtpTimestamp::from_unix_ns(t2_ns);
+        let real_t3 = NtpTimestamp::from_unix_ns(clock.read(leave));
+        let bytes = match self.saved {
+            Some((rx, tx)) if self.interleaved && !q.origin_ts.is_zero() && q.origin_ts == rx => {
+                reply(q.receive_ts, t2, tx)
+            }
+            _ => {
+                // Basic: T3 read before the reply leaves (never before T2).
+                let est = (clock.read(leave) - path.early_t3_ns).max(t2_ns);
+                reply(q.transmit_ts, t2, NtpTimestamp::from_unix_ns(est))
+            }
+        };
+        self.saved = Some((t2, real_t3));
+        bytes
+    }
+}
+
 /// Runs one probe of `samples` exchanges through a [`ServerProber`]; returns the result.
-fn run(rng: &mut Rng, clock: &ServerClock, path: &Path, samples: u32, start: i64) -> ServerResult {
+fn run(
+    rng: &mut Rng,
+    clock: &ServerClock,
+    path: &Path,
+    samples: u32,
+    start: i64,
+    interleaved: bool,
+) -> ServerResult {
+    run_as(rng, clock, path, samples, start, interleaved, interleaved)
+}
+
+/// An interleaved client against a server that does (or does not) answer interleaved.
+fn run_with_server(
+    rng: &mut Rng,
+    clock: &ServerClock,
+    path: &Path,
+    samples: u32,
+    server_interleaves: bool,
+) -> ServerResult {
+    run_as(rng, clock, path, samples, EPOCH, true, server_interleaves)
+}
+
+fn run_as(
+    rng: &mut Rng,
+    clock: &ServerClock,
+    path: &Path,
+    samples: u32,
+    start: i64,
+    interleaved: bool,
+    server_interleaves: bool,
+) -> ServerResult {
     let config = ProbeConfig {
         samples,
         interval_ns: 20 * MS,
@@ -108,6 +178,11 @@ fn run(rng: &mut Rng, clock: &ServerClock, path: &Path, samples: u32, start: i64
             local_precision_ns: 20,
             max_drift_ppm: 15.0,
         },
+        interleaved,
+    };
+    let mut server = SimServer {
+        interleaved: server_interleaves,
+        saved: None,
     };
     let mut p = ServerProber::new("sim", addr(), config, 0);
     let mut now = 0i64; // monotonic = true time − start
@@ -118,6 +193,10 @@ fn run(rng: &mut Rng, clock: &ServerClock, path: &Path, samples: u32, start: i64
             continue;
         }
         nonce += 1;
+        let cookie = rng.next();
+        let request = p
+            .request(nonce, cookie, &RequestEntropy::from_bytes([0; 48]))
+            .unwrap();
         let t1 = start + now;
         p.on_sent(nonce, t1, now);
         p.on_tx_timestamp(nonce, t1);
@@ -126,10 +205,8 @@ fn run(rng: &mut Rng, clock: &ServerClock, path: &Path, samples: u32, start: i64
         let proc_ = rng.range(path.proc_ns.0, path.proc_ns.1);
         let arrive = t1 + out;
         let leave = arrive + proc_;
-        let t2 = clock.read(arrive);
-        let t3 = (clock.read(leave) - path.early_t3_ns).max(t2);
         let t4 = leave + back;
-        let bytes = reply(nonce, t2, t3);
+        let bytes = server.answer(&request, clock, path, arrive, leave);
         let v = p.on_datagram(
             &Arrival {
                 from: addr(),
@@ -174,10 +251,12 @@ fn the_hard_bound_holds_whatever_the_server_clock_does_between_samples() {
     let mut rng = Rng(0x5eed_0014_0008);
     let mut misses = Vec::new();
     let mut runs = 0;
-    // Steps of 0.1 to 10 half-widths, both signs, at a random time between two samples.
+    let mut interleaved_samples = 0;
+    // Steps of 0.1 to 10 half-widths, both signs, at a random time between two samples;
+    // half the runs in interleaved mode.
     for tenths in 1..=100i64 {
         for sign in [1i64, -1] {
-            for _ in 0..50 {
+            for k in 0..50 {
                 let path = random_path(&mut rng);
                 let samples = rng.range(2, 8) as u32;
                 let start = EPOCH + rng.range(0, 1_000_000) * MS;
@@ -190,8 +269,9 @@ fn the_hard_bound_holds_whatever_the_server_clock_does_between_samples() {
                     drift_ppm: rng.unit() * 28.0 - 14.0,
                     step: Some((step_at, sign * hw * tenths / 10)),
                 };
-                let r = run(&mut rng, &clock, &path, samples, start);
+                let r = run(&mut rng, &clock, &path, samples, start, k % 2 == 1);
                 runs += 1;
+                interleaved_samples += count_interleaved(&r);
                 assert_eq!(r.status, Status::Ok);
                 let s = r.summary.unwrap();
                 let t = truth(&r, &clock);
@@ -202,6 +282,7 @@ fn the_hard_bound_holds_whatever_the_server_clock_does_between_samples() {
         }
     }
     assert_eq!(runs, 10_000);
+    assert!(interleaved_samples > 10_000, "{interleaved_samples}");
     assert!(
         misses.is_empty(),
         "{} of {runs} hard bounds missed the truth, e.g. (tenths of a half-width, sign, bound, truth, consistent) {:?}",
@@ -214,7 +295,8 @@ fn the_hard_bound_holds_whatever_the_server_clock_does_between_samples() {
 fn without_steps_both_the_hard_and_the_joint_bound_hold() {
     let mut rng = Rng(0x5eed_0014_0009);
     let mut runs = 0;
-    for _ in 0..10_000 {
+    let mut interleaved_samples = 0;
+    for k in 0..10_000 {
         let path = random_path(&mut rng);
         let samples = rng.range(1, 8) as u32;
         let start = EPOCH + rng.range(0, 1_000_000) * MS;
@@ -223,8 +305,9 @@ fn without_steps_both_the_hard_and_the_joint_bound_hold() {
             drift_ppm: rng.unit() * 28.0 - 14.0,
             step: None,
         };
-        let r = run(&mut rng, &clock, &path, samples, start);
+        let r = run(&mut rng, &clock, &path, samples, start, k % 2 == 1);
         runs += 1;
+        interleaved_samples += count_interleaved(&r);
         let s = r.summary.unwrap();
         let t = truth(&r, &clock);
         assert!(s.bound.contains(t), "hard bound {:?} misses {t}", s.bound);
@@ -236,4 +319,61 @@ fn without_steps_both_the_hard_and_the_joint_bound_hold() {
         assert!(s.consistent);
     }
     assert_eq!(runs, 10_000);
+    assert!(interleaved_samples > 10_000, "{interleaved_samples}");
+}
+
+fn count_interleaved(r: &ServerResult) -> usize {
+    r.samples
+        .iter()
+        .filter(|s| s.mode == Mode::Interleaved)
+        .count()
+}
+
+#[test]
+fn interleaved_mode_pairs_the_real_transmit_time_with_its_own_exchange() {
+    // A server whose basic T3 is read 8 µs before its reply leaves, on a symmetric 5 µs
+    // path, 10 µs processing: basic samples are biased by −4 µs with 18 µs delay;
+    // interleaved ones exact, with the path's 10 µs.
+    let path = Path {
+        out_ns: (5 * US, 5 * US),
+        back_ns: (5 * US, 5 * US),
+        proc_ns: (10 * US, 10 * US),
+        early_t3_ns: 8 * US,
+    };
+    let clock = ServerClock {
+        offset_ns: 3 * MS,
+        drift_ppm: 0.0,
+        step: None,
+    };
+    let mut rng = Rng(7);
+    let r = run(&mut rng, &clock, &path, 4, EPOCH, true);
+    let modes: Vec<Mode> = r.samples.iter().map(|s| s.mode).collect();
+    use Mode::{Basic, Interleaved};
+    assert_eq!(modes, [Basic, Interleaved, Interleaved, Interleaved]);
+    let basic = &r.samples[0].sample;
+    assert_eq!(basic.delay_ns(), 18 * US);
+    assert_eq!(basic.offset_ns(), 3 * MS - 4 * US);
+    // The first interleaved sample is exchange 1 again, with its real T3.
+    let again = &r.samples[1].sample;
+    assert_eq!(
+        (again.t1_ns, again.t2_ns, again.t4_ns),
+        (basic.t1_ns, basic.t2_ns, basic.t4_ns)
+    );
+    assert_eq!(again.t3_ns - basic.t3_ns, 8 * US);
+    for s in &r.samples[1..] {
+        assert_eq!(s.sample.delay_ns(), 10 * US);
+        assert!((s.sample.offset_ns() - 3 * MS).abs() <= 1, "{:?}", s.sample);
+    }
+    let s = r.summary.unwrap();
+    assert!(s.best >= 1);
+    assert!(s.bound.contains(3 * MS));
+    assert!(s.bound.width_ns() < 12 * US, "{:?}", s.bound);
+    // The same server without interleaved mode: basic samples only.
+    let r = run(&mut rng, &clock, &path, 4, EPOCH, false);
+    assert!(r.samples.iter().all(|s| s.mode == Basic));
+    // A server that does not answer interleaved requests: basic samples, no harm.
+    let mut rng = Rng(8);
+    let basic_only = run_with_server(&mut rng, &clock, &path, 4, false);
+    assert!(basic_only.samples.iter().all(|s| s.mode == Basic));
+    assert_eq!(basic_only.samples.len(), 4);
 }

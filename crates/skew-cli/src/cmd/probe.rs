@@ -47,6 +47,12 @@ pub struct ProbeOptions {
     /// Maximum requests per second across all servers (0: no limit).
     #[arg(long, default_value_t = skew_ntp_io::DEFAULT_RATE_PER_S, value_name = "N")]
     pub rate: u32,
+    /// Ask for interleaved mode (RFC 9769, chrony's xleave) after the first reply: the
+    /// server's next reply carries the real transmit time of its previous one, without the
+    /// microseconds its basic-mode T3 is read early. Servers that do not answer interleaved
+    /// are measured in basic mode; each sample says which (`mode`). Not with --nts.
+    #[arg(long)]
+    pub interleaved: bool,
     /// Servers whose UTC bounds must share a point for a majority (default: a majority of
     /// the servers probed, and at least 3 when 3 or more are probed).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
@@ -71,6 +77,7 @@ impl ProbeOptions {
             max_drift_ppm: self.max_drift_ppm,
             max_inflight: self.max_inflight,
             rate_per_s: self.rate,
+            interleaved: self.interleaved,
         }
         .request(servers)
     }
@@ -220,6 +227,11 @@ struct ProbeJson<'a> {
 pub fn run(args: ProbeArgs) -> Result<i32, CliError> {
     let mut req = args.opts.request(&args.servers);
     if args.nts.nts {
+        if args.opts.interleaved {
+            return Err(CliError::usage(
+                "--interleaved cannot be combined with --nts: NTS requests are never interleaved",
+            ));
+        }
         req = req.with_nts(args.nts.options()?, args.servers.clone());
     }
     let run = args.opts.probe_request(&req)?;

@@ -273,3 +273,88 @@ fn advise_states_sample_counts() {
     assert!(out.stdout.contains("Timeout advice"), "{}", out.stdout);
     assert!(out.stdout.contains("Samples"));
 }
+
+/// Issue 16.3: interleaved mode against chronyd, which answers the second request basic and
+/// every later one interleaved (REFERENCE: "Interleaved client/server mode, as loopback
+/// chronyd 4.3 answers it"). Each sample says its mode; the interleaved ones carry the real
+/// transmit time, so their delay is a fraction of the basic ones' and the bound still holds
+/// the truth (chronyd serves this clock: 0).
+#[test]
+fn interleaved_mode_against_chronyd() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
+    let c = Chronyd::server();
+    let out = run_skew(
+        &[
+            "probe",
+            "--json",
+            "--interleaved",
+            "-n",
+            "5",
+            "--interval",
+            "10ms",
+            &c.arg(),
+        ],
+        Duration::from_secs(30),
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let p = &probes(&out.json())[0];
+    assert_measures(p, 0.0, 20e-6);
+    let samples = p["samples"].as_array().unwrap();
+    let mode = |s: &serde_json::Value| s["mode"].as_str().unwrap().to_string();
+    assert_eq!(mode(&samples[0]), "basic", "{p}");
+    let interleaved: Vec<&serde_json::Value> = samples
+        .iter()
+        .filter(|s| mode(s) == "interleaved")
+        .collect();
+    assert!(interleaved.len() >= 2, "chronyd answers interleaved: {p}");
+    let min_delay = |xs: &[&serde_json::Value]| {
+        xs.iter()
+            .map(|s| f(s, "delay_s"))
+            .fold(f64::INFINITY, f64::min)
+    };
+    let basic: Vec<&serde_json::Value> = samples.iter().filter(|s| mode(s) == "basic").collect();
+    assert!(
+        min_delay(&interleaved) < min_delay(&basic),
+        "the real transmit time shortens the delay: {p}"
+    );
+    // The first interleaved sample is the exchange chronyd last answered basic, with the
+    // real T3: the same T1, T2 and T4, a later T3.
+    let first = interleaved[0];
+    let twin = basic
+        .iter()
+        .find(|b| b["t1_ns"] == first["t1_ns"])
+        .unwrap_or_else(|| panic!("no basic sample of the same exchange: {p}"));
+    assert_eq!(twin["t2_ns"], first["t2_ns"]);
+    assert_eq!(twin["t4_ns"], first["t4_ns"]);
+    assert!(first["t3_ns"].as_i64() > twin["t3_ns"].as_i64(), "{p}");
+    // Without --interleaved, basic only.
+    let out = probe_json(&[&c.arg()], &[]);
+    let p = &probes(&out.json())[0];
+    assert!(p["samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["mode"] == "basic"));
+}
+
+/// A server that does not answer interleaved requests (skew serve) is measured in basic mode,
+/// and --interleaved is refused with --nts (NTS requests are never interleaved).
+#[test]
+fn interleaved_falls_back_to_basic_and_is_refused_with_nts() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
+    let s =
+        skew_testkit::SkewDaemon::serve(std::path::Path::new(skew_bin()), &["--offset", "0.02"]);
+    let out = probe_json(&[&s.arg()], &["--interleaved"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let p = &probes(&out.json())[0];
+    assert_measures(p, 0.02, 100e-6);
+    let samples = p["samples"].as_array().unwrap();
+    assert_eq!(samples.len(), 4);
+    assert!(samples.iter().all(|s| s["mode"] == "basic"), "{p}");
+    let out = run_skew(
+        &["probe", "--nts", "--interleaved", "localhost"],
+        Duration::from_secs(10),
+    );
+    assert_eq!(out.code, 64, "{}", out.stderr);
+    assert!(out.stderr.contains("--interleaved"), "{}", out.stderr);
+}
