@@ -5,9 +5,10 @@
 
 use crate::config::{duration, Config};
 use crate::nagios::Thresholds;
-use crate::ntpconf::{system_servers, DEFAULT_SERVER};
+use crate::ntpconf::{read_conf, servers_of, system_conf, ConfFile, DEFAULT_SERVER};
 use crate::run::{hostname, RunPlan};
 use skew_ntp_io::{Family, ProbeSettings};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -25,10 +26,14 @@ pub struct Overrides {
     pub servers: Vec<String>,
     /// The configuration file, when one was given (named in `servers_from`).
     pub config_path: Option<PathBuf>,
+    /// An NTP configuration to take the servers from instead of the system's.
+    pub ntp_conf: Option<PathBuf>,
     /// IPv4 only.
     pub ipv4: bool,
     /// IPv6 only.
     pub ipv6: bool,
+    /// Probe every address a server's name resolves to, not only the first.
+    pub all_addresses: bool,
     /// Requests per server.
     pub samples: Option<u32>,
     /// Time between requests to one server.
@@ -76,44 +81,184 @@ pub struct Plan {
     pub thresholds: Thresholds,
     /// Where the server list came from (`the command line`, the config file, a system file).
     pub servers_from: String,
+    /// The NTP configuration files the servers came from (empty when they came from the
+    /// command line, the configuration's `servers` or the default), with their lines.
+    pub conf: Vec<ConfFile>,
+}
+
+/// Why a run cannot be planned: a configuration or usage error (Nagios UNKNOWN).
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    /// The NTP configuration named by `--ntp-conf` or `ntp_conf` cannot be read.
+    #[error("cannot read the NTP configuration {path}: {source}")]
+    NtpConf {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The NTP configuration names no server.
+    #[error("the NTP configuration {path} ({kind}) has no server or pool line")]
+    NoServers {
+        /// The file.
+        path: PathBuf,
+        /// What its content was taken for.
+        kind: &'static str,
+    },
+    /// A WARNING threshold above its CRITICAL threshold: the CRITICAL state would be
+    /// reached first, and the WARNING never seen.
+    #[error(
+        "the WARNING threshold of {what} ({warn_s} s, {warn_flag}) is above the CRITICAL one ({crit_s} s, {crit_flag})"
+    )]
+    Thresholds {
+        /// What is judged.
+        what: &'static str,
+        /// The warning threshold, s.
+        warn_s: f64,
+        /// The critical threshold, s.
+        crit_s: f64,
+        /// Where the warning threshold is set.
+        warn_flag: &'static str,
+        /// Where the critical threshold is set.
+        crit_flag: &'static str,
+    },
+    /// A zero timeout would end every exchange before its reply.
+    #[error("the timeout must be greater than zero")]
+    ZeroTimeout,
 }
 
 fn secs(d: Option<Duration>) -> Option<f64> {
     d.map(|d| d.as_secs_f64())
 }
 
-/// The servers: from the command line, the configuration, the system's NTP configuration
-/// under `root`, or pool.ntp.org; with where they came from.
-fn servers(o: &Overrides, config: &Config, root: &Path) -> (Vec<String>, String) {
+/// The servers to probe with their pools (name → up to how many addresses), where they
+/// came from, and the NTP configuration files read.
+struct Servers {
+    names: Vec<String>,
+    pools: BTreeMap<String, usize>,
+    from: String,
+    conf: Vec<ConfFile>,
+}
+
+impl Servers {
+    fn listed(names: Vec<String>, from: String) -> Servers {
+        Servers {
+            names,
+            pools: BTreeMap::new(),
+            from,
+            conf: Vec::new(),
+        }
+    }
+
+    fn of_conf(conf: Vec<ConfFile>) -> Servers {
+        let from: Vec<String> = conf
+            .iter()
+            .map(|c| format!("{} ({})", c.path.display(), c.kind.name()))
+            .collect();
+        let servers = servers_of(&conf);
+        Servers {
+            names: servers.iter().map(|c| c.server.clone()).collect(),
+            pools: servers
+                .iter()
+                .filter_map(|c| Some((c.server.clone(), c.pool?)))
+                .collect(),
+            from: from.join(", "),
+            conf,
+        }
+    }
+}
+
+/// Reads the NTP configuration `path`, which must name a server.
+fn one_conf(path: &Path) -> Result<ConfFile, PlanError> {
+    let c = read_conf(path).map_err(|source| PlanError::NtpConf {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if c.entries.is_empty() {
+        return Err(PlanError::NoServers {
+            path: path.to_path_buf(),
+            kind: c.kind.name(),
+        });
+    }
+    Ok(c)
+}
+
+/// The servers: from the command line, `--ntp-conf`, the configuration's `servers` or
+/// `ntp_conf`, the system's NTP configuration under `root`, or pool.ntp.org.
+fn servers(o: &Overrides, config: &Config, root: &Path) -> Result<Servers, PlanError> {
     if !o.servers.is_empty() {
-        return (o.servers.clone(), "the command line".to_string());
+        return Ok(Servers::listed(
+            o.servers.clone(),
+            "the command line".to_string(),
+        ));
+    }
+    if let Some(p) = &o.ntp_conf {
+        return Ok(Servers::of_conf(vec![one_conf(p)?]));
     }
     if let Some(s) = config.servers.clone().filter(|s| !s.is_empty()) {
         let from = o
             .config_path
             .as_ref()
             .map_or("the configuration".into(), |p| p.display().to_string());
-        return (s, from);
+        return Ok(Servers::listed(s, from));
     }
-    let sys = system_servers(root);
+    if let Some(p) = &config.ntp_conf {
+        return Ok(Servers::of_conf(vec![one_conf(p)?]));
+    }
+    let sys = system_conf(root);
     if sys.is_empty() {
-        return (
+        return Ok(Servers::listed(
             vec![DEFAULT_SERVER.to_string()],
             "the default (no NTP configuration found)".into(),
-        );
+        ));
     }
-    let from: Vec<String> = sys
-        .iter()
-        .map(|c| c.source.display().to_string())
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    (sys.into_iter().map(|c| c.server).collect(), from.join(", "))
+    Ok(Servers::of_conf(sys))
 }
 
-/// Builds the plan: flags over the file over the defaults.
-pub fn plan(o: &Overrides, config: &Config, root: &Path) -> Plan {
-    let (servers, servers_from) = servers(o, config, root);
+/// Checks that no WARNING threshold is above its CRITICAL one.
+fn check_thresholds(t: &Thresholds) -> Result<(), PlanError> {
+    let pairs = [
+        (
+            "|offset|",
+            t.warn_offset_s,
+            t.crit_offset_s,
+            "-w/--warn or thresholds.warn",
+            "-c/--crit or thresholds.crit",
+        ),
+        (
+            "the bound",
+            t.warn_bound_s,
+            t.crit_bound_s,
+            "--warn-bound or thresholds.warn_bound",
+            "--crit-bound or thresholds.crit_bound",
+        ),
+        (
+            "a pause",
+            t.warn_pause_s,
+            t.crit_pause_s,
+            "--warn-pause or thresholds.warn_pause",
+            "--crit-pause or thresholds.crit_pause",
+        ),
+    ];
+    for (what, warn_s, crit_s, warn_flag, crit_flag) in pairs {
+        if warn_s > crit_s {
+            return Err(PlanError::Thresholds {
+                what,
+                warn_s,
+                crit_s,
+                warn_flag,
+                crit_flag,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Builds the plan: flags over the file over the defaults. Errors are configuration or
+/// usage errors: an unreadable or empty `--ntp-conf`, a WARNING threshold above its
+/// CRITICAL one, a zero timeout.
+pub fn plan(o: &Overrides, config: &Config, root: &Path) -> Result<Plan, PlanError> {
+    let servers = servers(o, config, root)?;
     let d = Thresholds::default();
     let t = &config.thresholds;
     let pick = |flag: Option<Duration>, file: &Option<String>, def: f64| {
@@ -127,6 +272,7 @@ pub fn plan(o: &Overrides, config: &Config, root: &Path) -> Plan {
         warn_pause_s: pick(o.warn_pause, &t.warn_pause, d.warn_pause_s),
         crit_pause_s: pick(o.crit_pause, &t.crit_pause, d.crit_pause_s),
     };
+    check_thresholds(&thresholds)?;
     let defaults = ProbeSettings::default();
     let ns = |flag: Option<Duration>, file: &Option<String>, def: i64| {
         flag.or(duration(file)).map_or(def, skew_time::duration_ns)
@@ -139,11 +285,17 @@ pub fn plan(o: &Overrides, config: &Config, root: &Path) -> Plan {
         } else {
             Family::Any
         },
+        all_addresses: o.all_addresses,
         samples: o.samples.or(config.samples).unwrap_or(defaults.samples),
         interval_ns: ns(o.interval, &config.interval, defaults.interval_ns),
         timeout_ns: ns(o.timeout, &config.timeout, defaults.timeout_ns),
         ..defaults
     };
+    if probe.timeout_ns <= 0 {
+        return Err(PlanError::ZeroTimeout);
+    }
+    let mut request = probe.request(&servers.names);
+    request.pools = servers.pools;
     let clock_enabled = !o.no_clock && config.clock.enabled.unwrap_or(true);
     let clock = clock_enabled.then(|| {
         o.clock_duration
@@ -162,18 +314,19 @@ pub fn plan(o: &Overrides, config: &Config, root: &Path) -> Plan {
     });
     let leap_enabled = !o.no_leap && config.leap.enabled.unwrap_or(true);
     let leap = leap_enabled.then(|| o.leap_file.clone().or(config.leap.file.clone()));
-    Plan {
+    Ok(Plan {
         run: RunPlan {
             pause,
             leap,
-            probe: probe.request(&servers),
+            probe: request,
             min_agree: o.min_agree.or(config.min_agree).map(|k| k as usize),
             clock,
             host: o.host.clone().unwrap_or_else(hostname),
         },
         thresholds,
-        servers_from,
-    }
+        servers_from: servers.from,
+        conf: servers.conf,
+    })
 }
 
 #[cfg(test)]
@@ -184,7 +337,7 @@ mod tests {
     fn flags_over_the_file_over_the_defaults() {
         let root = Path::new("/nonexistent-root");
         let empty = Config::default();
-        let p = plan(&Overrides::default(), &empty, root);
+        let p = plan(&Overrides::default(), &empty, root).unwrap();
         assert_eq!(p.run.probe.servers, [DEFAULT_SERVER]);
         assert_eq!(p.servers_from, "the default (no NTP configuration found)");
         let probe = &p.run.probe.engine.probe;
@@ -201,7 +354,7 @@ mod tests {
             "servers = [\"a\"]\nsamples = 8\ninterval = \"3s\"\n[thresholds]\nwarn = \"50ms\"\n",
         )
         .unwrap();
-        let p = plan(&Overrides::default(), &file, root);
+        let p = plan(&Overrides::default(), &file, root).unwrap();
         assert_eq!(p.run.probe.servers, ["a"]);
         assert_eq!(p.servers_from, "the configuration");
         assert_eq!(p.run.probe.engine.probe.samples, 8);
@@ -217,7 +370,7 @@ mod tests {
             ipv6: true,
             ..Overrides::default()
         };
-        let p = plan(&flags, &file, root);
+        let p = plan(&flags, &file, root).unwrap();
         assert_eq!(p.run.probe.servers, ["b"]);
         assert_eq!(p.servers_from, "the command line");
         assert_eq!(p.run.probe.engine.probe.samples, 2);
@@ -229,5 +382,126 @@ mod tests {
             p.run.pause,
             Some((DEFAULT_PAUSE_DURATION, DEFAULT_PAUSE_INTERVAL))
         );
+    }
+
+    #[test]
+    fn a_warning_threshold_above_the_critical_one_is_refused() {
+        let root = Path::new("/nonexistent-root");
+        let o = |warn, crit| Overrides {
+            warn: Some(Duration::from_millis(warn)),
+            crit: Some(Duration::from_millis(crit)),
+            ..Overrides::default()
+        };
+        assert!(plan(&o(500, 500), &Config::default(), root).is_ok());
+        let e = plan(&o(600, 500), &Config::default(), root).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                PlanError::Thresholds {
+                    what: "|offset|",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        assert!(e.to_string().contains("-w/--warn"), "{e}");
+        // From the file too, and for the bound.
+        let file = Config::parse(
+            Path::new("t.toml"),
+            "[thresholds]\nwarn_bound = \"2s\"\ncrit_bound = \"1s\"\n",
+        )
+        .unwrap();
+        let e = plan(&Overrides::default(), &file, root).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                PlanError::Thresholds {
+                    what: "the bound",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        // A flag can also set the critical threshold below the default warning one.
+        let e = plan(
+            &Overrides {
+                crit: Some(Duration::from_millis(50)),
+                ..Overrides::default()
+            },
+            &Config::default(),
+            root,
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("0.1 s"), "{e}");
+        let zero = Overrides {
+            timeout: Some(Duration::ZERO),
+            ..Overrides::default()
+        };
+        assert!(matches!(
+            plan(&zero, &Config::default(), root),
+            Err(PlanError::ZeroTimeout)
+        ));
+    }
+
+    #[test]
+    fn servers_from_an_ntp_configuration_with_pools() {
+        let dir = std::env::temp_dir().join(format!("skew-plan-conf-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let conf = dir.join("chrony.conf");
+        std::fs::write(
+            &conf,
+            "pool pool.test port 1123 maxsources 3\nserver one.test port 1123\nmakestep 1 3\n",
+        )
+        .unwrap();
+        let empty = dir.join("empty.conf");
+        std::fs::write(&empty, "makestep 1 3\n").unwrap();
+        let root = Path::new("/nonexistent-root");
+        let flags = Overrides {
+            ntp_conf: Some(conf.clone()),
+            ..Overrides::default()
+        };
+        let p = plan(&flags, &Config::default(), root).unwrap();
+        assert_eq!(p.run.probe.servers, ["pool.test:1123", "one.test:1123"]);
+        assert_eq!(
+            p.run.probe.pools,
+            BTreeMap::from([("pool.test:1123".to_string(), 3)])
+        );
+        assert_eq!(p.conf.len(), 1);
+        assert!(
+            p.servers_from.ends_with("chrony.conf (chrony.conf)"),
+            "{}",
+            p.servers_from
+        );
+        // The file's ntp_conf does the same; the flag wins over the file's servers.
+        let file = Config {
+            ntp_conf: Some(conf.clone()),
+            ..Config::default()
+        };
+        let p = plan(&Overrides::default(), &file, root).unwrap();
+        assert_eq!(p.run.probe.pools.len(), 1);
+        let file = Config {
+            servers: Some(vec!["x".into()]),
+            ..Config::default()
+        };
+        let p = plan(&flags, &file, root).unwrap();
+        assert_eq!(p.run.probe.servers, ["pool.test:1123", "one.test:1123"]);
+        // Unreadable or empty: a configuration error naming the file.
+        let missing = Overrides {
+            ntp_conf: Some(dir.join("missing.conf")),
+            ..Overrides::default()
+        };
+        let e = plan(&missing, &Config::default(), root).unwrap_err();
+        assert!(e.to_string().contains("missing.conf"), "{e}");
+        let e = plan(
+            &Overrides {
+                ntp_conf: Some(empty),
+                ..Overrides::default()
+            },
+            &Config::default(),
+            root,
+        )
+        .unwrap_err();
+        assert!(matches!(e, PlanError::NoServers { .. }), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -4,6 +4,7 @@ use crate::clock::{LocalClock, SystemClock};
 use crate::engine::{run_probes, unresolved, EngineConfig, EngineStats, Target};
 use crate::target::{parse_server, resolve_all, Family, SpecError};
 use skew_ntp::ServerResult;
+use std::collections::BTreeMap;
 
 /// What to probe and how.
 #[derive(Debug, Clone, PartialEq)]
@@ -14,6 +15,10 @@ pub struct ProbeRequest {
     pub family: Family,
     /// Probe every address a name resolves to, not only the first.
     pub all_addresses: bool,
+    /// Pools: servers (by their text in `servers`) that stand for several servers, each
+    /// probed at up to this many of the addresses its name resolves to (a `pool` line's
+    /// `maxsources`), whatever `all_addresses` says. Each address is a server of its own.
+    pub pools: BTreeMap<String, usize>,
     /// Engine settings.
     pub engine: EngineConfig,
 }
@@ -68,6 +73,7 @@ impl ProbeSettings {
             servers: servers.to_vec(),
             family: self.family,
             all_addresses: self.all_addresses,
+            pools: BTreeMap::new(),
             engine: EngineConfig {
                 probe,
                 max_inflight: self.max_inflight,
@@ -108,13 +114,20 @@ pub fn probe_servers_with(
         .collect::<Result<Vec<_>, _>>()?;
     let started_unix_ns = clock.realtime_ns();
     let t0 = clock.monotonic_ns();
-    let resolved = resolve_all(&specs, req.family, req.all_addresses, 16);
+    // Every address of every name, then as many as each server takes: the first, all of
+    // them (`all_addresses`), or up to a pool's limit.
+    let resolved = resolve_all(&specs, req.family, true, 16);
     // Slots: either an index into the engine's targets or a finished unresolved result.
     let mut targets = Vec::new();
     let mut slots: Vec<Result<Vec<usize>, ServerResult>> = Vec::new();
     for r in resolved {
         match r.addresses {
-            Ok(addrs) => {
+            Ok(mut addrs) => {
+                match req.pools.get(&r.spec.text) {
+                    Some(&n) => addrs.truncate(n.max(1)),
+                    None if !req.all_addresses => addrs.truncate(1),
+                    None => {}
+                }
                 let idx = addrs
                     .into_iter()
                     .map(|a| {

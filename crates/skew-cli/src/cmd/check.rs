@@ -26,8 +26,8 @@ pub struct CheckArgs {
 
 /// Runs `skew check`.
 pub fn run(args: CheckArgs) -> Result<i32, CliError> {
-    let config = args.run.load_config(State::Unknown.code())?;
-    let plan = args.run.plan(&config, Path::new("/"));
+    let config = args.run.load_config()?;
+    let plan = args.run.plan(&config, Path::new("/"))?;
     let servers = plan.run.probe.servers.clone();
     eprintln!(
         "skew check: probing {} server(s) from {} ({} samples, {:?} apart)...",
@@ -38,7 +38,7 @@ pub fn run(args: CheckArgs) -> Result<i32, CliError> {
     );
     let outcome = execute(&plan.run);
     if let Some(e) = &outcome.probe_error {
-        return Err(CliError::usage(e.clone()));
+        return Err(CliError::new(State::Unknown.code(), e.clone()));
     }
     let verdict = evaluate(&outcome.report, &plan.thresholds, &outcome.findings);
     if args.json {

@@ -54,7 +54,7 @@ fn random_below(limit: Duration) -> Duration {
 
 /// Runs `skew monitor`.
 pub fn run(args: MonitorArgs) -> Result<i32, CliError> {
-    let config = args.run.load_config(State::Unknown.code())?;
+    let config = args.run.load_config()?;
     let outputs = Outputs {
         log: args.log.clone().or(config.log.clone()),
         prom: args.prom.clone().or(config.prom.clone()),
@@ -65,13 +65,13 @@ pub fn run(args: MonitorArgs) -> Result<i32, CliError> {
             .unwrap_or(DEFAULT_LOCK_WAIT),
     };
     let splay = args.splay.or(duration(&config.splay));
-    let plan = args.run.plan(&config, Path::new("/"));
+    let plan = args.run.plan(&config, Path::new("/"))?;
     if let Some(s) = splay {
         std::thread::sleep(random_below(s));
     }
     let outcome = execute(&plan.run);
     if let Some(e) = &outcome.probe_error {
-        return Err(CliError::usage(e.clone()));
+        return Err(CliError::new(State::Unknown.code(), e.clone()));
     }
     let mut verdict = evaluate(&outcome.report, &plan.thresholds, &outcome.findings);
     let failures = write_outputs(&outcome, &verdict, &outputs);
