@@ -86,6 +86,54 @@ pub struct Plan {
     pub conf: Vec<ConfFile>,
 }
 
+/// A server or pool line of an NTP configuration, with the addresses the run probed for it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SourceLine {
+    /// The configuration file.
+    pub file: String,
+    /// What its content was taken for (`chrony.conf`, `ntp.conf`, `timesyncd.conf`...).
+    pub kind: &'static str,
+    /// The line number, from 1.
+    pub line: usize,
+    /// The line as written.
+    pub text: String,
+    /// A pool's limit of addresses (`maxsources`); null for a server.
+    pub maxsources: Option<usize>,
+    /// Distinct addresses probed for this line.
+    pub addresses: usize,
+    /// Why it gave no address (a name that does not resolve), else null.
+    pub error: Option<String>,
+}
+
+impl Plan {
+    /// Each server and pool line of the NTP configuration the servers came from, with how
+    /// many addresses it gave in `results` (empty when the servers came from elsewhere).
+    pub fn source_lines(&self, results: &[skew_ntp::ServerResult]) -> Vec<SourceLine> {
+        let mut out = Vec::new();
+        for f in &self.conf {
+            for e in &f.entries {
+                let mine = results.iter().filter(|r| r.server == e.server);
+                let addresses: std::collections::HashSet<_> =
+                    mine.clone().filter_map(|r| r.address).collect();
+                out.push(SourceLine {
+                    file: f.path.display().to_string(),
+                    kind: f.kind.name(),
+                    line: e.line,
+                    text: e.text.clone(),
+                    maxsources: e.pool,
+                    addresses: addresses.len(),
+                    error: if addresses.is_empty() {
+                        mine.filter_map(|r| r.error.clone()).next()
+                    } else {
+                        None
+                    },
+                });
+            }
+        }
+        out
+    }
+}
+
 /// Why a run cannot be planned: a configuration or usage error (Nagios UNKNOWN).
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {

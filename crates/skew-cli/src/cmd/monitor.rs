@@ -15,8 +15,9 @@ use std::time::Duration;
 #[derive(Debug, Args)]
 #[command(
     after_help = "Prints one Nagios line: SKEW OK: offset +0.000123 s (±0.000045 s) 3/3 servers|perfdata.\n\
-Exit status (monitoring-plugins): 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (including an unusable \
-configuration file or an unwritable log, prom or state file); 64 command-line usage error."
+Every exit prints exactly one such line. Exit status (monitoring-plugins): 0 OK, 1 WARNING, \
+2 CRITICAL, 3 UNKNOWN (a usage error, an unusable configuration file, or an unwritable log, prom \
+or state file: `SKEW UNKNOWN: <reason>`)."
 )]
 pub struct MonitorArgs {
     /// What to probe and check.
@@ -83,6 +84,7 @@ pub fn run(args: MonitorArgs) -> Result<i32, CliError> {
             "line": verdict.line,
             "reasons": verdict.reasons,
             "failures": failures,
+            "sources": plan.source_lines(&outcome.results),
         }))?;
     } else {
         println!("{}", verdict.line);
