@@ -123,7 +123,7 @@ impl Verdict {
             .map(str::trim)
             .filter(|l| !l.is_empty())
             .collect();
-        let one = skew_time::escape::escape_control(&joined.join(" ")).replace('|', "/");
+        let one = plugin_text(&joined.join(" "));
         let headline = format!("SKEW UNKNOWN: {one}");
         Verdict {
             state: State::Unknown,
@@ -142,9 +142,18 @@ impl Verdict {
         }
         let (summary, perf) = self.line.split_once('|').unwrap_or((&self.line, ""));
         let summary = summary.split_once(": ").map_or(summary, |(_, s)| s);
-        self.line = format!("SKEW UNKNOWN: {} ({summary})|{perf}", failures.join("; "));
+        self.line = format!(
+            "SKEW UNKNOWN: {} ({summary})|{perf}",
+            plugin_text(&failures.join("; "))
+        );
         self.state = State::Unknown;
     }
+}
+
+/// Text made safe for the plugin output before the `|`: control characters escaped (a
+/// newline would end the line), `|` (which starts the performance data) written as `/`.
+fn plugin_text(text: &str) -> String {
+    skew_time::escape::escape_control(text).replace('|', "/")
 }
 
 fn s6(v: f64) -> String {
@@ -187,10 +196,16 @@ pub fn evaluate(r: &RunReport, t: &Thresholds, findings: &[Finding]) -> Verdict 
             let o = offset.abs();
             if o > t.crit_offset_s {
                 state = state.worst(State::Critical);
-                reasons.push(format!("|offset| {o:.6} s > {} s", t.crit_offset_s));
+                reasons.push(format!(
+                    "offset {offset:+.6} s beyond ±{} s",
+                    t.crit_offset_s
+                ));
             } else if o > t.warn_offset_s {
                 state = state.worst(State::Warning);
-                reasons.push(format!("|offset| {o:.6} s > {} s", t.warn_offset_s));
+                reasons.push(format!(
+                    "offset {offset:+.6} s beyond ±{} s",
+                    t.warn_offset_s
+                ));
             }
             if half > t.crit_bound_s {
                 state = state.worst(State::Critical);
@@ -219,15 +234,13 @@ pub fn evaluate(r: &RunReport, t: &Thresholds, findings: &[Finding]) -> Verdict 
         None if answered == 0 => {
             state = state.worst(State::Critical);
             let why = unanswered(r);
-            reasons.push(format!(
-                "no server answered ({servers} tried{})",
-                if why.is_empty() {
-                    String::new()
-                } else {
-                    format!(": {why}")
-                }
-            ));
-            format!("no server answered, 0/{servers} servers")
+            let why = if why.is_empty() {
+                String::new()
+            } else {
+                format!(" ({why})")
+            };
+            reasons.push(format!("no server answered ({servers} tried){why}"));
+            format!("no server answered, 0/{servers} servers{why}")
         }
         None => {
             state = state.worst(State::Critical);
@@ -300,7 +313,7 @@ pub fn evaluate(r: &RunReport, t: &Thresholds, findings: &[Finding]) -> Verdict 
         .map(|s| s.as_str())
         .collect();
     if !extra.is_empty() && state != State::Ok {
-        line.push_str(&format!(" ({})", extra.join("; ")));
+        line.push_str(&format!(" ({})", plugin_text(&extra.join("; "))));
     }
     line.push('|');
     line.push_str(&perf.join(" "));
@@ -374,6 +387,26 @@ mod tests {
     }
 
     #[test]
+    fn the_reasons_never_start_the_perfdata() {
+        let t = Thresholds::default();
+        let f = Finding {
+            state: State::Warning,
+            text: "leap-seconds list /a|b\nc: expired".into(),
+        };
+        let v = evaluate(&report(Some(0.2), Some(0.2), 1, 0), &t, &[f]);
+        assert_eq!(v.state, State::Warning);
+        let (text, perf) = v.line.split_once('|').unwrap();
+        assert!(
+            text.ends_with(
+                "(offset +0.200000 s beyond ±0.1 s; leap-seconds list /a/b\\nc: expired)"
+            ),
+            "{text}"
+        );
+        assert!(perf.starts_with("offset=0.200000s;"), "{perf}");
+        assert_eq!(v.line.lines().count(), 1);
+    }
+
+    #[test]
     fn ok_line_like_check_ntp_time() {
         let v = evaluate(
             &report(Some(0.000078), Some(0.000168), 1, 0),
@@ -428,7 +461,8 @@ mod tests {
         let v = evaluate(&r, &t, &[]);
         assert_eq!(v.state, State::Critical);
         assert!(
-            v.line.starts_with("SKEW CRITICAL: no server answered"),
+            v.line
+                .starts_with("SKEW CRITICAL: no server answered, 0/1 servers (1 timeout)|"),
             "{}",
             v.line
         );

@@ -173,6 +173,9 @@ pub enum PlanError {
     /// A zero timeout would end every exchange before its reply.
     #[error("the timeout must be greater than zero")]
     ZeroTimeout,
+    /// A server that is not of the accepted forms (`host`, `host:port`, `[v6]:port`).
+    #[error(transparent)]
+    Server(#[from] skew_ntp_io::target::SpecError),
 }
 
 fn secs(d: Option<Duration>) -> Option<f64> {
@@ -267,7 +270,7 @@ fn servers(o: &Overrides, config: &Config, root: &Path) -> Result<Servers, PlanE
 fn check_thresholds(t: &Thresholds) -> Result<(), PlanError> {
     let pairs = [
         (
-            "|offset|",
+            "the offset",
             t.warn_offset_s,
             t.crit_offset_s,
             "-w/--warn or thresholds.warn",
@@ -307,6 +310,10 @@ fn check_thresholds(t: &Thresholds) -> Result<(), PlanError> {
 /// CRITICAL one, a zero timeout.
 pub fn plan(o: &Overrides, config: &Config, root: &Path) -> Result<Plan, PlanError> {
     let servers = servers(o, config, root)?;
+    // A malformed server is a usage error before anything runs.
+    for s in &servers.names {
+        skew_ntp_io::parse_server(s)?;
+    }
     let d = Thresholds::default();
     let t = &config.thresholds;
     let pick = |flag: Option<Duration>, file: &Option<String>, def: f64| {
@@ -446,7 +453,7 @@ mod tests {
             matches!(
                 e,
                 PlanError::Thresholds {
-                    what: "|offset|",
+                    what: "the offset",
                     ..
                 }
             ),

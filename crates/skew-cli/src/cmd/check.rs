@@ -49,7 +49,10 @@ fn announce(plan: &Plan) {
 /// configuration, how many addresses each of its lines gave.
 fn servers_header(plan: &Plan, lines: &[SourceLine]) -> String {
     if plan.conf.is_empty() {
-        return format!("NTP servers (from {}):\n", escape_control(&plan.servers_from));
+        return format!(
+            "NTP servers (from {}):\n",
+            escape_control(&plan.servers_from)
+        );
     }
     let mut out = String::new();
     for f in &plan.conf {
