@@ -234,13 +234,13 @@ pub fn evaluate(r: &RunReport, t: &Thresholds, findings: &[Finding]) -> Verdict 
         None if answered == 0 => {
             state = state.worst(State::Critical);
             let why = unanswered(r);
-            let why = if why.is_empty() {
-                String::new()
+            if why.is_empty() {
+                reasons.push(format!("no server answered ({servers} tried)"));
+                format!("no server answered, 0/{servers} servers")
             } else {
-                format!(" ({why})")
-            };
-            reasons.push(format!("no server answered ({servers} tried){why}"));
-            format!("no server answered, 0/{servers} servers{why}")
+                reasons.push(format!("no server answered ({servers} tried: {why})"));
+                format!("no server answered, 0/{servers} servers ({why})")
+            }
         }
         None => {
             state = state.worst(State::Critical);
