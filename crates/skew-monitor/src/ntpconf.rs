@@ -2,7 +2,8 @@
 //! (the same three) and systemd-timesyncd (`NTP=`, `FallbackNTP=`). A `pool` line stands for
 //! several servers: every address its name resolves to, up to its `maxsources` (chrony's
 //! default, [`DEFAULT_POOL_MAXSOURCES`]); a `server` line and a timesyncd name are one server
-//! each. Parsing is pure ([`parse`], which tells the three syntaxes apart by content);
+//! each. A chrony source marked `nts` is probed with NTS, named by its NTS-KE endpoint.
+//! Parsing is pure ([`parse`], which tells the three syntaxes apart by content);
 //! [`read_conf`] reads one file and [`system_conf`] the usual files of the system.
 
 use std::collections::BTreeSet;
@@ -51,7 +52,10 @@ impl ConfKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfEntry {
     /// Host name or address, with `:port` when the line gave a port (`[v6]:port` for IPv6).
+    /// For an NTS source, the NTS-KE server (with `:ntsport` when the line gave one).
     pub server: String,
+    /// Marked `nts` (chrony): probe it with NTS.
+    pub nts: bool,
     /// `Some(n)`: a pool, probed at up to `n` of the addresses its name resolves to
     /// (`maxsources`); `None`: one server (the first address).
     pub pool: Option<usize>,
@@ -193,8 +197,10 @@ pub fn detect_kind(text: &str) -> ConfKind {
 
 /// Server, pool and peer lines in chrony or ntpd syntax: `server|pool|peer [-4|-6] HOST
 /// [options]`. A `port N` option (chrony) is kept as `HOST:N`; a pool takes `maxsources N`
-/// (default [`DEFAULT_POOL_MAXSOURCES`], at most [`MAX_POOL_MAXSOURCES`]). ntpd reference
-/// clocks (127.127.x.x) are skipped.
+/// (default [`DEFAULT_POOL_MAXSOURCES`], at most [`MAX_POOL_MAXSOURCES`]). A source marked
+/// `nts` is named by its NTS-KE endpoint: `HOST`, or `HOST:N` with `ntsport N` (its `port` is
+/// left to the key exchange, which names the NTP port). ntpd reference clocks (127.127.x.x)
+/// are skipped.
 pub fn parse_chrony_or_ntpd(text: &str) -> Vec<ConfEntry> {
     let mut out = Vec::new();
     for (line, written, words) in directive_lines(text) {
@@ -213,6 +219,7 @@ pub fn parse_chrony_or_ntpd(text: &str) -> Vec<ConfEntry> {
         }
         let options: Vec<&str> = rest.collect();
         let value_of = |key: &str| options.windows(2).find(|w| w[0] == key).map(|w| w[1]);
+        let nts = options.iter().any(|w| w.eq_ignore_ascii_case("nts"));
         let host = if host.contains(':') && !host.starts_with('[') {
             format!("[{host}]")
         } else {
@@ -225,10 +232,11 @@ pub fn parse_chrony_or_ntpd(text: &str) -> Vec<ConfEntry> {
                 .clamp(1, MAX_POOL_MAXSOURCES)
         });
         out.push(ConfEntry {
-            server: match value_of("port") {
+            server: match value_of(if nts { "ntsport" } else { "port" }) {
                 Some(p) => format!("{host}:{p}"),
                 None => host,
             },
+            nts,
             pool,
             line,
             text: written.to_string(),
@@ -260,6 +268,7 @@ pub fn parse_timesyncd(text: &str) -> Vec<ConfEntry> {
         }
         list.extend(value.split_whitespace().map(|s| ConfEntry {
             server: s.to_string(),
+            nts: false,
             pool: None,
             line: i + 1,
             text: line.to_string(),
@@ -343,10 +352,13 @@ pub fn system_conf(root: &Path) -> Vec<ConfFile> {
 /// A server to probe, from a configuration file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfiguredServer {
-    /// Host name or address (with `:port` when the file gave a port).
+    /// Host name or address (with `:port` when the file gave a port). For an NTS server,
+    /// the NTS-KE server (with `:ntsport` when the file gave one).
     pub server: String,
     /// The file it came from.
     pub source: PathBuf,
+    /// Marked `nts` (chrony): probe it with NTS.
+    pub nts: bool,
     /// `Some(n)`: a pool of up to `n` addresses.
     pub pool: Option<usize>,
 }
@@ -358,10 +370,11 @@ pub fn servers_of(files: &[ConfFile]) -> Vec<ConfiguredServer> {
     let mut out = Vec::new();
     for f in files {
         for e in &f.entries {
-            if seen.insert(e.server.clone()) {
+            if seen.insert((e.server.clone(), e.nts)) {
                 out.push(ConfiguredServer {
                     server: e.server.clone(),
                     source: f.path.clone(),
+                    nts: e.nts,
                     pool: e.pool,
                 });
             }
@@ -411,6 +424,23 @@ mod tests {
             (3, "pool 2.debian.pool.ntp.org iburst")
         );
         assert_eq!(e[5].line, 10);
+    }
+
+    #[test]
+    fn nts_marks() {
+        let text = "server time.example nts iburst\nserver nts.example iburst nts ntsport 4461 port 1123\n\
+                    pool plain.example\nserver 127.0.0.1 port 11123 nts\n";
+        let entries = parse_chrony_or_ntpd(text);
+        let e: Vec<(&str, bool)> = entries.iter().map(|e| (e.server.as_str(), e.nts)).collect();
+        assert_eq!(
+            e,
+            vec![
+                ("time.example", true),
+                ("nts.example:4461", true),
+                ("plain.example", false),
+                ("127.0.0.1", true),
+            ]
+        );
     }
 
     #[test]

@@ -3,11 +3,13 @@
 //! defaults, and each default is defined once (the probe's in `skew_ntp::prober`, the
 //! thresholds' in [`Thresholds::default`], the readings' here).
 
-use crate::config::{duration, Config};
+use crate::config::{duration, server_entry, Config};
 use crate::nagios::Thresholds;
 use crate::ntpconf::{read_conf, servers_of, system_conf, ConfFile, DEFAULT_SERVER};
+use crate::nts::CertThresholds;
 use crate::run::{hostname, RunPlan};
-use skew_ntp_io::{Family, ProbeSettings};
+use skew_ntp::nts::Aead;
+use skew_ntp_io::{Family, NtsOptions, ProbeSettings};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -70,6 +72,18 @@ pub struct Overrides {
     pub leap_file: Option<PathBuf>,
     /// The host name written in the log.
     pub host: Option<String>,
+    /// Probe the command line's servers with NTS (`--nts`).
+    pub nts: bool,
+    /// CA files trusted for NTS-KE besides the system's roots (`--nts-ca`).
+    pub nts_ca: Vec<PathBuf>,
+    /// AEADs to offer, in order of preference (`--nts-aead`).
+    pub nts_aead: Vec<Aead>,
+    /// Deadline of each key exchange (`--nts-ke-timeout`).
+    pub nts_ke_timeout: Option<Duration>,
+    /// WARNING when an NTS server's certificate ends within this many days.
+    pub warn_cert_days: Option<f64>,
+    /// CRITICAL when an NTS server's certificate ends within this many days.
+    pub crit_cert_days: Option<f64>,
 }
 
 /// A run plan with its thresholds, and where the servers came from.
@@ -176,23 +190,26 @@ pub enum PlanError {
     /// A server that is not of the accepted forms (`host`, `host:port`, `[v6]:port`).
     #[error(transparent)]
     Server(#[from] skew_ntp_io::target::SpecError),
+    /// `--nts-ke-timeout 0` with servers to probe with NTS.
+    #[error("--nts-ke-timeout must be greater than zero")]
+    ZeroKeTimeout,
 }
 
 fn secs(d: Option<Duration>) -> Option<f64> {
     d.map(|d| d.as_secs_f64())
 }
 
-/// The servers to probe with their pools (name → up to how many addresses), where they
-/// came from, and the NTP configuration files read.
+/// The servers to probe, each with whether it is probed with NTS, with their pools (name →
+/// up to how many addresses), where they came from, and the NTP configuration files read.
 struct Servers {
-    names: Vec<String>,
+    names: Vec<(String, bool)>,
     pools: BTreeMap<String, usize>,
     from: String,
     conf: Vec<ConfFile>,
 }
 
 impl Servers {
-    fn listed(names: Vec<String>, from: String) -> Servers {
+    fn listed(names: Vec<(String, bool)>, from: String) -> Servers {
         Servers {
             names,
             pools: BTreeMap::new(),
@@ -208,7 +225,7 @@ impl Servers {
             .collect();
         let servers = servers_of(&conf);
         Servers {
-            names: servers.iter().map(|c| c.server.clone()).collect(),
+            names: servers.iter().map(|c| (c.server.clone(), c.nts)).collect(),
             pools: servers
                 .iter()
                 .filter_map(|c| Some((c.server.clone(), c.pool?)))
@@ -234,14 +251,13 @@ fn one_conf(path: &Path) -> Result<ConfFile, PlanError> {
     Ok(c)
 }
 
-/// The servers: from the command line, `--ntp-conf`, the configuration's `servers` or
-/// `ntp_conf`, the system's NTP configuration under `root`, or pool.ntp.org.
+/// The servers, each with whether it is probed with NTS: from the command line (NTS with
+/// `--nts`), `--ntp-conf`, the configuration's `servers` (`HOST nts`) or `ntp_conf`, the
+/// system's NTP configuration under `root` (chrony's `nts` option), or pool.ntp.org.
 fn servers(o: &Overrides, config: &Config, root: &Path) -> Result<Servers, PlanError> {
     if !o.servers.is_empty() {
-        return Ok(Servers::listed(
-            o.servers.clone(),
-            "the command line".to_string(),
-        ));
+        let s = o.servers.iter().map(|s| (s.clone(), o.nts)).collect();
+        return Ok(Servers::listed(s, "the command line".to_string()));
     }
     if let Some(p) = &o.ntp_conf {
         return Ok(Servers::of_conf(vec![one_conf(p)?]));
@@ -251,7 +267,10 @@ fn servers(o: &Overrides, config: &Config, root: &Path) -> Result<Servers, PlanE
             .config_path
             .as_ref()
             .map_or("the configuration".into(), |p| p.display().to_string());
-        return Ok(Servers::listed(s, from));
+        return Ok(Servers::listed(
+            s.iter().filter_map(|e| server_entry(e)).collect(),
+            from,
+        ));
     }
     if let Some(p) = &config.ntp_conf {
         return Ok(Servers::of_conf(vec![one_conf(p)?]));
@@ -259,11 +278,25 @@ fn servers(o: &Overrides, config: &Config, root: &Path) -> Result<Servers, PlanE
     let sys = system_conf(root);
     if sys.is_empty() {
         return Ok(Servers::listed(
-            vec![DEFAULT_SERVER.to_string()],
+            vec![(DEFAULT_SERVER.to_string(), false)],
             "the default (no NTP configuration found)".into(),
         ));
     }
     Ok(Servers::of_conf(sys))
+}
+
+/// The NTS options for a run with NTS servers: flags over the file's `[nts]` over the
+/// defaults (a zero `ke_timeout` in the file counts as not given).
+fn nts_options(o: &Overrides, config: &Config) -> Result<NtsOptions, PlanError> {
+    let ca = if o.nts_ca.is_empty() {
+        config.nts.ca.clone().unwrap_or_default()
+    } else {
+        o.nts_ca.clone()
+    };
+    let ke_timeout = o
+        .nts_ke_timeout
+        .or_else(|| duration(&config.nts.ke_timeout).filter(|d| !d.is_zero()));
+    NtsOptions::new(ca, &o.nts_aead, ke_timeout).ok_or(PlanError::ZeroKeTimeout)
 }
 
 /// Checks that no WARNING threshold is above its CRITICAL one.
@@ -306,12 +339,13 @@ fn check_thresholds(t: &Thresholds) -> Result<(), PlanError> {
 }
 
 /// Builds the plan: flags over the file over the defaults. Errors are configuration or
-/// usage errors: an unreadable or empty `--ntp-conf`, a WARNING threshold above its
-/// CRITICAL one, a zero timeout.
+/// usage errors: an unreadable or empty `--ntp-conf`, a malformed server, a WARNING
+/// threshold above its CRITICAL one, a zero timeout, NTS settings that cannot be used (only
+/// when some server is probed with NTS).
 pub fn plan(o: &Overrides, config: &Config, root: &Path) -> Result<Plan, PlanError> {
     let servers = servers(o, config, root)?;
     // A malformed server is a usage error before anything runs.
-    for s in &servers.names {
+    for (s, _) in &servers.names {
         skew_ntp_io::parse_server(s)?;
     }
     let d = Thresholds::default();
@@ -349,8 +383,29 @@ pub fn plan(o: &Overrides, config: &Config, root: &Path) -> Result<Plan, PlanErr
     if probe.timeout_ns <= 0 {
         return Err(PlanError::ZeroTimeout);
     }
-    let mut request = probe.request(&servers.names);
+    let names: Vec<String> = servers.names.iter().map(|(s, _)| s.clone()).collect();
+    let mut request = probe.request(&names);
     request.pools = servers.pools;
+    let nts_servers: Vec<String> = servers
+        .names
+        .iter()
+        .filter(|(_, nts)| *nts)
+        .map(|(s, _)| s.clone())
+        .collect();
+    if !nts_servers.is_empty() {
+        request = request.with_nts(nts_options(o, config)?, nts_servers);
+    }
+    let cert = CertThresholds::default();
+    let nts_cert = CertThresholds {
+        warn_days: o
+            .warn_cert_days
+            .or(config.nts.warn_cert_days)
+            .unwrap_or(cert.warn_days),
+        crit_days: o
+            .crit_cert_days
+            .or(config.nts.crit_cert_days)
+            .unwrap_or(cert.crit_days),
+    };
     let clock_enabled = !o.no_clock && config.clock.enabled.unwrap_or(true);
     let clock = clock_enabled.then(|| {
         o.clock_duration
@@ -377,6 +432,7 @@ pub fn plan(o: &Overrides, config: &Config, root: &Path) -> Result<Plan, PlanErr
             min_agree: o.min_agree.or(config.min_agree).map(|k| k as usize),
             clock,
             host: o.host.clone().unwrap_or_else(hostname),
+            nts_cert,
         },
         thresholds,
         servers_from: servers.from,
@@ -558,5 +614,61 @@ mod tests {
         .unwrap_err();
         assert!(matches!(e, PlanError::NoServers { .. }), "{e}");
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn nts_from_the_flags_the_file_and_the_system() {
+        let root = std::env::temp_dir().join(format!("skew-plan-nts-sys-{}", std::process::id()));
+        std::fs::create_dir_all(root.join("etc/chrony")).unwrap();
+        std::fs::write(
+            root.join("etc/chrony/chrony.conf"),
+            "server plain.example iburst\nserver nts.example iburst nts\n",
+        )
+        .unwrap();
+        let p = plan(&Overrides::default(), &Config::default(), &root).unwrap();
+        let _ = std::fs::remove_dir_all(&root);
+        assert_eq!(p.run.probe.servers, ["plain.example", "nts.example"]);
+        assert_eq!(p.run.probe.nts_servers, ["nts.example"]);
+        let nts = p.run.probe.nts.as_ref().unwrap();
+        assert_eq!(nts.ke_timeout, skew_ntp_io::DEFAULT_KE_TIMEOUT);
+        assert_eq!(p.run.nts_cert, CertThresholds::default());
+
+        // The file's [nts] table, under the flags.
+        let file = Config::parse(
+            Path::new("t.toml"),
+            "servers = [\"a\", \"b nts\"]\n[nts]\nca = [\"/f.pem\"]\nke_timeout = \"2s\"\nwarn_cert_days = 20\n",
+        )
+        .unwrap();
+        let p = plan(&Overrides::default(), &file, Path::new("/nonexistent")).unwrap();
+        assert_eq!(p.run.probe.nts_servers, ["b"]);
+        let nts = p.run.probe.nts.as_ref().unwrap();
+        assert_eq!(nts.ca_files, [PathBuf::from("/f.pem")]);
+        assert_eq!(nts.ke_timeout, Duration::from_secs(2));
+        assert_eq!(p.run.nts_cert.warn_days, 20.0);
+        let flags = Overrides {
+            nts_ca: vec!["/g.pem".into()],
+            nts_ke_timeout: Some(Duration::from_secs(1)),
+            warn_cert_days: Some(10.0),
+            ..Overrides::default()
+        };
+        let p = plan(&flags, &file, Path::new("/nonexistent")).unwrap();
+        let nts = p.run.probe.nts.as_ref().unwrap();
+        assert_eq!(nts.ca_files, [PathBuf::from("/g.pem")]);
+        assert_eq!(nts.ke_timeout, Duration::from_secs(1));
+        assert_eq!(p.run.nts_cert.warn_days, 10.0);
+
+        // A zero deadline fails only when some server uses NTS.
+        let zero = Overrides {
+            servers: vec!["a".into()],
+            nts_ke_timeout: Some(Duration::ZERO),
+            ..Overrides::default()
+        };
+        let p = plan(&zero, &file, Path::new("/")).unwrap();
+        assert!(p.run.probe.nts.is_none() && p.run.probe.nts_servers.is_empty());
+        let zero = Overrides { nts: true, ..zero };
+        assert!(matches!(
+            plan(&zero, &file, Path::new("/")).unwrap_err(),
+            PlanError::ZeroKeTimeout
+        ));
     }
 }

@@ -29,6 +29,8 @@ pub struct RunPlan {
     pub leap: Option<Option<std::path::PathBuf>>,
     /// This host's name as written in the log.
     pub host: String,
+    /// When an NTS server's certificate end is a WARNING / CRITICAL.
+    pub nts_cert: crate::nts::CertThresholds,
 }
 
 /// What a run produced beyond the report: the clocks around it (for the state file).
@@ -191,7 +193,7 @@ pub fn execute(plan: &RunPlan) -> RunOutcome {
     });
     let (clock, pause) = clock;
     let agreement = select_answered(&results, plan.min_agree);
-    let probes = results
+    let probes: Vec<skew_ntp::ProbeRecord> = results
         .iter()
         .zip(&agreement.verdicts)
         .map(|(r, v)| {
@@ -200,7 +202,7 @@ pub fn execute(plan: &RunPlan) -> RunOutcome {
             rec
         })
         .collect();
-    let (leap, findings) = match &plan.leap {
+    let (leap, mut findings) = match &plan.leap {
         Some(file) => {
             let (r, f) = leap_reading(
                 file.as_deref(),
@@ -210,6 +212,7 @@ pub fn execute(plan: &RunPlan) -> RunOutcome {
         }
         None => (None, Vec::new()),
     };
+    findings.extend(crate::nts::nts_findings(&probes, &plan.nts_cert));
     let ended = skew_truetime::clocks::read_now();
     let report = RunReport {
         run_time_unix_ns: started.0.realtime_ns,

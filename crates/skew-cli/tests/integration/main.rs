@@ -16,6 +16,8 @@ mod leap_chrony;
 mod leap_serve;
 mod man_completions;
 mod monitor;
+mod nts_monitor;
+mod nts_probe;
 mod pauses;
 mod probe_chrony;
 mod proxy_paths;
