@@ -201,16 +201,22 @@ fn secs(d: Option<Duration>) -> Option<f64> {
 
 /// The servers to probe, each with whether it is probed with NTS, with their pools (name →
 /// up to how many addresses), where they came from, and the NTP configuration files read.
-struct Servers {
-    names: Vec<(String, bool)>,
-    pools: BTreeMap<String, usize>,
-    from: String,
-    conf: Vec<ConfFile>,
+#[derive(Debug, Clone)]
+pub struct ChosenServers {
+    /// Each server (`host`, `host:port`...) and whether it is probed with NTS.
+    pub names: Vec<(String, bool)>,
+    /// The servers that are pools, with their limit of addresses.
+    pub pools: BTreeMap<String, usize>,
+    /// Where they came from, for a person.
+    pub from: String,
+    /// The NTP configuration files read (empty for the command line, the configuration's
+    /// `servers` and the default).
+    pub conf: Vec<ConfFile>,
 }
 
-impl Servers {
-    fn listed(names: Vec<(String, bool)>, from: String) -> Servers {
-        Servers {
+impl ChosenServers {
+    fn listed(names: Vec<(String, bool)>, from: String) -> ChosenServers {
+        ChosenServers {
             names,
             pools: BTreeMap::new(),
             from,
@@ -218,13 +224,13 @@ impl Servers {
         }
     }
 
-    fn of_conf(conf: Vec<ConfFile>) -> Servers {
+    fn of_conf(conf: Vec<ConfFile>) -> ChosenServers {
         let from: Vec<String> = conf
             .iter()
             .map(|c| format!("{} ({})", c.path.display(), c.kind.name()))
             .collect();
         let servers = servers_of(&conf);
-        Servers {
+        ChosenServers {
             names: servers.iter().map(|c| (c.server.clone(), c.nts)).collect(),
             pools: servers
                 .iter()
@@ -251,38 +257,45 @@ fn one_conf(path: &Path) -> Result<ConfFile, PlanError> {
     Ok(c)
 }
 
-/// The servers, each with whether it is probed with NTS: from the command line (NTS with
-/// `--nts`), `--ntp-conf`, the configuration's `servers` (`HOST nts`) or `ntp_conf`, the
-/// system's NTP configuration under `root` (chrony's `nts` option), or pool.ntp.org.
-fn servers(o: &Overrides, config: &Config, root: &Path) -> Result<Servers, PlanError> {
-    if !o.servers.is_empty() {
-        let s = o.servers.iter().map(|s| (s.clone(), o.nts)).collect();
-        return Ok(Servers::listed(s, "the command line".to_string()));
+/// The servers to probe, each with whether it is probed with NTS: from the command line
+/// (`args`, all with NTS when `args_nts`), else the NTP configuration `ntp_conf`
+/// (`--ntp-conf`), else the configuration file's `servers` (`HOST nts` marks an NTS server)
+/// or `ntp_conf`, else the system's NTP configuration under `root` (chrony's `nts` option),
+/// else pool.ntp.org. Shared by `monitor`, `check` and `exporter`. An NTP configuration
+/// named that cannot be read or names no server is an error.
+pub fn choose_servers(
+    args: &[String],
+    args_nts: bool,
+    ntp_conf: Option<&Path>,
+    config: &Config,
+    config_path: Option<&Path>,
+    root: &Path,
+) -> Result<ChosenServers, PlanError> {
+    if !args.is_empty() {
+        let s = args.iter().map(|s| (s.clone(), args_nts)).collect();
+        return Ok(ChosenServers::listed(s, "the command line".to_string()));
     }
-    if let Some(p) = &o.ntp_conf {
-        return Ok(Servers::of_conf(vec![one_conf(p)?]));
+    if let Some(p) = ntp_conf {
+        return Ok(ChosenServers::of_conf(vec![one_conf(p)?]));
     }
     if let Some(s) = config.servers.clone().filter(|s| !s.is_empty()) {
-        let from = o
-            .config_path
-            .as_ref()
-            .map_or("the configuration".into(), |p| p.display().to_string());
-        return Ok(Servers::listed(
+        let from = config_path.map_or("the configuration".into(), |p| p.display().to_string());
+        return Ok(ChosenServers::listed(
             s.iter().filter_map(|e| server_entry(e)).collect(),
             from,
         ));
     }
     if let Some(p) = &config.ntp_conf {
-        return Ok(Servers::of_conf(vec![one_conf(p)?]));
+        return Ok(ChosenServers::of_conf(vec![one_conf(p)?]));
     }
     let sys = system_conf(root);
     if sys.is_empty() {
-        return Ok(Servers::listed(
+        return Ok(ChosenServers::listed(
             vec![(DEFAULT_SERVER.to_string(), false)],
             "the default (no NTP configuration found)".into(),
         ));
     }
-    Ok(Servers::of_conf(sys))
+    Ok(ChosenServers::of_conf(sys))
 }
 
 /// The NTS options for a run with NTS servers: flags over the file's `[nts]` over the
@@ -343,7 +356,14 @@ fn check_thresholds(t: &Thresholds) -> Result<(), PlanError> {
 /// threshold above its CRITICAL one, a zero timeout, NTS settings that cannot be used (only
 /// when some server is probed with NTS).
 pub fn plan(o: &Overrides, config: &Config, root: &Path) -> Result<Plan, PlanError> {
-    let servers = servers(o, config, root)?;
+    let servers = choose_servers(
+        &o.servers,
+        o.nts,
+        o.ntp_conf.as_deref(),
+        config,
+        o.config_path.as_deref(),
+        root,
+    )?;
     // A malformed server is a usage error before anything runs.
     for (s, _) in &servers.names {
         skew_ntp_io::parse_server(s)?;
