@@ -77,11 +77,25 @@ impl ExporterArgs {
     /// The exporter's configuration: flags over the file over the defaults; servers chosen as
     /// `monitor` and `check` choose them. The exporter probes plain NTP only, so servers
     /// marked `nts` (in the file or the system's chrony configuration) are left out: they are
-    /// returned beside the configuration, to be named in a warning.
-    pub fn exporter_config(&self, config: &Config, root: &Path) -> (ExporterConfig, Vec<String>) {
-        let (chosen, _) =
-            choose_servers(&self.servers, false, config, self.config.as_deref(), root);
-        let (nts, plain): (Vec<_>, Vec<_>) = chosen.into_iter().partition(|(_, nts)| *nts);
+    /// returned beside the configuration, to be named in a warning. So are the pools it polls
+    /// as one server each (it keeps one series per server name; `monitor` and `check` probe
+    /// every address of a pool). An unusable `ntp_conf` in the file is a usage error.
+    pub fn exporter_config(
+        &self,
+        config: &Config,
+        root: &Path,
+    ) -> Result<(ExporterConfig, Vec<String>, Vec<String>), CliError> {
+        let chosen = choose_servers(
+            &self.servers,
+            false,
+            None,
+            config,
+            self.config.as_deref(),
+            root,
+        )
+        .map_err(|e| CliError::usage(e.to_string()))?;
+        let pools: Vec<String> = chosen.pools.keys().cloned().collect();
+        let (nts, plain): (Vec<_>, Vec<_>) = chosen.names.into_iter().partition(|(_, nts)| *nts);
         let servers = plain.into_iter().map(|(s, _)| s).collect();
         let nts = nts.into_iter().map(|(s, _)| s).collect();
         let poll = self.poll.unwrap_or(DEFAULT_POLL);
@@ -117,7 +131,7 @@ impl ExporterArgs {
             probe_interval: self.probe_interval,
             ..ExporterConfig::default()
         };
-        (cfg, nts)
+        Ok((cfg, nts, pools))
     }
 }
 
@@ -127,10 +141,15 @@ pub fn run(args: ExporterArgs) -> Result<i32, CliError> {
         Some(p) => Config::load(p).map_err(|e| CliError::usage(e.to_string()))?,
         None => Config::default(),
     };
-    let (cfg, nts) = args.exporter_config(&config, Path::new("/"));
+    let (cfg, nts, pools) = args.exporter_config(&config, Path::new("/"))?;
     for s in &nts {
         eprintln!(
             "skew exporter: warning: {s} is an NTS server; the exporter probes plain NTP only and leaves it out (skew monitor and skew check measure it with NTS)"
+        );
+    }
+    for s in &pools {
+        eprintln!(
+            "skew exporter: warning: the pool {s} is polled as one server, at the first address it resolves to each time (skew monitor and skew check probe every address of a pool)"
         );
     }
     // Blocked before any thread starts, taken with sigwait below: no wake-ups while idle.
@@ -168,23 +187,28 @@ mod tests {
         std::fs::create_dir_all(root.join("etc/chrony")).unwrap();
         std::fs::write(
             root.join("etc/chrony/chrony.conf"),
-            "server plain.example iburst\nserver nts.example iburst nts ntsport 4461\n",
+            "server plain.example iburst\nserver nts.example iburst nts ntsport 4461\npool pool.example\n",
         )
         .unwrap();
         let args = T::parse_from(["t"]).args;
-        let (cfg, nts) = args.exporter_config(&Config::default(), &root);
+        let (cfg, nts, pools) = args.exporter_config(&Config::default(), &root).unwrap();
         let _ = std::fs::remove_dir_all(&root);
-        assert_eq!(cfg.servers, ["plain.example"]);
+        assert_eq!(cfg.servers, ["plain.example", "pool.example"]);
         assert_eq!(nts, ["nts.example:4461"]);
+        assert_eq!(pools, ["pool.example"], "named in a warning");
         // The file's `HOST nts` entries likewise; the command line is always plain.
         let file = Config::parse(Path::new("t.toml"), "servers = [\"a\", \"b nts\"]\n").unwrap();
-        let (cfg, nts) = args.exporter_config(&file, Path::new("/nonexistent"));
+        let (cfg, nts, _) = args
+            .exporter_config(&file, Path::new("/nonexistent"))
+            .unwrap();
         assert_eq!(
             (cfg.servers, nts),
             (vec!["a".to_string()], vec!["b".to_string()])
         );
         let args = T::parse_from(["t", "c", "d:1123"]).args;
-        let (cfg, nts) = args.exporter_config(&file, Path::new("/nonexistent"));
+        let (cfg, nts, _) = args
+            .exporter_config(&file, Path::new("/nonexistent"))
+            .unwrap();
         assert_eq!(cfg.servers, ["c", "d:1123"]);
         assert!(nts.is_empty());
     }

@@ -30,3 +30,4 @@ mod select_chrony;
 mod serve_faults;
 mod spoofing;
 mod unreachable;
+mod verdicts;
