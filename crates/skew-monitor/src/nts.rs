@@ -105,7 +105,7 @@ mod tests {
             dropped_unauthenticated: 0,
         };
         f(&mut n);
-        r.nts = Some(n);
+        r.nts = Some(Box::new(n));
         r.record()
     }
 

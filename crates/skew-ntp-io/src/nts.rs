@@ -86,11 +86,11 @@ pub fn parse_nts_server(text: &str) -> Result<ServerSpec, SpecError> {
 /// A result for an NTS server whose key exchange (or its NTP name) failed.
 fn failed(server: &str, status: Status, error: String, facts: KeFacts) -> ServerResult {
     let mut r = ServerResult::failed(server, None, status, error);
-    r.nts = Some(NtsReport {
+    r.nts = Some(Box::new(NtsReport {
         ke: facts,
         authenticated: false,
         dropped_unauthenticated: 0,
-    });
+    }));
     r
 }
 

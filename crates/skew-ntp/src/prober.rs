@@ -98,20 +98,29 @@ pub struct ServerProber {
     samples: Vec<SampleRecord>,
     counters: Counters,
     last_header: Option<ServerHeader>,
+    /// What went wrong, if anything did (boxed: most probers never need it, and a sweep of
+    /// 100,000 servers keeps 100,000 probers).
+    trouble: Option<Box<Trouble>>,
+    security: Security,
+    authenticated_samples: usize,
+    /// The last exchange whose reply was accepted, for an interleaved request after it.
+    last: Option<Previous>,
+    /// The nonce and cookie of the interleaved request [`ServerProber::request`] made,
+    /// until it is sent.
+    prepared: Option<(u64, u64)>,
+}
+
+/// What went wrong while probing a server.
+#[derive(Debug, Clone, Default)]
+struct Trouble {
     kiss: Option<KissCode>,
     last_invalid: Option<String>,
     unreachable: Option<String>,
     unsynchronized: Option<String>,
-    warnings: Vec<String>,
-    security: Security,
-    authenticated_samples: usize,
     /// The last ICMP "unreachable" error quoting one of our requests, and how many requests
     /// got one.
     icmp: Option<(IcmpError, u64)>,
-    /// The last exchange whose reply was accepted, for an interleaved request after it.
-    last: Option<Previous>,
-    /// The interleaved request [`ServerProber::request`] prepared, until it is sent.
-    prepared: Option<(u64, Interleaved)>,
+    warnings: Vec<String>,
 }
 
 /// An accepted exchange kept for interleaved mode.
@@ -150,17 +159,25 @@ impl ServerProber {
             samples: Vec::with_capacity(config.samples.min(64) as usize),
             counters: Counters::default(),
             last_header: None,
-            kiss: None,
-            last_invalid: None,
-            unreachable: None,
-            unsynchronized: None,
-            warnings: Vec::new(),
+            trouble: None,
             security: Security::Plain,
             authenticated_samples: 0,
-            icmp: None,
             last: None,
             prepared: None,
         }
+    }
+
+    fn trouble(&mut self) -> &mut Trouble {
+        self.trouble.get_or_insert_with(Default::default)
+    }
+
+    /// The interleaved request to make now, if any: asked for, never with NTS, and only
+    /// right after an answered request (its reply's receive field names the transmit time
+    /// the server should send).
+    fn interleaving(&self) -> Option<Previous> {
+        self.last
+            .filter(|p| p.attempt == self.attempts)
+            .filter(|_| self.config.interleaved && !self.security.is_nts())
     }
 
     /// The same prober with `security` deciding what requests carry and which replies
@@ -188,13 +205,7 @@ impl ServerProber {
     ) -> Option<Vec<u8>> {
         let mut header = Packet::client_request(nonce);
         self.prepared = None;
-        // Interleaved when asked, never with NTS, and only right after an answered request
-        // (its reply's receive field names the transmit time the server should send).
-        let previous = self
-            .last
-            .filter(|p| p.attempt == self.attempts)
-            .filter(|_| self.config.interleaved && !self.security.is_nts());
-        if let Some(p) = previous {
+        if let Some(p) = self.interleaving() {
             // The cookie must differ from every other field for the reply to say which
             // mode it is in.
             let mut cookie = cookie;
@@ -203,18 +214,12 @@ impl ServerProber {
             }
             header.origin_ts = p.answered.t2;
             header.receive_ts = NtpTimestamp(cookie);
-            self.prepared = Some((
-                nonce,
-                Interleaved {
-                    cookie,
-                    previous: p.answered,
-                },
-            ));
+            self.prepared = Some((nonce, cookie));
         }
         match self.security.request(&header.encode(), nonce, entropy) {
             Ok(bytes) => Some(bytes),
             Err(e) => {
-                self.warnings.push(e.to_string());
+                self.trouble().warnings.push(e.to_string());
                 self.state = State::Done;
                 None
             }
@@ -266,14 +271,20 @@ impl ServerProber {
 
     /// Records that a request carrying `nonce` left at `t1_unix_ns` / `now_mono_ns`.
     pub fn on_sent(&mut self, nonce: u64, t1_unix_ns: i64, now_mono_ns: i64) {
-        self.attempts += 1;
-        self.counters.sent += 1;
-        self.last_sent_mono_ns = Some(now_mono_ns);
+        // The interleaved request made for this nonce (before counting it as sent: it was
+        // made right after the previous request's answer).
         let interleaved = self
             .prepared
             .take()
             .filter(|(n, _)| *n == nonce)
-            .map(|(_, i)| i);
+            .zip(self.interleaving())
+            .map(|((_, cookie), p)| Interleaved {
+                cookie,
+                previous: p.answered,
+            });
+        self.attempts += 1;
+        self.counters.sent += 1;
+        self.last_sent_mono_ns = Some(now_mono_ns);
         self.state = State::Waiting {
             request: Request {
                 nonce,
@@ -312,8 +323,9 @@ impl ServerProber {
             return false;
         }
         *icmp = true;
-        let n = self.icmp.map_or(0, |(_, n)| n);
-        self.icmp = Some((error, n + 1));
+        let t = self.trouble();
+        let n = t.icmp.map_or(0, |(_, n)| n);
+        t.icmp = Some((error, n + 1));
         true
     }
 
@@ -337,7 +349,7 @@ impl ServerProber {
     /// Records that sending failed (no route, family unavailable...): the server is
     /// `unreachable` and no more requests are sent.
     pub fn on_send_error(&mut self, error: String) {
-        self.unreachable = Some(error);
+        self.trouble().unreachable = Some(error);
         self.state = State::Done;
     }
 
@@ -375,7 +387,7 @@ impl ServerProber {
                 self.counters.answered += 1;
                 self.last_header = Some(m.header);
                 if let Some(why) = &m.unsynchronized {
-                    self.unsynchronized = Some(why.clone());
+                    self.trouble().unsynchronized = Some(why.clone());
                 }
                 if self.security.is_nts() {
                     self.authenticated_samples += 1;
@@ -404,7 +416,7 @@ impl ServerProber {
             Verdict::Kiss(code, header) => {
                 self.counters.answered += 1;
                 self.last_header = Some(*header);
-                self.kiss = Some(code.clone());
+                self.trouble().kiss = Some(code.clone());
                 if code.stops_probing() {
                     self.state = State::Done;
                     return verdict;
@@ -413,7 +425,7 @@ impl ServerProber {
             Verdict::Invalid(why, header) => {
                 self.counters.answered += 1;
                 self.last_header = Some(*header);
-                self.last_invalid = Some(why.to_string());
+                self.trouble().last_invalid = Some(why.to_string());
             }
         }
         self.schedule_next(now);
@@ -435,10 +447,11 @@ impl ServerProber {
         } = &self.state
         {
             if now_mono_ns >= *deadline_mono_ns {
+                let rejected = *rejected;
                 self.counters.timeouts += 1;
                 if let Some(reason) = rejected {
                     // The server's address answered, but never with an acceptable reply.
-                    self.last_invalid = Some(reason.to_string());
+                    self.trouble().last_invalid = Some(reason.to_string());
                 }
                 self.schedule_next(now_mono_ns);
             }
@@ -461,6 +474,7 @@ impl ServerProber {
     /// The result. Call when done (calling earlier reports what was seen so far; a request
     /// still in flight counts as timed out).
     pub fn finish(mut self) -> ServerResult {
+        let t = self.trouble.take().map(|b| *b).unwrap_or_default();
         if matches!(self.state, State::Waiting { .. }) {
             self.counters.timeouts += 1;
         }
@@ -480,7 +494,7 @@ impl ServerProber {
                 .copied()
                 .unwrap_or(0),
         });
-        let (status, error) = if let (Some(KissCode::NtsNak), Some(_)) = (&self.kiss, &nts) {
+        let (status, error) = if let (Some(KissCode::NtsNak), Some(_)) = (&t.kiss, &nts) {
             (
                 Status::NtsNak,
                 Some(
@@ -489,7 +503,7 @@ impl ServerProber {
                         .to_string(),
                 ),
             )
-        } else if let Some(code) = &self.kiss {
+        } else if let Some(code) = &t.kiss {
             let action = if code.stops_probing() {
                 "; no more requests sent this run"
             } else {
@@ -500,15 +514,15 @@ impl ServerProber {
                 Some(format!("server sent Kiss-o'-Death {code}{action}")),
             )
         } else if summary.is_some() {
-            match &self.unsynchronized {
+            match &t.unsynchronized {
                 Some(why) => (Status::Unsynchronized, Some(why.clone())),
                 None => (Status::Ok, None),
             }
-        } else if let Some(e) = &self.unreachable {
+        } else if let Some(e) = &t.unreachable {
             (Status::Unreachable, Some(e.clone()))
-        } else if let Some(e) = &self.last_invalid {
+        } else if let Some(e) = &t.last_invalid {
             (Status::Invalid, Some(e.clone()))
-        } else if let Some((e, n)) = &self.icmp {
+        } else if let Some((e, n)) = &t.icmp {
             let sent = self.counters.sent;
             (
                 Status::Unreachable,
@@ -528,7 +542,7 @@ impl ServerProber {
                 )),
             )
         };
-        let mut warnings = std::mem::take(&mut self.warnings);
+        let mut warnings = t.warnings;
         if summary.is_some() {
             if self.counters.timeouts > 0 {
                 warnings.push(format!(
@@ -536,7 +550,7 @@ impl ServerProber {
                     self.counters.timeouts, self.counters.sent
                 ));
             }
-            if let Some(e) = &self.last_invalid {
+            if let Some(e) = &t.last_invalid {
                 warnings.push(format!("some replies were invalid: {e}"));
             }
         }
@@ -565,12 +579,12 @@ impl ServerProber {
             error,
             summary,
             header,
-            kiss_code: self.kiss,
+            kiss_code: t.kiss,
             samples: self.samples,
             counters: self.counters,
             warnings,
             local_precision_ns: self.config.bounds.local_precision_ns,
-            nts,
+            nts: nts.map(Box::new),
         }
     }
 }

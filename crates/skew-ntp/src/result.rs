@@ -225,7 +225,7 @@ pub struct ServerResult {
     pub local_precision_ns: i64,
     /// NTS: the key exchange's facts and the samples' authentication (`None` for plain
     /// NTP).
-    pub nts: Option<NtsReport>,
+    pub nts: Option<Box<NtsReport>>,
 }
 
 impl ServerResult {
@@ -459,7 +459,7 @@ impl From<&ServerResult> for ProbeRecord {
             warnings: r.warnings.clone(),
             truechimer: None,
             advice: None,
-            nts: r.nts.as_ref().map(NtsView::from),
+            nts: r.nts.as_deref().map(NtsView::from),
         }
     }
 }
