@@ -9,10 +9,12 @@
 #      (127.0.0.2 on those ports, where nothing listens), interleaved, -n 1 --timeout 1s.
 #      Goal: >= 99.9 % of the served ones ok, every dead one timeout or unreachable, each
 #      target asked exactly once, within timeout + 0.5 s.
+#   s  as b, but the dead addresses are silent: sockets that never read (no ICMP error, no
+#      reply), so only the window's rules keep them from holding back the live ones.
 #   c  100,000 targets of C_SERVERS chronyd bound to 0.0.0.0 on distinct ports, -n 1.
 #      Goal: >= 99.9 % ok in under 5 s, peak RSS under 200 MiB, the same 4 descriptors.
 #
-#   bench/scale.sh                        a, b and c, ROUNDS rounds each
+#   bench/scale.sh                        a, b, s and c, ROUNDS rounds each
 #   SCENARIOS="a c" ROUNDS=5 bench/scale.sh
 #   EXTRA="--rate 20000" bench/scale.sh   other flags for every `skew probe`
 #   SKEW=/path/to/other/skew bench/scale.sh
@@ -27,12 +29,12 @@
 # drops of the run (/proc/net/snmp Udp RcvbufErrors, per namespace: the servers' sockets
 # overflowing). Figures and discussion: docs/benchmarks/scale.md.
 #
-# Environment: SCENARIOS (a b c), ROUNDS (3), TIMEOUT (1s), EXTRA, A_TARGETS (10000),
+# Environment: SCENARIOS (a b s c), ROUNDS (3), TIMEOUT (1s), EXTRA, A_TARGETS (10000),
 # B_TARGETS (10000), B_UNREACHABLE (1000), SERVERS (4, skew serve processes of b),
 # C_TARGETS (100000), C_SERVERS (4), SKEW, SKEW_BENCH_NO_NETNS=1.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
-SCENARIOS=${SCENARIOS:-a b c}
+SCENARIOS=${SCENARIOS:-a b s c}
 ROUNDS=${ROUNDS:-3}
 TIMEOUT=${TIMEOUT:-1s}
 EXTRA=${EXTRA:-}
@@ -129,6 +131,31 @@ open(f"{tmp}/dead.b", "w").write("\n".join(dead) + "\n")
 PY
 }
 
+# targets_s: the targets of b, with a silent sink on each dead address: sockets bound to
+# 127.0.0.2 on those ports that never read, so nothing answers and no ICMP error comes back.
+targets_s() {
+  [ -s "$tmp/targets.b" ] || targets_b
+  cp "$tmp/targets.b" "$tmp/targets.s"
+  cp "$tmp/dead.b" "$tmp/dead.s"
+  python3 - "$tmp/dead.s" "$tmp/sink.ready" <<'PY' &
+import resource, signal, socket, sys, time
+hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+socks = []
+for a in open(sys.argv[1]).read().split():
+    host, port = a.rsplit(":", 1)
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((host, int(port)))
+    socks.append(s)
+open(sys.argv[2], "w").write(f"{len(socks)}\n")
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+time.sleep(3600)
+PY
+  pids+=($!)
+  for _ in $(seq 200); do [ -s "$tmp/sink.ready" ] && break; sleep 0.05; done
+  [ -s "$tmp/sink.ready" ] || { echo "the silent sink did not start" >&2; exit 1; }
+}
+
 # run_rounds SCENARIO: ROUNDS runs of skew probe over $tmp/targets.SCENARIO, one line each.
 run_rounds() {
   python3 - "$1" "$tmp" "$SKEW" "$TIMEOUT" "$ROUNDS" "$EXTRA" <<'PY'
@@ -136,8 +163,8 @@ import json, os, resource, subprocess, sys, time
 scenario, tmp, skew, timeout, rounds, extra = sys.argv[1:]
 targets = open(f"{tmp}/targets.{scenario}").read().split()
 dead = set()
-if scenario == "b":
-    dead = set(open(f"{tmp}/dead.b").read().split())
+if scenario in ("b", "s"):
+    dead = set(open(f"{tmp}/dead.{scenario}").read().split())
 def dur(text):
     for unit, scale in (("ns", 1e-9), ("us", 1e-6), ("ms", 1e-3), ("s", 1.0)):
         if text.endswith(unit):
@@ -187,7 +214,7 @@ for r in range(1, int(rounds) + 1):
     wrong_dead = sum(x["status"] not in ("timeout", "unreachable") for x in res if x["address"] in dead)
     asked = sum(x["sent"] != 1 for x in res)
     share = 100.0 * ok / max(1, len(live))
-    limit = {"a": dur(timeout) + 0.5, "b": dur(timeout) + 0.5, "c": 5.0}[scenario]
+    limit = {"a": dur(timeout) + 0.5, "b": dur(timeout) + 0.5, "s": dur(timeout) + 0.5, "c": 5.0}[scenario]
     goal = share >= 99.9 and wall < limit and wrong_dead == 0 and asked == 0
     if scenario == "c":
         goal = goal and int(rss_kb) < 200 * 1024 and max_fds <= 4
@@ -214,6 +241,10 @@ for s in $SCENARIOS; do
       targets_b
       run_rounds b
       ;;
+    s)
+      targets_s
+      run_rounds s
+      ;;
     c)
       ports=()
       for i in $(seq 1 "$C_SERVERS"); do
@@ -224,6 +255,6 @@ for s in $SCENARIOS; do
       targets_c "${ports[@]}"
       run_rounds c
       ;;
-    *) echo "bench/scale.sh: unknown scenario $s (a, b or c)" >&2; exit 64 ;;
+    *) echo "bench/scale.sh: unknown scenario $s (a, b, s or c)" >&2; exit 64 ;;
   esac
 done
