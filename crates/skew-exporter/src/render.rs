@@ -4,7 +4,7 @@
 use crate::local::LocalView;
 use crate::view::ServersView;
 use skew_metrics::defs::*;
-use skew_metrics::ntp::{add_agreement, add_probes, add_server_counts, server_labels};
+use skew_metrics::ntp::{add_agreement, add_nts, add_probes, add_server_counts, server_labels};
 use skew_metrics::Exposition;
 use skew_ntp::select::AgreementRecord;
 use skew_ntp::ProbeRecord;
@@ -78,6 +78,7 @@ pub fn servers_text(servers: &ServersView) -> String {
             e.add(&EXPORTER_POLL_ERRORS, &[l[0], l[1], status], *n as f64);
         }
     }
+    add_nts_sessions(&mut e, servers);
     for s in &servers.servers {
         let Some(st) = &s.stats else { continue };
         let l = server_labels(&s.record);
@@ -99,6 +100,42 @@ pub fn servers_text(servers: &ServersView) -> String {
         }
     }
     e.render()
+}
+
+/// Adds the NTS servers' families: the four of `skew monitor --prom` (`add_nts`, from the
+/// last poll's record: the session in use, or the last failed key exchange) and the
+/// exporter's own, on the session kept across polls. Labelled by the server as given.
+pub fn add_nts_sessions(e: &mut Exposition, servers: &ServersView) {
+    let records: Vec<ProbeRecord> = servers
+        .servers
+        .iter()
+        .filter(|s| s.nts.is_some())
+        .map(|s| s.record.clone())
+        .collect();
+    add_nts(e, &records);
+    let nts = || {
+        servers
+            .servers
+            .iter()
+            .filter_map(|s| Some((s.record.server.as_str(), s.nts.as_ref()?)))
+    };
+    for (server, n) in nts() {
+        e.add_flag(&NTS_KE_UP, &[server], n.ke_up);
+        e.add_opt(&NTS_KE_LAST_SUCCESS, &[server], n.ke_last_success_unix_s);
+        e.add(&NTS_COOKIES_HELD, &[server], n.cookies_held as f64);
+        e.add(&NTS_NAKS, &[server], n.naks as f64);
+        e.add(&NTS_UNAUTHENTICATED, &[server], n.unauthenticated as f64);
+    }
+    for (server, n) in nts() {
+        for (trigger, count) in &n.key_exchanges {
+            e.add(&NTS_KE_TOTAL, &[server, trigger], *count as f64);
+        }
+    }
+    for (server, n) in nts() {
+        for (step, count) in &n.ke_failures {
+            e.add(&NTS_KE_FAILURES, &[server, step], *count as f64);
+        }
+    }
 }
 
 /// The text of `/metrics` at `now_mono_ns`: the servers' part rendered with their view
