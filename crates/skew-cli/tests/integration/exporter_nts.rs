@@ -379,3 +379,32 @@ fn servers_marked_nts_in_the_configuration_file() {
     let _ = std::fs::remove_dir_all(&dir);
     drop(run);
 }
+
+#[test]
+fn unusable_ca_files_are_refused_at_start() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
+    let dir = std::env::temp_dir().join(format!("skew-exporter-nts-ca-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let garbage = dir.join("garbage.pem");
+    std::fs::write(&garbage, "not a certificate\n").unwrap();
+    let missing = dir.join("missing.pem");
+    let listen = format!("127.0.0.1:{}", free_tcp_port());
+    for (ca, code) in [(&missing, 66), (&garbage, 65)] {
+        let ca = ca.display().to_string();
+        let out = crate::common::run_skew(
+            &[
+                "exporter",
+                "--listen",
+                &listen,
+                "--nts",
+                "--nts-ca",
+                &ca,
+                "127.0.0.1:4460",
+            ],
+            Duration::from_secs(20),
+        );
+        assert_eq!(out.code, code, "{ca}: {}", out.stderr);
+        assert!(out.stderr.contains(&ca), "{}", out.stderr);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
