@@ -426,7 +426,6 @@ fn run_work(
     engine: &EngineConfig,
 ) -> Vec<Polled> {
     let clock = SystemClock;
-    let family = config.family;
     let mut polled = Vec::with_capacity(work.len());
     let mut targets = Vec::new();
     let mut slots = Vec::with_capacity(work.len());
@@ -443,126 +442,11 @@ fn run_work(
             refused: None,
             session: None,
         };
-        let text = w.spec.text.clone();
-        let (mut address, mut security) = (w.address, w.security);
-        if let Some((trigger, mut addresses)) = w.ke {
-            let facts = KeFacts {
-                ke_server: w.spec.host.clone(),
-                ke_port: w.spec.port,
-                ..KeFacts::default()
-            };
-            if addresses.is_empty() {
-                match resolve(&w.spec, family, true).addresses {
-                    Ok(a) => {
-                        p.refused = a
-                            .iter()
-                            .find_map(|x| config.check_ke_address(&text, *x).err())
-                            .map(|e| e.to_string());
-                        addresses = a.clone();
-                        p.ke_resolved = Some(a);
-                    }
-                    Err(e) => {
-                        p.result = Some(nts_failed(
-                            &text,
-                            None,
-                            Status::Unresolved,
-                            e,
-                            facts.clone(),
-                        ));
-                    }
-                }
-            }
-            if let Some(why) = &p.refused {
-                p.result = Some(nts_failed(
-                    &text,
-                    None,
-                    Status::Unreachable,
-                    why.clone(),
-                    facts.clone(),
-                ));
-            }
-            if p.result.is_some() {
-                polled.push(p);
-                slots.push(None);
-                continue;
-            }
-            let Some(ke_config) = ke_config else {
-                // Checked at start: NTS servers come with NTS settings.
-                p.result = Some(nts_failed(
-                    &text,
-                    None,
-                    Status::NtsKeFailed,
-                    "no NTS settings".into(),
-                    facts.clone(),
-                ));
-                polled.push(p);
-                slots.push(None);
-                continue;
-            };
-            let at_mono_ns = clock.monotonic_ns();
-            let at_unix_ns = clock.realtime_ns();
-            let (outcome, named) = match establish(&w.spec, &addresses, ke_config, family) {
-                Ok((session, a)) => {
-                    security = Security::Nts(Box::new(session.clone()));
-                    address = Some(a);
-                    (KeOutcome::Established(session), Some(a))
-                }
-                // The session in use (if any) stays: a failed refresh keeps measuring.
-                Err(note) => (KeOutcome::Failed(note), None),
-            };
-            if let Some(a) = named {
-                if let Err(why) = config.check_address(&text, a) {
-                    let facts = security.nts().map_or(facts, |s| s.facts().clone());
-                    p.refused = Some(why.to_string());
-                    p.result = Some(nts_failed(
-                        &text,
-                        Some(a),
-                        Status::Unreachable,
-                        why.to_string(),
-                        facts,
-                    ));
-                }
-            }
-            p.ke = Some(KeDone {
-                trigger,
-                outcome,
-                at_mono_ns,
-                at_unix_ns,
-                address: named,
-            });
-            if p.result.is_some() {
-                polled.push(p);
-                slots.push(None);
-                continue;
-            }
-        } else if !w.nts && address.is_none() {
-            // A plain name that did not resolve yet is tried again, here, off the poller.
-            let r = resolve(&w.spec, family, false)
-                .addresses
-                .and_then(|a| a.first().copied().ok_or_else(|| "no address".into()));
-            address = r.as_ref().ok().copied();
-            if let Err(why) = &r {
-                p.result = Some(ServerResult::failed(
-                    &text,
-                    None,
-                    Status::Unresolved,
-                    why.clone(),
-                ));
-            }
-            p.resolved = Some(r);
-        }
-        // Never plain NTP for an NTS server: without a session, no request.
-        match address {
-            Some(a) if p.result.is_none() && w.nts == security.is_nts() => {
-                slots.push(Some(targets.len()));
-                targets.push(Target {
-                    server: text,
-                    address: a,
-                    security,
-                });
-            }
-            _ => slots.push(None),
-        }
+        let target = prepare(w, &mut p, config, ke_config, &clock);
+        slots.push(target.map(|t| {
+            targets.push(t);
+            targets.len() - 1
+        }));
         polled.push(p);
     }
     let start_mono_ns = clock.monotonic_ns();
@@ -578,12 +462,127 @@ fn run_work(
         p.start_mono_ns = start_mono_ns;
         p.start_unix_ns = start_unix_ns;
         let Some(t) = slot else { continue };
-        if let Some(r) = probed.get_mut(t).and_then(Option::take) {
-            p.result = Some(r);
-        }
+        p.result = probed.get_mut(t).and_then(Option::take);
         if let Some(Security::Nts(s)) = kept.get_mut(t).map(std::mem::take) {
             p.session = Some(*s);
         }
     }
     polled
+}
+
+/// What to poll for `w`, after its key exchange or name resolution (recorded in `p`); None
+/// when it cannot be polled (`p.result` then says why, or is left to the poller: an NTS
+/// server without a session). Never a plain target for an NTS server.
+fn prepare(
+    w: Work,
+    p: &mut Polled,
+    config: &ExporterConfig,
+    ke_config: Option<&KeConfig>,
+    clock: &dyn LocalClock,
+) -> Option<Target> {
+    let (mut address, mut security) = (w.address, w.security);
+    if let Some((trigger, addresses)) = w.ke {
+        let (a, s) = key_exchange(&w.spec, trigger, addresses, p, config, ke_config, clock)?;
+        (address, security) = (a.or(address), s.unwrap_or(security));
+    } else if !w.nts && address.is_none() {
+        // A plain name that did not resolve yet is tried again, here, off the poller.
+        let r = resolve(&w.spec, config.family, false)
+            .addresses
+            .and_then(|a| a.first().copied().ok_or_else(|| "no address".into()));
+        if let Err(why) = &r {
+            p.result = Some(ServerResult::failed(
+                &w.spec.text,
+                None,
+                Status::Unresolved,
+                why.clone(),
+            ));
+        }
+        address = r.as_ref().ok().copied();
+        p.resolved = Some(r);
+    }
+    let address = address.filter(|_| p.result.is_none() && w.nts == security.is_nts())?;
+    Some(Target {
+        server: w.spec.text,
+        address,
+        security,
+    })
+}
+
+/// The key exchange of an NTS server's run, recorded in `p`: resolves the key exchange
+/// server's name when it has no address yet, checks the addresses against the short poll
+/// and refresh rules, runs the exchange, checks the NTP address it names. Returns the NTP
+/// address and session to poll with when the exchange succeeded (`(None, None)` when it
+/// failed: the session in use, if any, stays), or None when the server cannot be polled
+/// (`p.result` says why).
+fn key_exchange(
+    spec: &ServerSpec,
+    trigger: Trigger,
+    mut addresses: Vec<SocketAddr>,
+    p: &mut Polled,
+    config: &ExporterConfig,
+    ke_config: Option<&KeConfig>,
+    clock: &dyn LocalClock,
+) -> Option<(Option<SocketAddr>, Option<Security>)> {
+    let text = &spec.text;
+    let facts = || KeFacts {
+        ke_server: spec.host.clone(),
+        ke_port: spec.port,
+        ..KeFacts::default()
+    };
+    let fail = |p: &mut Polled, address, status, why: String, facts: KeFacts| {
+        p.result = Some(nts_failed(text, address, status, why, facts));
+        None
+    };
+    if addresses.is_empty() {
+        match resolve(spec, config.family, true).addresses {
+            Ok(a) => {
+                addresses = a.clone();
+                p.ke_resolved = Some(a);
+            }
+            Err(e) => return fail(p, None, Status::Unresolved, e, facts()),
+        }
+        let refused = addresses
+            .iter()
+            .find_map(|a| config.check_ke_address(text, *a).err());
+        if let Some(why) = refused {
+            p.refused = Some(why.to_string());
+            return fail(p, None, Status::Unreachable, why.to_string(), facts());
+        }
+    }
+    let Some(ke_config) = ke_config else {
+        // Checked at start: NTS servers come with NTS settings.
+        let why = "no NTS settings".to_string();
+        return fail(p, None, Status::NtsKeFailed, why, facts());
+    };
+    let at_mono_ns = clock.monotonic_ns();
+    let at_unix_ns = clock.realtime_ns();
+    let outcome = establish(spec, &addresses, ke_config, config.family);
+    let (outcome, named) = match outcome {
+        Ok((session, a)) => (KeOutcome::Established(Box::new(session)), Some(a)),
+        // The session in use (if any) stays: a failed refresh keeps measuring.
+        Err(note) => (KeOutcome::Failed(note), None),
+    };
+    let session = match &outcome {
+        KeOutcome::Established(s) => Some(Security::Nts(s.clone())),
+        KeOutcome::Failed(_) => None,
+    };
+    let facts_named = session
+        .as_ref()
+        .and_then(|s| s.nts())
+        .map(|s| s.facts().clone());
+    p.ke = Some(KeDone {
+        trigger,
+        outcome,
+        at_mono_ns,
+        at_unix_ns,
+        address: named,
+    });
+    if let Some(a) = named {
+        if let Err(why) = config.check_address(text, a) {
+            p.refused = Some(why.to_string());
+            let facts = facts_named.unwrap_or_else(facts);
+            return fail(p, Some(a), Status::Unreachable, why.to_string(), facts);
+        }
+    }
+    Some((named, session))
 }

@@ -191,6 +191,79 @@ mod tests {
     }
 
     #[test]
+    fn nts_servers_get_their_session_families_and_plain_ones_none() {
+        use crate::view::{NtsState, ServerView};
+        use skew_ntp::nts::{KeFacts, NtsReport};
+        use skew_ntp::{ServerResult, Status};
+        use std::sync::Arc;
+        let view = |r: ServerResult, nts: Option<NtsState>| {
+            Arc::new(ServerView {
+                record: r.record(),
+                reach: 0,
+                poll_s: 1.0,
+                polls: 3,
+                errors: vec![],
+                window_len: 0,
+                last_ok_unix_s: None,
+                duration_s: None,
+                stats: None,
+                allan: vec![],
+                stopped: None,
+                nts,
+            })
+        };
+        let mut ke = ServerResult::failed("ke.example", None, Status::NtsKeFailed, "x".into());
+        ke.nts = Some(NtsReport {
+            ke: KeFacts {
+                ke_server: "ke.example".into(),
+                ke_port: 4460,
+                ke_duration_ns: Some(2_000_000),
+                ..KeFacts::default()
+            },
+            authenticated: false,
+            dropped_unauthenticated: 0,
+        });
+        let state = NtsState {
+            ke_up: Some(false),
+            ke_last_success_unix_s: Some(1.8e9),
+            cookies_held: 0,
+            key_exchanges: vec![("failures", 2), ("start", 1)],
+            ke_failures: vec![("tcp", 2)],
+            naks: 1,
+            unauthenticated: 5,
+        };
+        let plain = ServerResult::failed("plain.example", None, Status::Timeout, "x".into());
+        let servers = ServersView {
+            servers: vec![view(ke, Some(state)), view(plain, None)],
+            agreement: None,
+            text: Arc::default(),
+        };
+        let t = servers_text(&servers);
+        for line in [
+            "skew_nts_authenticated{server=\"ke.example\"} 0\n",
+            "skew_nts_ke_duration_seconds{server=\"ke.example\"} 0.002\n",
+            "skew_nts_ke_up{server=\"ke.example\"} 0\n",
+            "skew_nts_ke_last_success_timestamp_seconds{server=\"ke.example\"} 1800000000\n",
+            "skew_nts_cookies_held{server=\"ke.example\"} 0\n",
+            "skew_nts_naks_total{server=\"ke.example\"} 1\n",
+            "skew_nts_unauthenticated_total{server=\"ke.example\"} 5\n",
+            "skew_nts_ke_total{server=\"ke.example\",trigger=\"failures\"} 2\n",
+            "skew_nts_ke_total{server=\"ke.example\",trigger=\"start\"} 1\n",
+            "skew_nts_ke_failures_total{server=\"ke.example\",step=\"tcp\"} 2\n",
+        ] {
+            assert!(t.contains(line), "{line}in\n{t}");
+        }
+        assert!(
+            !t.contains("skew_nts_authenticated{server=\"plain.example\""),
+            "{t}"
+        );
+        assert!(
+            !t.contains("skew_nts_cert_expiry"),
+            "no certificate seen: {t}"
+        );
+    }
+
+    #[test]
     fn empty_views_still_say_who_is_talking() {
         let t = metrics_text(
             &ServersView::default(),

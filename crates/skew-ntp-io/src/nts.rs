@@ -102,7 +102,7 @@ pub fn establish(
     let ok = key_exchange(&spec.host, addresses, spec.port, config).map_err(|e| KeFailureNote {
         step: e.kind.as_str(),
         message: e.to_string(),
-        facts: *e.facts,
+        facts: e.facts,
     })?;
     let ntp = ServerSpec {
         text: spec.text.clone(),
@@ -117,7 +117,7 @@ pub fn establish(
         Err(e) => Err(KeFailureNote {
             step: "unresolved",
             message: format!("the NTP server named by the key exchange: {e}"),
-            facts: ok.session.facts().clone(),
+            facts: Box::new(ok.session.facts().clone()),
         }),
     }
 }

@@ -73,7 +73,7 @@ impl KeeperPolicy {
     pub fn backoff_ns(&self, k: u32) -> i64 {
         match k {
             0 => 0,
-            k if k - 1 >= 62 => self.backoff_max_ns,
+            k if k > 62 => self.backoff_max_ns,
             k => self
                 .backoff_first_ns
                 .saturating_mul(1i64 << (k - 1))
@@ -120,14 +120,14 @@ pub struct KeFailureNote {
     /// The message, for people.
     pub message: String,
     /// What was learned before it failed.
-    pub facts: KeFacts,
+    pub facts: Box<KeFacts>,
 }
 
 /// What a key exchange gave.
 #[derive(Debug, Clone)]
 pub enum KeOutcome {
     /// A session, ready for polls.
-    Established(NtsSession),
+    Established(Box<NtsSession>),
     /// Nothing usable.
     Failed(KeFailureNote),
 }
@@ -278,7 +278,7 @@ impl Keeper {
         match outcome {
             KeOutcome::Established(session) => {
                 self.facts = session.facts().clone();
-                self.session = Some(session);
+                self.session = Some(*session);
                 self.session_since_mono_ns = now_mono_ns;
                 self.fresh = true;
                 self.wanted = None;
@@ -291,7 +291,7 @@ impl Keeper {
                 self.want(trigger);
                 self.last_ok = Some(false);
                 if self.session.is_none() {
-                    self.facts = note.facts.clone();
+                    self.facts = (*note.facts).clone();
                 }
                 self.last_failure = Some(note);
             }
@@ -403,7 +403,7 @@ mod tests {
         KeOutcome::Failed(KeFailureNote {
             step,
             message: format!("NTS key exchange failed ({step}): no"),
-            facts: KeFacts::default(),
+            facts: Box::default(),
         })
     }
 
@@ -462,7 +462,12 @@ mod tests {
         let mut k = keeper();
         assert_eq!(k.key_exchange_due(0), Some(Trigger::Start));
         assert!(k.session().is_none());
-        k.ke_done(Trigger::Start, KeOutcome::Established(session(8)), 0, 7);
+        k.ke_done(
+            Trigger::Start,
+            KeOutcome::Established(Box::new(session(8))),
+            0,
+            7,
+        );
         assert_eq!(k.last_success_unix_ns(), Some(7));
         // 100 polls (12 × the jar) on one key exchange: every reply refills what it spent.
         for n in 1..=100u64 {
@@ -479,7 +484,12 @@ mod tests {
     #[test]
     fn refresh_renews_a_working_session_and_keeps_it_when_that_fails() {
         let mut k = keeper();
-        k.ke_done(Trigger::Start, KeOutcome::Established(session(8)), 0, 0);
+        k.ke_done(
+            Trigger::Start,
+            KeOutcome::Established(Box::new(session(8))),
+            0,
+            0,
+        );
         poll(&mut k, Server::Answers, 1);
         let r = DEFAULT_REFRESH_NS;
         assert_eq!(k.key_exchange_due(r - 1), None);
@@ -501,7 +511,12 @@ mod tests {
         // It works again: a new session, the old one replaced, nothing more wanted until
         // the next refresh.
         let t = r + 3 * POLL;
-        k.ke_done(Trigger::Refresh, KeOutcome::Established(session(8)), t, 0);
+        k.ke_done(
+            Trigger::Refresh,
+            KeOutcome::Established(Box::new(session(8))),
+            t,
+            0,
+        );
         poll(&mut k, Server::Answers, 4);
         assert_eq!(k.wanted(), None);
         assert_eq!(k.key_exchange_due(t + r - 1), None);
@@ -512,7 +527,12 @@ mod tests {
     #[test]
     fn a_nak_drops_the_session_and_a_new_exchange_recovers() {
         let mut k = keeper();
-        k.ke_done(Trigger::Start, KeOutcome::Established(session(8)), 0, 0);
+        k.ke_done(
+            Trigger::Start,
+            KeOutcome::Established(Box::new(session(8))),
+            0,
+            0,
+        );
         poll(&mut k, Server::Answers, 1);
         // The server restarted with new keys: the next request's cookie gets a NAK.
         poll(&mut k, Server::Naks, 2);
@@ -524,7 +544,7 @@ mod tests {
         assert_eq!(k.key_exchange_due(2 * POLL), Some(Trigger::Nak));
         k.ke_done(
             Trigger::Nak,
-            KeOutcome::Established(session(8)),
+            KeOutcome::Established(Box::new(session(8))),
             2 * POLL,
             0,
         );
@@ -543,7 +563,7 @@ mod tests {
             let now = p * POLL;
             if let Some(t) = k.key_exchange_due(now) {
                 exchanges.push(p);
-                k.ke_done(t, KeOutcome::Established(session(8)), now, 0);
+                k.ke_done(t, KeOutcome::Established(Box::new(session(8))), now, 0);
             }
             if k.session().is_some() {
                 poll(&mut k, Server::Naks, p as u64);
@@ -578,7 +598,12 @@ mod tests {
         // It comes back: the session works, the back-off is forgotten.
         let t = 63 * POLL + k.policy().backoff_ns(7);
         assert_eq!(k.next_attempt_mono_ns(), Some(t));
-        k.ke_done(Trigger::Start, KeOutcome::Established(session(8)), t, 0);
+        k.ke_done(
+            Trigger::Start,
+            KeOutcome::Established(Box::new(session(8))),
+            t,
+            0,
+        );
         poll(&mut k, Server::Answers, 1);
         poll(&mut k, Server::Naks, 2);
         assert_eq!(k.key_exchange_due(t), Some(Trigger::Nak));
@@ -587,7 +612,12 @@ mod tests {
     #[test]
     fn failed_polls_want_a_new_exchange_while_cookies_remain() {
         let mut k = keeper();
-        k.ke_done(Trigger::Start, KeOutcome::Established(session(8)), 0, 0);
+        k.ke_done(
+            Trigger::Start,
+            KeOutcome::Established(Box::new(session(8))),
+            0,
+            0,
+        );
         poll(&mut k, Server::Answers, 1);
         for n in 2..=4 {
             poll(&mut k, Server::Silent, n);
@@ -611,7 +641,12 @@ mod tests {
     #[test]
     fn an_empty_jar_without_any_failed_exchange_is_a_timeout() {
         let mut k = keeper();
-        k.ke_done(Trigger::Start, KeOutcome::Established(session(2)), 0, 0);
+        k.ke_done(
+            Trigger::Start,
+            KeOutcome::Established(Box::new(session(2))),
+            0,
+            0,
+        );
         poll(&mut k, Server::Silent, 1);
         poll(&mut k, Server::Silent, 2);
         assert!(k.session().is_none());
@@ -626,7 +661,12 @@ mod tests {
     #[test]
     fn counts_unauthenticated_replies() {
         let mut k = keeper();
-        k.ke_done(Trigger::Start, KeOutcome::Established(session(8)), 0, 0);
+        k.ke_done(
+            Trigger::Start,
+            KeOutcome::Established(Box::new(session(8))),
+            0,
+            0,
+        );
         let s = k.session().cloned().unwrap();
         k.after_poll(s, 3);
         assert_eq!(k.counts().unauthenticated, 3);
