@@ -4,7 +4,7 @@
 
 use crate::server::ServerState;
 use skew_ntp::nts::keeper::Keeper;
-use skew_ntp::select::{default_min_agree, distinct_servers, select_servers, AgreementRecord};
+use skew_ntp::select::{select_answered, AgreementRecord};
 use skew_ntp::{ProbeRecord, ServerResult};
 use skew_sourcestats::{AdevPoint, SourceStats};
 use std::sync::Arc;
@@ -122,8 +122,8 @@ pub fn build(
             aged(r, age, max_drift_ppm)
         })
         .collect();
-    let k = min_agree.unwrap_or_else(|| default_min_agree(distinct_servers(&results)));
-    let agreement = select_servers(&results, k);
+    // The majority of the servers that answered (issue 13), as monitor and check take it.
+    let agreement = select_answered(&results, min_agree);
     let servers = polled
         .iter()
         .zip(&results)

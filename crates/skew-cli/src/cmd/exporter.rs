@@ -87,25 +87,32 @@ pub struct ExporterArgs {
 impl ExporterArgs {
     /// The exporter's configuration: flags over the file over the defaults; servers chosen as
     /// `monitor` and `check` choose them, those marked `nts` (or all with `--nts`) polled
-    /// with NTS.
+    /// with NTS. The pools it polls as one server each are returned beside the
+    /// configuration, to be named in a warning (it keeps one series per server name;
+    /// `monitor` and `check` probe every address of a pool). An unusable `ntp_conf` in the
+    /// file is a usage error.
     pub fn exporter_config(
         &self,
         config: &Config,
         root: &Path,
-    ) -> Result<ExporterConfig, CliError> {
-        let (chosen, _) = choose_servers(
+    ) -> Result<(ExporterConfig, Vec<String>), CliError> {
+        let chosen = choose_servers(
             &self.servers,
             self.nts.nts,
+            None,
             config,
             self.config.as_deref(),
             root,
-        );
+        )
+        .map_err(|e| CliError::usage(e.to_string()))?;
+        let pools: Vec<String> = chosen.pools.keys().cloned().collect();
         let nts_servers: Vec<String> = chosen
+            .names
             .iter()
             .filter(|(_, nts)| *nts)
             .map(|(s, _)| s.clone())
             .collect();
-        let servers = chosen.into_iter().map(|(s, _)| s).collect();
+        let servers = chosen.names.into_iter().map(|(s, _)| s).collect();
         let nts = if nts_servers.is_empty() {
             None
         } else {
@@ -129,7 +136,7 @@ impl ExporterArgs {
         };
         let leap_enabled = !self.no_leap && config.leap.enabled.unwrap_or(true);
         let pause = self.pause || config.pause.enabled.unwrap_or(false);
-        Ok(ExporterConfig {
+        let cfg = ExporterConfig {
             servers,
             family,
             poll,
@@ -151,7 +158,8 @@ impl ExporterArgs {
             // Key exchanges happen at polls: the default is never shorter than the poll.
             nts_refresh: self.nts_refresh.unwrap_or(DEFAULT_NTS_REFRESH.max(poll)),
             ..ExporterConfig::default()
-        })
+        };
+        Ok((cfg, pools))
     }
 }
 
@@ -161,7 +169,12 @@ pub fn run(args: ExporterArgs) -> Result<i32, CliError> {
         Some(p) => Config::load(p).map_err(|e| CliError::usage(e.to_string()))?,
         None => Config::default(),
     };
-    let cfg = args.exporter_config(&config, Path::new("/"))?;
+    let (cfg, pools) = args.exporter_config(&config, Path::new("/"))?;
+    for s in &pools {
+        eprintln!(
+            "skew exporter: warning: the pool {s} is polled as one server, at the first address it resolves to each time (skew monitor and skew check probe every address of a pool)"
+        );
+    }
     // Blocked before any thread starts, taken with sigwait below: no wake-ups while idle.
     skew_exporter::signals::block_stop_signals()
         .map_err(|e| CliError::new(exit::SOFTWARE, format!("cannot handle signals: {e}")))?;
@@ -202,14 +215,18 @@ mod tests {
         std::fs::create_dir_all(root.join("etc/chrony")).unwrap();
         std::fs::write(
             root.join("etc/chrony/chrony.conf"),
-            "server plain.example iburst\nserver nts.example iburst nts ntsport 4461\n",
+            "server plain.example iburst\nserver nts.example iburst nts ntsport 4461\npool pool.example\n",
         )
         .unwrap();
         let args = T::parse_from(["t"]).args;
-        let cfg = args.exporter_config(&Config::default(), &root).unwrap();
+        let (cfg, pools) = args.exporter_config(&Config::default(), &root).unwrap();
         let _ = std::fs::remove_dir_all(&root);
-        assert_eq!(cfg.servers, ["plain.example", "nts.example:4461"]);
+        assert_eq!(
+            cfg.servers,
+            ["plain.example", "nts.example:4461", "pool.example"]
+        );
         assert_eq!(cfg.nts_servers, ["nts.example:4461"]);
+        assert_eq!(pools, ["pool.example"], "named in a warning");
         assert!(cfg.is_nts("nts.example:4461") && !cfg.is_nts("plain.example"));
         let nts = cfg.nts.as_ref().unwrap();
         assert_eq!(nts.ke_timeout, skew_ntp_io::DEFAULT_KE_TIMEOUT);
@@ -220,7 +237,7 @@ mod tests {
             "servers = [\"a\", \"b nts\"]\n[nts]\nca = [\"/f.pem\"]\nke_timeout = \"2s\"\n",
         )
         .unwrap();
-        let cfg = args
+        let (cfg, _) = args
             .exporter_config(&file, Path::new("/nonexistent"))
             .unwrap();
         assert_eq!(
@@ -235,7 +252,7 @@ mod tests {
         assert_eq!(nts.ke_timeout, Duration::from_secs(2));
         // The command line: plain unless --nts, which makes every server NTS.
         let args = T::parse_from(["t", "c", "d:1123"]).args;
-        let cfg = args
+        let (cfg, _) = args
             .exporter_config(&file, Path::new("/nonexistent"))
             .unwrap();
         assert_eq!(cfg.servers, ["c", "d:1123"]);
@@ -254,7 +271,7 @@ mod tests {
             "c",
         ])
         .args;
-        let cfg = args
+        let (cfg, _) = args
             .exporter_config(&file, Path::new("/nonexistent"))
             .unwrap();
         assert_eq!(cfg.nts_servers, ["c"]);
@@ -269,7 +286,7 @@ mod tests {
         let e = args.exporter_config(&file, Path::new("/n")).unwrap_err();
         assert_eq!(e.code, exit::USAGE);
         let args = T::parse_from(["t", "--nts", "--poll", "8h", "c"]).args;
-        let cfg = args.exporter_config(&file, Path::new("/n")).unwrap();
+        let (cfg, _) = args.exporter_config(&file, Path::new("/n")).unwrap();
         assert_eq!(cfg.nts_refresh, Duration::from_secs(8 * 3600));
         cfg.check().unwrap();
     }

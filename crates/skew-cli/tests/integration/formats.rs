@@ -580,9 +580,15 @@ fn collect_emitted() -> BTreeMap<String, BTreeSet<String>> {
     add("skew exporter /probe", metric_names(&probe));
     drop(exporter);
 
-    let mut args = vec!["check", "--json"];
+    // check reads its servers from an NTP configuration, so that `sources` has lines.
+    let ntp_conf = p("chrony.conf");
+    let line = |arg: &str| {
+        let (host, port) = arg.rsplit_once(':').unwrap();
+        format!("server {host} port {port} iburst\n")
+    };
+    std::fs::write(&ntp_conf, format!("{}{}", line(&a), line(&b))).unwrap();
+    let mut args = vec!["check", "--json", "--ntp-conf", &ntp_conf];
     args.extend(local);
-    args.extend([a.as_str(), b.as_str()]);
     let out = run_skew(&args, limit);
     ok_output(&out, "check --json");
     add("skew check --json", json_paths(&out.stdout));

@@ -29,3 +29,4 @@ mod scale;
 mod select_chrony;
 mod serve_faults;
 mod spoofing;
+mod verdicts;
