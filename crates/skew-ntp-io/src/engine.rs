@@ -283,6 +283,28 @@ pub fn run_probes(
     config: &EngineConfig,
     clock: &dyn LocalClock,
 ) -> (Vec<ServerResult>, EngineStats) {
+    let (results, stats, _) = run(targets, config, clock, false);
+    (results, stats)
+}
+
+/// [`run_probes`], also giving back each target's security as the run left it (an NTS
+/// session with the cookies its replies brought), for a caller that keeps sessions across
+/// runs. A target repeating an earlier target's address was not probed: its own security
+/// comes back unchanged.
+pub fn run_probes_keeping_sessions(
+    targets: &[Target],
+    config: &EngineConfig,
+    clock: &dyn LocalClock,
+) -> (Vec<ServerResult>, EngineStats, Vec<Security>) {
+    run(targets, config, clock, true)
+}
+
+fn run(
+    targets: &[Target],
+    config: &EngineConfig,
+    clock: &dyn LocalClock,
+    keep_sessions: bool,
+) -> (Vec<ServerResult>, EngineStats, Vec<Security>) {
     let mut probe_cfg = config.probe;
     if probe_cfg.bounds.local_precision_ns <= 0 {
         probe_cfg.bounds.local_precision_ns = measure_precision_ns(clock);
@@ -498,14 +520,24 @@ pub fn run_probes(
     // earlier one; each prober is freed as it finishes (100,000 of them are tens of MB).
     let mut probers = book.probers.into_iter();
     let mut results: Vec<ServerResult> = Vec::with_capacity(targets.len());
+    let mut kept: Vec<Security> = Vec::new();
     for (t, &g) in groups.of.iter().enumerate() {
         let owner = groups.first[g];
         if owner == t {
             let p = probers
                 .next()
                 .expect("one prober per address group, in order");
-            results.push(p.finish());
+            if keep_sessions {
+                let (r, s) = p.finish_with_security();
+                kept.push(s);
+                results.push(r);
+            } else {
+                results.push(p.finish());
+            }
         } else {
+            if keep_sessions {
+                kept.push(targets[t].security.clone());
+            }
             // The owner comes first in target order: its result is already in place.
             let mut r = results[owner].clone();
             r.server = targets[t].server.clone();
@@ -517,7 +549,7 @@ pub fn run_probes(
             results.push(r);
         }
     }
-    (results, stats)
+    (results, stats, kept)
 }
 
 /// Hands one datagram to the prober it may belong to, or counts it as stray.
@@ -656,6 +688,51 @@ mod tests {
         assert_eq!(r[0].counters.sent, 3);
         assert_eq!(r[0].counters.timeouts, 3);
         assert!(elapsed < std::time::Duration::from_secs(2), "{elapsed:?}");
+    }
+
+    #[test]
+    fn sessions_come_back_as_the_run_left_them() {
+        use skew_ntp::nts::{Aead, KeFacts, NtsKeys, NtsSession};
+        let session = |cookies: usize| {
+            Security::Nts(Box::new(NtsSession::new(
+                NtsKeys {
+                    aead: Aead::AesSivCmac256,
+                    c2s: vec![1; 32],
+                    s2c: vec![2; 32],
+                },
+                vec![vec![7; 100]; cookies],
+                KeFacts::default(),
+            )))
+        };
+        let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let addr = silent.local_addr().unwrap();
+        let mut config = EngineConfig::default();
+        config.probe.samples = 1;
+        config.probe.timeout_ns = 50_000_000;
+        let mk = |server: &str, security: Security| Target {
+            server: server.into(),
+            address: addr,
+            security,
+        };
+        let targets = vec![
+            mk("nts", session(8)),
+            t("plain", &addr.to_string()),
+            mk("again", session(2)), // the same address: not probed, its session unchanged
+        ];
+        let (results, _, kept) = run_probes_keeping_sessions(&targets, &config, &CoarseClock);
+        assert_eq!(results.len(), 3);
+        assert_eq!(kept.len(), 3);
+        let s = kept[0].nts().expect("the NTS session");
+        assert_eq!(
+            (s.cookies(), s.counts().spent),
+            (7, 1),
+            "one request spent one"
+        );
+        assert_eq!(kept[1], Security::Plain);
+        assert_eq!(kept[2], targets[2].security);
+        // The same run without the sessions.
+        let (results, _) = run_probes(&targets[..1], &config, &CoarseClock);
+        assert_eq!(results[0].status, Status::Timeout);
     }
 
     #[test]

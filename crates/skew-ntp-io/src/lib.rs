@@ -28,8 +28,9 @@ pub mod target;
 
 pub use clock::{LocalClock, SystemClock};
 pub use engine::{
-    run_probes, EngineConfig, EngineStats, Target, DEFAULT_MAX_INFLIGHT, DEFAULT_RATE_PER_S,
+    run_probes, run_probes_keeping_sessions, EngineConfig, EngineStats, Target,
+    DEFAULT_MAX_INFLIGHT, DEFAULT_RATE_PER_S,
 };
-pub use nts::{NtsOptions, DEFAULT_KE_TIMEOUT};
+pub use nts::{establish, parse_nts_server, NtsOptions, DEFAULT_KE_TIMEOUT};
 pub use run::{probe_servers, ProbeRequest, ProbeRun, ProbeSettings, RunError};
 pub use target::{parse_server, resolve_all, Family, ResolvedServer, ServerSpec};

@@ -10,6 +10,7 @@ mod clocks;
 mod docs;
 mod etiquette;
 mod exporter;
+mod exporter_nts;
 mod exporter_prometheus;
 mod fault_matrix;
 mod flood;
