@@ -387,7 +387,8 @@ fn check_reports_for_a_person_and_writes_nothing() {
         out.stdout, out.stderr
     );
     assert!(
-        out.stdout.contains("1 of 2 servers answered (1 unreachable)"),
+        out.stdout
+            .contains("1 of 2 servers answered (1 unreachable)"),
         "{}",
         out.stdout
     );
