@@ -125,10 +125,11 @@ pub fn pause_invalidation(s: &MeasurementState, p: &Pause<'_>) -> Option<Invalid
         return None;
     }
     let half_ns = match (s.lo_ns, s.hi_ns) {
-        (Some(lo), Some(hi)) => (hi - lo) / 2,
+        // i128: a damaged state may hold anything (it then reads `unknown` anyway).
+        (Some(lo), Some(hi)) => (i128::from(hi) - i128::from(lo)) / 2,
         _ => return None, // no interval to void
     };
-    let longer = p.max_ns.is_none_or(|m| m.abs() > half_ns);
+    let longer = p.max_ns.is_none_or(|m| i128::from(m).abs() > half_ns);
     if !longer || p.end_unix_ns < s.at.realtime_ns || s.invalidated.is_some() {
         return None;
     }

@@ -23,7 +23,7 @@ pub struct NowArgs {
     #[arg(long, value_name = "FILE", default_value = DEFAULT_STATE)]
     pub state: PathBuf,
     /// Maximum drift rate of the local clock since the measurement, in ppm.
-    #[arg(long, default_value_t = 50.0, value_name = "PPM")]
+    #[arg(long, default_value_t = 50.0, value_name = "PPM", value_parser = skew_time::parse_ppm)]
     pub max_drift_ppm: f64,
     /// Oldest measurement still trusted.
     #[arg(long, default_value = "24h", value_parser = skew_time::parse_duration, value_name = "DUR")]
@@ -45,6 +45,11 @@ pub struct NowArgs {
     pub pause_threshold: Duration,
 }
 
+/// latest − earliest, exactly (two `i64` time stamps can be more than `i64::MAX` apart).
+fn width_ns(earliest_ns: i64, latest_ns: i64) -> i128 {
+    i128::from(latest_ns) - i128::from(earliest_ns)
+}
+
 fn show(i: &Interval, json: bool) -> Result<(), CliError> {
     if json {
         return crate::output::print_json(&serde_json::json!({
@@ -64,7 +69,7 @@ fn show(i: &Interval, json: bool) -> Result<(), CliError> {
             "ok  earliest {}  latest {}  (width {:.6} s, age {:.1} s)",
             rfc3339_ns(e),
             rfc3339_ns(l),
-            (l - e) as f64 / 1e9,
+            width_ns(e, l) as f64 / 1e9,
             i.age_s
         ),
         _ => println!("unknown  local {}  ({})", rfc3339_ns(i.local_ns), i.reason),
@@ -74,11 +79,6 @@ fn show(i: &Interval, json: bool) -> Result<(), CliError> {
 
 /// Runs `skew now`.
 pub fn run(args: NowArgs) -> Result<i32, CliError> {
-    if !(args.max_drift_ppm.is_finite() && args.max_drift_ppm >= 0.0) {
-        return Err(CliError::usage(
-            "--max-drift-ppm must be a non-negative number",
-        ));
-    }
     let limits = Limits {
         max_drift_ppm: args.max_drift_ppm,
         max_age_ns: skew_time::duration_ns(args.max_age),
@@ -112,11 +112,14 @@ pub fn run(args: NowArgs) -> Result<i32, CliError> {
         let mut i = evaluate(&state, &now, &limits);
         if let (Some(e), Some(l)) = (i.earliest_ns, i.latest_ns) {
             let stall_ns = gap_ns - expected_ns;
-            if stall_ns > ((l - e) / 2).max(skew_time::duration_ns(args.pause_threshold)) {
+            let half_ns = width_ns(e, l) / 2;
+            if i128::from(stall_ns)
+                > half_ns.max(i128::from(skew_time::duration_ns(args.pause_threshold)))
+            {
                 paused = Some(format!(
                     "this process was paused for {:.3} s, longer than the bound ±{:.6} s",
                     stall_ns as f64 / 1e9,
-                    (l - e) as f64 / 2e9
+                    half_ns as f64 / 1e9
                 ));
             }
         }

@@ -37,7 +37,7 @@ pub struct ProbeOptions {
     #[arg(long, default_value = skew_ntp::prober::DEFAULT_TIMEOUT_TEXT, value_parser = skew_time::parse_duration, value_name = "DUR")]
     pub timeout: Duration,
     /// Maximum relative frequency error between the clocks assumed by the bounds, in ppm.
-    #[arg(long, default_value_t = PHI_PPM, value_name = "PPM")]
+    #[arg(long, default_value_t = PHI_PPM, value_name = "PPM", value_parser = skew_time::parse_ppm)]
     pub max_drift_ppm: f64,
     /// Maximum requests in flight at once across all servers (a request to a dead server
     /// holds its slot until its timeout).
@@ -81,11 +81,6 @@ impl ProbeOptions {
 
     /// Probes `servers`; a malformed server argument is a usage error.
     pub fn probe(&self, servers: &[String]) -> Result<ProbeRun, CliError> {
-        if !(self.max_drift_ppm.is_finite() && self.max_drift_ppm >= 0.0) {
-            return Err(CliError::usage(
-                "--max-drift-ppm must be a non-negative number",
-            ));
-        }
         if self.timeout.is_zero() {
             return Err(CliError::usage("--timeout must be greater than zero"));
         }
@@ -123,7 +118,7 @@ pub struct ProbeArgs {
     #[arg(long, value_parser = skew_time::parse_duration, value_name = "DUR")]
     pub lease: Option<Duration>,
     /// Drift rate assumed over a lease, in ppm.
-    #[arg(long, default_value_t = 50.0, value_name = "PPM")]
+    #[arg(long, default_value_t = 50.0, value_name = "PPM", value_parser = skew_time::parse_ppm)]
     pub lease_drift_ppm: f64,
 }
 

@@ -63,7 +63,7 @@ pub struct ReportArgs {
     #[arg(long, value_parser = skew_time::parse_duration, value_name = "DUR")]
     pub lease: Option<Duration>,
     /// Drift rate assumed over a lease and between hosts' measurements, in ppm.
-    #[arg(long, default_value_t = 50.0, value_name = "PPM")]
+    #[arg(long, default_value_t = 50.0, value_name = "PPM", value_parser = skew_time::parse_ppm)]
     pub lease_drift_ppm: f64,
     /// Pauses at least this long are marked as long.
     #[arg(long, default_value = "100ms", value_parser = skew_time::parse_duration, value_name = "DUR")]
@@ -105,11 +105,6 @@ fn code_of(e: &ReportError) -> i32 {
 
 /// Runs `skew report`.
 pub fn run(args: ReportArgs) -> Result<i32, CliError> {
-    if !(args.lease_drift_ppm.is_finite() && args.lease_drift_ppm >= 0.0) {
-        return Err(CliError::usage(
-            "--lease-drift-ppm must be a non-negative number",
-        ));
-    }
     let now = now_unix_ns();
     let since_ns = args.since.map(|t| t.resolve(now));
     let until_ns = args.until.map(|t| t.resolve(now));

@@ -24,3 +24,4 @@ mod scale;
 mod select_chrony;
 mod serve_faults;
 mod spoofing;
+mod validation;
