@@ -171,9 +171,105 @@ impl Cli {
 
 #[cfg(test)]
 mod tests {
+    use clap::{CommandFactory, Parser};
+
     #[test]
     fn command_line_is_consistent() {
-        use clap::CommandFactory;
         super::Cli::command().debug_assert();
+    }
+
+    /// The arguments each command needs besides the flag under test.
+    fn required(command: &str) -> &'static [&'static str] {
+        match command {
+            "probe" => &["127.0.0.1:9"],
+            "report" => &["drift.csv"],
+            "serve" => &["--listen", "127.0.0.1:0"],
+            "proxy" => &["--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:9"],
+            _ => &[],
+        }
+    }
+
+    /// Issue 14.7: `skew pauses --timer-slack 106751d --duration 300ms` never ended. Every
+    /// duration flag of every command has a range, checked as it is parsed: 292 years is
+    /// outside all of them, and the error names the flag and the range.
+    #[test]
+    fn every_duration_flag_has_a_range() {
+        let cli = super::Cli::command();
+        let mut checked = Vec::new();
+        for sub in cli.get_subcommands() {
+            let name = sub.get_name();
+            for arg in sub.get_arguments() {
+                let is_duration = arg
+                    .get_value_names()
+                    .is_some_and(|v| v.iter().any(|n| n == "DUR" || n == "SECONDS"));
+                let Some(long) = arg.get_long() else { continue };
+                if !is_duration {
+                    continue;
+                }
+                let flag = format!("--{long}");
+                let mut argv = vec!["skew", name];
+                argv.extend_from_slice(required(name));
+                argv.extend([flag.as_str(), "106751d"]);
+                let e = super::Cli::try_parse_from(&argv)
+                    .err()
+                    .unwrap_or_else(|| panic!("{argv:?} was accepted"));
+                assert_eq!(
+                    e.kind(),
+                    clap::error::ErrorKind::ValueValidation,
+                    "{argv:?}: {e}"
+                );
+                let text = e.to_string();
+                assert!(
+                    text.contains(&flag) && text.contains("is outside"),
+                    "{argv:?}: {text}"
+                );
+                // The default (or a usual value) still parses.
+                checked.push(format!("{name} {flag}"));
+            }
+        }
+        // Every command with durations was visited (the walk found the flags).
+        for expected in [
+            "probe --interval",
+            "probe --timeout",
+            "probe --lease",
+            "monitor --splay",
+            "monitor --lock-wait",
+            "monitor --pause-interval",
+            "check --crit-pause",
+            "now --max-age",
+            "now --watch",
+            "clocks --sample-interval",
+            "leap --timeout",
+            "serve --hold",
+            "serve --max-seconds",
+            "proxy --reorder-delay",
+            "proxy --busy-wait",
+            "report --gap",
+            "pauses --timer-slack",
+            "pauses --duration",
+        ] {
+            assert!(
+                checked.iter().any(|c| c == expected),
+                "{expected}: {checked:?}"
+            );
+        }
+        assert!(checked.len() >= 50, "{} flags: {checked:?}", checked.len());
+    }
+
+    #[test]
+    fn defaults_are_inside_their_ranges() {
+        // Every command parses with its defaults (a default outside its range would make the
+        // command unusable).
+        for sub in super::Cli::command().get_subcommands() {
+            let name = sub.get_name();
+            if matches!(name, "man" | "completions" | "help") {
+                continue;
+            }
+            let mut argv = vec!["skew", name];
+            argv.extend_from_slice(required(name));
+            if let Err(e) = super::Cli::try_parse_from(&argv) {
+                panic!("{argv:?}: {e}");
+            }
+        }
     }
 }

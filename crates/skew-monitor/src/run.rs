@@ -144,12 +144,15 @@ fn clock_reading(duration: Duration) -> ClockReading {
 
 /// A short pause sample: the hiccup detector of `skew pauses` for `length`, sleeping
 /// `interval`. The longest pause is the largest upper bound of its events, or of the largest
-/// overshoot (overshoot + interval) when there is none; clock steps are not pauses.
-fn pause_reading(length: Duration, interval: Duration) -> Option<PauseReading> {
+/// overshoot (overshoot + interval) when there is none; clock steps are not pauses. A sample
+/// that cannot be taken (an interval `skew pauses` refuses too) is an error, never a
+/// silently missing reading (issue 14.10: `--crit-pause` was then off without notice).
+fn pause_reading(length: Duration, interval: Duration) -> Result<PauseReading, String> {
     let interval_ns = skew_time::duration_ns(interval);
-    let (monitor, rx) = PauseMonitor::start(PauseMonitorConfig::for_interval(interval_ns)).ok()?;
+    let (monitor, rx) = PauseMonitor::start(PauseMonitorConfig::for_interval(interval_ns))
+        .map_err(|e| e.to_string())?;
     std::thread::sleep(length);
-    let report = monitor.stop().ok()?;
+    let report = monitor.stop().map_err(|e| e.to_string())?;
     drop(rx);
     let s = &report.summary;
     let pauses: Vec<&skew_pause::PauseEvent> = s
@@ -159,7 +162,7 @@ fn pause_reading(length: Duration, interval: Duration) -> Option<PauseReading> {
         .collect();
     let longest_event = pauses.iter().filter_map(|e| e.max_ns).max().unwrap_or(0);
     let max_ns = longest_event.max(s.overshoots.max_ns.saturating_add(interval_ns));
-    Some(PauseReading {
+    Ok(PauseReading {
         max_s: max_ns as f64 / 1e9,
         p99_s: s.overshoots.p99_ns as f64 / 1e9,
         events: pauses.len() as u32,
@@ -186,10 +189,24 @@ pub fn execute(plan: &RunPlan) -> RunOutcome {
             Ok(run) => (run.results, None),
             Err(e) => (Vec::new(), Some(e.to_string())),
         };
-        let pause = pause.and_then(|h| h.join().ok().flatten());
+        let pause = pause.map(|h| {
+            h.join()
+                .unwrap_or_else(|_| Err("the pause detector panicked".into()))
+        });
         ((clock.map(|h| h.join().unwrap_or_default()), pause), probed)
     });
     let (clock, pause) = clock;
+    let (pause, pause_finding) = match pause {
+        None => (None, None),
+        Some(Ok(p)) => (Some(p), None),
+        Some(Err(e)) => (
+            None,
+            Some(Finding {
+                state: State::Unknown,
+                text: format!("pause sample not taken: {e}"),
+            }),
+        ),
+    };
     let k = plan
         .min_agree
         .unwrap_or_else(|| default_min_agree(distinct_servers(&results)));
@@ -213,6 +230,7 @@ pub fn execute(plan: &RunPlan) -> RunOutcome {
         }
         None => (None, Vec::new()),
     };
+    let findings: Vec<Finding> = findings.into_iter().chain(pause_finding).collect();
     let ended = skew_truetime::clocks::read_now();
     let report = RunReport {
         run_time_unix_ns: started.0.realtime_ns,
@@ -252,6 +270,35 @@ impl RunOutcome {
             clock_steps_total: steps_before
                 + self.report.clock.as_ref().map_or(0, |c| u64::from(c.steps)),
             invalidated: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pause_sample_that_cannot_run_is_an_unknown_finding() {
+        // Issue 14.10: an interval the detector refuses used to skip the sample silently.
+        for interval in [Duration::ZERO, Duration::from_micros(50)] {
+            let plan = RunPlan {
+                probe: skew_ntp_io::ProbeSettings::default().request(&[]),
+                min_agree: None,
+                clock: None,
+                pause: Some((Duration::from_millis(20), interval)),
+                leap: None,
+                host: "h".into(),
+            };
+            let o = execute(&plan);
+            assert!(o.report.pause.is_none());
+            let f = o
+                .findings
+                .iter()
+                .find(|f| f.text.starts_with("pause sample not taken"))
+                .unwrap_or_else(|| panic!("{:?}", o.findings));
+            assert_eq!(f.state, State::Unknown);
+            assert!(f.text.contains("outside 100us..10s"), "{}", f.text);
         }
     }
 }

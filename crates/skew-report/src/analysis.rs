@@ -11,6 +11,13 @@ use crate::time::rfc3339_s;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
+/// The pause length from which a pause is marked as long: 0 to 1 day.
+pub const LONG_PAUSE_RANGE: skew_time::DurationRange =
+    skew_time::DurationRange::new(0, 86_400_000_000_000);
+/// A gap threshold or a matching window: 1 ms to 3650 days.
+pub const WINDOW_RANGE: skew_time::DurationRange =
+    skew_time::DurationRange::new(1_000_000, 3_650 * 86_400_000_000_000);
+
 /// How to analyse.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AnalysisOptions {

@@ -3,6 +3,16 @@
 use crate::state::{ClockReadings, MeasurementState};
 use serde::Serialize;
 
+/// The oldest measurement a user may choose to trust (`--max-age`): 0 to 3650 days.
+pub const MAX_AGE_RANGE: skew_time::DurationRange =
+    skew_time::DurationRange::new(0, 3_650 * 86_400_000_000_000);
+/// The period of `skew now --watch`: 1 ms to 1 day.
+pub const WATCH_RANGE: skew_time::DurationRange =
+    skew_time::DurationRange::new(1_000_000, 86_400_000_000_000);
+/// The stall of its own `skew now --watch` takes for scheduling noise: 0 to 1 h.
+pub const PAUSE_THRESHOLD_RANGE: skew_time::DurationRange =
+    skew_time::DurationRange::new(0, 3_600_000_000_000);
+
 /// Limits on trusting a measurement.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Limits {

@@ -26,14 +26,14 @@ pub struct NowArgs {
     #[arg(long, default_value_t = 50.0, value_name = "PPM", value_parser = skew_time::parse_ppm)]
     pub max_drift_ppm: f64,
     /// Oldest measurement still trusted.
-    #[arg(long, default_value = "24h", value_parser = skew_time::parse_duration, value_name = "DUR")]
+    #[arg(long, default_value = "24h", value_parser = skew_truetime::interval::MAX_AGE_RANGE.parser(), value_name = "DUR")]
     pub max_age: Duration,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
     /// Print one interval every DUR (with --count), and go unknown if this process itself
     /// is paused for longer than the bound.
-    #[arg(long, value_parser = skew_time::parse_duration, value_name = "DUR")]
+    #[arg(long, value_parser = skew_truetime::interval::WATCH_RANGE.parser(), value_name = "DUR")]
     pub watch: Option<Duration>,
     /// How many intervals to print with --watch.
     #[arg(long, default_value_t = 10, value_name = "N")]
@@ -41,7 +41,7 @@ pub struct NowArgs {
     /// With --watch: stalls of this process shorter than this are scheduling noise, not
     /// pauses (this machine's 1 ms sleeps overshoot up to 4 ms when quiet); a stall longer
     /// than both this and the bound voids the interval.
-    #[arg(long, default_value = "20ms", value_parser = skew_time::parse_duration, value_name = "DUR")]
+    #[arg(long, default_value = "20ms", value_parser = skew_truetime::interval::PAUSE_THRESHOLD_RANGE.parser(), value_name = "DUR")]
     pub pause_threshold: Duration,
 }
 

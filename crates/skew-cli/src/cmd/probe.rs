@@ -31,10 +31,10 @@ pub struct ProbeOptions {
     #[arg(short = 'n', long, default_value_t = skew_ntp::prober::DEFAULT_SAMPLES, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub samples: u32,
     /// Time between two requests to one server (public servers expect at least 2s).
-    #[arg(long, default_value = skew_ntp::prober::DEFAULT_INTERVAL_TEXT, value_parser = skew_time::parse_duration, value_name = "DUR")]
+    #[arg(long, default_value = skew_ntp::prober::DEFAULT_INTERVAL_TEXT, value_parser = skew_ntp::prober::INTERVAL_RANGE.parser(), value_name = "DUR")]
     pub interval: Duration,
     /// How long to wait for each reply.
-    #[arg(long, default_value = skew_ntp::prober::DEFAULT_TIMEOUT_TEXT, value_parser = skew_time::parse_duration, value_name = "DUR")]
+    #[arg(long, default_value = skew_ntp::prober::DEFAULT_TIMEOUT_TEXT, value_parser = skew_ntp::prober::TIMEOUT_RANGE.parser(), value_name = "DUR")]
     pub timeout: Duration,
     /// Maximum relative frequency error between the clocks assumed by the bounds, in ppm.
     #[arg(long, default_value_t = PHI_PPM, value_name = "PPM", value_parser = skew_time::parse_ppm)]
@@ -81,9 +81,6 @@ impl ProbeOptions {
 
     /// Probes `servers`; a malformed server argument is a usage error.
     pub fn probe(&self, servers: &[String]) -> Result<ProbeRun, CliError> {
-        if self.timeout.is_zero() {
-            return Err(CliError::usage("--timeout must be greater than zero"));
-        }
         probe_servers(&self.request(servers)).map_err(|e| CliError::usage(e.to_string()))
     }
 }
@@ -115,7 +112,7 @@ pub struct ProbeArgs {
     /// Show the safety margin of a lease of this length between this host and the servers:
     /// the largest pairwise skew bound + the longest pause observed (none, in a probe) +
     /// --lease-drift-ppm × the lease.
-    #[arg(long, value_parser = skew_time::parse_duration, value_name = "DUR")]
+    #[arg(long, value_parser = skew_ntp::fleet::LEASE_RANGE.parser(), value_name = "DUR")]
     pub lease: Option<Duration>,
     /// Drift rate assumed over a lease, in ppm.
     #[arg(long, default_value_t = 50.0, value_name = "PPM", value_parser = skew_time::parse_ppm)]

@@ -60,21 +60,21 @@ pub struct ReportArgs {
     pub stats_csv: Option<PathBuf>,
     /// Show the safety margin of a lease of this length: largest pairwise skew bound + longest
     /// pause observed + --lease-drift-ppm × the lease.
-    #[arg(long, value_parser = skew_time::parse_duration, value_name = "DUR")]
+    #[arg(long, value_parser = skew_ntp::fleet::LEASE_RANGE.parser(), value_name = "DUR")]
     pub lease: Option<Duration>,
     /// Drift rate assumed over a lease and between hosts' measurements, in ppm.
     #[arg(long, default_value_t = 50.0, value_name = "PPM", value_parser = skew_time::parse_ppm)]
     pub lease_drift_ppm: f64,
     /// Pauses at least this long are marked as long.
-    #[arg(long, default_value = "100ms", value_parser = skew_time::parse_duration, value_name = "DUR")]
+    #[arg(long, default_value = "100ms", value_parser = skew_report::analysis::LONG_PAUSE_RANGE.parser(), value_name = "DUR")]
     pub long_pause: Duration,
     /// A time between runs longer than this is a gap (default: twice each host's median
     /// time between runs).
-    #[arg(long, value_parser = skew_time::parse_duration, value_name = "DUR")]
+    #[arg(long, value_parser = skew_report::analysis::WINDOW_RANGE.parser(), value_name = "DUR")]
     pub gap: Option<Duration>,
     /// Window within which several hosts' runs are compared for the pairwise skew (default:
     /// the longest median time between runs of the hosts).
-    #[arg(long, value_parser = skew_time::parse_duration, value_name = "DUR")]
+    #[arg(long, value_parser = skew_report::analysis::WINDOW_RANGE.parser(), value_name = "DUR")]
     pub match_window: Option<Duration>,
     /// Print the summary as JSON (files, hosts, servers, gaps, events, statistics, pairwise
     /// skew, lease) instead of text.

@@ -3,7 +3,7 @@
 
 use crate::exit::CliError;
 use clap::Args;
-use skew_monitor::config::Config;
+use skew_monitor::config::{self, Config};
 use skew_monitor::plan::{plan, Overrides, Plan};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -28,46 +28,46 @@ pub struct RunOptions {
     #[arg(short = 'n', long, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub samples: Option<u32>,
     /// Time between requests to one server [default: 2s].
-    #[arg(long, value_parser = skew_time::parse_duration, value_name = "DUR")]
+    #[arg(long, value_parser = skew_ntp::prober::INTERVAL_RANGE.parser(), value_name = "DUR")]
     pub interval: Option<Duration>,
     /// How long to wait for each reply [default: 1s].
-    #[arg(long, value_parser = skew_time::parse_duration, value_name = "DUR")]
+    #[arg(long, value_parser = skew_ntp::prober::TIMEOUT_RANGE.parser(), value_name = "DUR")]
     pub timeout: Option<Duration>,
     /// Servers whose bounds must agree [default: a majority, at least 3 with 3 or more].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub min_agree: Option<u32>,
     /// WARNING when |offset| exceeds this [default: 100ms].
-    #[arg(short = 'w', long = "warn", value_parser = skew_time::parse_duration, value_name = "DUR")]
+    #[arg(short = 'w', long = "warn", value_parser = config::OFFSET_THRESHOLD_RANGE.parser(), value_name = "DUR")]
     pub warn: Option<Duration>,
     /// CRITICAL when |offset| exceeds this [default: 500ms].
-    #[arg(short = 'c', long = "crit", value_parser = skew_time::parse_duration, value_name = "DUR")]
+    #[arg(short = 'c', long = "crit", value_parser = config::OFFSET_THRESHOLD_RANGE.parser(), value_name = "DUR")]
     pub crit: Option<Duration>,
     /// WARNING when the agreement's half-width exceeds this [default: 250ms].
-    #[arg(long, value_parser = skew_time::parse_duration, value_name = "DUR")]
+    #[arg(long, value_parser = config::OFFSET_THRESHOLD_RANGE.parser(), value_name = "DUR")]
     pub warn_bound: Option<Duration>,
     /// CRITICAL when the agreement's half-width exceeds this [default: 1s].
-    #[arg(long, value_parser = skew_time::parse_duration, value_name = "DUR")]
+    #[arg(long, value_parser = config::OFFSET_THRESHOLD_RANGE.parser(), value_name = "DUR")]
     pub crit_bound: Option<Duration>,
     /// WARNING when a pause in the pause sample exceeds this [default: 1s].
-    #[arg(long, value_parser = skew_time::parse_duration, value_name = "DUR")]
+    #[arg(long, value_parser = config::PAUSE_THRESHOLD_RANGE.parser(), value_name = "DUR")]
     pub warn_pause: Option<Duration>,
     /// CRITICAL when a pause in the pause sample exceeds this [default: 10s].
-    #[arg(long, value_parser = skew_time::parse_duration, value_name = "DUR")]
+    #[arg(long, value_parser = config::PAUSE_THRESHOLD_RANGE.parser(), value_name = "DUR")]
     pub crit_pause: Option<Duration>,
     /// Skip the local clock reading.
     #[arg(long)]
     pub no_clock: bool,
     /// Length of the local clock reading [default: 2s].
-    #[arg(long, value_parser = skew_time::parse_duration, value_name = "DUR")]
+    #[arg(long, value_parser = config::CLOCK_DURATION_RANGE.parser(), value_name = "DUR")]
     pub clock_duration: Option<Duration>,
     /// Take a short pause sample beside the probe (the `skew pauses` detector).
     #[arg(long)]
     pub pause: bool,
     /// Length of the pause sample [default: 5s].
-    #[arg(long, value_parser = skew_time::parse_duration, value_name = "DUR")]
+    #[arg(long, value_parser = config::PAUSE_DURATION_RANGE.parser(), value_name = "DUR")]
     pub pause_duration: Option<Duration>,
     /// Sleep interval of the pause detector [default: 1ms].
-    #[arg(long, value_parser = skew_time::parse_duration, value_name = "DUR")]
+    #[arg(long, value_parser = config::PAUSE_INTERVAL_RANGE.parser(), value_name = "DUR")]
     pub pause_interval: Option<Duration>,
     /// Skip the leap-seconds list check.
     #[arg(long)]

@@ -24,4 +24,5 @@ mod scale;
 mod select_chrony;
 mod serve_faults;
 mod spoofing;
+mod stop_signals;
 mod validation;

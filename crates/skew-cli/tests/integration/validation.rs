@@ -138,3 +138,73 @@ fn now_says_unknown_for_a_state_that_cannot_be_right() {
     }
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// Issue 14.10: `monitor --pause --pause-interval 0` (or `50us`, or `106751d`) silently
+/// skipped the pause sample, so `--crit-pause` was off without notice, while `skew pauses`
+/// refused the same values. Now both refuse them with the same range, on the command line
+/// (monitor's usage-error path) and in the configuration file (UNKNOWN, exit 3).
+#[test]
+fn monitor_refuses_a_pause_interval_that_pauses_refuses() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
+    let d = tmpdir("pause-interval");
+    for bad in ["0", "50us", "106751d", "11s"] {
+        let pauses = run_skew(
+            &["pauses", "--interval", bad, "--duration", "100ms"],
+            Duration::from_secs(10),
+        );
+        assert_eq!(pauses.code, 64, "pauses {bad}: {}", pauses.stderr);
+        for cmd in ["monitor", "check"] {
+            let out = run_skew(
+                &[
+                    cmd,
+                    "--pause",
+                    "--pause-interval",
+                    bad,
+                    "--no-clock",
+                    "--no-leap",
+                    "-n",
+                    "1",
+                    "--timeout",
+                    "100ms",
+                    "127.0.0.1:9",
+                ],
+                Duration::from_secs(10),
+            );
+            assert_ne!(out.code, 0, "{cmd} {bad}: {}{}", out.stdout, out.stderr);
+            assert!(
+                out.code == 64 || out.code == 3,
+                "{cmd} {bad}: exit {}",
+                out.code
+            );
+            let all = format!("{}{}", out.stdout, out.stderr);
+            assert!(
+                all.contains("--pause-interval") && all.contains("100us..10s"),
+                "{cmd} {bad}: {all}"
+            );
+        }
+        // The same value in the configuration file: UNKNOWN, naming the key.
+        let conf = d.join("skew.toml");
+        std::fs::write(
+            &conf,
+            format!("servers = [\"127.0.0.1:9\"]\n[pause]\nenabled = true\ninterval = \"{bad}\"\n"),
+        )
+        .unwrap();
+        let out = run_skew(
+            &[
+                "monitor",
+                "--config",
+                conf.to_str().unwrap(),
+                "--no-clock",
+                "--no-leap",
+            ],
+            Duration::from_secs(10),
+        );
+        assert_eq!(out.code, 3, "config {bad}: {}{}", out.stdout, out.stderr);
+        let all = format!("{}{}", out.stdout, out.stderr);
+        assert!(
+            all.contains("pause.interval") && all.contains("100us..10s"),
+            "config {bad}: {all}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&d);
+}
