@@ -41,6 +41,16 @@ pub enum LogError {
         /// Why.
         reason: String,
     },
+    /// The file (decompressed) is larger than the reader's limit.
+    #[error(
+        "{path}: more than the limit of {limit} bytes: not read (a decompression bomb or not a drift log? `skew report --max-log-bytes` raises the limit)"
+    )]
+    TooLarge {
+        /// The file.
+        path: String,
+        /// The limit, bytes.
+        limit: u64,
+    },
     /// A row in the middle of the file cannot be read.
     #[error("{path}:{line}: malformed row: {reason}")]
     Malformed {

@@ -80,6 +80,11 @@ pub struct ReportArgs {
     /// skew, lease) instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Read at most this much of each log (after decompression: 512M, 1G, 4G...); a larger
+    /// log, a decompression bomb or a file that is not a log fails instead of filling the
+    /// memory. Lines longer than 64 KiB are refused too.
+    #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = skew_report::read::parse_size)]
+    pub max_log_bytes: u64,
     /// Threads for parsing large logs (default: the CPUs available).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
     pub threads: Option<u32>,
@@ -140,6 +145,10 @@ pub fn run(args: ReportArgs) -> Result<i32, CliError> {
         output: args.output.clone(),
         stats_csv: args.stats_csv.clone(),
         threads,
+        limits: skew_report::ReadLimits {
+            max_bytes: args.max_log_bytes,
+            ..skew_report::ReadLimits::default()
+        },
     };
     // Names of files, hosts and servers come from the logs: never print their control
     // characters raw (issue 14.2).

@@ -14,6 +14,7 @@ mod formats;
 mod leap;
 mod leap_chrony;
 mod leap_serve;
+mod log_limits;
 mod man_completions;
 mod monitor;
 mod pauses;
