@@ -1,17 +1,22 @@
 //! The drift log on disk: appends that never interleave and survive `kill -9`, and reads
 //! that tell a torn last line from a damaged file.
 //!
-//! Appending takes an exclusive advisory lock (`flock`), so overlapping cron runs queue.
-//! Under the lock, a last line without its newline (a run killed mid-write) is cut off —
-//! it was never a complete row — then the run's rows are written in one `write` and the
-//! file is fsynced before the lock is released. A missing file or an emptied one (log
-//! rotation by rename or copytruncate) gets a fresh header. A file whose header is not this
-//! schema's is refused rather than mixed.
+//! The file is opened by [`skew_fs::open_append`]: a symlink (dangling or not), anything
+//! but a regular file, a file of another user or with other names is refused (issue
+//! 14.1). Appending takes an exclusive advisory lock (`flock`), so overlapping cron runs
+//! queue. Under the lock, a last line without its newline (a run killed mid-write) is cut
+//! off — it was never a complete row — then the run's rows are written in one `write` and
+//! the file is fsynced before the lock is released; if the write or the fsync fails (a full
+//! disk), the file is cut back to its length before the append, so a run's rows go in whole
+//! or not at all (issue 14.12). A missing file or an emptied one (log rotation by rename or
+//! copytruncate) gets a fresh header. A file whose header is neither this schema's nor an
+//! older layout of it ([`layout_of`]) is refused rather than mixed; rows appended to an
+//! older layout are written in that layout.
 
 use crate::error::{io_err, LogError};
-use crate::schema::{header_line, is_line_end, DriftRow, COLUMNS, SCHEMA_VERSION};
+use crate::schema::{header_line, is_line_end, layout_of, DriftRow, COLUMNS, SCHEMA_VERSION};
 use std::borrow::Cow;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::Write;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
@@ -38,12 +43,7 @@ pub fn append_rows(
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(io_err(dir, "create the log directory"))?;
     }
-    let file = OpenOptions::new()
-        .read(true)
-        .append(true)
-        .create(true)
-        .open(path)
-        .map_err(io_err(path, "open the drift log for appending"))?;
+    let file = skew_fs::open_append(path, true)?;
     let t0 = Instant::now();
     // An exclusive flock(2), released when the file is closed.
     loop {
@@ -76,9 +76,10 @@ pub fn append_rows(
         .metadata()
         .map_err(io_err(path, "stat the drift log"))?
         .len();
+    let mut layout = COLUMNS.len();
     if len > 0 {
         // Before anything is cut: a file that is not a drift log is refused untouched.
-        check_header(&locked, path)?;
+        layout = check_header(&locked, path)?;
         let keep = complete_prefix_len(&locked, len).map_err(io_err(path, "read the drift log"))?;
         if keep < len {
             locked
@@ -88,16 +89,22 @@ pub fn append_rows(
             len = keep;
         }
     }
+    let encode = |e: csv::Error| LogError::Io {
+        path: path.to_path_buf(),
+        action: "encode a row",
+        source: std::io::Error::other(e.to_string()),
+    };
     let mut w = csv::WriterBuilder::new()
         .has_headers(len == 0)
         .from_writer(Vec::with_capacity(256 * (rows.len() + 1)));
     for r in rows {
-        w.serialize(one_line(r).as_ref())
-            .map_err(|e| LogError::Io {
-                path: path.to_path_buf(),
-                action: "encode a row",
-                source: std::io::Error::other(e.to_string()),
-            })?;
+        if layout == COLUMNS.len() {
+            w.serialize(one_line(r).as_ref()).map_err(encode)?;
+        } else {
+            // An older layout: the row's leading fields only.
+            let record = record_of(one_line(r).as_ref()).map_err(encode)?;
+            w.write_record(record.iter().take(layout)).map_err(encode)?;
+        }
     }
     if rows.is_empty() && len == 0 {
         w.write_record(COLUMNS).map_err(|e| LogError::Io {
@@ -113,13 +120,41 @@ pub fn append_rows(
         source: std::io::Error::other(e.to_string()),
     })?;
     let mut f: &File = &locked;
-    f.write_all(&buf)
-        .map_err(io_err(path, "append to the drift log"))?;
-    locked
-        .sync_data()
-        .map_err(io_err(path, "fsync the drift log"))?;
+    let written = f
+        .write_all(&buf)
+        .map_err(|e| (e, "append to the drift log"))
+        .and_then(|()| locked.sync_data().map_err(|e| (e, "fsync the drift log")));
+    if let Err((source, action)) = written {
+        // A run's rows go in whole or not at all: a full disk (or a file size limit) may
+        // have let part of them in, which no later run would remove. Cut back to where
+        // this append started (a torn line repaired above stays repaired).
+        let cut = locked.set_len(len).and_then(|()| locked.sync_data());
+        return Err(LogError::Append {
+            path: path.to_path_buf(),
+            action,
+            source,
+            rolled_back: cut.is_ok(),
+        });
+    }
     drop(locked);
     Ok(outcome)
+}
+
+/// The CSV fields of a row, in [`COLUMNS`] order.
+fn record_of(row: &DriftRow) -> Result<csv::ByteRecord, csv::Error> {
+    let mut w = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(Vec::with_capacity(256));
+    w.serialize(row)?;
+    let line = w
+        .into_inner()
+        .map_err(|e| csv::Error::from(e.into_error()))?;
+    let mut record = csv::ByteRecord::new();
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(&line[..])
+        .read_byte_record(&mut record)?;
+    Ok(record)
 }
 
 /// The row with every line break in its text replaced by a space: each row must be one
@@ -172,10 +207,12 @@ fn complete_prefix_len(f: &File, len: u64) -> std::io::Result<u64> {
     Ok(0)
 }
 
-/// Checks that the file starts with this schema's header line. A file without any newline
-/// passes when it is a beginning of the header (a run killed while writing the header of a
-/// new log: the torn-line repair then cuts it); anything else is refused.
-fn check_header(f: &File, path: &Path) -> Result<(), LogError> {
+/// Checks that the file starts with this schema's header line, or an older layout's, and
+/// returns the number of columns of that layout. A file without any newline passes when it
+/// is a beginning of the header (a run killed while writing the header of a new log: the
+/// torn-line repair then cuts it, and the new header is this version's); anything else is
+/// refused.
+fn check_header(f: &File, path: &Path) -> Result<usize, LogError> {
     let mut first = Vec::new();
     let mut buf = [0u8; 4096];
     let mut offset = 0u64;
@@ -194,30 +231,30 @@ fn check_header(f: &File, path: &Path) -> Result<(), LogError> {
             break;
         }
         first.extend_from_slice(&buf[..n]);
-        if first.len() > 65536 {
+        if first.len() > crate::scan::MAX_LINE_BYTES {
             break;
         }
     }
     let line = String::from_utf8_lossy(&first);
-    let line = line.trim_end_matches('\r');
-    let torn_header = !newline && header_line().as_bytes().starts_with(&first);
-    if line != header_line() && !torn_header {
-        return Err(LogError::UnknownFormat {
-            path: path.display().to_string(),
-            line: 1,
-            reason: format!(
-                "the header is not skew's drift-log schema {SCHEMA_VERSION}; refusing to append (rotate or move the file)"
-            ),
-        });
+    let line = line.strip_suffix('\r').unwrap_or(&line);
+    if !newline && header_line().as_bytes().starts_with(&first) {
+        return Ok(COLUMNS.len());
     }
-    Ok(())
+    layout_of(line).ok_or_else(|| LogError::UnknownFormat {
+        path: path.display().to_string(),
+        line: 1,
+        reason: format!(
+            "the header is not skew's drift-log schema {SCHEMA_VERSION}; refusing to append (rotate or move the file)"
+        ),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::read::{parse_log, read_log};
-    use crate::schema::Kind;
+    use crate::schema::{Kind, FIRST_LAYOUT_LAST};
+    use std::fs::OpenOptions;
     use std::path::PathBuf;
 
     fn row(i: u32) -> DriftRow {
@@ -408,6 +445,62 @@ mod tests {
         let o = append_rows(&p, &[row(1)], Duration::from_secs(1)).unwrap();
         assert!(o.wrote_header && o.repaired_bytes == 20, "{o:?}");
         assert_eq!(read_log(&p).unwrap().rows.len(), 1);
+    }
+
+    #[test]
+    fn an_older_layout_gets_rows_in_its_layout() {
+        // Issue 14.14 added `run_id` at the end: a log begun before it keeps its header and
+        // gets rows of its own width, readable with and without the new column.
+        let p = tmp("old-layout");
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        let first = FIRST_LAYOUT_LAST as usize + 1;
+        let old_header = COLUMNS[..first].join(",");
+        let old_row = csv_line(&row(1));
+        let old_row = old_row.trim_end().rsplit_once(',').unwrap().0.to_string() + "\n";
+        std::fs::write(&p, format!("{old_header}\n{old_row}")).unwrap();
+        let mut r = row(2);
+        r.run_id = Some("00112233aabbccdd".into());
+        append_rows(&p, &[r], Duration::from_secs(1)).unwrap();
+        let text = std::fs::read_to_string(&p).unwrap();
+        assert!(text.starts_with(&format!("{old_header}\n")), "{text}");
+        let read = read_log(&p).unwrap();
+        assert!(read.warnings.is_empty());
+        assert_eq!(read.rows.len(), 2);
+        assert_eq!(read.rows[1].1.server.as_deref(), Some("s2"));
+        assert_eq!(read.rows[1].1.run_id, None, "the old layout has no run_id");
+        // A new log gets this version's header, with run_id.
+        let q = tmp("new-layout");
+        let mut r = row(3);
+        r.run_id = Some("00112233aabbccdd".into());
+        append_rows(&q, &[r], Duration::from_secs(1)).unwrap();
+        let read = read_log(&q).unwrap();
+        assert_eq!(read.rows[0].1.run_id.as_deref(), Some("00112233aabbccdd"));
+        // A header that is neither is still refused untouched.
+        let bad = format!("{old_header},extra\n");
+        std::fs::write(&p, &bad).unwrap();
+        let e = append_rows(&p, &[row(4)], Duration::from_secs(1)).unwrap_err();
+        assert!(e.to_string().contains(":1: not a skew drift log"), "{e}");
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), bad);
+    }
+
+    #[test]
+    fn a_symlink_is_never_appended_through() {
+        // Issue 14.1: --log appended through a planted symlink and created the target of a
+        // dangling one.
+        let p = tmp("symlink");
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        let victim = p.with_file_name("victim");
+        std::fs::write(&victim, "keep\n").unwrap();
+        std::os::unix::fs::symlink(&victim, &p).unwrap();
+        let e = append_rows(&p, &[row(1)], Duration::from_secs(1)).unwrap_err();
+        assert!(matches!(e, LogError::Refused(_)), "{e}");
+        assert!(e.to_string().contains("is a symbolic link"), "{e}");
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep\n");
+        std::fs::remove_file(&p).unwrap();
+        let target = p.with_file_name("not-yet");
+        std::os::unix::fs::symlink(&target, &p).unwrap();
+        assert!(append_rows(&p, &[row(1)], Duration::from_secs(1)).is_err());
+        assert!(!target.exists());
     }
 
     #[test]

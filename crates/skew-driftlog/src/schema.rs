@@ -118,6 +118,10 @@ columns! {
     tai_minus_utc_s: Option<i64> => TaiMinusUtcS,
     /// leap: the next scheduled leap second (RFC 3339), empty if none.
     leap_next: Option<String> => LeapNext,
+    /// The run's identity: 16 hex digits each run draws at random, the same in all its
+    /// rows, so that two runs that started in the same nanosecond (two monitors at once)
+    /// stay apart. Empty in logs written before it existed.
+    run_id: Option<String> => RunId,
 }
 
 /// What a row describes.
@@ -291,6 +295,7 @@ impl Default for DriftRow {
             leap_expires: None,
             tai_minus_utc_s: None,
             leap_next: None,
+            run_id: None,
         }
     }
 }
@@ -298,6 +303,23 @@ impl Default for DriftRow {
 /// The header line of this schema, without its newline.
 pub fn header_line() -> String {
     COLUMNS.join(",")
+}
+
+/// The last column of the first schema-1 header: logs written before later columns were
+/// added (such as `run_id`) end there.
+pub const FIRST_LAYOUT_LAST: Column = Column::LeapNext;
+
+/// The schema-1 layout a header line is: the number of leading [`COLUMNS`] it names, from
+/// the first layout (up to [`FIRST_LAYOUT_LAST`]) to this version's. Columns are only ever
+/// added at the end, so every older header is a prefix of this one; the appender writes its
+/// rows in that layout, so an old log stays readable and is never mixed (readers map
+/// columns by name, and old rows lack only the new columns).
+pub fn layout_of(header: &str) -> Option<usize> {
+    let first = FIRST_LAYOUT_LAST as usize + 1;
+    (first..=COLUMNS.len()).find(|&n| {
+        header.len() == COLUMNS[..n].iter().map(|c| c.len() + 1).sum::<usize>() - 1
+            && header.split(',').eq(COLUMNS[..n].iter().copied())
+    })
 }
 
 /// Whether a byte ends a line. Rows are written with `\n` (a `\r` before it is tolerated
@@ -321,6 +343,20 @@ mod tests {
         assert_eq!(header, header_line());
         let names: Vec<&str> = Column::ALL.iter().map(|c| c.name()).collect();
         assert_eq!(names, COLUMNS);
+    }
+
+    #[test]
+    fn older_layouts_are_prefixes() {
+        assert_eq!(layout_of(&header_line()), Some(COLUMNS.len()));
+        let first = FIRST_LAYOUT_LAST as usize + 1;
+        let old = COLUMNS[..first].join(",");
+        assert!(old.ends_with(",leap_next"));
+        assert_eq!(layout_of(&old), Some(first));
+        assert_eq!(layout_of(&COLUMNS[..first - 1].join(",")), None);
+        assert_eq!(layout_of(&format!("{old},")), None);
+        assert_eq!(layout_of("schema,run_time,host,kind"), None);
+        assert_eq!(layout_of(&old.replace("host", "hostname")), None);
+        assert_eq!(*COLUMNS.last().unwrap(), "run_id");
     }
 
     #[test]

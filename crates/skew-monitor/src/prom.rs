@@ -276,6 +276,7 @@ pub(crate) mod tests {
         .unwrap();
         RunReport {
             run_time_unix_ns: 1_795_000_000_123_456_789,
+            run_id: "0123456789abcdef".into(),
             host: "h".into(),
             probes: vec![probe],
             agreement: AgreementRecord {

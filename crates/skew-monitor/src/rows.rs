@@ -58,6 +58,9 @@ pub struct LeapReading {
 pub struct RunReport {
     /// When the run started, ns since the Unix epoch.
     pub run_time_unix_ns: i64,
+    /// The run's identity in the drift log (`run_id`): 16 hex digits drawn at random, so
+    /// that two runs started at the same instant stay apart (issue 14.14).
+    pub run_id: String,
     /// This host's name.
     pub host: String,
     /// One entry per probed address.
@@ -85,6 +88,7 @@ impl RunReport {
             schema: SCHEMA_VERSION,
             run_time: rfc3339::format_ns(self.run_time_unix_ns),
             host: one_line(&self.host),
+            run_id: Some(one_line(&self.run_id)),
             ..DriftRow::default()
         };
         let mut rows = Vec::with_capacity(self.probes.len() + 4);
@@ -165,5 +169,22 @@ mod tests {
     #[test]
     fn one_line_fields() {
         assert_eq!(one_line("a\nb\r\nc"), "a b  c");
+    }
+
+    #[test]
+    fn every_row_of_a_run_carries_its_run_id() {
+        let r = crate::prom::tests::report();
+        let rows = r.rows();
+        assert!(rows.len() >= 4);
+        assert!(rows
+            .iter()
+            .all(|x| x.run_id.as_deref() == Some("0123456789abcdef")));
+        // Fresh identities differ, and are 16 hex digits.
+        let ids: std::collections::HashSet<String> =
+            (0..1000).map(|_| crate::run::new_run_id()).collect();
+        assert_eq!(ids.len(), 1000);
+        assert!(ids
+            .iter()
+            .all(|i| i.len() == 16 && i.bytes().all(|b| b.is_ascii_hexdigit())));
     }
 }

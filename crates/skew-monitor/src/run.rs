@@ -169,6 +169,19 @@ fn pause_reading(length: Duration, interval: Duration) -> Result<PauseReading, S
     })
 }
 
+/// A fresh run identity: 64 random bits as 16 hex digits (the time alone is not unique:
+/// two monitors started together wrote the same `run_time`, issue 14.14). Without a random
+/// source, the time and the process make one that is still unique on this host.
+pub fn new_run_id() -> String {
+    let bits = skew_ntp_io::nonce::fresh_nonce().unwrap_or_else(|_| {
+        let t = skew_truetime::clocks::read_now().0;
+        (t.realtime_ns as u64).rotate_left(17)
+            ^ (t.monotonic_ns as u64)
+            ^ u64::from(std::process::id())
+    });
+    format!("{bits:016x}")
+}
+
 /// This host's name.
 pub fn hostname() -> String {
     nix::unistd::gethostname()
@@ -234,6 +247,7 @@ pub fn execute(plan: &RunPlan) -> RunOutcome {
     let ended = skew_truetime::clocks::read_now();
     let report = RunReport {
         run_time_unix_ns: started.0.realtime_ns,
+        run_id: new_run_id(),
         host: plan.host.clone(),
         probes,
         agreement: AgreementRecord::from(&agreement),

@@ -57,8 +57,11 @@ impl Default for AnalysisOptions {
 pub struct HostSummary {
     /// The host.
     pub host: String,
-    /// Runs (distinct run times).
+    /// Runs (distinct run times, and runs at the same time told apart by their `run_id`).
     pub runs: usize,
+    /// Runs that started at the same time as another run of the host (two monitors at
+    /// once), counted apart in `runs` by their `run_id`.
+    pub concurrent_runs: usize,
     /// First run, RFC 3339.
     pub first: String,
     /// Last run, RFC 3339.
@@ -208,7 +211,8 @@ pub fn analyze(data: &LogData, opts: &AnalysisOptions) -> Analysis {
         let majority = h.agreement.majority.iter().filter(|m| **m).count();
         hosts.push(HostSummary {
             host: h.host.clone(),
-            runs: h.runs_ns.len(),
+            runs: h.runs(),
+            concurrent_runs: h.concurrent_runs(),
             first: h
                 .runs_ns
                 .first()

@@ -7,6 +7,7 @@
 mod common;
 
 mod clocks;
+mod disk_full;
 mod docs;
 mod etiquette;
 mod fault_matrix;
@@ -21,9 +22,11 @@ mod pauses;
 mod probe_chrony;
 mod proxy_paths;
 mod report;
+mod run_id;
 mod scale;
 mod select_chrony;
 mod serve_faults;
 mod spoofing;
 mod stop_signals;
+mod symlinks;
 mod validation;

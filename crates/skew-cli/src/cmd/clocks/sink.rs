@@ -1,10 +1,10 @@
-//! Where `--csv` rows go: stdout (with a header), or appended to a drift-log file (header
-//! only when the file is new or empty). Every row is flushed at once, so a `--watch` run
+//! Where `--csv` rows go: stdout (with a header), or appended to a file (header only when
+//! the file is new or empty), opened by [`skew_fs::open_append`]. Every row is flushed at once, so a `--watch` run
 //! stopped at any moment loses nothing already measured.
 
 use crate::exit::{self, CliError};
 use skew_clock::report::{IntervalRecord, CSV_COLUMNS};
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::Write;
 
 /// A CSV destination.
@@ -34,11 +34,9 @@ impl CsvSink {
                 .map_err(|e| io_error("stdout", e))?;
             return Ok(CsvSink::Stdout);
         }
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .map_err(|e| io_error(path, e))?;
+        // Never through a symlink, nor into another user's file (issue 14.1).
+        let file = skew_fs::open_append(std::path::Path::new(path), true)
+            .map_err(|e| CliError::new(exit::IO_ERROR, format!("cannot write CSV: {e}")))?;
         let empty = file.metadata().map_err(|e| io_error(path, e))?.len() == 0;
         let mut writer = Box::new(csv::Writer::from_writer(file));
         if empty {
