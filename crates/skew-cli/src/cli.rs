@@ -199,9 +199,10 @@ mod tests {
         for sub in cli.get_subcommands() {
             let name = sub.get_name();
             for arg in sub.get_arguments() {
-                let is_duration = arg
-                    .get_value_names()
-                    .is_some_and(|v| v.iter().any(|n| n == "DUR" || n == "SECONDS"));
+                let is_duration = arg.get_value_names().is_some_and(|v| {
+                    v.iter()
+                        .any(|n| n == "DUR" || n == "SECONDS" || n == "DAYS")
+                });
                 let Some(long) = arg.get_long() else { continue };
                 if !is_duration {
                     continue;
@@ -210,6 +211,25 @@ mod tests {
                 let mut argv = vec!["skew", name];
                 argv.extend_from_slice(required(name));
                 argv.extend([flag.as_str(), "106751d"]);
+                if arg
+                    .get_value_names()
+                    .is_some_and(|v| v.iter().any(|n| n == "DAYS"))
+                {
+                    // A number of days: 106751d is not one; 1e308 days and NaN are not either.
+                    argv.pop();
+                    for bad in ["1e308", "NaN", "-1"] {
+                        let mut a = argv.clone();
+                        let v = format!("{flag}={bad}");
+                        a.pop();
+                        a.push(&v);
+                        assert!(
+                            super::Cli::try_parse_from(&a).is_err(),
+                            "{a:?} was accepted"
+                        );
+                    }
+                    checked.push(format!("{name} {flag}"));
+                    continue;
+                }
                 let e = super::Cli::try_parse_from(&argv)
                     .err()
                     .unwrap_or_else(|| panic!("{argv:?} was accepted"));
@@ -247,6 +267,8 @@ mod tests {
             "report --gap",
             "pauses --timer-slack",
             "pauses --duration",
+            "probe --nts-ke-timeout",
+            "monitor --warn-cert-days",
         ] {
             assert!(
                 checked.iter().any(|c| c == expected),

@@ -9,12 +9,12 @@
 //! the file is fsynced before the lock is released; if the write or the fsync fails (a full
 //! disk), the file is cut back to its length before the append, so a run's rows go in whole
 //! or not at all (issue 14.12). A missing file or an emptied one (log rotation by rename or
-//! copytruncate) gets a fresh header. A file whose header is neither this schema's nor an
-//! older layout of it ([`layout_of`]) is refused rather than mixed; rows appended to an
-//! older layout are written in that layout.
+//! copytruncate) gets a fresh header. A log started before columns were added at the end of
+//! the schema keeps its header and gets rows with its columns; a file whose header is not
+//! this schema's is refused rather than mixed.
 
 use crate::error::{io_err, LogError};
-use crate::schema::{header_line, is_line_end, layout_of, DriftRow, COLUMNS, SCHEMA_VERSION};
+use crate::schema::{header_line, header_width, is_line_end, DriftRow, COLUMNS, SCHEMA_VERSION};
 use std::borrow::Cow;
 use std::fs::File;
 use std::io::Write;
@@ -76,10 +76,10 @@ pub fn append_rows(
         .metadata()
         .map_err(io_err(path, "stat the drift log"))?
         .len();
-    let mut layout = COLUMNS.len();
+    let mut columns = COLUMNS.len();
     if len > 0 {
         // Before anything is cut: a file that is not a drift log is refused untouched.
-        layout = check_header(&locked, path)?;
+        columns = check_header(&locked, path)?;
         let keep = complete_prefix_len(&locked, len).map_err(io_err(path, "read the drift log"))?;
         if keep < len {
             locked
@@ -89,22 +89,16 @@ pub fn append_rows(
             len = keep;
         }
     }
-    let encode = |e: csv::Error| LogError::Io {
-        path: path.to_path_buf(),
-        action: "encode a row",
-        source: std::io::Error::other(e.to_string()),
-    };
     let mut w = csv::WriterBuilder::new()
         .has_headers(len == 0)
         .from_writer(Vec::with_capacity(256 * (rows.len() + 1)));
     for r in rows {
-        if layout == COLUMNS.len() {
-            w.serialize(one_line(r).as_ref()).map_err(encode)?;
-        } else {
-            // An older layout: the row's leading fields only.
-            let record = record_of(one_line(r).as_ref()).map_err(encode)?;
-            w.write_record(record.iter().take(layout)).map_err(encode)?;
-        }
+        w.serialize(one_line(r).as_ref())
+            .map_err(|e| LogError::Io {
+                path: path.to_path_buf(),
+                action: "encode a row",
+                source: std::io::Error::other(e.to_string()),
+            })?;
     }
     if rows.is_empty() && len == 0 {
         w.write_record(COLUMNS).map_err(|e| LogError::Io {
@@ -119,6 +113,15 @@ pub fn append_rows(
         action: "encode rows",
         source: std::io::Error::other(e.to_string()),
     })?;
+    let buf = if columns < COLUMNS.len() {
+        first_fields(&buf, columns).map_err(|e| LogError::Io {
+            path: path.to_path_buf(),
+            action: "encode rows for the log's older header",
+            source: std::io::Error::other(e.to_string()),
+        })?
+    } else {
+        buf
+    };
     let mut f: &File = &locked;
     let written = f
         .write_all(&buf)
@@ -140,23 +143,6 @@ pub fn append_rows(
     Ok(outcome)
 }
 
-/// The CSV fields of a row, in [`COLUMNS`] order.
-fn record_of(row: &DriftRow) -> Result<csv::ByteRecord, csv::Error> {
-    let mut w = csv::WriterBuilder::new()
-        .has_headers(false)
-        .from_writer(Vec::with_capacity(256));
-    w.serialize(row)?;
-    let line = w
-        .into_inner()
-        .map_err(|e| csv::Error::from(e.into_error()))?;
-    let mut record = csv::ByteRecord::new();
-    csv::ReaderBuilder::new()
-        .has_headers(false)
-        .from_reader(&line[..])
-        .read_byte_record(&mut record)?;
-    Ok(record)
-}
-
 /// The row with every line break in its text replaced by a space: each row must be one
 /// line, because a torn append is repaired by cutting after the last newline (a quoted
 /// newline inside a field would leave half a row behind).
@@ -171,7 +157,8 @@ fn one_line(row: &DriftRow) -> Cow<'_, DriftRow> {
         || opt(&row.error)
         || opt(&row.kernel_state)
         || opt(&row.leap_expires)
-        || opt(&row.leap_next))
+        || opt(&row.leap_next)
+        || opt(&row.nts_cert_not_after))
     {
         return Cow::Borrowed(row);
     }
@@ -187,8 +174,25 @@ fn one_line(row: &DriftRow) -> Cow<'_, DriftRow> {
         kernel_state: fix_opt(&row.kernel_state),
         leap_expires: fix_opt(&row.leap_expires),
         leap_next: fix_opt(&row.leap_next),
+        nts_cert_not_after: fix_opt(&row.nts_cert_not_after),
         ..row.clone()
     })
+}
+
+/// The CSV rows in `buf` (no header) cut to their first `n` fields.
+fn first_fields(buf: &[u8], n: usize) -> Result<Vec<u8>, csv::Error> {
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(buf);
+    let mut w = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(Vec::with_capacity(buf.len()));
+    for rec in r.byte_records() {
+        let rec = rec?;
+        w.write_record(rec.iter().take(n))?;
+    }
+    w.into_inner().map_err(|e| e.into_error().into())
 }
 
 /// The length of the file up to and including its last line end.
@@ -207,11 +211,11 @@ fn complete_prefix_len(f: &File, len: u64) -> std::io::Result<u64> {
     Ok(0)
 }
 
-/// Checks that the file starts with this schema's header line, or an older layout's, and
-/// returns the number of columns of that layout. A file without any newline passes when it
-/// is a beginning of the header (a run killed while writing the header of a new log: the
-/// torn-line repair then cuts it, and the new header is this version's); anything else is
-/// refused.
+/// Checks that the file starts with this schema's header line, or with one of the
+/// [`EARLIER_HEADERS`](crate::schema::EARLIER_HEADERS), and returns how many columns the
+/// file has ([`header_width`]). A file without any newline passes when it is a beginning of
+/// the header (a run killed while writing the header of a new log: the torn-line repair then
+/// cuts it); anything else is refused.
 fn check_header(f: &File, path: &Path) -> Result<usize, LogError> {
     let mut first = Vec::new();
     let mut buf = [0u8; 4096];
@@ -236,11 +240,12 @@ fn check_header(f: &File, path: &Path) -> Result<usize, LogError> {
         }
     }
     let line = String::from_utf8_lossy(&first);
-    let line = line.strip_suffix('\r').unwrap_or(&line);
-    if !newline && header_line().as_bytes().starts_with(&first) {
+    let line = line.trim_end_matches('\r');
+    let torn_header = !newline && header_line().as_bytes().starts_with(&first);
+    if torn_header {
         return Ok(COLUMNS.len());
     }
-    layout_of(line).ok_or_else(|| LogError::UnknownFormat {
+    header_width(line).ok_or_else(|| LogError::UnknownFormat {
         path: path.display().to_string(),
         line: 1,
         reason: format!(
@@ -253,7 +258,7 @@ fn check_header(f: &File, path: &Path) -> Result<usize, LogError> {
 mod tests {
     use super::*;
     use crate::read::{parse_log, read_log};
-    use crate::schema::{Kind, FIRST_LAYOUT_LAST};
+    use crate::schema::Kind;
     use std::fs::OpenOptions;
     use std::path::PathBuf;
 
@@ -365,6 +370,46 @@ mod tests {
     }
 
     #[test]
+    fn a_log_from_before_the_nts_columns_keeps_its_header() {
+        let p = tmp("old-header");
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        // A log written by the first schema: its 36 columns, one row.
+        const FIRST_COLUMNS: usize = 36;
+        let old_header = COLUMNS[..FIRST_COLUMNS].join(",");
+        let mut old_row = vec![""; FIRST_COLUMNS];
+        old_row[0] = "1";
+        old_row[1] = "2026-11-01T00:00:00.000000000Z";
+        old_row[2] = "h";
+        old_row[3] = "ntp";
+        std::fs::write(&p, format!("{old_header}\n{}\n", old_row.join(","))).unwrap();
+        let mut r = row(1);
+        r.nts_authenticated = Some(true);
+        r.nts_cookies = Some(8);
+        let o = append_rows(&p, &[r.clone(), r], Duration::from_secs(1)).unwrap();
+        assert!(!o.wrote_header);
+        let text = std::fs::read_to_string(&p).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], old_header, "the header is kept");
+        let mut rd = csv::ReaderBuilder::new()
+            .flexible(true)
+            .from_reader(text.as_bytes());
+        for rec in rd.records() {
+            assert_eq!(rec.unwrap().len(), FIRST_COLUMNS);
+        }
+        let back = read_log(&p).unwrap();
+        assert_eq!(back.rows.len(), 3);
+        assert_eq!(back.rows[1].1.nts_authenticated, None, "not in this log");
+        // Not a prefix of the schema: refused.
+        let q = p.with_file_name("other.csv");
+        std::fs::write(
+            &q,
+            format!("{},extra\n", COLUMNS[..FIRST_COLUMNS].join(",")),
+        )
+        .unwrap();
+        assert!(append_rows(&q, &[row(1)], Duration::from_secs(1)).is_err());
+    }
+
+    #[test]
     fn truncated_file_gets_a_new_header() {
         let p = tmp("copytruncate");
         append_rows(&p, &[row(1)], Duration::from_secs(1)).unwrap();
@@ -445,42 +490,6 @@ mod tests {
         let o = append_rows(&p, &[row(1)], Duration::from_secs(1)).unwrap();
         assert!(o.wrote_header && o.repaired_bytes == 20, "{o:?}");
         assert_eq!(read_log(&p).unwrap().rows.len(), 1);
-    }
-
-    #[test]
-    fn an_older_layout_gets_rows_in_its_layout() {
-        // Issue 14.14 added `run_id` at the end: a log begun before it keeps its header and
-        // gets rows of its own width, readable with and without the new column.
-        let p = tmp("old-layout");
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        let first = FIRST_LAYOUT_LAST as usize + 1;
-        let old_header = COLUMNS[..first].join(",");
-        let old_row = csv_line(&row(1));
-        let old_row = old_row.trim_end().rsplit_once(',').unwrap().0.to_string() + "\n";
-        std::fs::write(&p, format!("{old_header}\n{old_row}")).unwrap();
-        let mut r = row(2);
-        r.run_id = Some("00112233aabbccdd".into());
-        append_rows(&p, &[r], Duration::from_secs(1)).unwrap();
-        let text = std::fs::read_to_string(&p).unwrap();
-        assert!(text.starts_with(&format!("{old_header}\n")), "{text}");
-        let read = read_log(&p).unwrap();
-        assert!(read.warnings.is_empty());
-        assert_eq!(read.rows.len(), 2);
-        assert_eq!(read.rows[1].1.server.as_deref(), Some("s2"));
-        assert_eq!(read.rows[1].1.run_id, None, "the old layout has no run_id");
-        // A new log gets this version's header, with run_id.
-        let q = tmp("new-layout");
-        let mut r = row(3);
-        r.run_id = Some("00112233aabbccdd".into());
-        append_rows(&q, &[r], Duration::from_secs(1)).unwrap();
-        let read = read_log(&q).unwrap();
-        assert_eq!(read.rows[0].1.run_id.as_deref(), Some("00112233aabbccdd"));
-        // A header that is neither is still refused untouched.
-        let bad = format!("{old_header},extra\n");
-        std::fs::write(&p, &bad).unwrap();
-        let e = append_rows(&p, &[row(4)], Duration::from_secs(1)).unwrap_err();
-        assert!(e.to_string().contains(":1: not a skew drift log"), "{e}");
-        assert_eq!(std::fs::read_to_string(&p).unwrap(), bad);
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //!   pass over bytes or over a stream in blocks, within [`ReadLimits`] (size, line length);
 //! * [`read`]: whole rows through serde, over [`scan`];
 //! * [`append`]: appends under an exclusive `flock`, cutting a torn last line first, fsynced;
+//!   a log begun under one of the [`EARLIER_HEADERS`] keeps its header and shorter rows;
 //! * [`error`]: what went wrong, naming the file and line.
 //!
 //! Arrows: `append` and `read` use `scan` and `schema`; `scan` uses `schema`; all use
@@ -27,6 +28,6 @@ pub use error::LogError;
 pub use read::{parse_log, parse_reader, read_log, LogRead};
 pub use scan::{ReadLimits, DEFAULT_MAX_LOG_BYTES, MAX_LINE_BYTES};
 pub use schema::{
-    header_line, AgreementStatus, Column, DriftRow, Kind, Leap, LeapListStatus, COLUMNS,
-    SCHEMA_VERSION,
+    header_line, header_width, AgreementStatus, Column, DriftRow, Kind, Leap, LeapListStatus,
+    COLUMNS, EARLIER_HEADERS, SCHEMA_VERSION,
 };

@@ -118,10 +118,42 @@ columns! {
     tai_minus_utc_s: Option<i64> => TaiMinusUtcS,
     /// leap: the next scheduled leap second (RFC 3339), empty if none.
     leap_next: Option<String> => LeapNext,
+    /// ntp (NTS servers): whether every sample was authenticated.
+    nts_authenticated: Option<bool> => NtsAuthenticated,
+    /// ntp (NTS servers): the key exchange's duration (s).
+    nts_ke_duration_s: Option<f64> => NtsKeDurationS,
+    /// ntp (NTS servers): the certificate's notAfter (RFC 3339).
+    nts_cert_not_after: Option<String> => NtsCertNotAfter,
+    /// ntp (NTS servers): cookies the key exchange gave.
+    nts_cookies: Option<u32> => NtsCookies,
     /// The run's identity: 16 hex digits each run draws at random, the same in all its
     /// rows, so that two runs that started in the same nanosecond (two monitors at once)
-    /// stay apart. Empty in logs written before it existed.
+    /// stay apart (issue 14.14). Empty in logs written before it existed.
     run_id: Option<String> => RunId,
+}
+
+/// The headers that earlier releases wrote under this [`SCHEMA_VERSION`], each named by its
+/// last column: columns are only ever added at the end, so each is a prefix of [`COLUMNS`].
+/// A log started with one of them keeps its header and gets rows cut to its columns
+/// ([`header_width`]); readers map columns by name, so the missing ones read as empty.
+pub const EARLIER_HEADERS: &[Column] = &[
+    // The first release: 36 columns, up to the leap-second status (before NTS).
+    Column::LeapNext,
+    // With NTS, before `run_id`: 40 columns.
+    Column::NtsCookies,
+];
+
+/// How many columns a log whose header line is `line` (without its line end) takes: all of
+/// [`COLUMNS`] for this schema's header, fewer for one of the [`EARLIER_HEADERS`]; `None`
+/// for anything else.
+pub fn header_width(line: &str) -> Option<usize> {
+    let width = |last: &Column| Column::ALL.iter().position(|c| c == last).map(|i| i + 1);
+    std::iter::once(COLUMNS.len())
+        .chain(EARLIER_HEADERS.iter().filter_map(width))
+        .find(|&n| {
+            let mut names = line.split(',');
+            COLUMNS[..n].iter().all(|c| names.next() == Some(c)) && names.next().is_none()
+        })
 }
 
 /// What a row describes.
@@ -295,6 +327,10 @@ impl Default for DriftRow {
             leap_expires: None,
             tai_minus_utc_s: None,
             leap_next: None,
+            nts_authenticated: None,
+            nts_ke_duration_s: None,
+            nts_cert_not_after: None,
+            nts_cookies: None,
             run_id: None,
         }
     }
@@ -303,23 +339,6 @@ impl Default for DriftRow {
 /// The header line of this schema, without its newline.
 pub fn header_line() -> String {
     COLUMNS.join(",")
-}
-
-/// The last column of the first schema-1 header: logs written before later columns were
-/// added (such as `run_id`) end there.
-pub const FIRST_LAYOUT_LAST: Column = Column::LeapNext;
-
-/// The schema-1 layout a header line is: the number of leading [`COLUMNS`] it names, from
-/// the first layout (up to [`FIRST_LAYOUT_LAST`]) to this version's. Columns are only ever
-/// added at the end, so every older header is a prefix of this one; the appender writes its
-/// rows in that layout, so an old log stays readable and is never mixed (readers map
-/// columns by name, and old rows lack only the new columns).
-pub fn layout_of(header: &str) -> Option<usize> {
-    let first = FIRST_LAYOUT_LAST as usize + 1;
-    (first..=COLUMNS.len()).find(|&n| {
-        header.len() == COLUMNS[..n].iter().map(|c| c.len() + 1).sum::<usize>() - 1
-            && header.split(',').eq(COLUMNS[..n].iter().copied())
-    })
 }
 
 /// Whether a byte ends a line. Rows are written with `\n` (a `\r` before it is tolerated
@@ -346,17 +365,25 @@ mod tests {
     }
 
     #[test]
-    fn older_layouts_are_prefixes() {
-        assert_eq!(layout_of(&header_line()), Some(COLUMNS.len()));
-        let first = FIRST_LAYOUT_LAST as usize + 1;
-        let old = COLUMNS[..first].join(",");
-        assert!(old.ends_with(",leap_next"));
-        assert_eq!(layout_of(&old), Some(first));
-        assert_eq!(layout_of(&COLUMNS[..first - 1].join(",")), None);
-        assert_eq!(layout_of(&format!("{old},")), None);
-        assert_eq!(layout_of("schema,run_time,host,kind"), None);
-        assert_eq!(layout_of(&old.replace("host", "hostname")), None);
+    fn earlier_headers_are_known_prefixes() {
+        assert_eq!(header_width(&header_line()), Some(COLUMNS.len()));
+        // The first release's header: 36 columns ending with leap_next.
+        let first = COLUMNS[..36].join(",");
+        assert_eq!(COLUMNS[35], "leap_next");
+        assert_eq!(header_width(&first), Some(36));
+        // The header with NTS, before run_id.
+        assert_eq!(COLUMNS[39], "nts_cookies");
+        assert_eq!(header_width(&COLUMNS[..40].join(",")), Some(40));
         assert_eq!(*COLUMNS.last().unwrap(), "run_id");
+        // Any other prefix, a longer line or a foreign header is not a known header.
+        assert_eq!(header_width(&COLUMNS[..37].join(",")), None);
+        assert_eq!(header_width(&COLUMNS[..35].join(",")), None);
+        assert_eq!(header_width(&format!("{first},extra")), None);
+        assert_eq!(header_width(&format!("{},extra", header_line())), None);
+        assert_eq!(header_width("a,b"), None);
+        for last in EARLIER_HEADERS {
+            assert_ne!(*last, *Column::ALL.last().unwrap(), "earlier means shorter");
+        }
     }
 
     #[test]

@@ -29,6 +29,8 @@ pub struct RunPlan {
     pub leap: Option<Option<std::path::PathBuf>>,
     /// This host's name as written in the log.
     pub host: String,
+    /// When an NTS server's certificate end is a WARNING / CRITICAL.
+    pub nts_cert: crate::nts::CertThresholds,
 }
 
 /// What a run produced beyond the report: the clocks around it (for the state file).
@@ -224,7 +226,7 @@ pub fn execute(plan: &RunPlan) -> RunOutcome {
         .min_agree
         .unwrap_or_else(|| default_min_agree(distinct_servers(&results)));
     let agreement = select_servers(&results, k);
-    let probes = results
+    let probes: Vec<skew_ntp::ProbeRecord> = results
         .iter()
         .zip(&agreement.verdicts)
         .map(|(r, v)| {
@@ -233,7 +235,7 @@ pub fn execute(plan: &RunPlan) -> RunOutcome {
             rec
         })
         .collect();
-    let (leap, findings) = match &plan.leap {
+    let (leap, mut findings) = match &plan.leap {
         Some(file) => {
             let (r, f) = leap_reading(
                 file.as_deref(),
@@ -243,7 +245,8 @@ pub fn execute(plan: &RunPlan) -> RunOutcome {
         }
         None => (None, Vec::new()),
     };
-    let findings: Vec<Finding> = findings.into_iter().chain(pause_finding).collect();
+    findings.extend(pause_finding);
+    findings.extend(crate::nts::nts_findings(&probes, &plan.nts_cert));
     let ended = skew_truetime::clocks::read_now();
     let report = RunReport {
         run_time_unix_ns: started.0.realtime_ns,
@@ -303,6 +306,7 @@ mod tests {
                 pause: Some((Duration::from_millis(20), interval)),
                 leap: None,
                 host: "h".into(),
+                nts_cert: crate::nts::CertThresholds::default(),
             };
             let o = execute(&plan);
             assert!(o.report.pause.is_none());

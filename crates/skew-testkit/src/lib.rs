@@ -4,7 +4,8 @@
 //! follower with a known offset, or one under libfaketime) on a free loopback port, always
 //! with `-x` so it never touches the system clock, and stops it by PID when dropped, also
 //! when a test panics. [`Spawned`] does the same for any child process; [`SkewDaemon`]
-//! starts our own `skew serve` and `skew proxy` and waits for their readiness file. [`chronyd_q`] runs chrony's one-shot client as a reference measurement.
+//! starts our own `skew serve` and `skew proxy` and waits for their readiness file. [`chronyd_q`] runs chrony's one-shot client as a reference measurement. [`nts`] has
+//! the NTS peers: a test PKI, chronyd serving NTS, a scripted NTS-KE server and a forger.
 //! [`one_module_at_a_time`] keeps the modules of a crate's single test binary from overlapping.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -12,12 +13,14 @@
 pub mod chrony;
 pub mod daemon;
 pub mod ntp;
+pub mod nts;
 pub mod ports;
 pub mod process;
 pub mod serial;
 
 pub use chrony::{chronyd_q, Chronyd};
 pub use daemon::{DaemonOutput, SkewDaemon};
+pub use nts::{chronyd_q_nts, NtsChronyd, RacingForger, ScriptedKe, TestPki, Validity};
 pub use ports::{free_tcp_port, free_udp_port, http_get};
 pub use process::{which, Spawned};
 pub use serial::one_module_at_a_time;

@@ -92,29 +92,43 @@ fn a_log_begun_before_run_id_is_still_appended_to_and_read() {
     let d = tmpdir("old");
     let log = d.join("drift.csv");
     let log_s = log.to_str().unwrap();
-    // A schema-1 log as earlier versions wrote it: every column up to leap_next.
-    let old_cols = COLUMNS.len() - 1;
-    assert_eq!(COLUMNS[old_cols], "run_id");
-    let old_header = COLUMNS[..old_cols].join(",");
+    // Schema-1 logs as earlier versions wrote them: the first release's 36 columns (the
+    // fuzzing seed), and the 40 columns with NTS.
     let seed = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../fuzz/seeds/drift_log/drift.csv"
     ))
     .unwrap();
-    assert!(
-        seed.starts_with(&format!("{old_header}\n")),
-        "the seed predates run_id"
-    );
-    std::fs::write(&log, &seed).unwrap();
-    let before_rows = read_log(&log).unwrap().rows.len();
-    assert_eq!(monitor(log_s).code, 2);
-    let text = std::fs::read_to_string(&log).unwrap();
-    assert!(text.starts_with(&seed), "nothing already written changed");
-    let read = read_log(&log).unwrap();
-    assert!(read.warnings.is_empty());
-    assert_eq!(read.rows.len(), before_rows + 2);
-    assert!(read.rows.iter().all(|(_, r)| r.run_id.is_none()));
-    let v = report_json(log_s, &d);
-    assert_eq!(v["rows_read"], before_rows as u64 + 2, "{v}");
+    let first = seed.lines().next().unwrap().split(',').count();
+    assert_eq!(first, 36);
+    let with_nts: String = seed
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            if i == 0 {
+                format!("{}\n", COLUMNS[..40].join(","))
+            } else {
+                format!("{l},,,,\n")
+            }
+        })
+        .collect();
+    for (old, width) in [(seed.clone(), first), (with_nts, 40)] {
+        assert!(width < COLUMNS.len() && COLUMNS[width..].contains(&"run_id"));
+        std::fs::write(&log, &old).unwrap();
+        let before_rows = read_log(&log).unwrap().rows.len();
+        assert_eq!(monitor(log_s).code, 2);
+        let text = std::fs::read_to_string(&log).unwrap();
+        assert!(text.starts_with(&old), "nothing already written changed");
+        assert!(
+            text.lines().all(|l| l.split(',').count() == width),
+            "{text}"
+        );
+        let read = read_log(&log).unwrap();
+        assert!(read.warnings.is_empty());
+        assert_eq!(read.rows.len(), before_rows + 2);
+        assert!(read.rows.iter().all(|(_, r)| r.run_id.is_none()));
+        let v = report_json(log_s, &d);
+        assert_eq!(v["rows_read"], before_rows as u64 + 2, "{v}");
+    }
     let _ = std::fs::remove_dir_all(&d);
 }
