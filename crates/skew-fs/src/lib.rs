@@ -7,12 +7,17 @@
 //! * Every file skew appends to — the drift log, `skew clocks --csv FILE` — is opened by
 //!   [`open_append`], which refuses symlinks, anything but a regular file, files of other
 //!   users and files with other names ([`append`]).
+//!
+//! And one way it reads a small file of its own that others could replace (`skew now`'s
+//! state): [`read_small`], which refuses FIFOs and devices instead of blocking on them.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod append;
+pub mod read;
 
 pub use append::{open_append, AppendError};
+pub use read::{read_small, ReadError};
 
 use std::fmt;
 use std::io::Write;

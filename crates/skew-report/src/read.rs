@@ -59,43 +59,6 @@ pub struct FileSummary {
     pub warnings: Vec<String>,
 }
 
-/// Parses a size in bytes: `1073741824`, `100k`, `512M`, `1G`, `2GiB` (binary multiples:
-/// k = 1024). Zero is refused (nothing could be read).
-///
-/// ```
-/// use skew_report::read::parse_size;
-/// assert_eq!(parse_size("1G").unwrap(), 1 << 30);
-/// assert_eq!(parse_size("100k").unwrap(), 102_400);
-/// assert!(parse_size("0").is_err());
-/// ```
-pub fn parse_size(text: &str) -> Result<u64, String> {
-    let t = text.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let shift = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 0,
-        "k" | "kb" | "kib" => 10,
-        "m" | "mb" | "mib" => 20,
-        "g" | "gb" | "gib" => 30,
-        "t" | "tb" | "tib" => 40,
-        _ => {
-            return Err(format!(
-                "{text:?}: expected a size such as 512M, 1G or 1073741824"
-            ))
-        }
-    };
-    let n: u64 = num
-        .parse()
-        .map_err(|_| format!("{text:?}: expected a size such as 512M, 1G or 1073741824"))?;
-    let bytes = n
-        .checked_mul(1u64 << shift)
-        .ok_or_else(|| format!("{text:?} is too large"))?;
-    if bytes == 0 {
-        return Err(format!("{text:?}: the size must be greater than zero"));
-    }
-    Ok(bytes)
-}
-
 /// Expands the arguments: an existing file is taken as is; anything else is a glob
 /// pattern (`drift.csv*` takes rotated files too), sorted. The same file named twice is
 /// read once.

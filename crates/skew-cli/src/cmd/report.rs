@@ -83,7 +83,7 @@ pub struct ReportArgs {
     /// Read at most this much of each log (after decompression: 512M, 1G, 4G...); a larger
     /// log, a decompression bomb or a file that is not a log fails instead of filling the
     /// memory. Lines longer than 64 KiB are refused too.
-    #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = skew_report::read::parse_size)]
+    #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = skew_report::parse_size)]
     pub max_log_bytes: u64,
     /// Threads for parsing large logs (default: the CPUs available).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]

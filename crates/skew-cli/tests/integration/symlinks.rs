@@ -254,3 +254,32 @@ fn a_drift_log_planted_by_another_user_is_refused() {
     s.check_untouched(&v);
     let _ = std::fs::remove_dir_all(s.shared.parent().unwrap());
 }
+
+/// A FIFO another user planted where the state file goes: opening it for reading would
+/// block until someone writes to it, so a root-run `skew monitor --state` (which reads the
+/// old state for its step counter) hung, and so did `skew now`. Both are refused at once.
+#[test]
+fn a_fifo_planted_as_the_state_does_not_hang_a_run() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
+    let s = Scene::new("fifo", 0o1777);
+    let fifo = s.shared.join("state.json");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o666)).unwrap();
+    if is_root() {
+        std::os::unix::fs::chown(&fifo, Some(NOBODY), Some(NOBODY)).unwrap();
+    }
+    let out = run_skew(
+        &["now", "--state", fifo.to_str().unwrap()],
+        Duration::from_secs(5),
+    );
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains("is not a regular file"),
+        "{}",
+        out.stderr
+    );
+    // The monitor replaces it with its state (rename), and does not wait on it.
+    let out = monitor(&["--state", fifo.to_str().unwrap()]);
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    check_replaced(&fifo);
+    let _ = std::fs::remove_dir_all(s.shared.parent().unwrap());
+}
