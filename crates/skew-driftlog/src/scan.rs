@@ -245,19 +245,21 @@ where
             break buf.len();
         }
         if buf.len() > limits.max_line_bytes {
-            if buf.iter().all(u8::is_ascii_whitespace) {
-                // Leading blank space: the file may still be empty (read on, keep none).
-                buf.clear();
-            } else {
-                return Err(LogError::UnknownFormat {
-                    path: label.into(),
-                    line: 1,
-                    reason: format!(
-                        "the first line is longer than {} bytes (not a header)",
-                        limits.max_line_bytes
-                    ),
+            // The first line is longer than a line: not a header, unless the whole file is
+            // blank (then it is empty, as for bytes in memory).
+            if buf.iter().all(u8::is_ascii_whitespace) && input.rest_is_blank(&mut reader)? {
+                return Err(LogError::Empty {
+                    path: label.to_string(),
                 });
             }
+            return Err(LogError::UnknownFormat {
+                path: label.into(),
+                line: 1,
+                reason: format!(
+                    "the first line is longer than {} bytes (not a header)",
+                    limits.max_line_bytes
+                ),
+            });
         }
         input.fill(&mut reader, &mut buf, limits.max_line_bytes + 1)?;
     };
@@ -266,7 +268,7 @@ where
     } else {
         0
     };
-    if input.eof && buf.iter().all(u8::is_ascii_whitespace) {
+    if buf.iter().all(u8::is_ascii_whitespace) && (input.eof || input.rest_is_blank(&mut reader)?) {
         return Err(LogError::Empty {
             path: label.to_string(),
         });
@@ -312,6 +314,20 @@ struct Input<'a> {
 }
 
 impl Input<'_> {
+    /// Reads the rest of the input (counting it against the limit, keeping none of it):
+    /// whether it is all blank space.
+    fn rest_is_blank<R: std::io::Read>(&mut self, reader: &mut R) -> Result<bool, LogError> {
+        let mut buf = Vec::with_capacity(64 << 10);
+        while !self.eof {
+            buf.clear();
+            self.fill(reader, &mut buf, 64 << 10)?;
+            if !buf.iter().all(u8::is_ascii_whitespace) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
     /// Reads until `buf` holds `want` bytes or the input ends.
     fn fill<R: std::io::Read>(
         &mut self,
@@ -1059,6 +1075,27 @@ mod tests {
         let blank = vec![b' '; 5_000];
         let e = collect_stream(&blank, 1, 100, limits).unwrap_err();
         assert!(matches!(e, LogError::Empty { .. }), "{e}");
+        // Found by the drift_log_stream fuzz target: a first line of blank space and bare CRs
+        // longer than a line was dropped, and the header read after it; it is the header.
+        let mut cr = vec![b'\r'; 1_500];
+        cr.extend_from_slice(b"\xdd\x00\xbb");
+        assert_eq!(
+            collect_stream(&cr, 1, 100, limits).unwrap_err().to_string(),
+            "f.csv:1: not a skew drift log: the first line is longer than 1000 bytes (not a header)"
+        );
+        let mut spaces = vec![b' '; 1_500];
+        spaces.extend_from_slice(HEAD.as_bytes());
+        assert!(collect_stream(&spaces, 1, 100, limits).is_err());
+        let short = ReadLimits {
+            max_line_bytes: 64,
+            ..limits
+        };
+        let e = collect_stream(&cr[1_450..], 1, 7, short).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            collect(&cr[1_450..], 1).unwrap_err().to_string(),
+            "a short first line of CRs: the bare-CR rule, in a stream as in memory"
+        );
         // The line cap holds for bytes in memory too.
         let mut huge = format!("{HEAD}1,t,h,ntp,");
         huge.push_str(&"y".repeat(MAX_LINE_BYTES + 1));

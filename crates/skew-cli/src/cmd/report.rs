@@ -23,8 +23,8 @@ fn parse_time(s: &str) -> Result<TimeArg, String> {
 and draws offset, delay, local clock and pause panels on one UTC time axis, with steps, suspends and \
 leap seconds marked and an ntpviz-style statistics table. The PNG (and --stats-csv) are written \
 atomically: a failed report leaves no file.\n\nExit status: 0 report written, 2 no rows in the selected \
-range, 64 usage error, 65 a log is empty, not a drift log, or has a malformed row (file:line given), \
-66 a log cannot be read or a pattern matches nothing, 70 drawing failed, 73 an output cannot be written."
+range, 64 usage error, 65 a log is empty, not a drift log, has a malformed row (file:line given) or \
+is larger than --max-log-bytes, 66 a log cannot be read or a pattern matches nothing, 70 drawing failed, 73 an output cannot be written."
 )]
 pub struct ReportArgs {
     /// Drift logs: files, or glob patterns such as 'drift.csv*' (quoted, so that skew expands them).
