@@ -100,6 +100,27 @@ fn every_long_running_command_stops_on_sigterm_within_a_second() {
             "127.0.0.1:9",
         ],
         vec!["probe", "-n", "1000", "--interval", "1s", "127.0.0.1:9"],
+        vec![
+            "exporter",
+            "--listen",
+            "127.0.0.1:0",
+            "--poll",
+            "1s",
+            "--no-leap",
+            "127.0.0.1:9",
+        ],
+        vec![
+            "exporter",
+            "--listen",
+            "127.0.0.1:0",
+            "--poll",
+            "1s",
+            "--no-leap",
+            "--pause",
+            "--pause-interval",
+            "10s",
+            "127.0.0.1:9",
+        ],
     ];
     let mut slow = Vec::new();
     for args in &cases {

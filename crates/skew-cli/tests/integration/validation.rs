@@ -23,7 +23,8 @@ fn drift_allowances_are_finite_and_not_negative_everywhere() {
     let log = d.join("drift.csv");
     std::fs::write(&log, "").unwrap();
     let log = log.to_str().unwrap();
-    let commands: [&[&str]; 4] = [
+    let commands: [&[&str]; 5] = [
+        &["exporter", "127.0.0.1:9", "--max-drift-ppm"],
         &[
             "probe",
             "--lease",
@@ -142,7 +143,8 @@ fn now_says_unknown_for_a_state_that_cannot_be_right() {
 /// Issue 14.10: `monitor --pause --pause-interval 0` (or `50us`, or `106751d`) silently
 /// skipped the pause sample, so `--crit-pause` was off without notice, while `skew pauses`
 /// refused the same values. Now both refuse them with the same range, on the command line
-/// (monitor's usage-error path) and in the configuration file (UNKNOWN, exit 3).
+/// (monitor's usage-error path: its Nagios line, UNKNOWN, exit 3) and in the configuration
+/// file (UNKNOWN, exit 3).
 #[test]
 fn monitor_refuses_a_pause_interval_that_pauses_refuses() {
     let _one_module = crate::common::one_module_at_a_time(module_path!());
@@ -170,11 +172,12 @@ fn monitor_refuses_a_pause_interval_that_pauses_refuses() {
                 ],
                 Duration::from_secs(10),
             );
-            assert_ne!(out.code, 0, "{cmd} {bad}: {}{}", out.stdout, out.stderr);
+            // UNKNOWN with its Nagios line, as every usage error of monitor and check.
+            assert_eq!(out.code, 3, "{cmd} {bad}: {}{}", out.stdout, out.stderr);
             assert!(
-                out.code == 64 || out.code == 3,
-                "{cmd} {bad}: exit {}",
-                out.code
+                out.stdout.starts_with("SKEW UNKNOWN: "),
+                "{cmd} {bad}: {}",
+                out.stdout
             );
             let all = format!("{}{}", out.stdout, out.stderr);
             assert!(
