@@ -20,6 +20,7 @@ pub mod http;
 pub mod local;
 pub mod notify;
 pub mod poller;
+pub mod pool;
 pub mod probe;
 pub mod render;
 pub mod server;
@@ -28,10 +29,13 @@ pub mod view;
 
 pub use config::{ConfigError, ExporterConfig};
 
-use poller::{Entry, Poller};
+use poller::{Entry, Poller, PoolEntry};
+use pool::PoolTrack;
 use server::ServerState;
-use skew_ntp_io::target::{parse_server, resolve_all};
-use skew_ntp_io::{LocalClock, SystemClock};
+use skew_ntp::nts::keeper::{Keeper, KeeperPolicy};
+use skew_ntp::nts::KeFacts;
+use skew_ntp_io::target::{parse_server, resolve_all, ServerSpec};
+use skew_ntp_io::{parse_nts_server, LocalClock, SystemClock};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -45,6 +49,9 @@ pub enum StartError {
     /// A server argument is malformed (a usage error).
     #[error("{0}")]
     Server(String),
+    /// A CA file for NTS cannot be used.
+    #[error(transparent)]
+    Trust(#[from] skew_nts_io::TrustError),
     /// The listening address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Listen {
@@ -62,45 +69,152 @@ pub struct Exporter {
     stop: Arc<AtomicBool>,
     wake: std::sync::mpsc::Sender<()>,
     threads: Vec<std::thread::JoinHandle<()>>,
-    /// The servers as polled: (server, address) after resolution at start.
+    /// The servers as polled: (server, address) after resolution at start (a pool's
+    /// addresses each, or the pool without an address when its name gave none).
     pub servers: Vec<(String, Option<std::net::SocketAddr>)>,
 }
 
 impl Exporter {
-    /// Checks the settings, resolves the servers, binds the listening address and starts
+    /// Checks the settings, resolves the servers (an NTS server's name is its key exchange
+    /// server's), loads the NTS trust anchors, binds the listening address and starts
     /// polling and serving. With a poll under 16 s every server must resolve now, to a
-    /// loopback or private address.
+    /// loopback or private address (with `--nts-refresh` under an hour, every key exchange
+    /// server too). A pool is each of its name's addresses, up to its `maxsources`.
     pub fn start(config: ExporterConfig) -> Result<Exporter, StartError> {
         config.check()?;
         let specs = config
             .servers
             .iter()
-            .map(|s| parse_server(s).map_err(|e| StartError::Server(format!("{s}: {e}"))))
+            .map(|s| {
+                let spec = if config.is_nts(s) {
+                    parse_nts_server(s)
+                } else {
+                    parse_server(s)
+                };
+                spec.map_err(|e| StartError::Server(format!("{s}: {e}")))
+            })
             .collect::<Result<Vec<_>, _>>()?;
+        let ke = match &config.nts {
+            Some(o) if !config.nts_servers.is_empty() => Some(Arc::new(o.ke_config(&o.anchors()?))),
+            _ => None,
+        };
         let clock = SystemClock;
         let start_mono = clock.monotonic_ns();
         let poll_ns = skew_time::duration_ns(config.poll);
         let max_poll_ns = skew_time::duration_ns(config::MAX_POLL.max(config.poll));
+        let policy = KeeperPolicy::for_poll(poll_ns, skew_time::duration_ns(config.nts_refresh));
+        // Plain names resolve to the address polled (a pool's to up to its maxsources
+        // addresses); NTS names to the key exchange server's addresses, tried in order.
+        let (nts_specs, plain_specs): (Vec<ServerSpec>, Vec<ServerSpec>) =
+            specs.into_iter().partition(|s| config.is_nts(&s.text));
+        let mut nts_resolved = resolve_all(&nts_specs, config.family, true, 16).into_iter();
+        let mut plain_resolved = resolve_all(&plain_specs, config.family, true, 16).into_iter();
         let mut entries: Vec<Entry> = Vec::new();
-        for r in resolve_all(&specs, config.family, false, 16) {
-            let address = match &r.addresses {
-                Ok(a) => a.first().copied(),
-                Err(_) => None,
-            };
-            match address {
-                Some(a) => config.check_address(&r.spec.text, a)?,
-                None if config.poll < config::MIN_PUBLIC_POLL => {
-                    return Err(StartError::Server(format!(
-                        "{}: {}; with --poll under {} s every server must resolve now, to a loopback or private address",
-                        r.spec.text,
-                        r.addresses.as_ref().err().cloned().unwrap_or_else(|| "no address".into()),
-                        config::MIN_PUBLIC_POLL.as_secs()
-                    )))
+        let mut pools: Vec<PoolEntry> = Vec::new();
+        let mut next_id = 0u64;
+        let mut id = || {
+            next_id += 1;
+            next_id - 1
+        };
+        for s in &config.servers {
+            let nts = config.is_nts(s);
+            let r = if nts {
+                nts_resolved.next()
+            } else {
+                plain_resolved.next()
+            }
+            .expect("one resolution per server");
+            let found = r.addresses.as_ref().ok().cloned().unwrap_or_default();
+            if found.is_empty() && config.poll < config::MIN_PUBLIC_POLL {
+                return Err(StartError::Server(format!(
+                    "{}: {}; with --poll under {} s every server must resolve now, to a loopback or private address",
+                    r.spec.text,
+                    r.addresses.as_ref().err().cloned().unwrap_or_else(|| "no address".into()),
+                    config::MIN_PUBLIC_POLL.as_secs()
+                )));
+            }
+            if nts {
+                for a in &found {
+                    config.check_ke_address(&r.spec.text, *a)?;
                 }
-                None => {}
+                if entries
+                    .iter()
+                    .any(|e| e.spec.text == r.spec.text && e.state.nts.is_some())
+                {
+                    continue; // the same server twice: polled once
+                }
+                let facts = KeFacts {
+                    ke_server: r.spec.host.clone(),
+                    ke_port: r.spec.port,
+                    ..KeFacts::default()
+                };
+                let state = ServerState::new(
+                    &r.spec.text,
+                    None,
+                    poll_ns,
+                    max_poll_ns,
+                    config.window,
+                    start_mono,
+                )
+                .with_nts(Keeper::new(policy, facts));
+                entries.push(Entry {
+                    id: id(),
+                    pool: None,
+                    spec: r.spec,
+                    state,
+                    ke_addresses: found,
+                });
+                continue;
+            }
+            if let Some(&max) = config.pools.get(&r.spec.text) {
+                if pools.iter().any(|p| p.spec.text == r.spec.text) {
+                    continue; // the same pool twice: polled once
+                }
+                let taken: Vec<std::net::SocketAddr> =
+                    found.iter().copied().take(max.max(1)).collect();
+                for a in &taken {
+                    config.check_address(&r.spec.text, *a)?;
+                }
+                let error = r.addresses.as_ref().err().cloned();
+                let track = PoolTrack::new(&r.spec.text, max, start_mono, poll_ns, error);
+                // Each address a server; a name that gave none one entry without an address.
+                let addresses: Vec<Option<std::net::SocketAddr>> = if taken.is_empty() {
+                    vec![None]
+                } else {
+                    taken.into_iter().map(Some).collect()
+                };
+                for address in addresses {
+                    let state = ServerState::new(
+                        &r.spec.text,
+                        address,
+                        poll_ns,
+                        max_poll_ns,
+                        config.window,
+                        start_mono,
+                    );
+                    entries.push(Entry {
+                        id: id(),
+                        pool: Some(pools.len()),
+                        spec: r.spec.clone(),
+                        state,
+                        ke_addresses: Vec::new(),
+                    });
+                }
+                pools.push(PoolEntry {
+                    spec: r.spec,
+                    track,
+                });
+                continue;
+            }
+            let address = found.first().copied();
+            if let Some(a) = address {
+                config.check_address(&r.spec.text, a)?;
             }
             if entries.iter().any(|e| {
-                e.spec.text == r.spec.text && e.state.address == address && address.is_some()
+                e.pool.is_none()
+                    && e.spec.text == r.spec.text
+                    && e.state.address == address
+                    && address.is_some()
             }) {
                 continue; // the same server twice: polled once
             }
@@ -113,8 +227,11 @@ impl Exporter {
                 start_mono,
             );
             entries.push(Entry {
+                id: id(),
+                pool: None,
                 spec: r.spec,
                 state,
+                ke_addresses: Vec::new(),
             });
         }
         let servers = entries
@@ -145,13 +262,14 @@ impl Exporter {
         let poller = Poller {
             config: config.clone(),
             precision_ns,
+            ke,
         };
         {
             let (shared, stop) = (shared.clone(), stop.clone());
             threads.push(
                 std::thread::Builder::new()
                     .name("skew-poller".into())
-                    .spawn(move || poller.run(entries, &shared.servers, &stop, woken))
+                    .spawn(move || poller.run(entries, pools, &shared.servers, &stop, woken))
                     .expect("spawn the poller thread"),
             );
         }

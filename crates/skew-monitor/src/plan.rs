@@ -301,15 +301,26 @@ pub fn choose_servers(
 /// The NTS options for a run with NTS servers: flags over the file's `[nts]` over the
 /// defaults (a zero `ke_timeout` in the file counts as not given).
 fn nts_options(o: &Overrides, config: &Config) -> Result<NtsOptions, PlanError> {
-    let ca = if o.nts_ca.is_empty() {
+    nts_settings(&o.nts_ca, &o.nts_aead, o.nts_ke_timeout, config)
+}
+
+/// The NTS options from the flags `--nts-ca`, `--nts-aead`, `--nts-ke-timeout` over the
+/// file's `[nts]` table over the defaults (a zero `ke_timeout` in the file counts as not
+/// given; a zero flag is an error). Shared by `monitor`, `check` and `exporter`.
+pub fn nts_settings(
+    ca: &[PathBuf],
+    aead: &[Aead],
+    ke_timeout: Option<Duration>,
+    config: &Config,
+) -> Result<NtsOptions, PlanError> {
+    let ca = if ca.is_empty() {
         config.nts.ca.clone().unwrap_or_default()
     } else {
-        o.nts_ca.clone()
+        ca.to_vec()
     };
-    let ke_timeout = o
-        .nts_ke_timeout
-        .or_else(|| duration(&config.nts.ke_timeout).filter(|d| !d.is_zero()));
-    NtsOptions::new(ca, &o.nts_aead, ke_timeout).ok_or(PlanError::ZeroKeTimeout)
+    let ke_timeout =
+        ke_timeout.or_else(|| duration(&config.nts.ke_timeout).filter(|d| !d.is_zero()));
+    NtsOptions::new(ca, aead, ke_timeout).ok_or(PlanError::ZeroKeTimeout)
 }
 
 /// Checks that no WARNING threshold is above its CRITICAL one.

@@ -11,6 +11,8 @@ mod disk_full;
 mod docs;
 mod etiquette;
 mod exporter;
+mod exporter_nts;
+mod exporter_pool;
 mod exporter_prometheus;
 mod fault_matrix;
 mod formats;
