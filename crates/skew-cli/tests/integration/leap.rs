@@ -43,8 +43,8 @@ fn the_2016_leap_is_next_and_tai_utc_goes_36_to_37() {
         .unwrap()
         .ends_with("data/leap-seconds.list"));
     assert_eq!(l["hash_ok"], true);
-    assert_eq!(l["last_update"], "2025-07-07T00:00:00Z");
-    assert_eq!(l["expires"], "2026-06-28T00:00:00Z");
+    assert_eq!(l["last_update"], "2026-07-06T07:44:57Z");
+    assert_eq!(l["expires"], "2027-06-28T00:00:00Z");
     assert_eq!(l["expired"], false);
     assert_eq!(l["tai_minus_utc_s"], 36);
     assert_eq!(l["last_leap"]["second"], "2015-06-30T23:59:60Z");
@@ -119,13 +119,13 @@ fn expired_and_expiring_lists_warn() {
     assert!(v["list"]["next_leap"].is_null());
     assert_eq!(v["list"]["days_since_expiry"], 3);
     assert!(warnings(&v)[0].starts_with("list: expired on 2016-12-28 (3 days ago)"));
-    // The installed list as of late 2026: expired since 2026-06-28.
-    let (code, v) = leap_json("leap-seconds.list", "2026-11-27T00:00:00Z");
+    // tzdata 2025b's list as of late 2026: expired since 2026-06-28.
+    let (code, v) = leap_json("leap-seconds.2025b.list", "2026-11-27T00:00:00Z");
     assert_eq!(code, 1);
     assert_eq!(v["list"]["expired"], true);
     assert_eq!(v["list"]["days_since_expiry"], 152);
     // Expiring within 30 days, and --expiry-warning-days.
-    let (code, v) = leap_json("leap-seconds.list", "2026-06-10T00:00:00Z");
+    let (code, v) = leap_json("leap-seconds.2025b.list", "2026-06-10T00:00:00Z");
     assert_eq!(code, 1);
     assert_eq!(v["list"]["expiring_soon"], true);
     assert!(warnings(&v)[0].contains("expires on 2026-06-28 (in 18 days"));
@@ -133,7 +133,7 @@ fn expired_and_expiring_lists_warn() {
         "--json",
         "--no-kernel",
         "--file",
-        &data("leap-seconds.list"),
+        &data("leap-seconds.2025b.list"),
         "--at",
         "2026-06-10T00:00:00Z",
         "--expiry-warning-days",

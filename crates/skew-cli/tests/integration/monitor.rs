@@ -545,11 +545,12 @@ fn now_ns() -> i64 {
         .as_nanos() as i64
 }
 
-/// A leap-seconds.list valid until 2042: the real one with a later expiry and its hash redone.
+/// A leap-seconds.list valid until 2042: tzdata 2025b's with a later expiry and its hash
+/// redone.
 fn fresh_leap_list(dir: &std::path::Path) -> PathBuf {
     let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../data/leap-seconds.list"
+        "/../../data/leap-seconds.2025b.list"
     ))
     .unwrap();
     let text = text.replace("#@\t3991593600", "#@\t4500000000");
@@ -624,7 +625,7 @@ fn leap_list_status_reaches_the_verdict_the_log_and_the_metrics() {
         .contains("skew_leap_file_expiry_timestamp_seconds 2291011200\n"));
     // The expired list: WARNING, saying so.
     let out = run(
-        &format!("{data}/leap-seconds.list"),
+        &format!("{data}/leap-seconds.2025b.list"),
         &d.join("e.csv"),
         &d.join("e.prom"),
     );
