@@ -7,6 +7,7 @@
 use crate::announce::{announced, judge_agreement, judge_server, AnnouncementContext};
 use crate::calendar::{iso_ns, iso_s, unix_ns_to_s};
 use crate::finding::{Finding, Severity, Verdict};
+use crate::in_use::Origin;
 use crate::kernel_check::check_kernel;
 use crate::list::LeapList;
 use crate::list_check::check_list;
@@ -25,6 +26,10 @@ pub enum ListInput {
     Loaded {
         /// Where it was read from.
         path: String,
+        /// Whose list it is (the system's, skew's cache, a file given).
+        source: Origin,
+        /// The other lists there were, each with why it was not used.
+        passed_over: Vec<String>,
         /// The parsed list.
         list: LeapList,
     },
@@ -32,6 +37,8 @@ pub enum ListInput {
     Failed {
         /// The file, when one was found.
         path: Option<String>,
+        /// Whose list it is, when one was found.
+        source: Option<Origin>,
         /// Why, as text (a parse error names the line).
         error: String,
     },
@@ -71,6 +78,10 @@ pub struct Inputs {
 pub struct ListView {
     /// The file used.
     pub path: Option<String>,
+    /// Whose list it is: `system` (the time daemon's file or tzdata's), `cache` (skew's
+    /// cache, written by `skew leap --fetch`) or `given` (`--file`); the freshest usable one
+    /// of the system's and the cache's is used unless a file is given.
+    pub source: Option<Origin>,
     /// Why the list could not be checked (null when it was).
     pub error: Option<String>,
     /// The `#h` SHA-1 is present and matches.
@@ -213,11 +224,24 @@ pub fn evaluate(inputs: &Inputs) -> LeapReport {
     let mut findings: Vec<Finding> = Vec::new();
 
     let (list, list_view) = match &inputs.list {
-        ListInput::Loaded { path, list } => {
+        ListInput::Loaded {
+            path,
+            source,
+            passed_over,
+            list,
+        } => {
             let c = check_list(list, at_s, inputs.expiry_warning_days);
             findings.extend(c.findings.iter().cloned());
+            for p in passed_over {
+                findings.push(Finding::new(
+                    Severity::Note,
+                    "list",
+                    format!("using {} {path}: {p}", source.describe()),
+                ));
+            }
             let view = ListView {
                 path: Some(path.clone()),
+                source: Some(*source),
                 error: None,
                 hash_ok: Some(c.hash.is_valid()),
                 hash: Some(c.hash.as_str()),
@@ -238,7 +262,11 @@ pub fn evaluate(inputs: &Inputs) -> LeapReport {
             };
             (Some(list), view)
         }
-        ListInput::Failed { path, error } => {
+        ListInput::Failed {
+            path,
+            source,
+            error,
+        } => {
             findings.push(Finding::new(
                 Severity::Unknown,
                 "list",
@@ -246,6 +274,7 @@ pub fn evaluate(inputs: &Inputs) -> LeapReport {
             ));
             let view = ListView {
                 path: path.clone(),
+                source: *source,
                 error: Some(error.clone()),
                 hash_ok: None,
                 hash: None,
@@ -416,6 +445,8 @@ mod tests {
             at_is_now: false,
             list: ListInput::Loaded {
                 path: "/x/leap-seconds.list".into(),
+                source: Origin::Given,
+                passed_over: vec![],
                 list: parse(SMALL.as_bytes()).unwrap(),
             },
             kernel: KernelInput::Skipped,
@@ -482,10 +513,37 @@ mod tests {
     }
 
     #[test]
+    fn the_list_in_use_is_named_with_why_the_others_were_not() {
+        let mut i = inputs("2016-12-31T12:00:00Z");
+        if let ListInput::Loaded {
+            source,
+            passed_over,
+            ..
+        } = &mut i.list
+        {
+            *source = Origin::Cache;
+            passed_over.push("the system's /sys.list expires earlier, on 2026-06-28".into());
+        }
+        let r = evaluate(&i);
+        assert_eq!(r.status, Verdict::Ok);
+        assert_eq!(r.list.source, Some(Origin::Cache));
+        assert!(
+            r.notes.contains(
+                &"list: using skew's cache /x/leap-seconds.list: the system's /sys.list expires earlier, on 2026-06-28"
+                    .to_string()
+            ),
+            "{:?}",
+            r.notes
+        );
+        assert_eq!(serde_json::to_value(&r).unwrap()["list"]["source"], "cache");
+    }
+
+    #[test]
     fn missing_list_is_unknown_and_kernel_warnings_do_not_hide_it() {
         let mut i = inputs("2016-12-31T12:00:00Z");
         i.list = ListInput::Failed {
             path: Some("/nope".into()),
+            source: Some(Origin::Given),
             error: "cannot read /nope: No such file or directory".into(),
         };
         i.kernel = KernelInput::Read(Timex {

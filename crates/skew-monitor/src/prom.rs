@@ -180,6 +180,11 @@ pub fn render(r: &RunReport, extras: &PromExtras) -> String {
             c.kernel_freq_ppm,
         );
         f.gauge(
+            "skew_kernel_readable",
+            "1 when the kernel's clock state could be read (adjtimex, read-only), 0 when it was denied (a seccomp filter such as systemd's ProtectClock=) or failed.",
+            Some(if c.kernel_error.is_none() { 1.0 } else { 0.0 }),
+        );
+        f.gauge(
             "skew_kernel_synchronized",
             "1 when the kernel considers the clock synchronized, else 0.",
             c.kernel_synchronized.map(|s| if s { 1.0 } else { 0.0 }),
@@ -327,6 +332,14 @@ pub(crate) mod tests {
         );
         assert!(text.contains("# TYPE skew_clock_steps_total counter\nskew_clock_steps_total 3\n"));
         assert!(text.contains("skew_leap_file_expiry_timestamp_seconds 1782604800\n"));
+        assert!(text.contains("skew_kernel_readable 1\n"), "{text}");
+        let mut denied = report();
+        denied.clock.as_mut().unwrap().kernel_error = Some("adjtimex is denied".into());
+        let text_denied = render(&denied, &PromExtras::default());
+        assert!(
+            text_denied.contains("skew_kernel_readable 0\n"),
+            "{text_denied}"
+        );
         assert!(text.contains("skew_last_run_timestamp_seconds 1795000000.1234567"));
         // Every sample line belongs to a family announced by HELP and TYPE.
         let mut declared = std::collections::HashSet::new();

@@ -12,7 +12,7 @@ use skew_leap::list_check::DEFAULT_EXPIRY_WARNING_DAYS;
 use skew_leap::observe::ServerObservation;
 use skew_leap::report::{evaluate, Inputs, KernelInput, LeapReport, ListInput};
 use skew_leap::schedule::LeapView;
-use skew_leap::system::{find_list, load};
+use skew_leap::system::in_use;
 use skew_leap::{Severity, Verdict};
 use std::path::PathBuf;
 
@@ -35,9 +35,10 @@ pub struct LeapArgs {
     /// v4addr:port or [v6addr]:port (port 123 by default).
     #[arg(value_name = "SERVER")]
     pub servers: Vec<String>,
-    /// The leap-seconds.list to check (default: the one the time daemon is configured
-    /// with, else $TZDIR/leap-seconds.list, /usr/share/zoneinfo/leap-seconds.list and the
-    /// other usual places).
+    /// The leap-seconds.list to check (default: the freshest valid one of the system's —
+    /// the one the time daemon is configured with, else $TZDIR/leap-seconds.list,
+    /// /usr/share/zoneinfo/leap-seconds.list and the other usual places — and skew's cache,
+    /// written by --fetch).
     #[arg(long, value_name = "PATH")]
     pub file: Option<PathBuf>,
     /// Evaluate everything as of this instant instead of now: 2016-12-31T12:00:00Z,
@@ -75,19 +76,23 @@ pub fn run(args: LeapArgs) -> Result<i32, CliError> {
     let now_ns = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, skew_time::duration_ns);
-    let list = match args.file.clone().map_or_else(find_list, Ok) {
-        Ok(path) => match load(&path) {
+    let list = match in_use(args.file.as_deref()) {
+        Ok(chosen) => match chosen.loaded {
             Ok(list) => ListInput::Loaded {
-                path: path.display().to_string(),
+                path: chosen.path.display().to_string(),
+                source: chosen.origin,
+                passed_over: chosen.passed_over,
                 list,
             },
-            Err(e) => ListInput::Failed {
-                path: Some(path.display().to_string()),
-                error: e.to_string(),
+            Err(error) => ListInput::Failed {
+                path: Some(chosen.path.display().to_string()),
+                source: Some(chosen.origin),
+                error,
             },
         },
         Err(e) => ListInput::Failed {
             path: None,
+            source: None,
             error: e.to_string(),
         },
     };
@@ -165,8 +170,10 @@ pub fn human(r: &LeapReport) -> String {
 fn list_section(out: &mut String, r: &LeapReport) {
     let l = &r.list;
     out.push_str(&format!(
-        "Leap-seconds list  {}\n",
-        l.path.as_deref().unwrap_or("(none found)")
+        "Leap-seconds list  {}{}\n",
+        l.path.as_deref().unwrap_or("(none found)"),
+        l.source
+            .map_or(String::new(), |s| format!(" ({})", s.describe()))
     ));
     if let Some(e) = &l.error {
         field(out, "Error", format!("could not check: {e}"));

@@ -122,6 +122,33 @@ fn promtool_accepts_metrics_and_alert_rules() {
         "{}",
         String::from_utf8_lossy(&check.stdout)
     );
+    // Each rule's behaviour: examples/prometheus-alerts.test.yml (clock not synchronising,
+    // clock stepped, kernel state unreadable).
+    let tests = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/prometheus-alerts.test.yml"
+    );
+    let test = Command::new("promtool")
+        .args(["test", "rules", tests])
+        .output()
+        .unwrap();
+    assert!(
+        test.status.success(),
+        "promtool test rules: {}{}",
+        String::from_utf8_lossy(&test.stdout),
+        String::from_utf8_lossy(&test.stderr)
+    );
+    let text = std::fs::read_to_string(tests).unwrap();
+    for alert in [
+        "ClockNotSynchronising",
+        "ClockStepped",
+        "ClockStateUnreadable",
+    ] {
+        assert!(
+            text.contains(&format!("alertname: {alert}")),
+            "{alert} has no promtool test"
+        );
+    }
 }
 
 #[test]
@@ -545,51 +572,13 @@ fn now_ns() -> i64 {
         .as_nanos() as i64
 }
 
-/// A leap-seconds.list valid until 2042: tzdata 2025b's with a later expiry and its hash
-/// redone.
-fn fresh_leap_list(dir: &std::path::Path) -> PathBuf {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../data/leap-seconds.2025b.list"
-    ))
-    .unwrap();
-    let text = text.replace("#@\t3991593600", "#@\t4500000000");
-    let mut hashed = String::new();
-    for prefix in ["#$", "#@"] {
-        let line = text.lines().find(|l| l.starts_with(prefix)).unwrap();
-        hashed.push_str(line[2..].trim());
-    }
-    for line in text
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-    {
-        let mut f = line.split_whitespace();
-        hashed.push_str(f.next().unwrap());
-        hashed.push_str(f.next().unwrap());
-    }
-    let words = skew_leap::hash::format_words(&skew_leap::hash::digest_words(&hashed));
-    let out: Vec<String> = text
-        .lines()
-        .map(|l| {
-            if l.starts_with("#h") {
-                format!("#h\t{words}")
-            } else {
-                l.to_string()
-            }
-        })
-        .collect();
-    let p = dir.join("fresh.list");
-    std::fs::write(&p, out.join("\n") + "\n").unwrap();
-    p
-}
-
 #[test]
 fn leap_list_status_reaches_the_verdict_the_log_and_the_metrics() {
     let _one_module = crate::common::one_module_at_a_time(module_path!());
     let c = Chronyd::server();
     let d = tmpdir("leap");
     let data = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data");
-    let fresh = fresh_leap_list(&d);
+    let fresh = fresh_leap_list(&d, "fresh.list");
     let server = c.arg();
     let run = |list: &str, log: &PathBuf, prom: &PathBuf| {
         let mut a: Vec<&str> = vec!["monitor"];
