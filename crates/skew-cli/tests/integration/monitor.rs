@@ -17,8 +17,12 @@ fn tmpdir(name: &str) -> PathBuf {
 
 fn fast() -> Vec<&'static str> {
     // The leap-seconds list has its own test below: the one installed here has expired,
-    // which (rightly) makes every run a WARNING.
+    // which (rightly) makes every run a WARNING. So does this machine's kernel clock, which
+    // nothing disciplines (TIME_ERROR, STA_UNSYNC): these tests are about other verdicts,
+    // so they run as on a host meant to run free; `kernel_sync_is_judged` below and
+    // sandbox.rs test the kernel's part.
     vec![
+        "--no-kernel-sync",
         "-n",
         "2",
         "--interval",
@@ -379,6 +383,54 @@ fn thresholds_give_each_exit_code() {
     assert!(out.stdout.contains("no server answered"), "{}", out.stdout);
 }
 
+/// This machine's kernel, read for real: when nothing disciplines it (as on this machine
+/// kind: TIME_ERROR, STA_UNSYNC) a run is a WARNING that says so, and `--no-kernel-sync`
+/// turns that off; a disciplined kernel gives no such reason.
+#[test]
+fn kernel_sync_is_judged() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
+    let c = Chronyd::server();
+    let synced = skew_clock::adjtimex::kernel_state()
+        .expect("adjtimex(modes = 0)")
+        .synchronized;
+    let server = c.arg();
+    let base = [
+        "-n",
+        "1",
+        "--clock-duration",
+        "50ms",
+        "--no-leap",
+        "--min-agree",
+        "1",
+        &server,
+    ];
+    let mut a = vec!["monitor"];
+    a.extend(base);
+    let out = run_skew(&a, Duration::from_secs(20));
+    let clause = "(kernel clock unsynchronized (TIME_ERROR): nothing disciplines it)|";
+    if synced {
+        assert_eq!(out.code, 0, "{}", out.stdout);
+        assert!(!out.stdout.contains("unsynchronized"), "{}", out.stdout);
+    } else {
+        assert_eq!(out.code, 1, "{}", out.stdout);
+        assert!(out.stdout.contains(clause), "{}", out.stdout);
+        let mut a = vec!["check"];
+        a.extend(base);
+        let out = run_skew(&a, Duration::from_secs(20));
+        assert_eq!(out.code, 1, "{}", out.stdout);
+        assert!(
+            out.stdout.contains("will drift freely")
+                && out.stdout.contains("  - kernel clock unsynchronized"),
+            "{}",
+            out.stdout
+        );
+    }
+    let mut a = vec!["monitor", "--no-kernel-sync"];
+    a.extend(base);
+    let out = run_skew(&a, Duration::from_secs(20));
+    assert_eq!(out.code, 0, "{}", out.stdout);
+}
+
 #[test]
 fn check_reports_for_a_person_and_writes_nothing() {
     let _one_module = crate::common::one_module_at_a_time(module_path!());
@@ -396,6 +448,7 @@ fn check_reports_for_a_person_and_writes_nothing() {
             "--min-agree",
             "1",
             "--no-leap",
+            "--no-kernel-sync",
             &c.arg(),
             &dead,
         ],
@@ -445,7 +498,7 @@ fn config_file_is_used_and_flags_override_it() {
     std::fs::write(
         &conf,
         format!(
-            "servers = [\"{}\"]\nsamples = 3\ninterval = \"10ms\"\nmin_agree = 1\nlog = \"{}\"\n[thresholds]\nwarn = \"1ns\"\ncrit = \"1s\"\n[clock]\nduration = \"50ms\"\n[leap]\nenabled = false\n",
+            "servers = [\"{}\"]\nsamples = 3\ninterval = \"10ms\"\nmin_agree = 1\nlog = \"{}\"\n[thresholds]\nwarn = \"1ns\"\ncrit = \"1s\"\n[clock]\nduration = \"50ms\"\nkernel_sync = false\n[leap]\nenabled = false\n",
             c.arg(),
             log.display()
         ),
