@@ -176,41 +176,19 @@ fn complete_prefix_len(f: &File, len: u64) -> std::io::Result<u64> {
 /// passes when it is a beginning of the header (a run killed while writing the header of a
 /// new log: the torn-line repair then cuts it); anything else is refused.
 fn check_header(f: &File, path: &Path) -> Result<(), LogError> {
-    let mut first = Vec::new();
-    let mut buf = [0u8; 4096];
-    let mut offset = 0u64;
-    let mut newline = false;
-    loop {
-        let n = f
-            .read_at(&mut buf, offset)
-            .map_err(io_err(path, "read the drift log header"))?;
-        if n == 0 {
-            break;
-        }
-        offset += n as u64;
-        if let Some(i) = buf[..n].iter().position(is_line_end) {
-            first.extend_from_slice(&buf[..i]);
-            newline = true;
-            break;
-        }
-        first.extend_from_slice(&buf[..n]);
-        if first.len() > 65536 {
-            break;
-        }
-    }
-    let line = String::from_utf8_lossy(&first);
-    let line = line.trim_end_matches('\r');
-    let torn_header = !newline && header_line().as_bytes().starts_with(&first);
-    if line != header_line() && !torn_header {
-        return Err(LogError::UnknownFormat {
+    use skew_fs::header::Header;
+    match skew_fs::header::check_header(f, &header_line())
+        .map_err(io_err(path, "read the drift log header"))?
+    {
+        Header::Empty | Header::Matches | Header::Torn => Ok(()),
+        Header::Foreign { .. } => Err(LogError::UnknownFormat {
             path: path.display().to_string(),
             line: 1,
             reason: format!(
                 "the header is not skew's drift-log schema {SCHEMA_VERSION}; refusing to append (rotate or move the file)"
             ),
-        });
+        }),
     }
-    Ok(())
 }
 
 #[cfg(test)]

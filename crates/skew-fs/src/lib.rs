@@ -1,10 +1,15 @@
-//! The file edge of skew: replacing a file atomically.
+//! The file edge of skew: replacing a file atomically, and checking whose a file is before
+//! appending to it.
 //!
 //! Every file skew rewrites whole — the Prometheus textfile, `skew now`'s state, `--ready-file`,
 //! report PNGs, JSON and CSV — goes through [`write_atomic`], so readers see the old file or
-//! the new one, never a part, and a crash never leaves a blank file behind.
+//! the new one, never a part, and a crash never leaves a blank file behind. Every file skew
+//! appends rows to — the drift log, `skew clocks --csv` — is first checked with
+//! [`header::check_header`], so its rows never land in somebody else's file.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+
+pub mod header;
 
 use std::fmt;
 use std::io::Write;

@@ -435,6 +435,62 @@ fn csv_appends_under_one_header() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `--csv` pointed at a drift log of `skew monitor` (or any CSV not its own) is refused and
+/// leaves the file byte for byte as it was (issue 13.6): `skew report` must still read it.
+#[test]
+fn csv_refuses_a_file_that_is_not_its_own() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
+    let dir = temp_dir("csv-foreign");
+    let drift = format!("{}/../../data/drift-demo.csv", env!("CARGO_MANIFEST_DIR"));
+    let log = dir.join("drift.csv");
+    std::fs::copy(&drift, &log).unwrap();
+    let before = std::fs::read(&log).unwrap();
+    let out = run_skew(
+        &[
+            "clocks",
+            "--duration",
+            "200ms",
+            "--no-survey",
+            "--csv",
+            log.to_str().unwrap(),
+        ],
+        Duration::from_secs(30),
+    );
+    assert_eq!(out.code, 65, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains(&format!(
+            "refusing to append to {}: its first line is not the header of `skew clocks --csv`",
+            log.display()
+        )),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        std::fs::read(&log).unwrap(),
+        before,
+        "the drift log was changed"
+    );
+    skew_driftlog::read_log(&log).expect("the drift log still reads");
+    // Any other CSV too, and a header cut short.
+    for text in ["a,b\n1,2\n", "time_utc,elapsed"] {
+        std::fs::write(&log, text).unwrap();
+        let out = run_skew(
+            &[
+                "clocks",
+                "--duration",
+                "200ms",
+                "--no-survey",
+                "--csv",
+                log.to_str().unwrap(),
+            ],
+            Duration::from_secs(30),
+        );
+        assert_eq!(out.code, 65, "{text:?}: {}", out.stderr);
+        assert_eq!(std::fs::read_to_string(&log).unwrap(), text);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn usage_and_io_errors() {
     let _one_module = crate::common::one_module_at_a_time(module_path!());
