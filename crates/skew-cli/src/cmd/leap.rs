@@ -7,17 +7,26 @@ use crate::output::print_json;
 use crate::output::table::{Align, Table};
 use clap::Args;
 use skew_clock::adjtimex::read as read_kernel;
-use skew_leap::calendar::parse_instant;
 use skew_leap::list_check::DEFAULT_EXPIRY_WARNING_DAYS;
 use skew_leap::observe::ServerObservation;
-use skew_leap::report::{evaluate, Inputs, KernelInput, LeapReport, ListInput};
+use skew_leap::report::{evaluate, leap_second_named, Inputs, KernelInput, LeapReport, ListInput};
 use skew_leap::schedule::LeapView;
 use skew_leap::system::in_use;
 use skew_leap::{Severity, Verdict};
+use skew_time::rfc3339::{parse_instant_leap, ParsedInstant};
 use std::path::PathBuf;
 
-fn parse_at(s: &str) -> Result<i64, String> {
-    parse_instant(s).map_err(|e| e.to_string())
+/// `--at` as given: the instant, and whether it named a second 60.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct At {
+    /// The instant read.
+    pub parsed: ParsedInstant,
+}
+
+fn parse_at(s: &str) -> Result<At, String> {
+    parse_instant_leap(s)
+        .map(|parsed| At { parsed })
+        .map_err(|e| e.to_string())
 }
 
 /// Arguments of `skew leap`.
@@ -45,7 +54,7 @@ pub struct LeapArgs {
     /// 2016-12-31 14:00:00+02:00, 2016-12-31 (midnight UTC) or @UNIX-SECONDS. A time
     /// without a zone is UTC.
     #[arg(long, value_name = "TIME", value_parser = parse_at)]
-    pub at: Option<i64>,
+    pub at: Option<At>,
     /// Warn when the list expires within this many days.
     #[arg(long, value_name = "DAYS", default_value_t = DEFAULT_EXPIRY_WARNING_DAYS,
           value_parser = clap::value_parser!(i64).range(0..=3650))]
@@ -96,6 +105,24 @@ pub fn run(args: LeapArgs) -> Result<i32, CliError> {
             error: e.to_string(),
         },
     };
+    // A second 60 exists only where the list inserts a leap second: anything else is a
+    // usage error, checked against the list in use.
+    let at_in_leap_second = match args.at.filter(|a| a.parsed.leap_second) {
+        None => false,
+        Some(a) => match &list {
+            ListInput::Loaded { list, path, .. } => {
+                leap_second_named(list, a.parsed.unix_ns).map_err(|e| {
+                    CliError::usage(format!("--at names a second 60, but {e} (list {path})"))
+                })?;
+                true
+            }
+            ListInput::Failed { error, .. } => {
+                return Err(CliError::usage(format!(
+                    "--at names a second 60, which only a leap-seconds list can confirm: {error}"
+                )))
+            }
+        },
+    };
     let kernel = if args.no_kernel {
         KernelInput::Skipped
     } else {
@@ -114,8 +141,9 @@ pub fn run(args: LeapArgs) -> Result<i32, CliError> {
             .collect()
     };
     let report = evaluate(&Inputs {
-        at_unix_ns: args.at.unwrap_or(now_ns),
+        at_unix_ns: args.at.map_or(now_ns, |a| a.parsed.unix_ns),
         at_is_now: args.at.is_none(),
+        at_in_leap_second,
         list,
         kernel,
         servers,
@@ -157,7 +185,13 @@ pub fn human(r: &LeapReport) -> String {
     let mut out = format!(
         "Leap seconds as of {}{}\n\n",
         r.at,
-        if r.at_is_now { " (now)" } else { " (--at)" }
+        if r.at_is_now {
+            " (now)"
+        } else if r.at_in_leap_second {
+            " (--at, inside a leap second)"
+        } else {
+            " (--at)"
+        }
     );
     list_section(&mut out, r);
     kernel_section(&mut out, r);
