@@ -104,6 +104,70 @@ fn assert_two_steps(steps: &[Value]) {
     assert!((0.7..1.5).contains(&gap), "gap {gap}");
 }
 
+/// `skew monitor` under libfaketime: the step its clock reading sees is named local to this
+/// process, as `skew clocks` names it (issue 13.6), in the Nagios line and the JSON reasons.
+#[test]
+fn monitor_names_a_step_local_to_the_process() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
+    let dir = temp_dir("monitor-faked");
+    let fake = FakeClock::new(&dir);
+    let dead = format!("127.0.0.1:{}", skew_testkit::free_udp_port());
+    let path = fake.path.clone();
+    let steps = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(700));
+        FakeClock { path }.set("+2");
+    });
+    let out = run_faked(
+        &fake,
+        &[
+            "monitor",
+            "-n",
+            "1",
+            "--timeout",
+            "200ms",
+            "--no-leap",
+            "--no-kernel-sync",
+            "--clock-duration",
+            "2s",
+            "--json",
+            &dead,
+        ],
+        Duration::from_secs(30),
+    );
+    steps.join().unwrap();
+    let v = out.json();
+    let reasons: Vec<&str> = v["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect();
+    let step = reasons
+        .iter()
+        .find(|r| {
+            r.starts_with("the time-of-day clock stepped 1 time(s) during the run (largest +2.0")
+        })
+        .unwrap_or_else(|| panic!("{reasons:?}"));
+    assert!(
+        step.ends_with("; local to this process: the kernel reported no clock setting (a time-faking library such as libfaketime?)"),
+        "{step}"
+    );
+    assert!(
+        v["line"]
+            .as_str()
+            .unwrap()
+            .contains("local to this process"),
+        "{}",
+        v["line"]
+    );
+    assert_eq!(
+        v["report"]["clock"]["steps_local"], 1,
+        "{}",
+        v["report"]["clock"]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn real_clocks_json_contract() {
     let _one_module = crate::common::one_module_at_a_time(module_path!());
