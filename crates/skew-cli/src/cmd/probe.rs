@@ -12,7 +12,7 @@ use skew_ntp::select::{
 };
 use skew_ntp::{ProbeRecord, ServerResult, Status};
 use skew_ntp_io::{probe_servers, Family, ProbeRequest, ProbeRun, ProbeSettings};
-use skew_time::format::{signed, unsigned, unsigned_s};
+use skew_time::format::{signed, signed_interval, unsigned, unsigned_s};
 use std::time::Duration;
 
 /// How to probe: shared by `probe`, `monitor`, `check` and `leap`.
@@ -305,15 +305,18 @@ fn mark(verdict: Option<bool>, majority: bool) -> &'static str {
 /// One line saying what the majority concluded.
 pub fn agreement_line(a: &Agreement) -> String {
     match a.interval {
-        Some(i) => format!(
-            "Agreement: {} of {} measured servers agree (at least {} required); UTC offset within [{}, {}]{}.\n",
+        Some(i) => {
+            // Enough digits that the ends differ, rounded outward: never a zero-width
+            // interval for one that is not a point.
+            let (lo, hi) = signed_interval(i.lo_ns, i.hi_ns);
+            format!(
+            "Agreement: {} of {} measured servers agree (at least {} required); UTC offset within [{lo}, {hi}]{}.\n",
             a.truechimers,
             a.candidates,
             a.min_agree,
-            signed(i.lo_ns),
-            signed(i.hi_ns),
             if a.falsetickers > 0 { format!("; {} falseticker(s) marked x", a.falsetickers) } else { String::new() }
-        ),
+        )
+        }
         None => format!(
             "No majority: at most {} of {} measured servers agree, {} required; no server can be trusted over the others.\n",
             a.max_overlap, a.candidates, a.min_agree
