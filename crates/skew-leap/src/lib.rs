@@ -9,6 +9,8 @@
 //! * [`list_check`], [`kernel_check`], [`announce`], [`smear`]: the judgements — the list's
 //!   hash and expiry, the kernel's leap state and TAI offset, servers' leap indicators,
 //!   leap smearing detected from offsets against the majority;
+//! * [`fetch`]: `skew leap --fetch`'s decisions (sources, whether a download may replace the
+//!   list in use), over a download function the caller gives;
 //! * [`in_use`]: which of several lists (the system's, skew's cache) to use;
 //! * [`report`]: all of it at once, as the serialisable report of `skew leap`;
 //! * [`observe`]: what the judgements need from a probe result;
@@ -21,6 +23,7 @@
 
 pub mod announce;
 pub mod calendar;
+pub mod fetch;
 pub mod finding;
 pub mod hash;
 pub mod in_use;

@@ -5,6 +5,7 @@
 //! with `-x` so it never touches the system clock, and stops it by PID when dropped, also
 //! when a test panics. [`Spawned`] does the same for any child process; [`SkewDaemon`]
 //! starts our own `skew serve` and `skew proxy` and waits for their readiness file. [`chronyd_q`] runs chrony's one-shot client as a reference measurement.
+//! [`HttpsFiles`] serves files over HTTPS on loopback (`openssl s_server`, a test CA).
 //! [`with_adjtimex_denied`] runs what it is given under systemd's `ProtectClock=` seccomp
 //! filter, emulated. [`one_module_at_a_time`] keeps the modules of a crate's single test binary from overlapping.
 #![forbid(unsafe_code)]
@@ -12,6 +13,7 @@
 
 pub mod chrony;
 pub mod daemon;
+pub mod https;
 pub mod ntp;
 pub mod ports;
 pub mod process;
@@ -20,6 +22,7 @@ pub mod serial;
 
 pub use chrony::{chronyd_q, Chronyd};
 pub use daemon::{DaemonOutput, SkewDaemon};
+pub use https::HttpsFiles;
 pub use ports::{free_tcp_port, free_udp_port, http_get};
 pub use process::{which, Spawned};
 pub use seccomp::with_adjtimex_denied;

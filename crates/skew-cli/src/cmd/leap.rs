@@ -62,6 +62,22 @@ pub struct LeapArgs {
     /// Do not read the kernel's state (adjtimex).
     #[arg(long)]
     pub no_kernel: bool,
+    /// Instead of the report: download a current leap-seconds list over HTTPS (default: the
+    /// IANA tz database's copy, then the IERS original), check its #h hash and that it is
+    /// fresher than the list in use, and keep it in skew's cache, written atomically
+    /// (/var/lib/skew/ for root, $XDG_CACHE_HOME/skew/ for others; $SKEW_CACHE_DIR
+    /// overrides). Every command then uses the freshest valid list of the system's and the
+    /// cache's. Exit 0 updated or current, 1 only older lists, 2 only invalid lists, 3
+    /// nothing downloaded or the cache not written.
+    #[arg(long, value_name = "URL", num_args = 0..=1, conflicts_with_all = ["servers", "at", "file", "no_kernel"])]
+    pub fetch: Option<Option<String>>,
+    /// With --fetch: a PEM file of CA certificates to trust besides the system's roots
+    /// (repeatable).
+    #[arg(long = "fetch-ca", value_name = "FILE", requires = "fetch")]
+    pub fetch_ca: Vec<PathBuf>,
+    /// With --fetch: the deadline of each download [default: 20s].
+    #[arg(long, value_parser = skew_time::parse_duration, value_name = "DUR", requires = "fetch")]
+    pub fetch_timeout: Option<std::time::Duration>,
     /// How to probe the servers.
     #[command(flatten)]
     pub opts: ProbeOptions,
@@ -82,6 +98,14 @@ pub fn exit_code(v: Verdict) -> i32 {
 
 /// Runs `skew leap`.
 pub fn run(args: LeapArgs) -> Result<i32, CliError> {
+    if let Some(url) = args.fetch.clone() {
+        return crate::cmd::leap_fetch::run(crate::cmd::leap_fetch::FetchRequest {
+            url,
+            ca_files: args.fetch_ca.clone(),
+            timeout: args.fetch_timeout,
+            json: args.json,
+        });
+    }
     let now_ns = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, skew_time::duration_ns);

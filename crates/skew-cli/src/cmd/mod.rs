@@ -5,6 +5,7 @@ pub mod clocks;
 pub mod completions;
 pub mod daemon;
 pub mod leap;
+pub mod leap_fetch;
 pub mod man;
 pub mod monitor;
 pub mod now;

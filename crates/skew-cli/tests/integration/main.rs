@@ -13,6 +13,7 @@ mod fault_matrix;
 mod formats;
 mod leap;
 mod leap_chrony;
+mod leap_fetch;
 mod leap_in_use;
 mod leap_serve;
 mod man_completions;
