@@ -213,3 +213,35 @@ fn a_user_caches_under_xdg_cache_home() {
     let _ = std::fs::remove_dir_all(&home);
     let _ = std::fs::remove_dir_all(&work);
 }
+
+/// The examples refresh the list weekly: a cron line and a systemd service + timer, each
+/// running `skew leap --fetch`.
+#[test]
+fn the_examples_refresh_the_list_weekly() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
+    let ex = |name: &str| {
+        std::fs::read_to_string(format!(
+            "{}/../../examples/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
+    };
+    let cron = ex("crontab");
+    let line = cron
+        .lines()
+        .find(|l| !l.starts_with('#') && l.contains("skew leap --fetch"))
+        .expect("a cron line running skew leap --fetch");
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    assert!(fields[4] != "*" && fields[2] == "*", "weekly: {line}");
+    let service = ex("skew-leap-fetch.service");
+    assert!(service.contains("\nExecStart=/usr/local/bin/skew leap --fetch\n"));
+    assert!(service.contains("ReadWritePaths=/var/lib/skew"));
+    assert!(ex("skew-leap-fetch.timer").contains("\nOnCalendar=weekly\n"));
+    // The flags the examples use parse.
+    let out = run_skew(&["leap", "--fetch", "--fetch-ca"], Duration::from_secs(10));
+    assert_eq!(
+        out.code, 64,
+        "a missing value is a usage error: {}",
+        out.stderr
+    );
+}
