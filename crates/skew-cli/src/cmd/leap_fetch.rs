@@ -143,7 +143,7 @@ fn human(r: &FetchReport, code: i32) -> String {
     let mut out = String::from("Fetching a leap-seconds list\n");
     match &r.before {
         Some(b) => out.push_str(&format!(
-            "  in use before: {} (expires {})\n",
+            "  in use before: {}, expires {}\n",
             b.chosen,
             b.expires.as_deref().map_or("?", |e| &e[..10])
         )),
