@@ -116,9 +116,10 @@ fn ca_certs(path: &Path) -> Result<Vec<Certificate<'static>>, FetchError> {
     let pem = std::fs::read(path).map_err(|e| bad(format!("cannot be read: {e}")))?;
     let mut out = Vec::new();
     for item in ureq::tls::parse_pem(&pem) {
-        match item.map_err(|e| bad(format!("is not valid PEM: {e}")))? {
-            ureq::tls::PemItem::Certificate(c) => out.push(c),
-            _ => {}
+        if let ureq::tls::PemItem::Certificate(c) =
+            item.map_err(|e| bad(format!("is not valid PEM: {e}")))?
+        {
+            out.push(c);
         }
     }
     if out.is_empty() {
