@@ -5,11 +5,12 @@
 //! Under the lock, a last line without its newline (a run killed mid-write) is cut off —
 //! it was never a complete row — then the run's rows are written in one `write` and the
 //! file is fsynced before the lock is released. A missing file or an emptied one (log
-//! rotation by rename or copytruncate) gets a fresh header. A file whose header is not this
-//! schema's is refused rather than mixed.
+//! rotation by rename or copytruncate) gets a fresh header. A log started before columns
+//! were added at the end of the schema keeps its header and gets rows with its columns; a
+//! file whose header is not this schema's is refused rather than mixed.
 
 use crate::error::{io_err, LogError};
-use crate::schema::{header_line, is_line_end, DriftRow, COLUMNS, SCHEMA_VERSION};
+use crate::schema::{header_line, header_width, is_line_end, DriftRow, COLUMNS, SCHEMA_VERSION};
 use std::borrow::Cow;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -76,9 +77,10 @@ pub fn append_rows(
         .metadata()
         .map_err(io_err(path, "stat the drift log"))?
         .len();
+    let mut columns = COLUMNS.len();
     if len > 0 {
         // Before anything is cut: a file that is not a drift log is refused untouched.
-        check_header(&locked, path)?;
+        columns = check_header(&locked, path)?;
         let keep = complete_prefix_len(&locked, len).map_err(io_err(path, "read the drift log"))?;
         if keep < len {
             locked
@@ -112,6 +114,15 @@ pub fn append_rows(
         action: "encode rows",
         source: std::io::Error::other(e.to_string()),
     })?;
+    let buf = if columns < COLUMNS.len() {
+        first_fields(&buf, columns).map_err(|e| LogError::Io {
+            path: path.to_path_buf(),
+            action: "encode rows for the log's older header",
+            source: std::io::Error::other(e.to_string()),
+        })?
+    } else {
+        buf
+    };
     let mut f: &File = &locked;
     f.write_all(&buf)
         .map_err(io_err(path, "append to the drift log"))?;
@@ -136,7 +147,8 @@ fn one_line(row: &DriftRow) -> Cow<'_, DriftRow> {
         || opt(&row.error)
         || opt(&row.kernel_state)
         || opt(&row.leap_expires)
-        || opt(&row.leap_next))
+        || opt(&row.leap_next)
+        || opt(&row.nts_cert_not_after))
     {
         return Cow::Borrowed(row);
     }
@@ -152,8 +164,25 @@ fn one_line(row: &DriftRow) -> Cow<'_, DriftRow> {
         kernel_state: fix_opt(&row.kernel_state),
         leap_expires: fix_opt(&row.leap_expires),
         leap_next: fix_opt(&row.leap_next),
+        nts_cert_not_after: fix_opt(&row.nts_cert_not_after),
         ..row.clone()
     })
+}
+
+/// The CSV rows in `buf` (no header) cut to their first `n` fields.
+fn first_fields(buf: &[u8], n: usize) -> Result<Vec<u8>, csv::Error> {
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(buf);
+    let mut w = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(Vec::with_capacity(buf.len()));
+    for rec in r.byte_records() {
+        let rec = rec?;
+        w.write_record(rec.iter().take(n))?;
+    }
+    w.into_inner().map_err(|e| e.into_error().into())
 }
 
 /// The length of the file up to and including its last line end.
@@ -172,23 +201,25 @@ fn complete_prefix_len(f: &File, len: u64) -> std::io::Result<u64> {
     Ok(0)
 }
 
-/// Checks that the file starts with this schema's header line. A file without any newline
-/// passes when it is a beginning of the header (a run killed while writing the header of a
-/// new log: the torn-line repair then cuts it); anything else is refused.
-fn check_header(f: &File, path: &Path) -> Result<(), LogError> {
-    use skew_fs::header::Header;
-    match skew_fs::header::check_header(f, &header_line())
-        .map_err(io_err(path, "read the drift log header"))?
-    {
-        Header::Empty | Header::Matches | Header::Torn => Ok(()),
-        Header::Foreign { .. } => Err(LogError::UnknownFormat {
-            path: path.display().to_string(),
-            line: 1,
-            reason: format!(
-                "the header is not skew's drift-log schema {SCHEMA_VERSION}; refusing to append (rotate or move the file)"
-            ),
-        }),
+/// Checks that the file starts with this schema's header line, or with one of the
+/// [`EARLIER_HEADERS`](crate::schema::EARLIER_HEADERS), and returns how many columns the
+/// file has ([`header_width`]). A file without any newline passes when it is a beginning of
+/// the header (a run killed while writing the header of a new log: the torn-line repair then
+/// cuts it); anything else is refused.
+fn check_header(f: &File, path: &Path) -> Result<usize, LogError> {
+    let first =
+        skew_fs::header::first_line(f).map_err(io_err(path, "read the drift log header"))?;
+    let torn_header = !first.complete && header_line().starts_with(&first.text);
+    if torn_header {
+        return Ok(COLUMNS.len());
     }
+    header_width(&first.text).ok_or_else(|| LogError::UnknownFormat {
+        path: path.display().to_string(),
+        line: 1,
+        reason: format!(
+            "the header is not skew's drift-log schema {SCHEMA_VERSION}; refusing to append (rotate or move the file)"
+        ),
+    })
 }
 
 #[cfg(test)]
@@ -303,6 +334,46 @@ mod tests {
             read.rows[0].1.error.as_deref(),
             Some("first line second line ")
         );
+    }
+
+    #[test]
+    fn a_log_from_before_the_nts_columns_keeps_its_header() {
+        let p = tmp("old-header");
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        // A log written by the first schema: its 36 columns, one row.
+        const FIRST_COLUMNS: usize = 36;
+        let old_header = COLUMNS[..FIRST_COLUMNS].join(",");
+        let mut old_row = vec![""; FIRST_COLUMNS];
+        old_row[0] = "1";
+        old_row[1] = "2026-11-01T00:00:00.000000000Z";
+        old_row[2] = "h";
+        old_row[3] = "ntp";
+        std::fs::write(&p, format!("{old_header}\n{}\n", old_row.join(","))).unwrap();
+        let mut r = row(1);
+        r.nts_authenticated = Some(true);
+        r.nts_cookies = Some(8);
+        let o = append_rows(&p, &[r.clone(), r], Duration::from_secs(1)).unwrap();
+        assert!(!o.wrote_header);
+        let text = std::fs::read_to_string(&p).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], old_header, "the header is kept");
+        let mut rd = csv::ReaderBuilder::new()
+            .flexible(true)
+            .from_reader(text.as_bytes());
+        for rec in rd.records() {
+            assert_eq!(rec.unwrap().len(), FIRST_COLUMNS);
+        }
+        let back = read_log(&p).unwrap();
+        assert_eq!(back.rows.len(), 3);
+        assert_eq!(back.rows[1].1.nts_authenticated, None, "not in this log");
+        // Not a prefix of the schema: refused.
+        let q = p.with_file_name("other.csv");
+        std::fs::write(
+            &q,
+            format!("{},extra\n", COLUMNS[..FIRST_COLUMNS].join(",")),
+        )
+        .unwrap();
+        assert!(append_rows(&q, &[row(1)], Duration::from_secs(1)).is_err());
     }
 
     #[test]

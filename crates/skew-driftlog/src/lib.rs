@@ -8,6 +8,7 @@
 //!   last line skipped with a warning, errors naming file and line), in one pass over bytes;
 //! * [`read`]: whole rows through serde, over [`scan`];
 //! * [`append`]: appends under an exclusive `flock`, cutting a torn last line first, fsynced;
+//!   a log begun under one of the [`EARLIER_HEADERS`] keeps its header and shorter rows;
 //! * [`error`]: what went wrong, naming the file and line.
 //!
 //! Arrows: `append` and `read` use `scan` and `schema`; `scan` uses `schema`; all use
@@ -25,6 +26,6 @@ pub use append::{append_rows, AppendOutcome};
 pub use error::LogError;
 pub use read::{parse_log, read_log, LogRead};
 pub use schema::{
-    header_line, AgreementStatus, Column, DriftRow, Kind, Leap, LeapListStatus, COLUMNS,
-    SCHEMA_VERSION,
+    header_line, header_width, AgreementStatus, Column, DriftRow, Kind, Leap, LeapListStatus,
+    COLUMNS, EARLIER_HEADERS, SCHEMA_VERSION,
 };

@@ -120,6 +120,36 @@ columns! {
     tai_minus_utc_s: Option<i64> => TaiMinusUtcS,
     /// leap: the next scheduled leap second (RFC 3339), empty if none.
     leap_next: Option<String> => LeapNext,
+    /// ntp (NTS servers): whether every sample was authenticated.
+    nts_authenticated: Option<bool> => NtsAuthenticated,
+    /// ntp (NTS servers): the key exchange's duration (s).
+    nts_ke_duration_s: Option<f64> => NtsKeDurationS,
+    /// ntp (NTS servers): the certificate's notAfter (RFC 3339).
+    nts_cert_not_after: Option<String> => NtsCertNotAfter,
+    /// ntp (NTS servers): cookies the key exchange gave.
+    nts_cookies: Option<u32> => NtsCookies,
+}
+
+/// The headers that earlier releases wrote under this [`SCHEMA_VERSION`], each named by its
+/// last column: columns are only ever added at the end, so each is a prefix of [`COLUMNS`].
+/// A log started with one of them keeps its header and gets rows cut to its columns
+/// ([`header_width`]); readers map columns by name, so the missing ones read as empty.
+pub const EARLIER_HEADERS: &[Column] = &[
+    // The first release: 36 columns, up to the leap-second status (before NTS).
+    Column::LeapNext,
+];
+
+/// How many columns a log whose header line is `line` (without its line end) takes: all of
+/// [`COLUMNS`] for this schema's header, fewer for one of the [`EARLIER_HEADERS`]; `None`
+/// for anything else.
+pub fn header_width(line: &str) -> Option<usize> {
+    let width = |last: &Column| Column::ALL.iter().position(|c| c == last).map(|i| i + 1);
+    std::iter::once(COLUMNS.len())
+        .chain(EARLIER_HEADERS.iter().filter_map(width))
+        .find(|&n| {
+            let mut names = line.split(',');
+            COLUMNS[..n].iter().all(|c| names.next() == Some(c)) && names.next().is_none()
+        })
 }
 
 /// Seconds as the drift log writes them: nine decimals, exact to the nanosecond, without
@@ -315,6 +345,10 @@ impl Default for DriftRow {
             leap_expires: None,
             tai_minus_utc_s: None,
             leap_next: None,
+            nts_authenticated: None,
+            nts_ke_duration_s: None,
+            nts_cert_not_after: None,
+            nts_cookies: None,
         }
     }
 }
@@ -386,6 +420,24 @@ mod tests {
         assert_eq!(header, header_line());
         let names: Vec<&str> = Column::ALL.iter().map(|c| c.name()).collect();
         assert_eq!(names, COLUMNS);
+    }
+
+    #[test]
+    fn earlier_headers_are_known_prefixes() {
+        assert_eq!(header_width(&header_line()), Some(COLUMNS.len()));
+        // The first release's header: 36 columns ending with leap_next.
+        let first = COLUMNS[..36].join(",");
+        assert_eq!(COLUMNS[35], "leap_next");
+        assert_eq!(header_width(&first), Some(36));
+        // Any other prefix, a longer line or a foreign header is not a known header.
+        assert_eq!(header_width(&COLUMNS[..37].join(",")), None);
+        assert_eq!(header_width(&COLUMNS[..35].join(",")), None);
+        assert_eq!(header_width(&format!("{first},extra")), None);
+        assert_eq!(header_width(&format!("{},extra", header_line())), None);
+        assert_eq!(header_width("a,b"), None);
+        for last in EARLIER_HEADERS {
+            assert_ne!(*last, *Column::ALL.last().unwrap(), "earlier means shorter");
+        }
     }
 
     #[test]

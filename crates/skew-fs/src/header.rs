@@ -24,13 +24,22 @@ pub enum Header {
     },
 }
 
-/// Reads the first line of `f` (from offset 0, whatever the file position or append mode)
-/// and compares it with `header` (without its line end).
-pub fn check_header(f: &File, header: &str) -> std::io::Result<Header> {
+/// The first line of a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FirstLine {
+    /// Its text (lossy UTF-8, without the line end and a `\r` before it; at most
+    /// [`MAX_HEADER_BYTES`]).
+    pub text: String,
+    /// Whether a line end was found (false: the file ends inside it, or is empty).
+    pub complete: bool,
+}
+
+/// Reads the first line of `f` from offset 0, whatever the file position or append mode.
+pub fn first_line(f: &File) -> std::io::Result<FirstLine> {
     let mut first = Vec::new();
     let mut buf = [0u8; 4096];
     let mut offset = 0u64;
-    let mut newline = false;
+    let mut complete = false;
     loop {
         let n = f.read_at(&mut buf, offset)?;
         if n == 0 {
@@ -39,7 +48,7 @@ pub fn check_header(f: &File, header: &str) -> std::io::Result<Header> {
         offset += n as u64;
         if let Some(i) = buf[..n].iter().position(|&b| b == b'\n') {
             first.extend_from_slice(&buf[..i]);
-            newline = true;
+            complete = true;
             break;
         }
         first.extend_from_slice(&buf[..n]);
@@ -48,20 +57,28 @@ pub fn check_header(f: &File, header: &str) -> std::io::Result<Header> {
             break;
         }
     }
-    if first.is_empty() && !newline {
-        return Ok(Header::Empty);
-    }
-    let line = String::from_utf8_lossy(&first);
-    let line = line.trim_end_matches('\r');
-    if newline && line == header {
-        Ok(Header::Matches)
-    } else if !newline && header.as_bytes().starts_with(&first) {
-        Ok(Header::Torn)
+    let text = String::from_utf8_lossy(&first);
+    Ok(FirstLine {
+        text: text.trim_end_matches('\r').to_string(),
+        complete,
+    })
+}
+
+/// Reads the first line of `f` ([`first_line`]) and compares it with `header` (without
+/// its line end).
+pub fn check_header(f: &File, header: &str) -> std::io::Result<Header> {
+    let first = first_line(f)?;
+    Ok(if !first.complete && first.text.is_empty() {
+        Header::Empty
+    } else if first.complete && first.text == header {
+        Header::Matches
+    } else if !first.complete && header.starts_with(&first.text) {
+        Header::Torn
     } else {
-        Ok(Header::Foreign {
-            first_line: line.to_string(),
-        })
-    }
+        Header::Foreign {
+            first_line: first.text,
+        }
+    })
 }
 
 #[cfg(test)]

@@ -132,6 +132,7 @@ mod tests {
             counters: Counters::default(),
             warnings: vec![],
             local_precision_ns: 0,
+            nts: None,
         };
         let o = ServerObservation::from_result(&r);
         assert_eq!(o.leap, Some(Leap::None));

@@ -80,11 +80,37 @@ pub struct LeapConfig {
     pub file: Option<PathBuf>,
 }
 
+/// Network Time Security (`[nts]`).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NtsConfig {
+    /// PEM files of CA certificates trusted besides the system's roots.
+    pub ca: Option<Vec<PathBuf>>,
+    /// WARNING when an NTS server's certificate ends within this many days (default 30).
+    pub warn_cert_days: Option<f64>,
+    /// CRITICAL when it ends within this many days (default 7).
+    pub crit_cert_days: Option<f64>,
+    /// Deadline of each key exchange (default 5s).
+    pub ke_timeout: Option<String>,
+}
+
+/// A `servers` entry: `HOST`, or `HOST nts` for an NTS-KE server (as chrony marks them).
+/// Returns the server and whether it is marked; `None` for anything else after the host.
+pub fn server_entry(entry: &str) -> Option<(String, bool)> {
+    let mut w = entry.split_whitespace();
+    let host = w.next()?.to_string();
+    match (w.next(), w.next()) {
+        (None, _) => Some((host, false)),
+        (Some(m), None) if m.eq_ignore_ascii_case("nts") => Some((host, true)),
+        _ => None,
+    }
+}
+
 /// The whole file.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
-    /// Servers to probe.
+    /// Servers to probe: `HOST` or `HOST nts` (an NTS-KE server, probed with NTS).
     pub servers: Option<Vec<String>>,
     /// Requests per server.
     pub samples: Option<u32>,
@@ -116,6 +142,9 @@ pub struct Config {
     /// The leap-second check.
     #[serde(default)]
     pub leap: LeapConfig,
+    /// Network Time Security.
+    #[serde(default)]
+    pub nts: NtsConfig,
 }
 
 impl Config {
@@ -125,6 +154,14 @@ impl Config {
             path: path.to_path_buf(),
             message: e.to_string(),
         })?;
+        for e in c.servers.iter().flatten() {
+            if server_entry(e).is_none() {
+                return Err(ConfigError::Parse {
+                    path: path.to_path_buf(),
+                    message: format!("servers: {e:?} is not \"HOST\" or \"HOST nts\""),
+                });
+            }
+        }
         // Validate every duration now, so a typo fails the run before anything is done.
         for (key, v) in c.durations() {
             if let Some(v) = v {
@@ -161,6 +198,7 @@ impl Config {
             ("clock.duration", self.clock.duration.as_ref()),
             ("pause.duration", self.pause.duration.as_ref()),
             ("pause.interval", self.pause.interval.as_ref()),
+            ("nts.ke_timeout", self.nts.ke_timeout.as_ref()),
         ]
     }
 }
@@ -205,5 +243,36 @@ mod tests {
             Config::parse(Path::new("c.toml"), "").unwrap(),
             Config::default()
         );
+        let e = Config::parse(Path::new("c.toml"), "servers = [\"a nts x\"]\n").unwrap_err();
+        assert!(e.to_string().contains("HOST nts"), "{e}");
+        let e = Config::parse(Path::new("c.toml"), "[nts]\nke_timeout = \"soon\"\n").unwrap_err();
+        assert!(e.to_string().contains("nts.ke_timeout"), "{e}");
+    }
+
+    #[test]
+    fn nts_entries_and_table() {
+        let c = Config::parse(
+            Path::new("c.toml"),
+            "servers = [\"a.example\", \"nts.example:4461 nts\"]\n[nts]\nca = [\"/etc/ca.pem\"]\nwarn_cert_days = 20\ncrit_cert_days = 3.5\n",
+        )
+        .unwrap();
+        let s: Vec<_> = c
+            .servers
+            .unwrap()
+            .iter()
+            .map(|e| server_entry(e).unwrap())
+            .collect();
+        assert_eq!(
+            s,
+            vec![
+                ("a.example".to_string(), false),
+                ("nts.example:4461".to_string(), true)
+            ]
+        );
+        assert_eq!(c.nts.warn_cert_days, Some(20.0));
+        assert_eq!(c.nts.crit_cert_days, Some(3.5));
+        assert_eq!(c.nts.ca, Some(vec![PathBuf::from("/etc/ca.pem")]));
+        assert_eq!(server_entry("x NTS"), Some(("x".into(), true)));
+        assert_eq!(server_entry(""), None);
     }
 }

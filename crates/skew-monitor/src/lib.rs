@@ -6,6 +6,7 @@
 //! * [`outputs`]: writing a run's log rows, state and textfile, failures collected;
 //! * [`prom`]: the Prometheus textfile (rendered purely, written atomically);
 //! * [`nagios`]: the check_ntp_time-style status line and exit code (pure);
+//! * [`nts`]: NTS servers' findings (key exchange, authentication, certificate end) (pure);
 //! * [`config`]: the TOML configuration file;
 //! * [`ntpconf`]: the servers of the system's NTP configuration (chrony, ntpd, timesyncd);
 //! * [`run`]: one run: probe and local readings concurrently, assembled into a report.
@@ -15,6 +16,7 @@
 pub mod config;
 pub mod nagios;
 pub mod ntpconf;
+pub mod nts;
 pub mod outputs;
 pub mod plan;
 pub mod prom;

@@ -7,15 +7,25 @@ use std::path::{Path, PathBuf};
 /// A server found in a configuration file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfiguredServer {
-    /// Host name or address (with `:port` when the file gave a port).
+    /// Host name or address (with `:port` when the file gave a port). For an NTS server,
+    /// the NTS-KE server (with `:ntsport` when the file gave one).
     pub server: String,
     /// The file it came from.
     pub source: PathBuf,
+    /// Marked `nts` (chrony): probe it with NTS.
+    pub nts: bool,
 }
 
 /// Servers in chrony or ntpd syntax: `server|pool|peer HOST [options]`; a `port N` option
 /// (chrony) is kept as `HOST:N`. ntpd reference clocks (127.127.x.x) are skipped.
 pub fn parse_chrony_or_ntpd(text: &str) -> Vec<String> {
+    parse_sources(text).into_iter().map(|(s, _)| s).collect()
+}
+
+/// Like [`parse_chrony_or_ntpd`], with whether each server is marked `nts` (chrony). An NTS
+/// server is named by its NTS-KE endpoint: `HOST`, or `HOST:N` with `ntsport N` (its `port`
+/// is left to the key exchange, which names the NTP port).
+pub fn parse_sources(text: &str) -> Vec<(String, bool)> {
     let mut out = Vec::new();
     for line in text.lines() {
         let line = line.trim();
@@ -37,16 +47,21 @@ pub fn parse_chrony_or_ntpd(text: &str) -> Vec<String> {
             continue;
         }
         let rest: Vec<&str> = words.collect();
-        let port = rest.windows(2).find(|w| w[0] == "port").map(|w| w[1]);
+        let nts = rest.iter().any(|w| w.eq_ignore_ascii_case("nts"));
+        let key = if nts { "ntsport" } else { "port" };
+        let port = rest.windows(2).find(|w| w[0] == key).map(|w| w[1]);
         let host = if host.contains(':') && !host.starts_with('[') {
             format!("[{host}]")
         } else {
             host.to_string()
         };
-        out.push(match port {
-            Some(p) => format!("{host}:{p}"),
-            None => host,
-        });
+        out.push((
+            match port {
+                Some(p) => format!("{host}:{p}"),
+                None => host,
+            },
+            nts,
+        ));
     }
     out
 }
@@ -80,12 +95,13 @@ pub const DEFAULT_SERVER: &str = "pool.ntp.org";
 /// and returns the servers found, without duplicates, in file order.
 pub fn system_servers(root: &Path) -> Vec<ConfiguredServer> {
     let mut out: Vec<ConfiguredServer> = Vec::new();
-    let mut push = |servers: Vec<String>, source: &Path| {
-        for s in servers {
-            if !out.iter().any(|c| c.server == s) {
+    let mut push = |servers: Vec<(String, bool)>, source: &Path| {
+        for (s, nts) in servers {
+            if !out.iter().any(|c| c.server == s && c.nts == nts) {
                 out.push(ConfiguredServer {
                     server: s,
                     source: source.to_path_buf(),
+                    nts,
                 });
             }
         }
@@ -102,7 +118,7 @@ pub fn system_servers(root: &Path) -> Vec<ConfiguredServer> {
     chrony_files.extend([at("/etc/ntp.conf"), at("/etc/ntpsec/ntp.conf")]);
     for f in chrony_files {
         if let Ok(text) = std::fs::read_to_string(&f) {
-            push(parse_chrony_or_ntpd(&text), &f);
+            push(parse_sources(&text), &f);
         }
     }
     let mut timesyncd = vec![at("/etc/systemd/timesyncd.conf")];
@@ -113,7 +129,13 @@ pub fn system_servers(root: &Path) -> Vec<ConfiguredServer> {
     }
     for f in timesyncd {
         if let Ok(text) = std::fs::read_to_string(&f) {
-            push(parse_timesyncd(&text), &f);
+            push(
+                parse_timesyncd(&text)
+                    .into_iter()
+                    .map(|s| (s, false))
+                    .collect(),
+                &f,
+            );
         }
     }
     out
@@ -135,6 +157,21 @@ mod tests {
                 "[fe80::1]",
                 "10.0.0.2",
                 "upper.example"
+            ]
+        );
+    }
+
+    #[test]
+    fn nts_marks() {
+        let text = "server time.example nts iburst\nserver nts.example iburst nts ntsport 4461 port 1123\n\
+                    pool plain.example\nserver 127.0.0.1 port 11123 nts\n";
+        assert_eq!(
+            parse_sources(text),
+            vec![
+                ("time.example".to_string(), true),
+                ("nts.example:4461".to_string(), true),
+                ("plain.example".to_string(), false),
+                ("127.0.0.1".to_string(), true),
             ]
         );
     }

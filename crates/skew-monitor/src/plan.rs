@@ -3,11 +3,13 @@
 //! defaults, and each default is defined once (the probe's in `skew_ntp::prober`, the
 //! thresholds' in [`Thresholds::default`], the readings' here).
 
-use crate::config::{duration, Config};
+use crate::config::{duration, server_entry, Config};
 use crate::nagios::Thresholds;
 use crate::ntpconf::{system_servers, DEFAULT_SERVER};
+use crate::nts::CertThresholds;
 use crate::run::{hostname, RunPlan};
-use skew_ntp_io::{Family, ProbeSettings};
+use skew_ntp::nts::Aead;
+use skew_ntp_io::{Family, NtsOptions, ProbeSettings};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -67,6 +69,26 @@ pub struct Overrides {
     pub leap_file: Option<PathBuf>,
     /// The host name written in the log.
     pub host: Option<String>,
+    /// Probe the command line's servers with NTS (`--nts`).
+    pub nts: bool,
+    /// CA files trusted for NTS-KE besides the system's roots (`--nts-ca`).
+    pub nts_ca: Vec<PathBuf>,
+    /// AEADs to offer, in order of preference (`--nts-aead`).
+    pub nts_aead: Vec<Aead>,
+    /// Deadline of each key exchange (`--nts-ke-timeout`).
+    pub nts_ke_timeout: Option<Duration>,
+    /// WARNING when an NTS server's certificate ends within this many days.
+    pub warn_cert_days: Option<f64>,
+    /// CRITICAL when an NTS server's certificate ends within this many days.
+    pub crit_cert_days: Option<f64>,
+}
+
+/// Why no plan could be made from the settings.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    /// `--nts-ke-timeout 0` with servers to probe with NTS.
+    #[error("--nts-ke-timeout must be greater than zero")]
+    ZeroKeTimeout,
 }
 
 /// A run plan with its thresholds, and where the servers came from.
@@ -84,23 +106,25 @@ fn secs(d: Option<Duration>) -> Option<f64> {
     d.map(|d| d.as_secs_f64())
 }
 
-/// The servers: from the command line, the configuration, the system's NTP configuration
-/// under `root`, or pool.ntp.org; with where they came from.
-fn servers(o: &Overrides, config: &Config, root: &Path) -> (Vec<String>, String) {
+/// The servers, each with whether it is probed with NTS: from the command line (NTS with
+/// `--nts`), the configuration (`HOST nts`), the system's NTP configuration under `root`
+/// (chrony's `nts` option), or pool.ntp.org; with where they came from.
+fn servers(o: &Overrides, config: &Config, root: &Path) -> (Vec<(String, bool)>, String) {
     if !o.servers.is_empty() {
-        return (o.servers.clone(), "the command line".to_string());
+        let s = o.servers.iter().map(|s| (s.clone(), o.nts)).collect();
+        return (s, "the command line".to_string());
     }
     if let Some(s) = config.servers.clone().filter(|s| !s.is_empty()) {
         let from = o
             .config_path
             .as_ref()
             .map_or("the configuration".into(), |p| p.display().to_string());
-        return (s, from);
+        return (s.iter().filter_map(|e| server_entry(e)).collect(), from);
     }
     let sys = system_servers(root);
     if sys.is_empty() {
         return (
-            vec![DEFAULT_SERVER.to_string()],
+            vec![(DEFAULT_SERVER.to_string(), false)],
             "the default (no NTP configuration found)".into(),
         );
     }
@@ -110,11 +134,29 @@ fn servers(o: &Overrides, config: &Config, root: &Path) -> (Vec<String>, String)
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
-    (sys.into_iter().map(|c| c.server).collect(), from.join(", "))
+    (
+        sys.into_iter().map(|c| (c.server, c.nts)).collect(),
+        from.join(", "),
+    )
 }
 
-/// Builds the plan: flags over the file over the defaults.
-pub fn plan(o: &Overrides, config: &Config, root: &Path) -> Plan {
+/// The NTS options for a run with NTS servers: flags over the file's `[nts]` over the
+/// defaults (a zero `ke_timeout` in the file counts as not given).
+fn nts_options(o: &Overrides, config: &Config) -> Result<NtsOptions, PlanError> {
+    let ca = if o.nts_ca.is_empty() {
+        config.nts.ca.clone().unwrap_or_default()
+    } else {
+        o.nts_ca.clone()
+    };
+    let ke_timeout = o
+        .nts_ke_timeout
+        .or_else(|| duration(&config.nts.ke_timeout).filter(|d| !d.is_zero()));
+    NtsOptions::new(ca, &o.nts_aead, ke_timeout).ok_or(PlanError::ZeroKeTimeout)
+}
+
+/// Builds the plan: flags over the file over the defaults. Fails only on NTS settings that
+/// cannot be used, and only when some server is probed with NTS.
+pub fn plan(o: &Overrides, config: &Config, root: &Path) -> Result<Plan, PlanError> {
     let (servers, servers_from) = servers(o, config, root);
     let d = Thresholds::default();
     let t = &config.thresholds;
@@ -165,18 +207,40 @@ pub fn plan(o: &Overrides, config: &Config, root: &Path) -> Plan {
     });
     let leap_enabled = !o.no_leap && config.leap.enabled.unwrap_or(true);
     let leap = leap_enabled.then(|| o.leap_file.clone().or(config.leap.file.clone()));
-    Plan {
+    let names: Vec<String> = servers.iter().map(|(s, _)| s.clone()).collect();
+    let mut request = probe.request(&names);
+    let nts_servers: Vec<String> = servers
+        .iter()
+        .filter(|(_, nts)| *nts)
+        .map(|(s, _)| s.clone())
+        .collect();
+    if !nts_servers.is_empty() {
+        request = request.with_nts(nts_options(o, config)?, nts_servers);
+    }
+    let cert = CertThresholds::default();
+    let nts_cert = CertThresholds {
+        warn_days: o
+            .warn_cert_days
+            .or(config.nts.warn_cert_days)
+            .unwrap_or(cert.warn_days),
+        crit_days: o
+            .crit_cert_days
+            .or(config.nts.crit_cert_days)
+            .unwrap_or(cert.crit_days),
+    };
+    Ok(Plan {
         run: RunPlan {
             pause,
             leap,
-            probe: probe.request(&servers),
+            probe: request,
             min_agree: o.min_agree.or(config.min_agree).map(|k| k as usize),
             clock,
             host: o.host.clone().unwrap_or_else(hostname),
+            nts_cert,
         },
         thresholds,
         servers_from,
-    }
+    })
 }
 
 #[cfg(test)]
@@ -187,7 +251,7 @@ mod tests {
     fn flags_over_the_file_over_the_defaults() {
         let root = Path::new("/nonexistent-root");
         let empty = Config::default();
-        let p = plan(&Overrides::default(), &empty, root);
+        let p = plan(&Overrides::default(), &empty, root).unwrap();
         assert_eq!(p.run.probe.servers, [DEFAULT_SERVER]);
         assert_eq!(p.servers_from, "the default (no NTP configuration found)");
         let probe = &p.run.probe.engine.probe;
@@ -204,7 +268,7 @@ mod tests {
             "servers = [\"a\"]\nsamples = 8\ninterval = \"3s\"\n[thresholds]\nwarn = \"50ms\"\n",
         )
         .unwrap();
-        let p = plan(&Overrides::default(), &file, root);
+        let p = plan(&Overrides::default(), &file, root).unwrap();
         assert_eq!(p.run.probe.servers, ["a"]);
         assert_eq!(p.servers_from, "the configuration");
         assert_eq!(p.run.probe.engine.probe.samples, 8);
@@ -214,6 +278,7 @@ mod tests {
         let free = Config::parse(Path::new("t.toml"), "[clock]\nkernel_sync = false\n").unwrap();
         assert!(
             !plan(&Overrides::default(), &free, root)
+                .unwrap()
                 .thresholds
                 .kernel_sync
         );
@@ -221,7 +286,7 @@ mod tests {
             no_kernel_sync: true,
             ..Overrides::default()
         };
-        assert!(!plan(&flag, &file, root).thresholds.kernel_sync);
+        assert!(!plan(&flag, &file, root).unwrap().thresholds.kernel_sync);
 
         let flags = Overrides {
             servers: vec!["b".into()],
@@ -232,7 +297,7 @@ mod tests {
             ipv6: true,
             ..Overrides::default()
         };
-        let p = plan(&flags, &file, root);
+        let p = plan(&flags, &file, root).unwrap();
         assert_eq!(p.run.probe.servers, ["b"]);
         assert_eq!(p.servers_from, "the command line");
         assert_eq!(p.run.probe.engine.probe.samples, 2);
@@ -243,6 +308,62 @@ mod tests {
         assert_eq!(
             p.run.pause,
             Some((DEFAULT_PAUSE_DURATION, DEFAULT_PAUSE_INTERVAL))
+        );
+    }
+
+    #[test]
+    fn nts_from_the_flags_the_file_and_the_system() {
+        let root = std::env::temp_dir().join(format!("skew-plan-nts-sys-{}", std::process::id()));
+        std::fs::create_dir_all(root.join("etc/chrony")).unwrap();
+        std::fs::write(
+            root.join("etc/chrony/chrony.conf"),
+            "server plain.example iburst\nserver nts.example iburst nts\n",
+        )
+        .unwrap();
+        let p = plan(&Overrides::default(), &Config::default(), &root).unwrap();
+        let _ = std::fs::remove_dir_all(&root);
+        assert_eq!(p.run.probe.servers, ["plain.example", "nts.example"]);
+        assert_eq!(p.run.probe.nts_servers, ["nts.example"]);
+        let nts = p.run.probe.nts.as_ref().unwrap();
+        assert_eq!(nts.ke_timeout, skew_ntp_io::DEFAULT_KE_TIMEOUT);
+        assert_eq!(p.run.nts_cert, CertThresholds::default());
+
+        // The file's [nts] table, under the flags.
+        let file = Config::parse(
+            Path::new("t.toml"),
+            "servers = [\"a\", \"b nts\"]\n[nts]\nca = [\"/f.pem\"]\nke_timeout = \"2s\"\nwarn_cert_days = 20\n",
+        )
+        .unwrap();
+        let p = plan(&Overrides::default(), &file, Path::new("/nonexistent")).unwrap();
+        assert_eq!(p.run.probe.nts_servers, ["b"]);
+        let nts = p.run.probe.nts.as_ref().unwrap();
+        assert_eq!(nts.ca_files, [PathBuf::from("/f.pem")]);
+        assert_eq!(nts.ke_timeout, Duration::from_secs(2));
+        assert_eq!(p.run.nts_cert.warn_days, 20.0);
+        let flags = Overrides {
+            nts_ca: vec!["/g.pem".into()],
+            nts_ke_timeout: Some(Duration::from_secs(1)),
+            warn_cert_days: Some(10.0),
+            ..Overrides::default()
+        };
+        let p = plan(&flags, &file, Path::new("/nonexistent")).unwrap();
+        let nts = p.run.probe.nts.as_ref().unwrap();
+        assert_eq!(nts.ca_files, [PathBuf::from("/g.pem")]);
+        assert_eq!(nts.ke_timeout, Duration::from_secs(1));
+        assert_eq!(p.run.nts_cert.warn_days, 10.0);
+
+        // A zero deadline fails only when some server uses NTS.
+        let zero = Overrides {
+            servers: vec!["a".into()],
+            nts_ke_timeout: Some(Duration::ZERO),
+            ..Overrides::default()
+        };
+        let p = plan(&zero, &file, Path::new("/")).unwrap();
+        assert!(p.run.probe.nts.is_none() && p.run.probe.nts_servers.is_empty());
+        let zero = Overrides { nts: true, ..zero };
+        assert_eq!(
+            plan(&zero, &file, Path::new("/")).unwrap_err(),
+            PlanError::ZeroKeTimeout
         );
     }
 }

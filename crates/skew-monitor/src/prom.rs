@@ -122,6 +122,53 @@ pub fn render(r: &RunReport, extras: &PromExtras) -> String {
             f.sample(name, &[("server", &p.server), ("address", &addr)], v);
         }
     }
+    // NTS servers: labelled by the server as given (the key exchange's name).
+    type NtsGet = fn(&skew_ntp::ProbeRecord) -> Option<f64>;
+    let nts: &[(&str, &str, NtsGet)] = &[
+        (
+            "skew_nts_authenticated",
+            "1 when every sample from this NTS server was authenticated, else 0.",
+            |p| {
+                p.nts
+                    .as_ref()
+                    .map(|n| if n.authenticated { 1.0 } else { 0.0 })
+            },
+        ),
+        (
+            "skew_nts_ke_duration_seconds",
+            "Duration of the NTS key exchange (TCP connect to its last record).",
+            |p| p.nts.as_ref().and_then(|n| n.ke_duration_s),
+        ),
+        (
+            "skew_nts_cert_expiry_timestamp_seconds",
+            "When the NTS-KE server's certificate ends (notAfter), seconds since the Unix epoch.",
+            |p| crate::nts::cert_expiry_unix_s(p).map(|t| t as f64),
+        ),
+        (
+            "skew_nts_cookies",
+            "Cookies the NTS key exchange gave.",
+            |p| p.nts.as_ref().map(|n| n.cookies as f64),
+        ),
+    ];
+    let mut seen_nts = std::collections::HashSet::new();
+    let nts_unique: Vec<&skew_ntp::ProbeRecord> = r
+        .probes
+        .iter()
+        .filter(|p| p.nts.is_some() && seen_nts.insert(p.server.clone()))
+        .collect();
+    for (name, help, get) in nts {
+        let values: Vec<(&skew_ntp::ProbeRecord, f64)> = nts_unique
+            .iter()
+            .filter_map(|p| get(p).map(|v| (*p, v)))
+            .collect();
+        if values.is_empty() {
+            continue;
+        }
+        f.head(name, "gauge", help);
+        for (p, v) in values {
+            f.sample(name, &[("server", &p.server)], v);
+        }
+    }
     let a = &r.agreement;
     let up = r
         .probes
@@ -351,6 +398,39 @@ pub(crate) mod tests {
                 assert!(declared.contains(name), "{name} undeclared");
             }
         }
+    }
+
+    #[test]
+    fn nts_families_per_server() {
+        let mut r = report();
+        let mut nts = r.probes[0].clone();
+        nts.server = "nts.example".into();
+        nts.nts = Some(
+            serde_json::from_value(serde_json::json!({
+                "ke_server": "nts.example", "ke_port": 4460, "ntp_server": "nts.example",
+                "ntp_port": 123, "tls_version": "TLSv1.3", "aead": "AES-SIV-CMAC-256",
+                "cookies": 8, "cookie_bytes": 100, "ke_duration_s": 0.0021,
+                "cert_subject": "CN=nts.example", "cert_not_after": "2027-01-01T00:00:00Z",
+                "cert_days_left": 25.5, "authenticated": true, "dropped_unauthenticated": 0
+            }))
+            .unwrap(),
+        );
+        r.probes.push(nts.clone());
+        r.probes.push(nts); // given twice: one sample per family
+        let text = render(&r, &PromExtras::default());
+        for line in [
+            "skew_nts_authenticated{server=\"nts.example\"} 1\n",
+            "skew_nts_ke_duration_seconds{server=\"nts.example\"} 0.0021\n",
+            "skew_nts_cert_expiry_timestamp_seconds{server=\"nts.example\"} 1798761600\n",
+            "skew_nts_cookies{server=\"nts.example\"} 8\n",
+        ] {
+            assert_eq!(text.matches(line).count(), 1, "{line}\n{text}");
+        }
+        assert!(
+            !text.contains("skew_nts_cookies{server=\"a"),
+            "plain servers have none"
+        );
+        assert!(!render(&report(), &PromExtras::default()).contains("skew_nts_"));
     }
 
     #[test]

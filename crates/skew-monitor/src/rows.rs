@@ -122,6 +122,10 @@ impl RunReport {
                 root_dispersion_s: p.root_dispersion_s,
                 truechimer: p.truechimer,
                 error: p.error.as_deref().map(one_line),
+                nts_authenticated: p.nts.as_ref().map(|n| n.authenticated),
+                nts_ke_duration_s: p.nts.as_ref().and_then(|n| n.ke_duration_s),
+                nts_cert_not_after: p.nts.as_ref().and_then(|n| n.cert_not_after.clone()),
+                nts_cookies: p.nts.as_ref().map(|n| n.cookies as u32),
                 ..base.clone()
             });
         }

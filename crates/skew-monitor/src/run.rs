@@ -29,6 +29,8 @@ pub struct RunPlan {
     pub leap: Option<Option<std::path::PathBuf>>,
     /// This host's name as written in the log.
     pub host: String,
+    /// When an NTS server's certificate end is a WARNING / CRITICAL.
+    pub nts_cert: crate::nts::CertThresholds,
 }
 
 /// What a run produced beyond the report: the clocks around it (for the state file).
@@ -216,7 +218,7 @@ pub fn execute(plan: &RunPlan) -> RunOutcome {
         .min_agree
         .unwrap_or_else(|| default_min_agree(distinct_servers(&results)));
     let agreement = select_servers(&results, k);
-    let probes = results
+    let probes: Vec<skew_ntp::ProbeRecord> = results
         .iter()
         .zip(&agreement.verdicts)
         .map(|(r, v)| {
@@ -225,7 +227,7 @@ pub fn execute(plan: &RunPlan) -> RunOutcome {
             rec
         })
         .collect();
-    let (leap, findings) = match &plan.leap {
+    let (leap, mut findings) = match &plan.leap {
         Some(file) => {
             let (r, f) = leap_reading(
                 file.as_deref(),
@@ -235,6 +237,7 @@ pub fn execute(plan: &RunPlan) -> RunOutcome {
         }
         None => (None, Vec::new()),
     };
+    findings.extend(crate::nts::nts_findings(&probes, &plan.nts_cert));
     let ended = skew_truetime::clocks::read_now();
     let report = RunReport {
         run_time_unix_ns: started.0.realtime_ns,

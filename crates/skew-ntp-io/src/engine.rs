@@ -8,14 +8,14 @@
 //! bounded timeout, so the run is bounded.
 
 use crate::clock::{measure_precision_ns, LocalClock};
-use crate::nonce::fresh_nonce;
+use crate::nonce::{fresh_entropy, fresh_nonce};
 use crate::socket::{TimestampedSocket, MAX_DATAGRAM};
 use nix::poll::{ppoll, PollFd, PollFlags};
 use nix::sys::time::TimeSpec;
+use skew_ntp::nts::RequestEntropy;
 use skew_ntp::packet::peek_origin;
-use skew_ntp::prober::request_bytes;
 use skew_ntp::validate::Arrival;
-use skew_ntp::{ProbeConfig, ServerProber, ServerResult, Status};
+use skew_ntp::{ProbeConfig, Security, ServerProber, ServerResult, Status};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -28,6 +28,19 @@ pub struct Target {
     pub server: String,
     /// The address to probe.
     pub address: SocketAddr,
+    /// Plain NTP, or NTS with the session from the server's key exchange.
+    pub security: Security,
+}
+
+impl Target {
+    /// A plain NTP target.
+    pub fn plain(server: &str, address: SocketAddr) -> Target {
+        Target {
+            server: server.to_string(),
+            address,
+            security: Security::Plain,
+        }
+    }
 }
 
 /// Engine settings.
@@ -112,6 +125,8 @@ impl Sockets {
 /// Targets grouped by address. Each distinct address is probed by one state machine, so
 /// pacing is per address, not per argument: a server given twice, two names resolving to
 /// one address, or `--all-addresses` overlapping a literal never double the requests.
+/// Plain and NTS targets at one address are probed apart (their replies differ); NTS
+/// targets at one address share the first one's session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AddressGroups {
     /// For each distinct address, in order of first appearance: the index of the first
@@ -123,16 +138,18 @@ pub struct AddressGroups {
 
 /// Groups `targets` by address.
 pub fn group_by_address(targets: &[Target]) -> AddressGroups {
-    let mut seen: HashMap<SocketAddr, usize> = HashMap::with_capacity(targets.len());
+    let mut seen: HashMap<(SocketAddr, bool), usize> = HashMap::with_capacity(targets.len());
     let mut first = Vec::new();
     let of = targets
         .iter()
         .enumerate()
         .map(|(i, t)| {
-            *seen.entry(t.address).or_insert_with(|| {
-                first.push(i);
-                first.len() - 1
-            })
+            *seen
+                .entry((t.address, t.security.is_nts()))
+                .or_insert_with(|| {
+                    first.push(i);
+                    first.len() - 1
+                })
         })
         .collect();
     AddressGroups { first, of }
@@ -152,6 +169,9 @@ struct Book {
     remaining: usize,
     by_addr: HashMap<SocketAddr, usize>,
     by_nonce: HashMap<u64, usize>,
+    /// The nonce of each request in flight whose last 8 bytes are not its nonce (NTS: the
+    /// authenticator ends it), by those bytes, to match its transmit timestamp.
+    by_tail: HashMap<u64, u64>,
     old_nonces: HashMap<u64, usize>,
     timers: BinaryHeap<Reverse<(i64, usize)>>,
     ready: VecDeque<usize>,
@@ -217,7 +237,10 @@ pub fn run_probes(
     let probers: Vec<ServerProber> = groups
         .first
         .iter()
-        .map(|&t| ServerProber::new(&targets[t].server, targets[t].address, probe_cfg, start))
+        .map(|&t| {
+            ServerProber::new(&targets[t].server, targets[t].address, probe_cfg, start)
+                .with_security(targets[t].security.clone())
+        })
         .collect();
     let n = probers.len();
     let mut book = Book {
@@ -230,6 +253,7 @@ pub fn run_probes(
             .collect(),
         probers,
         by_nonce: HashMap::new(),
+        by_tail: HashMap::new(),
         old_nonces: HashMap::new(),
         timers: BinaryHeap::new(),
         ready: (0..n).collect(),
@@ -285,22 +309,34 @@ pub fn run_probes(
                     continue;
                 }
             };
-            let nonce = match fresh_nonce() {
-                Ok(n) => n,
+            let entropy = if book.probers[i].security().is_nts() {
+                fresh_entropy()
+            } else {
+                Ok(RequestEntropy::from_bytes([0; 48]))
+            };
+            let (nonce, entropy) = match fresh_nonce().and_then(|n| Ok((n, entropy?))) {
+                Ok(x) => x,
                 Err(e) => {
                     book.touch(i, |p| p.on_send_error(e.to_string()));
                     continue;
                 }
             };
+            let Some(request) = book.touch(i, |p| p.request(nonce, &entropy)) else {
+                continue; // the prober cannot make a request (and is done)
+            };
             let mono = clock.monotonic_ns();
             let t1 = clock.realtime_ns();
-            match sock.send_to(&request_bytes(nonce), addr) {
+            match sock.send_to(&request, addr) {
                 Ok(_) => {
                     blocked_since = None;
                     book.touch(i, |p| p.on_sent(nonce, t1, mono));
+                    let tail = tail_of(&request);
+                    if tail != nonce {
+                        book.by_tail.insert(tail, nonce);
+                    }
                     // Software transmit timestamps are queued within sendto on loopback and
                     // soon after elsewhere: pick them up before any reply can be handled.
-                    apply_tx_timestamps(sock, &book.by_nonce, &mut book.probers);
+                    apply_tx_timestamps(sock, &book.by_nonce, &mut book.by_tail, &mut book.probers);
                 }
                 Err(e) if is_transient(&e) => {
                     let since = *blocked_since.get_or_insert(mono);
@@ -349,7 +385,7 @@ pub fn run_probes(
         drop(fds);
         // Drain every socket: transmit timestamps first, then datagrams.
         for sock in &open {
-            apply_tx_timestamps(sock, &book.by_nonce, &mut book.probers);
+            apply_tx_timestamps(sock, &book.by_nonce, &mut book.by_tail, &mut book.probers);
             while let Ok(Some(d)) = sock.recv(&mut buf, clock) {
                 stats.datagrams += 1;
                 if d.rx != skew_ntp::result::TimestampSource::Kernel {
@@ -407,14 +443,25 @@ pub fn run_probes(
     (results, stats)
 }
 
+/// The last 8 bytes of a request, as the socket reports them with its transmit timestamp.
+fn tail_of(request: &[u8]) -> u64 {
+    let n = request.len();
+    request
+        .get(n.saturating_sub(8)..)
+        .and_then(|b| b.try_into().ok())
+        .map_or(0, u64::from_be_bytes)
+}
+
 /// Hands the kernel transmit timestamps waiting on `sock` to the probers whose requests
-/// they belong to.
+/// they belong to (by nonce, or by the request's last bytes when they are not the nonce).
 fn apply_tx_timestamps(
     sock: &TimestampedSocket,
     by_nonce: &HashMap<u64, usize>,
+    by_tail: &mut HashMap<u64, u64>,
     probers: &mut [ServerProber],
 ) {
-    for (nonce, t1) in sock.recv_tx_timestamps() {
+    for (tail, t1) in sock.recv_tx_timestamps() {
+        let nonce = by_tail.remove(&tail).unwrap_or(tail);
         if let Some(&i) = by_nonce.get(&nonce) {
             probers[i].on_tx_timestamp(nonce, t1);
         }
@@ -431,10 +478,7 @@ mod tests {
     use super::*;
 
     fn t(server: &str, addr: &str) -> Target {
-        Target {
-            server: server.into(),
-            address: addr.parse().unwrap(),
-        }
+        Target::plain(server, addr.parse().unwrap())
     }
 
     /// The real clocks, but the monotonic one read in whole 10 ms steps (a coarse clock:

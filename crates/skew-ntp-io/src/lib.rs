@@ -8,7 +8,10 @@
 //! * [`nonce`]: request nonces from the operating system's secure random generator;
 //! * [`engine`]: the concurrent probe engine that drives [`skew_ntp::ServerProber`]s over
 //!   one socket per address family;
-//! * [`run`]: one run from server arguments to results (parse, resolve, probe).
+//! * [`nts`]: the NTS part of a run: key exchanges (`skew-nts-io`), then NTP targets
+//!   carrying their sessions;
+//! * [`run`]: one run from server arguments to results (parse, resolve, key exchange,
+//!   probe).
 //!
 //! Everything protocol-related (validation, math, pacing) lives in the pure `skew-ntp`
 //! crate; this crate only moves bytes and reads clocks.
@@ -18,11 +21,13 @@
 pub mod clock;
 pub mod engine;
 pub mod nonce;
+pub mod nts;
 pub mod run;
 pub mod socket;
 pub mod target;
 
 pub use clock::{LocalClock, SystemClock};
 pub use engine::{run_probes, EngineConfig, EngineStats, Target, DEFAULT_MAX_INFLIGHT};
-pub use run::{probe_servers, ProbeRequest, ProbeRun, ProbeSettings};
+pub use nts::{NtsOptions, DEFAULT_KE_TIMEOUT};
+pub use run::{probe_servers, ProbeRequest, ProbeRun, ProbeSettings, RunError};
 pub use target::{parse_server, resolve_all, Family, ResolvedServer, ServerSpec};

@@ -16,6 +16,13 @@ pub fn fresh_nonce() -> Result<u64, NonceError> {
     }
 }
 
+/// Fresh random bytes for an NTS request: its Unique Identifier and AEAD nonce.
+pub fn fresh_entropy() -> Result<skew_ntp::nts::RequestEntropy, NonceError> {
+    let mut b = [0u8; 48];
+    getrandom::fill(&mut b).map_err(|e| NonceError(e.to_string()))?;
+    Ok(skew_ntp::nts::RequestEntropy::from_bytes(b))
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -24,5 +31,9 @@ mod tests {
         let b = super::fresh_nonce().unwrap();
         assert_ne!(a, b);
         assert_ne!(a, 0);
+        let e = super::fresh_entropy().unwrap();
+        let f = super::fresh_entropy().unwrap();
+        assert_ne!(e.unique_id, f.unique_id);
+        assert_ne!(e.aead_nonce, f.aead_nonce);
     }
 }

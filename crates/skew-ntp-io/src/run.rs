@@ -2,8 +2,10 @@
 
 use crate::clock::{LocalClock, SystemClock};
 use crate::engine::{run_probes, unresolved, EngineConfig, EngineStats, Target};
+use crate::nts::{parse_nts_server, NtsOptions};
 use crate::target::{parse_server, resolve_all, Family, SpecError};
 use skew_ntp::ServerResult;
+use skew_nts_io::TrustError;
 
 /// What to probe and how.
 #[derive(Debug, Clone, PartialEq)]
@@ -16,6 +18,22 @@ pub struct ProbeRequest {
     pub all_addresses: bool,
     /// Engine settings.
     pub engine: EngineConfig,
+    /// NTS for the servers named in `nts_servers` (`--nts`, or servers marked `nts`).
+    pub nts: Option<NtsOptions>,
+    /// Servers (as in `servers`) to probe with NTS: their argument names the NTS-KE server
+    /// (port 4460 unless given). `--nts` puts every server here.
+    pub nts_servers: Vec<String>,
+}
+
+/// Why a run could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// A server argument is malformed.
+    #[error(transparent)]
+    Spec(#[from] SpecError),
+    /// A CA file cannot be used.
+    #[error(transparent)]
+    Trust(#[from] TrustError),
 }
 
 /// How to probe, whatever the servers: the settings a command line or a configuration
@@ -72,6 +90,19 @@ impl ProbeSettings {
                 probe,
                 max_inflight: self.max_inflight,
             },
+            nts: None,
+            nts_servers: vec![],
+        }
+    }
+}
+
+impl ProbeRequest {
+    /// The request with NTS for `nts_servers` (some of `servers`; all of them for `--nts`).
+    pub fn with_nts(self, options: NtsOptions, nts_servers: Vec<String>) -> ProbeRequest {
+        ProbeRequest {
+            nts: Some(options),
+            nts_servers,
+            ..self
         }
     }
 }
@@ -90,9 +121,9 @@ pub struct ProbeRun {
 }
 
 /// Parses, resolves and probes the servers with the real clocks. A malformed server
-/// argument fails the whole run (a usage error); unresolvable names become `unresolved`
-/// results beside the others.
-pub fn probe_servers(req: &ProbeRequest) -> Result<ProbeRun, SpecError> {
+/// argument (or an unusable CA file) fails the whole run; unresolvable names, failed key
+/// exchanges become results beside the others.
+pub fn probe_servers(req: &ProbeRequest) -> Result<ProbeRun, RunError> {
     probe_servers_with(req, &SystemClock)
 }
 
@@ -100,36 +131,52 @@ pub fn probe_servers(req: &ProbeRequest) -> Result<ProbeRun, SpecError> {
 pub fn probe_servers_with(
     req: &ProbeRequest,
     clock: &dyn LocalClock,
-) -> Result<ProbeRun, SpecError> {
-    let specs = req
-        .servers
+) -> Result<ProbeRun, RunError> {
+    // Which arguments are NTS, by position.
+    let nts_set: std::collections::HashSet<&String> = req.nts_servers.iter().collect();
+    let nts_wanted = |s: &String| req.nts.is_some() && nts_set.contains(s);
+    let (nts_pos, plain_pos): (Vec<usize>, Vec<usize>) =
+        (0..req.servers.len()).partition(|&i| nts_wanted(&req.servers[i]));
+    let specs = plain_pos
         .iter()
-        .map(|s| parse_server(s))
+        .map(|&i| parse_server(&req.servers[i]))
         .collect::<Result<Vec<_>, _>>()?;
+    let nts_specs = nts_pos
+        .iter()
+        .map(|&i| parse_nts_server(&req.servers[i]))
+        .collect::<Result<Vec<_>, _>>()?;
+    let anchors = match &req.nts {
+        Some(o) if !nts_specs.is_empty() => Some(o.anchors()?),
+        _ => None,
+    };
     let started_unix_ns = clock.realtime_ns();
     let t0 = clock.monotonic_ns();
-    let resolved = resolve_all(&specs, req.family, req.all_addresses, 16);
-    // Slots: either an index into the engine's targets or a finished unresolved result.
+    // Slots, by argument position: indices into the engine's targets, or a finished
+    // result (unresolved, failed key exchange).
+    let mut slots: Vec<Option<Result<Vec<usize>, ServerResult>>> = vec![None; req.servers.len()];
+    // Key exchanges first: their sessions go with the NTP targets they name.
     let mut targets = Vec::new();
-    let mut slots: Vec<Result<Vec<usize>, ServerResult>> = Vec::new();
-    for r in resolved {
-        match r.addresses {
-            Ok(addrs) => {
-                let idx = addrs
-                    .into_iter()
-                    .map(|a| {
-                        targets.push(Target {
-                            server: r.spec.text.clone(),
-                            address: a,
-                        });
-                        targets.len() - 1
-                    })
-                    .collect();
-                slots.push(Ok(idx));
-            }
-            Err(e) => slots.push(Err(unresolved(&r.spec.text, e))),
+    if let (Some(o), Some(a)) = (&req.nts, &anchors) {
+        let p = crate::nts::plan(&nts_specs, o, a, req.family, req.all_addresses);
+        targets = p.targets;
+        for (&i, slot) in nts_pos.iter().zip(p.slots) {
+            slots[i] = Some(slot);
         }
     }
+    let resolved = resolve_all(&specs, req.family, req.all_addresses, 16);
+    for (&i, r) in plain_pos.iter().zip(resolved) {
+        slots[i] = Some(match r.addresses {
+            Ok(addrs) => Ok(addrs
+                .into_iter()
+                .map(|a| {
+                    targets.push(Target::plain(&r.spec.text, a));
+                    targets.len() - 1
+                })
+                .collect()),
+            Err(e) => Err(unresolved(&r.spec.text, e)),
+        });
+    }
+    let slots: Vec<Result<Vec<usize>, ServerResult>> = slots.into_iter().flatten().collect();
     let (probed, stats) = run_probes(&targets, &req.engine, clock);
     let mut probed: Vec<Option<ServerResult>> = probed.into_iter().map(Some).collect();
     let mut results = Vec::new();

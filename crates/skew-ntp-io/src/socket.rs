@@ -95,14 +95,16 @@ impl TimestampedSocket {
     }
 
     /// Reads the transmit timestamps waiting on the error queue: for each sent datagram of
-    /// at least 8 bytes, its last 8 bytes (an NTP request's transmit field: our nonce) and
-    /// when it left, ns since the Unix epoch.
+    /// at least 8 bytes, its last 8 bytes (a plain NTP request's transmit field: our nonce;
+    /// the end of an NTS request's authenticator) and when it left, ns since the Unix
+    /// epoch.
     pub fn recv_tx_timestamps(&self) -> Vec<(u64, i64)> {
         let mut out = Vec::new();
         if !self.kernel_tx {
             return out;
         }
-        let mut buf = [0u8; 512];
+        // The looped-back packet with its IP and UDP headers: room for the largest request.
+        let mut buf = [0u8; MAX_DATAGRAM + 128];
         for _ in 0..1024 {
             let mut cmsg =
                 nix::cmsg_space!(Timestamps, libc::sock_extended_err, libc::sockaddr_in6);

@@ -78,6 +78,11 @@ fn parse_port(text: &str, port: &str) -> Result<u16, SpecError> {
 /// assert_eq!(parse_server("time.example").unwrap().port, 123);
 /// ```
 pub fn parse_server(text: &str) -> Result<ServerSpec, SpecError> {
+    parse_server_with_port(text, NTP_PORT)
+}
+
+/// Parses a server argument whose port is `default_port` unless given (4460 for NTS-KE).
+pub fn parse_server_with_port(text: &str, default_port: u16) -> Result<ServerSpec, SpecError> {
     let t = text.trim();
     if t.is_empty() {
         return Err(SpecError::Empty);
@@ -90,7 +95,7 @@ pub fn parse_server(text: &str) -> Result<ServerSpec, SpecError> {
             return Err(SpecError::BadBracket(t.into()));
         }
         let port = match after {
-            "" => NTP_PORT,
+            "" => default_port,
             p => parse_port(
                 t,
                 p.strip_prefix(':')
@@ -100,14 +105,14 @@ pub fn parse_server(text: &str) -> Result<ServerSpec, SpecError> {
         (h.to_string(), port)
     } else if t.matches(':').count() >= 2 {
         // A bare IPv6 literal: no port can be given without brackets.
-        (t.to_string(), NTP_PORT)
+        (t.to_string(), default_port)
     } else if let Some((h, p)) = t.split_once(':') {
         if h.is_empty() {
             return Err(SpecError::Empty);
         }
         (h.to_string(), parse_port(t, p)?)
     } else {
-        (t.to_string(), NTP_PORT)
+        (t.to_string(), default_port)
     };
     Ok(ServerSpec {
         text: text.to_string(),
@@ -218,6 +223,18 @@ mod tests {
         assert_eq!((s.host.as_str(), s.port), ("2001:db8::1", 123));
         let s = parse_server("localhost:5").unwrap();
         assert_eq!((s.host.as_str(), s.port), ("localhost", 5));
+    }
+
+    #[test]
+    fn default_port() {
+        let s = parse_server_with_port("time.example", 4460).unwrap();
+        assert_eq!(s.port, 4460);
+        let s = parse_server_with_port("time.example:1234", 4460).unwrap();
+        assert_eq!(s.port, 1234);
+        let s = parse_server_with_port("[::1]", 4460).unwrap();
+        assert_eq!(s.port, 4460);
+        let s = parse_server_with_port("2001:db8::1", 4460).unwrap();
+        assert_eq!(s.port, 4460);
     }
 
     #[test]

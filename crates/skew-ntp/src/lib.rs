@@ -15,7 +15,10 @@
 //! * [`fleet`]: the largest pairwise skew between clocks and lease safety margins;
 //! * [`prober`]: the per-server probing state machine (pacing, timeouts, Kiss-o'-Death);
 //! * [`result`]: per-server results and their JSON/CSV view;
-//! * [`select`]: truechimers and falsetickers by majority (Marzullo, RFC 5905 §11.2.1).
+//! * [`select`]: truechimers and falsetickers by majority (Marzullo, RFC 5905 §11.2.1);
+//! * [`nts`]: Network Time Security (RFC 8915): key exchange records, extension fields,
+//!   AEAD seal/open, the per-server session;
+//! * [`security`]: per-server request decoration and reply authentication (plain or NTS).
 //!
 //! Offsets are always server − local: positive means the local clock is behind.
 #![forbid(unsafe_code)]
@@ -26,9 +29,11 @@ pub mod bounds;
 pub mod exchange;
 pub mod filter;
 pub mod fleet;
+pub mod nts;
 pub mod packet;
 pub mod prober;
 pub mod result;
+pub mod security;
 pub mod select;
 pub mod timestamp;
 pub mod validate;
@@ -37,4 +42,5 @@ pub use exchange::Sample;
 pub use packet::{KissCode, Leap, Packet};
 pub use prober::{ProbeConfig, ServerProber};
 pub use result::{ProbeRecord, ServerResult, Status};
+pub use security::Security;
 pub use timestamp::{NtpShort, NtpTimestamp};

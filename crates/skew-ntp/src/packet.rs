@@ -89,6 +89,9 @@ pub enum KissCode {
     Deny,
     /// RSTR: access restricted; stop asking.
     Rstr,
+    /// NTSN: NTS negative acknowledgment, the server could not use the NTS cookie
+    /// (RFC 8915 §5.7); stop asking (the other cookies of the key exchange are as stale).
+    NtsNak,
     /// Any other code (INIT, STEP, AUTH, ...), as printable text or hex.
     Other(String),
 }
@@ -100,6 +103,7 @@ impl KissCode {
             b"RATE" => KissCode::Rate,
             b"DENY" => KissCode::Deny,
             b"RSTR" => KissCode::Rstr,
+            b"NTSN" => KissCode::NtsNak,
             _ => KissCode::Other(refid_ascii_or_hex(refid)),
         }
     }
@@ -110,14 +114,18 @@ impl KissCode {
             KissCode::Rate => "RATE",
             KissCode::Deny => "DENY",
             KissCode::Rstr => "RSTR",
+            KissCode::NtsNak => "NTSN",
             KissCode::Other(s) => s,
         }
     }
 
     /// Whether the code tells the client to stop sending for the rest of the run.
-    /// RATE, DENY and RSTR do; other codes (INIT, STEP...) do not.
+    /// RATE, DENY, RSTR and NTSN do; other codes (INIT, STEP...) do not.
     pub fn stops_probing(&self) -> bool {
-        matches!(self, KissCode::Rate | KissCode::Deny | KissCode::Rstr)
+        matches!(
+            self,
+            KissCode::Rate | KissCode::Deny | KissCode::Rstr | KissCode::NtsNak
+        )
     }
 
     /// The code as it appears in a packet's reference ID (other codes are truncated or
@@ -341,6 +349,9 @@ mod tests {
         assert_eq!(KissCode::from_refid(*b"RATE"), KissCode::Rate);
         assert_eq!(KissCode::from_refid(*b"DENY"), KissCode::Deny);
         assert_eq!(KissCode::from_refid(*b"RSTR"), KissCode::Rstr);
+        assert_eq!(KissCode::from_refid(*b"NTSN"), KissCode::NtsNak);
+        assert!(KissCode::NtsNak.stops_probing());
+        assert_eq!(KissCode::NtsNak.to_refid(), *b"NTSN");
         assert_eq!(
             KissCode::from_refid(*b"INIT"),
             KissCode::Other("INIT".into())

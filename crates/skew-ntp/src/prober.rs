@@ -9,11 +9,18 @@
 //!
 //! Pacing: one request in flight per server; the next request leaves `interval` after the
 //! previous one was sent (or when the previous exchange ends, if later). Kiss-o'-Death RATE,
-//! DENY and RSTR stop the server for the rest of the run.
+//! DENY, RSTR and NTSN stop the server for the rest of the run.
+//!
+//! What a request carries and which replies are trusted is the server's [`Security`]
+//! (plain NTP or NTS): the prober asks it for the request bytes
+//! ([`ServerProber::request`]) and passes every reply's verdict through it.
 
 use crate::bounds::BoundParams;
+use crate::nts::report::NtsReport;
+use crate::nts::session::RequestEntropy;
 use crate::packet::{KissCode, Packet, HEADER_LEN};
 use crate::result::{summarize, Counters, SampleRecord, ServerResult, Status, TimestampSource};
+use crate::security::Security;
 use crate::validate::{validate_reply, Arrival, DropReason, Request, ServerHeader, Verdict};
 use std::net::SocketAddr;
 
@@ -84,9 +91,11 @@ pub struct ServerProber {
     unreachable: Option<String>,
     unsynchronized: Option<String>,
     warnings: Vec<String>,
+    security: Security,
+    authenticated_samples: usize,
 }
 
-/// The request datagram for a nonce.
+/// The request datagram for a nonce (plain NTP).
 pub fn request_bytes(nonce: u64) -> [u8; HEADER_LEN] {
     Packet::client_request(nonce).encode()
 }
@@ -115,6 +124,35 @@ impl ServerProber {
             unreachable: None,
             unsynchronized: None,
             warnings: Vec::new(),
+            security: Security::Plain,
+            authenticated_samples: 0,
+        }
+    }
+
+    /// The same prober with `security` deciding what requests carry and which replies
+    /// count (plain NTP by default).
+    pub fn with_security(mut self, security: Security) -> Self {
+        self.security = security;
+        self
+    }
+
+    /// The server's security.
+    pub fn security(&self) -> &Security {
+        &self.security
+    }
+
+    /// The bytes of the next request, carrying `nonce` (call when [`ServerProber::due`],
+    /// then [`ServerProber::on_sent`] once it left). `entropy` is used by NTS only. `None`
+    /// when no request can be made (NTS: every cookie spent): the prober is then done, with
+    /// a warning saying why.
+    pub fn request(&mut self, nonce: u64, entropy: &RequestEntropy) -> Option<Vec<u8>> {
+        match self.security.request(nonce, entropy) {
+            Ok(bytes) => Some(bytes),
+            Err(e) => {
+                self.warnings.push(e.to_string());
+                self.state = State::Done;
+                None
+            }
         }
     }
 
@@ -201,6 +239,9 @@ impl ServerProber {
             return Verdict::Dropped(DropReason::OriginMismatch);
         };
         let verdict = validate_reply(self.address, request, arrival, &self.config.bounds);
+        let verdict = self
+            .security
+            .authenticate(verdict, arrival.bytes, request.nonce);
         let tx = *tx;
         let now = arrival.received_mono_ns;
         match &verdict {
@@ -219,6 +260,9 @@ impl ServerProber {
                 self.last_header = Some(m.header);
                 if let Some(why) = &m.unsynchronized {
                     self.unsynchronized = Some(why.clone());
+                }
+                if self.security.is_nts() {
+                    self.authenticated_samples += 1;
                 }
                 self.samples.push(SampleRecord {
                     sample: m.sample,
@@ -296,7 +340,27 @@ impl ServerProber {
             Some(s) => Some(self.samples[s.best].header),
             None => self.last_header,
         };
-        let (status, error) = if let Some(code) = &self.kiss {
+        let nts = self.security.nts().map(|s| NtsReport {
+            ke: s.facts().clone(),
+            authenticated: !self.samples.is_empty()
+                && self.authenticated_samples == self.samples.len(),
+            dropped_unauthenticated: self
+                .counters
+                .dropped
+                .get("unauthenticated")
+                .copied()
+                .unwrap_or(0),
+        });
+        let (status, error) = if let (Some(KissCode::NtsNak), Some(_)) = (&self.kiss, &nts) {
+            (
+                Status::NtsNak,
+                Some(
+                    "server sent an NTS NAK (kiss code NTSN): it could not use the cookie; \
+                     no more requests sent this run"
+                        .to_string(),
+                ),
+            )
+        } else if let Some(code) = &self.kiss {
             let action = if code.stops_probing() {
                 "; no more requests sent this run"
             } else {
@@ -338,6 +402,15 @@ impl ServerProber {
                 warnings.push(format!("some replies were invalid: {e}"));
             }
         }
+        if let Some(s) = self.security.nts() {
+            let c = s.counts();
+            if c.without_cookie > 0 {
+                warnings.push(format!(
+                    "{} of {} authenticated replies carried no new cookie",
+                    c.without_cookie, c.authenticated
+                ));
+            }
+        }
         if let Some(s) = &summary {
             if !s.consistent {
                 warnings.push(
@@ -359,6 +432,7 @@ impl ServerProber {
             counters: self.counters,
             warnings,
             local_precision_ns: self.config.bounds.local_precision_ns,
+            nts,
         }
     }
 }
@@ -603,6 +677,203 @@ mod tests {
             let r = p.finish();
             assert_eq!(r.status, Status::Kod);
             assert_eq!(r.kiss_code.unwrap().to_refid(), code);
+        }
+    }
+
+    mod nts {
+        use super::*;
+        use crate::nts::ef::{fields, MIN_FIELD_LEN, UNIQUE_IDENTIFIER};
+        use crate::nts::packet::{seal_reply, NtsReject, NAK_CODE};
+        use crate::nts::{Aead, KeFacts, NtsKeys, NtsSession, RequestEntropy};
+        use crate::validate::DropReason;
+
+        fn keys() -> NtsKeys {
+            NtsKeys {
+                aead: Aead::AesSivCmac256,
+                c2s: vec![1; 32],
+                s2c: vec![2; 32],
+            }
+        }
+
+        fn prober(samples: u32, cookies: usize) -> ServerProber {
+            let facts = KeFacts {
+                ke_server: "ke".into(),
+                ke_port: 4460,
+                cookies,
+                ..KeFacts::default()
+            };
+            let s = NtsSession::new(keys(), vec![vec![0xc0; 100]; cookies], facts);
+            ServerProber::new("s", addr(), config(samples), 0)
+                .with_security(Security::Nts(Box::new(s)))
+        }
+
+        /// The server's NTS reply to `request`: the plain reply's header with the request's
+        /// identifier and one new cookie per cookie and placeholder, sealed with `s2c`.
+        fn nts_reply(
+            sim: &Sim,
+            request: &[u8],
+            nonce: u64,
+            sent: i64,
+            s2c: &[u8],
+        ) -> (Vec<u8>, i64, i64) {
+            let (plain, t4, rx) = sim.reply(nonce, sent);
+            let efs: Vec<_> = fields(&request[48..], MIN_FIELD_LEN)
+                .map(|f| f.unwrap())
+                .collect();
+            let uid = efs
+                .iter()
+                .find(|f| f.field_type == UNIQUE_IDENTIFIER)
+                .unwrap()
+                .value;
+            let wanted = efs.len() - 2; // all but identifier and authenticator
+            let header: [u8; 48] = plain[..48].try_into().unwrap();
+            let cookies = vec![vec![0xd0; 100]; wanted];
+            let b = seal_reply(&header, uid, &cookies, Aead::AesSivCmac256, s2c, &[4; 16]).unwrap();
+            (b, t4, rx)
+        }
+
+        fn arrival(bytes: &[u8], t4: i64, rx: i64) -> Arrival<'_> {
+            Arrival {
+                from: addr(),
+                bytes,
+                t4_unix_ns: t4,
+                received_mono_ns: rx,
+            }
+        }
+
+        #[test]
+        fn forged_and_plain_replies_are_dropped_the_authentic_one_counts() {
+            let sim = Sim {
+                offset_ns: 3 * MS,
+                one_way_ns: 50_000,
+            };
+            let mut p = prober(1, 8);
+            let req = p.request(77, &RequestEntropy::from_bytes([5; 48])).unwrap();
+            assert!(req.len() > 48);
+            p.on_sent(77, EPOCH, 0);
+            // A plain reply (a server without NTS, or a forger who cannot read the cookie).
+            let (plain, t4, rx) = sim.reply(77, 0);
+            assert_eq!(
+                p.on_datagram(&arrival(&plain, t4, rx), TimestampSource::Kernel),
+                Verdict::Dropped(DropReason::Unauthenticated(NtsReject::MissingUniqueId))
+            );
+            // A forgery with the right identifier, sealed with a guessed key, 1000 s off.
+            let liar = Sim {
+                offset_ns: 1_000_000_000_000,
+                one_way_ns: 50_000,
+            };
+            let (forged, t4, rx) = nts_reply(&liar, &req, 77, 0, &[9; 32]);
+            assert_eq!(
+                p.on_datagram(&arrival(&forged, t4, rx), TimestampSource::Kernel),
+                Verdict::Dropped(DropReason::Unauthenticated(NtsReject::AuthenticationFailed))
+            );
+            assert_eq!(p.pending_nonce(), Some(77), "still waiting");
+            let (good, t4, rx) = nts_reply(&sim, &req, 77, 0, &keys().s2c);
+            assert!(matches!(
+                p.on_datagram(&arrival(&good, t4, rx), TimestampSource::Kernel),
+                Verdict::Measured(_)
+            ));
+            let r = p.finish();
+            assert_eq!(r.status, Status::Ok);
+            assert_eq!(r.summary.unwrap().offset_ns, 3 * MS);
+            let n = r.nts.unwrap();
+            assert!(n.authenticated);
+            assert_eq!(n.dropped_unauthenticated, 2);
+            assert_eq!(r.counters.dropped.get("unauthenticated"), Some(&2));
+        }
+
+        #[test]
+        fn only_unauthenticated_replies_is_invalid_and_not_authenticated() {
+            let sim = Sim {
+                offset_ns: 0,
+                one_way_ns: 50_000,
+            };
+            let mut p = prober(1, 8);
+            p.request(5, &RequestEntropy::from_bytes([1; 48])).unwrap();
+            p.on_sent(5, EPOCH, 0);
+            let (plain, t4, rx) = sim.reply(5, 0);
+            p.on_datagram(&arrival(&plain, t4, rx), TimestampSource::Kernel);
+            p.on_tick(5 * MS);
+            let r = p.finish();
+            assert_eq!(r.status, Status::Invalid);
+            assert!(r.error.unwrap().contains("not authenticated"));
+            let n = r.nts.unwrap();
+            assert!(!n.authenticated);
+            assert_eq!(n.dropped_unauthenticated, 1);
+        }
+
+        #[test]
+        fn nak_is_its_own_status() {
+            let sim = Sim {
+                offset_ns: 0,
+                one_way_ns: 50_000,
+            };
+            let mut p = prober(3, 8);
+            let req = p.request(6, &RequestEntropy::from_bytes([2; 48])).unwrap();
+            p.on_sent(6, EPOCH, 0);
+            let (plain, t4, rx) = sim.reply(6, 0);
+            let mut nak = plain[..48].to_vec();
+            nak[1] = 0;
+            nak[12..16].copy_from_slice(&NAK_CODE);
+            nak.extend_from_slice(&req[48..84]); // the Unique Identifier field
+            p.on_datagram(&arrival(&nak, t4, rx), TimestampSource::Kernel);
+            assert!(p.is_done(), "a NAK stops the server");
+            let r = p.finish();
+            assert_eq!(r.status, Status::NtsNak);
+            assert_eq!(r.record().status.as_str(), "nts-nak");
+            assert!(!r.nts.unwrap().authenticated);
+        }
+
+        #[test]
+        fn more_samples_than_cookies_and_lost_replies() {
+            let sim = Sim {
+                offset_ns: 0,
+                one_way_ns: 50_000,
+            };
+            // 2 cookies, 12 samples, every third reply lost: the jar refills from replies.
+            let mut p = prober(12, 2);
+            let mut now = 0;
+            for k in 0..12u64 {
+                while !p.due(now) {
+                    now = p.next_wakeup_mono_ns().unwrap();
+                }
+                let req = p
+                    .request(100 + k, &RequestEntropy::from_bytes([k as u8; 48]))
+                    .unwrap();
+                p.on_sent(100 + k, EPOCH + now, now);
+                if k % 3 == 2 {
+                    now += 5 * MS;
+                    p.on_tick(now);
+                    continue;
+                }
+                let (b, t4, rx) = nts_reply(&sim, &req, 100 + k, now, &keys().s2c);
+                assert!(matches!(
+                    p.on_datagram(&arrival(&b, t4, rx), TimestampSource::Kernel),
+                    Verdict::Measured(_)
+                ));
+                now = rx;
+            }
+            let r = p.finish();
+            assert_eq!(r.status, Status::Ok);
+            assert_eq!(r.samples.len(), 8);
+            assert!(r.nts.unwrap().authenticated);
+        }
+
+        #[test]
+        fn running_out_of_cookies_ends_the_probe() {
+            let mut p = prober(5, 1);
+            p.request(1, &RequestEntropy::from_bytes([1; 48])).unwrap();
+            p.on_sent(1, EPOCH, 0);
+            p.on_tick(5 * MS);
+            let mut now = 5 * MS;
+            while !p.due(now) {
+                now = p.next_wakeup_mono_ns().unwrap();
+            }
+            assert_eq!(p.request(2, &RequestEntropy::from_bytes([2; 48])), None);
+            assert!(p.is_done());
+            let r = p.finish();
+            assert_eq!(r.status, Status::Timeout);
+            assert!(r.warnings.iter().any(|w| w.contains("no NTS cookies left")));
         }
     }
 

@@ -9,6 +9,7 @@
 use crate::bounds::{intersect_at, sample_bound, utc_widening_ns, BoundParams};
 use crate::exchange::Sample;
 use crate::filter::{best_index, jitter_ns};
+use crate::nts::report::{NtsReport, NtsView};
 use crate::packet::{refid_display, KissCode, Leap};
 use crate::validate::ServerHeader;
 use serde::{Deserialize, Serialize};
@@ -35,6 +36,14 @@ pub enum Status {
     Unresolved,
     /// Requests could not be sent (no route, address family unavailable...).
     Unreachable,
+    /// NTS: the server answered with an NTS NAK (kiss code NTSN): it could not use the
+    /// cookie.
+    #[serde(rename = "nts-nak")]
+    NtsNak,
+    /// NTS: the key exchange failed (TCP, TLS, certificate, ALPN, or the server's records);
+    /// `error` says which.
+    #[serde(rename = "nts-ke-failed")]
+    NtsKeFailed,
 }
 
 impl Status {
@@ -48,6 +57,8 @@ impl Status {
             Status::Invalid => "invalid",
             Status::Unresolved => "unresolved",
             Status::Unreachable => "unreachable",
+            Status::NtsNak => "nts-nak",
+            Status::NtsKeFailed => "nts-ke-failed",
         }
     }
 }
@@ -198,6 +209,9 @@ pub struct ServerResult {
     pub warnings: Vec<String>,
     /// The local clock precision used in the bounds, ns.
     pub local_precision_ns: i64,
+    /// NTS: the key exchange's facts and the samples' authentication (`None` for plain
+    /// NTP).
+    pub nts: Option<NtsReport>,
 }
 
 impl ServerResult {
@@ -220,6 +234,7 @@ impl ServerResult {
             counters: Counters::default(),
             warnings: vec![],
             local_precision_ns: 0,
+            nts: None,
         }
     }
 
@@ -359,6 +374,9 @@ pub struct ProbeRecord {
     pub truechimer: Option<bool>,
     /// Timeout advice from the round trips (with `--advise`, else null).
     pub advice: Option<crate::advice::TimeoutAdvice>,
+    /// NTS (with `--nts`, else null): key exchange, certificate, cookies, authentication.
+    #[serde(default)]
+    pub nts: Option<NtsView>,
 }
 
 impl From<&ServerResult> for ProbeRecord {
@@ -411,6 +429,7 @@ impl From<&ServerResult> for ProbeRecord {
             warnings: r.warnings.clone(),
             truechimer: None,
             advice: None,
+            nts: r.nts.as_ref().map(NtsView::from),
         }
     }
 }
@@ -438,6 +457,20 @@ pub const CSV_COLUMNS: &[&str] = &[
     "rx_timestamp",
     "samples",
     "truechimer",
+    "nts_ke_server",
+    "nts_ke_port",
+    "nts_ntp_server",
+    "nts_ntp_port",
+    "nts_tls_version",
+    "nts_aead",
+    "nts_cookies",
+    "nts_cookie_bytes",
+    "nts_ke_duration_s",
+    "nts_cert_subject",
+    "nts_cert_not_after",
+    "nts_cert_days_left",
+    "nts_authenticated",
+    "nts_dropped_unauthenticated",
 ];
 
 fn opt<T: ToString>(v: Option<T>) -> String {
@@ -451,7 +484,7 @@ fn secs(v: Option<f64>) -> String {
 impl ProbeRecord {
     /// The CSV row matching [`CSV_COLUMNS`]; absent values are empty fields.
     pub fn csv_fields(&self) -> Vec<String> {
-        vec![
+        let mut f = vec![
             self.server.clone(),
             opt(self.address.as_ref()),
             self.status.to_string(),
@@ -473,7 +506,25 @@ impl ProbeRecord {
             opt(self.rx_timestamp.map(|r| r.as_str())),
             self.samples.len().to_string(),
             opt(self.truechimer),
-        ]
+        ];
+        let n = self.nts.as_ref();
+        f.extend([
+            opt(n.map(|n| n.ke_server.clone())),
+            opt(n.map(|n| n.ke_port)),
+            opt(n.and_then(|n| n.ntp_server.clone())),
+            opt(n.and_then(|n| n.ntp_port)),
+            opt(n.and_then(|n| n.tls_version.clone())),
+            opt(n.and_then(|n| n.aead)),
+            opt(n.map(|n| n.cookies)),
+            opt(n.and_then(|n| n.cookie_bytes)),
+            secs(n.and_then(|n| n.ke_duration_s)),
+            opt(n.and_then(|n| n.cert_subject.clone())),
+            opt(n.and_then(|n| n.cert_not_after.clone())),
+            opt(n.and_then(|n| n.cert_days_left)),
+            opt(n.map(|n| n.authenticated)),
+            opt(n.map(|n| n.dropped_unauthenticated)),
+        ]);
+        f
     }
 }
 

@@ -150,11 +150,15 @@ pub enum DropReason {
     /// Not version 3 or 4.
     #[error("reply has version {0}, expected 3 or 4")]
     BadVersion(u8),
+    /// The request was NTS-protected and the reply is not authentic for it (forged,
+    /// altered, or from a server answering without NTS).
+    #[error("reply not authenticated: {0}")]
+    Unauthenticated(crate::nts::packet::NtsReject),
 }
 
 impl DropReason {
     /// A short stable name for counters: `wrong_source`, `truncated`, `origin_mismatch`,
-    /// `bad_mode`, `bad_version`.
+    /// `bad_mode`, `bad_version`, `unauthenticated`.
     pub fn key(&self) -> &'static str {
         match self {
             DropReason::WrongSource { .. } => "wrong_source",
@@ -162,6 +166,7 @@ impl DropReason {
             DropReason::OriginMismatch => "origin_mismatch",
             DropReason::BadMode(_) => "bad_mode",
             DropReason::BadVersion(_) => "bad_version",
+            DropReason::Unauthenticated(_) => "unauthenticated",
         }
     }
 }

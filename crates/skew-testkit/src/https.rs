@@ -1,14 +1,13 @@
 //! A real HTTPS file server on loopback for tests: `openssl s_server -WWW` serving a
-//! directory, with a test CA and a server certificate made by the `openssl` command (a CA
-//! with `CA:TRUE`, a leaf with `CA:FALSE`, SAN `IP:127.0.0.1, DNS:localhost` and
-//! extendedKeyUsage serverAuth: rustls refuses a CA certificate used as the server's). The
-//! client trusts the CA file ([`HttpsFiles::ca`]); nothing leaves the machine. Stopped by PID
-//! when dropped.
+//! directory, presenting a server certificate of a [`TestPki`] (CA:FALSE, SAN
+//! `IP:127.0.0.1, DNS:localhost`, serverAuth). The client trusts the CA file
+//! ([`HttpsFiles::ca`]); nothing leaves the machine. Stopped by PID when dropped.
 
+use crate::nts::{TestPki, Validity};
 use crate::ports::free_tcp_port;
 use crate::process::Spawned;
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -26,20 +25,7 @@ pub struct HttpsFiles {
     pub port: u16,
     dir: PathBuf,
     _server: Spawned,
-}
-
-fn openssl(dir: &Path, args: &[&str]) {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("openssl: {e} (scripts/test.sh installs it)"));
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    _pki: TestPki,
 }
 
 impl HttpsFiles {
@@ -51,75 +37,15 @@ impl HttpsFiles {
         let _ = std::fs::remove_dir_all(&dir);
         let root = dir.join("www");
         std::fs::create_dir_all(&root).unwrap();
-        let ec = [
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-        ];
-        let mut ca = vec!["req", "-x509"];
-        ca.extend(ec);
-        ca.extend([
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.crt",
-            "-days",
-            "3650",
-            "-subj",
-            "/CN=skew test CA",
-            "-addext",
-            "basicConstraints=critical,CA:TRUE",
-            "-addext",
-            "keyUsage=critical,keyCertSign,cRLSign",
-        ]);
-        openssl(&dir, &ca);
-        let mut csr = vec!["req"];
-        csr.extend(ec);
-        csr.extend([
-            "-keyout",
-            "server.key",
-            "-out",
-            "server.csr",
-            "-subj",
-            "/CN=localhost",
-        ]);
-        openssl(&dir, &csr);
-        std::fs::write(
-            dir.join("server.ext"),
-            "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n\
-             extendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n",
-        )
-        .unwrap();
-        openssl(
-            &dir,
-            &[
-                "x509",
-                "-req",
-                "-in",
-                "server.csr",
-                "-CA",
-                "ca.crt",
-                "-CAkey",
-                "ca.key",
-                "-CAcreateserial",
-                "-out",
-                "server.crt",
-                "-days",
-                "3650",
-                "-extfile",
-                "server.ext",
-            ],
-        );
+        let pki = TestPki::new("skew HTTPS test CA", Validity::Long);
         let port = free_tcp_port();
         let accept = format!("127.0.0.1:{port}");
         let mut cmd = Command::new("openssl");
         cmd.args(["s_server", "-quiet", "-WWW", "-accept", &accept])
             .arg("-cert")
-            .arg(dir.join("server.crt"))
+            .arg(&pki.chain)
             .arg("-key")
-            .arg(dir.join("server.key"))
+            .arg(&pki.key)
             .current_dir(&root)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -134,11 +60,12 @@ impl HttpsFiles {
             std::thread::sleep(Duration::from_millis(20));
         }
         HttpsFiles {
-            ca: dir.join("ca.crt"),
+            ca: pki.ca.clone(),
             root,
             port,
             dir,
             _server: server,
+            _pki: pki,
         }
     }
 

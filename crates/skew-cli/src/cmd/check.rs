@@ -29,7 +29,7 @@ pub struct CheckArgs {
 /// Runs `skew check`.
 pub fn run(args: CheckArgs) -> Result<i32, CliError> {
     let config = args.run.load_config(State::Unknown.code())?;
-    let plan = args.run.plan(&config, Path::new("/"));
+    let plan = args.run.plan(&config, Path::new("/"))?;
     let servers = plan.run.probe.servers.clone();
     eprintln!(
         "skew check: probing {} server(s) from {} ({} samples, {:?} apart)...",

@@ -9,6 +9,7 @@ pub mod leap_fetch;
 pub mod man;
 pub mod monitor;
 pub mod now;
+pub mod nts_args;
 pub mod pauses;
 pub mod probe;
 pub mod proxy;

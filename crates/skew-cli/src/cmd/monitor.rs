@@ -65,7 +65,7 @@ pub fn run(args: MonitorArgs) -> Result<i32, CliError> {
             .unwrap_or(DEFAULT_LOCK_WAIT),
     };
     let splay = args.splay.or(duration(&config.splay));
-    let plan = args.run.plan(&config, Path::new("/"));
+    let plan = args.run.plan(&config, Path::new("/"))?;
     if let Some(s) = splay {
         std::thread::sleep(random_below(s));
     }

@@ -1,5 +1,6 @@
 //! `skew probe`: offset, delay and honest bounds for each server.
 
+use crate::cmd::nts_args::{run_error, NtsArgs};
 use crate::exit::{self, CliError};
 use crate::output::print_json;
 use crate::output::table::{Align, Table};
@@ -81,6 +82,12 @@ impl ProbeOptions {
 
     /// Probes `servers`; a malformed server argument is a usage error.
     pub fn probe(&self, servers: &[String]) -> Result<ProbeRun, CliError> {
+        self.probe_request(&self.request(servers))
+    }
+
+    /// Runs a request made by [`ProbeOptions::request`] (and perhaps given NTS): a malformed
+    /// server argument is a usage error, an unreadable or unusable CA file exits 66 or 65.
+    pub fn probe_request(&self, req: &ProbeRequest) -> Result<ProbeRun, CliError> {
         if !(self.max_drift_ppm.is_finite() && self.max_drift_ppm >= 0.0) {
             return Err(CliError::usage(
                 "--max-drift-ppm must be a non-negative number",
@@ -89,7 +96,7 @@ impl ProbeOptions {
         if self.timeout.is_zero() {
             return Err(CliError::usage("--timeout must be greater than zero"));
         }
-        probe_servers(&self.request(servers)).map_err(|e| CliError::usage(e.to_string()))
+        probe_servers(req).map_err(run_error)
     }
 }
 
@@ -107,6 +114,9 @@ pub struct ProbeArgs {
     /// How to probe.
     #[command(flatten)]
     pub opts: ProbeOptions,
+    /// Network Time Security.
+    #[command(flatten)]
+    pub nts: NtsArgs,
     /// Print JSON: {"probes": [...]}.
     #[arg(long, conflicts_with = "csv")]
     pub json: bool,
@@ -183,7 +193,11 @@ struct ProbeJson<'a> {
 
 /// Runs `skew probe`.
 pub fn run(args: ProbeArgs) -> Result<i32, CliError> {
-    let run = args.opts.probe(&args.servers)?;
+    let mut req = args.opts.request(&args.servers);
+    if args.nts.nts {
+        req = req.with_nts(args.nts.options()?, args.servers.clone());
+    }
+    let run = args.opts.probe_request(&req)?;
     let agreement = args.opts.select(&run.results);
     let mut records = records(&run.results, &agreement);
     if args.advise {
@@ -324,9 +338,63 @@ pub fn agreement_line(a: &Agreement) -> String {
     }
 }
 
+/// The Auth cell of an NTS server: `nts` when every sample used was authenticated, `none`
+/// otherwise.
+fn auth_cell(r: &ServerResult) -> String {
+    match &r.nts {
+        Some(n) if n.authenticated => "nts".into(),
+        Some(_) => "none".into(),
+        None => "-".into(),
+    }
+}
+
+/// One line on a server's key exchange and certificate.
+fn nts_line(r: &ServerResult) -> Option<String> {
+    let n = r.nts.as_ref()?;
+    let k = &n.ke;
+    let mut parts = vec![format!("key exchange {}:{}", k.ke_server, k.ke_port)];
+    if let Some(d) = k.ke_duration_ns {
+        parts.push(format!("in {}", unsigned(d.max(0) as u64)));
+    }
+    if let Some(v) = &k.tls_version {
+        parts.push(v.clone());
+    }
+    if let Some(a) = k.aead {
+        parts.push(a.to_string());
+    }
+    if k.cookies > 0 {
+        parts.push(format!(
+            "{} cookies of {} bytes",
+            k.cookies,
+            k.cookie_bytes.unwrap_or(0)
+        ));
+    }
+    if let (Some(h), Some(p)) = (&k.ntp_server, k.ntp_port) {
+        parts.push(format!("NTP at {h}:{p}"));
+    }
+    if let (Some(sub), Some(end)) = (&k.cert_subject, k.cert_not_after_unix_s) {
+        let left = k.cert_seconds_left().map_or(String::new(), |s| {
+            format!(", {:.1} days left", s as f64 / 86_400.0)
+        });
+        parts.push(format!(
+            "certificate {sub} valid until {}{left}",
+            skew_time::rfc3339::format_secs(end)
+        ));
+    }
+    if n.dropped_unauthenticated > 0 {
+        parts.push(format!(
+            "{} unauthenticated replies dropped",
+            n.dropped_unauthenticated
+        ));
+    }
+    Some(format!("{}: NTS: {}\n", r.server, parts.join(", ")))
+}
+
 /// The human report: a chronyc-like table, the agreement, then errors and warnings.
+/// With NTS servers, an Auth column and a line per server on its key exchange.
 pub fn human(results: &[ServerResult], agreement: &Agreement) -> String {
-    let mut t = Table::new(&[
+    let any_nts = results.iter().any(|r| r.nts.is_some());
+    let mut columns = vec![
         ("S", Align::Left),
         ("Server", Align::Left),
         ("Address", Align::Left),
@@ -338,13 +406,17 @@ pub fn human(results: &[ServerResult], agreement: &Agreement) -> String {
         ("Jitter", Align::Right),
         ("Leap", Align::Left),
         ("RX", Align::Left),
-        ("Status", Align::Left),
-    ]);
+    ];
+    if any_nts {
+        columns.push(("Auth", Align::Left));
+    }
+    columns.push(("Status", Align::Left));
+    let mut t = Table::new(&columns);
     for (r, v) in results.iter().zip(&agreement.verdicts) {
         let h = r.header.as_ref();
         let s = r.summary.as_ref();
         let dash = || "-".to_string();
-        t.row(vec![
+        let mut row = vec![
             mark(*v, agreement.majority()).to_string(),
             r.server.clone(),
             r.address.map_or_else(dash, |a| a.to_string()),
@@ -361,14 +433,23 @@ pub fn human(results: &[ServerResult], agreement: &Agreement) -> String {
             h.map_or_else(dash, |h| h.leap.to_string()),
             r.rx_timestamp()
                 .map_or_else(dash, |x| x.as_str().to_string()),
-            match &r.kiss_code {
-                Some(k) => format!("{} {k}", r.status),
-                None => r.status.to_string(),
-            },
-        ]);
+        ];
+        if any_nts {
+            row.push(auth_cell(r));
+        }
+        row.push(match &r.kiss_code {
+            Some(k) => format!("{} {k}", r.status),
+            None => r.status.to_string(),
+        });
+        t.row(row);
     }
     let mut out = t.render();
     out.push_str(&agreement_line(agreement));
+    for r in results {
+        if let Some(line) = nts_line(r) {
+            out.push_str(&line);
+        }
+    }
     for r in results {
         if let Some(e) = &r.error {
             out.push_str(&format!(
@@ -387,5 +468,11 @@ pub fn human(results: &[ServerResult], agreement: &Agreement) -> String {
 server's clock lies within offset ± this, whatever the path asymmetry. +/- UTC: adds the server's \
 root delay/2 + root dispersion. S: * agrees with the majority, x falseticker, ? not measured.\n",
     );
+    if any_nts {
+        out.push_str(
+            "Auth: nts = every sample used was authenticated with NTS (RFC 8915); none = not \
+authenticated (replies that did not authenticate are dropped, never used).\n",
+        );
+    }
     out
 }

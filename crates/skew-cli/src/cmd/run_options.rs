@@ -1,6 +1,7 @@
 //! Options shared by `skew monitor` and `skew check`: what to probe and check. The merge
 //! with the configuration file and the defaults is `skew_monitor::plan`'s.
 
+use crate::cmd::nts_args::NtsArgs;
 use crate::exit::CliError;
 use clap::Args;
 use skew_monitor::config::Config;
@@ -82,6 +83,16 @@ pub struct RunOptions {
     /// The host name written in the log [default: this host's name].
     #[arg(long, value_name = "NAME")]
     pub host: Option<String>,
+    /// Network Time Security: `--nts` probes the command line's servers with NTS (servers
+    /// marked `nts` in chrony.conf or skew.toml always are).
+    #[command(flatten)]
+    pub nts: NtsArgs,
+    /// WARNING when an NTS server's certificate ends within this many days [default: 30].
+    #[arg(long, value_name = "DAYS")]
+    pub warn_cert_days: Option<f64>,
+    /// CRITICAL when an NTS server's certificate ends within this many days [default: 7].
+    #[arg(long, value_name = "DAYS")]
+    pub crit_cert_days: Option<f64>,
 }
 
 impl RunOptions {
@@ -119,13 +130,76 @@ impl RunOptions {
             no_leap: self.no_leap,
             leap_file: self.leap_file.clone(),
             host: self.host.clone(),
+            nts: self.nts.nts,
+            nts_ca: self.nts.nts_ca.clone(),
+            nts_aead: self.nts.nts_aead.clone(),
+            nts_ke_timeout: self.nts.nts_ke_timeout,
+            warn_cert_days: self.warn_cert_days,
+            crit_cert_days: self.crit_cert_days,
         }
     }
 
     /// Builds the plan ([`skew_monitor::plan::plan`]: flags over the file over the
     /// defaults; servers from the flags, the file, the system's NTP configuration under
-    /// `root`, or pool.ntp.org).
-    pub fn plan(&self, config: &Config, root: &Path) -> Plan {
-        plan(&self.overrides(), config, root)
+    /// `root`, or pool.ntp.org). A usage error when the NTS options are unusable.
+    pub fn plan(&self, config: &Config, root: &Path) -> Result<Plan, CliError> {
+        plan(&self.overrides(), config, root).map_err(|e| CliError::usage(e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct T {
+        #[command(flatten)]
+        run: RunOptions,
+    }
+
+    fn options(args: &[&str]) -> RunOptions {
+        let mut a = vec!["t"];
+        a.extend_from_slice(args);
+        T::parse_from(a).run
+    }
+
+    #[test]
+    fn servers_marked_nts_in_chrony_conf_are_probed_with_nts() {
+        let root = std::env::temp_dir().join(format!("skew-plan-nts-{}", std::process::id()));
+        std::fs::create_dir_all(root.join("etc/chrony")).unwrap();
+        std::fs::write(
+            root.join("etc/chrony/chrony.conf"),
+            "server plain.example iburst\nserver nts.example iburst nts\nserver other.example nts ntsport 4461\n",
+        )
+        .unwrap();
+        let plan = options(&["--crit-cert-days", "3"])
+            .plan(&Config::default(), &root)
+            .unwrap();
+        let _ = std::fs::remove_dir_all(&root);
+        let p = &plan.run.probe;
+        assert_eq!(
+            p.servers,
+            vec!["plain.example", "nts.example", "other.example:4461"]
+        );
+        assert_eq!(p.nts_servers, vec!["nts.example", "other.example:4461"]);
+        assert!(p.nts.is_some());
+        assert_eq!(plan.run.nts_cert.crit_days, 3.0);
+        assert_eq!(plan.run.nts_cert.warn_days, 30.0);
+    }
+
+    #[test]
+    fn command_line_nts_and_none() {
+        let plan = options(&["--nts", "a.example", "b.example:1"])
+            .plan(&Config::default(), Path::new("/nonexistent"))
+            .unwrap();
+        assert_eq!(plan.run.probe.nts_servers, vec!["a.example", "b.example:1"]);
+        let plan = options(&["a.example"])
+            .plan(&Config::default(), Path::new("/nonexistent"))
+            .unwrap();
+        assert!(plan.run.probe.nts.is_none() && plan.run.probe.nts_servers.is_empty());
+        assert!(options(&["--nts", "--nts-ke-timeout", "0s", "a"])
+            .plan(&Config::default(), Path::new("/nonexistent"))
+            .is_err());
     }
 }

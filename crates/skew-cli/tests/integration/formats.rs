@@ -15,7 +15,7 @@
 use crate::common::{run_skew, spawn_skew, Output};
 use nix::sys::signal::Signal;
 use serde_json::Value;
-use skew_testkit::{SkewDaemon, LIBFAKETIME};
+use skew_testkit::{NtsChronyd, ScriptedKe, SkewDaemon, TestPki, Validity, LIBFAKETIME};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -364,6 +364,85 @@ fn collect_emitted() -> BTreeMap<String, BTreeSet<String>> {
     ok_output(&out, "probe --csv");
     add("skew probe --csv", csv_header(&out.stdout));
 
+    // skew probe --nts: chronyd serving NTS, and a scripted key exchange that sends the NTP
+    // part to the honest plain server (its replies are dropped as unauthenticated).
+    let pki = TestPki::new("skew formats CA", Validity::Long);
+    let nts_server = NtsChronyd::start(&pki, &[]);
+    let mut records = Vec::new();
+    {
+        use skew_ntp::nts::ke::*;
+        encode_record(&mut records, true, NEXT_PROTOCOL, &[0, 0]);
+        encode_record(&mut records, true, AEAD_ALGORITHM, &[0, 15]);
+        encode_record(
+            &mut records,
+            true,
+            NTP_PORT,
+            &honest.addrs()[0].port().to_be_bytes(),
+        );
+        encode_record(&mut records, false, NEW_COOKIE, &[9; 64]);
+        encode_record(&mut records, true, END_OF_MESSAGE, &[]);
+    }
+    let scripted = ScriptedKe::start(&pki, &[b"ntske/1"], records);
+    let (ca, ke1, ke2) = (
+        pki.ca.display().to_string(),
+        nts_server.ke_arg(),
+        scripted.arg(),
+    );
+    let mut args = vec!["probe", "--nts", "--nts-ca", ca.as_str(), "--json"];
+    args.extend(fast);
+    args.extend([ke1.as_str(), ke2.as_str()]);
+    let out = run_skew(&args, limit);
+    ok_output(&out, "probe --nts --json");
+    add("skew probe --json", json_paths(&out.stdout));
+    let mut args = vec!["probe", "--nts", "--nts-ca", ca.as_str(), "--csv"];
+    args.extend(fast);
+    args.push(ke1.as_str());
+    let out = run_skew(&args, limit);
+    ok_output(&out, "probe --nts --csv");
+    add("skew probe --csv", csv_header(&out.stdout));
+
+    // skew monitor --nts: the NTS metrics and drift-log columns.
+    let (nts_log, nts_prom) = (p("nts-drift.csv"), p("nts.prom"));
+    let out = run_skew(
+        &[
+            "monitor",
+            "-n",
+            "2",
+            "--interval",
+            "10ms",
+            "--timeout",
+            "300ms",
+            "--min-agree",
+            "1",
+            "--no-clock",
+            "--no-leap",
+            "--nts",
+            "--nts-ca",
+            ca.as_str(),
+            "--log",
+            &nts_log,
+            "--prom",
+            &nts_prom,
+            ke1.as_str(),
+        ],
+        limit,
+    );
+    assert!(
+        out.code != 64 && out.code != 70,
+        "monitor --nts: {}{}",
+        out.stdout,
+        out.stderr
+    );
+    add(
+        "skew monitor --log",
+        csv_header(&std::fs::read_to_string(&nts_log).unwrap()),
+    );
+    add(
+        "skew monitor --prom",
+        metric_names(&std::fs::read_to_string(&nts_prom).unwrap()),
+    );
+    drop((nts_server, scripted));
+
     // skew monitor: --json, the drift log, the textfile, the state file; then skew check.
     let (log, prom, state) = (p("drift.csv"), p("skew.prom"), p("state.json"));
     let local = [
@@ -605,6 +684,12 @@ const PROVOKED: &[(&str, &str)] = &[
     ("skew probe --json", "probes[].dropped.origin_mismatch"),
     ("skew probe --json", "probes[].samples[].t4_ns"),
     ("skew probe --json", "lease.margin_s"),
+    ("skew probe --json", "probes[].nts.cert_days_left"),
+    ("skew probe --json", "probes[].dropped.unauthenticated"),
+    (
+        "skew monitor --prom",
+        "skew_nts_cert_expiry_timestamp_seconds",
+    ),
     ("skew monitor --json", "report.pause.max_s"),
     ("skew monitor --json", "report.leap.status"),
     ("skew monitor --state", "invalidated.reason"),

@@ -18,6 +18,8 @@ mod leap_in_use;
 mod leap_serve;
 mod man_completions;
 mod monitor;
+mod nts_monitor;
+mod nts_probe;
 mod pauses;
 mod probe_chrony;
 mod proxy_paths;
