@@ -124,6 +124,17 @@ pub enum Command {
     ///
     /// More: docs/commands/pauses.md.
     Pauses(cmd::pauses::PausesArgs),
+    /// Continuous measurement for Prometheus: /metrics (sourcestats, Allan deviation, the
+    /// agreement, the local clock) and /probe (multi-target).
+    ///
+    /// A long-running service: polls each server every --poll through the probe engine,
+    /// keeps a window of samples per server for chrony-like sourcestats and the overlapping
+    /// Allan deviation, takes the local clock readings skew monitor takes, and serves
+    /// /metrics, /probe?target=HOST[:PORT] (blackbox_exporter's multi-target pattern), / and
+    /// /-/healthy on a loopback address by default.
+    ///
+    /// More: docs/commands/exporter.md.
+    Exporter(cmd::exporter::ExporterArgs),
     /// Print a manual page (roff), generated from these definitions: skew.1 or skew-COMMAND.1.
     ///
     /// Prints the page of skew itself or of one command (skew man probe prints skew-probe.1),
@@ -156,6 +167,7 @@ impl Cli {
             Command::Proxy(a) => cmd::proxy::run(a),
             Command::Report(a) => cmd::report::run(a),
             Command::Pauses(a) => cmd::pauses::run(a),
+            Command::Exporter(a) => cmd::exporter::run(a),
             Command::Man(a) => cmd::man::run(a, Cli::command()),
             Command::Completions(a) => cmd::completions::run(a, Cli::command()),
         };

@@ -1,5 +1,5 @@
-//! NTS health for monitoring (pure): which findings an NTS server's probe gives, and its
-//! certificate's end as a timestamp for the metrics.
+//! NTS health for monitoring (pure): which findings an NTS server's probe gives (its
+//! metrics are `skew_metrics::ntp::add_nts`'s).
 //!
 //! A failed key exchange, an NTS NAK, or any reply from an NTS server that did not
 //! authenticate is CRITICAL (an on-path forger or a server that dropped NTS); a
@@ -24,12 +24,6 @@ impl Default for CertThresholds {
             crit_days: 7.0,
         }
     }
-}
-
-/// The certificate's notAfter of a probe's `nts` object as Unix seconds.
-pub fn cert_expiry_unix_s(p: &ProbeRecord) -> Option<i64> {
-    let t = p.nts.as_ref()?.cert_not_after.as_deref()?;
-    skew_time::rfc3339::parse_ns(t.as_bytes()).map(|ns| ns.div_euclid(skew_time::NANOS_PER_SEC))
 }
 
 /// The findings of the NTS servers among `probes` (plain servers give none).
@@ -123,7 +117,10 @@ mod tests {
         };
         assert_eq!(states(probe(Status::Ok, |_| {})), vec![]);
         assert_eq!(
-            cert_expiry_unix_s(&probe(Status::Ok, |_| {})),
+            probe(Status::Ok, |_| {})
+                .nts
+                .unwrap()
+                .cert_not_after_unix_s(),
             Some(1_798_761_600)
         );
         assert_eq!(

@@ -106,19 +106,24 @@ fn secs(d: Option<Duration>) -> Option<f64> {
     d.map(|d| d.as_secs_f64())
 }
 
-/// The servers, each with whether it is probed with NTS: from the command line (NTS with
-/// `--nts`), the configuration (`HOST nts`), the system's NTP configuration under `root`
-/// (chrony's `nts` option), or pool.ntp.org; with where they came from.
-fn servers(o: &Overrides, config: &Config, root: &Path) -> (Vec<(String, bool)>, String) {
-    if !o.servers.is_empty() {
-        let s = o.servers.iter().map(|s| (s.clone(), o.nts)).collect();
+/// The servers to probe, each with whether it is probed with NTS, and where they came
+/// from: the command line (`args`, all with NTS when `args_nts`), else the configuration
+/// file's `servers` (`HOST nts` marks an NTS server), else the system's NTP configuration
+/// under `root` (chrony's `nts` option), else pool.ntp.org. Shared by `monitor`, `check` and
+/// `exporter`.
+pub fn choose_servers(
+    args: &[String],
+    args_nts: bool,
+    config: &Config,
+    config_path: Option<&Path>,
+    root: &Path,
+) -> (Vec<(String, bool)>, String) {
+    if !args.is_empty() {
+        let s = args.iter().map(|s| (s.clone(), args_nts)).collect();
         return (s, "the command line".to_string());
     }
     if let Some(s) = config.servers.clone().filter(|s| !s.is_empty()) {
-        let from = o
-            .config_path
-            .as_ref()
-            .map_or("the configuration".into(), |p| p.display().to_string());
+        let from = config_path.map_or("the configuration".into(), |p| p.display().to_string());
         return (s.iter().filter_map(|e| server_entry(e)).collect(), from);
     }
     let sys = system_servers(root);
@@ -157,7 +162,8 @@ fn nts_options(o: &Overrides, config: &Config) -> Result<NtsOptions, PlanError> 
 /// Builds the plan: flags over the file over the defaults. Fails only on NTS settings that
 /// cannot be used, and only when some server is probed with NTS.
 pub fn plan(o: &Overrides, config: &Config, root: &Path) -> Result<Plan, PlanError> {
-    let (servers, servers_from) = servers(o, config, root);
+    let (servers, servers_from) =
+        choose_servers(&o.servers, o.nts, config, o.config_path.as_deref(), root);
     let d = Thresholds::default();
     let t = &config.thresholds;
     let pick = |flag: Option<Duration>, file: &Option<String>, def: f64| {

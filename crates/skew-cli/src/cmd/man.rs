@@ -18,6 +18,7 @@ pub const PAGES: &[&str] = &[
     "proxy",
     "report",
     "pauses",
+    "exporter",
     "man",
     "completions",
 ];

@@ -4,6 +4,7 @@ pub mod check;
 pub mod clocks;
 pub mod completions;
 pub mod daemon;
+pub mod exporter;
 pub mod leap;
 pub mod leap_fetch;
 pub mod man;

@@ -43,7 +43,7 @@ impl NtsArgs {
 }
 
 /// The usage error for `--nts-ke-timeout 0`.
-pub fn ke_timeout_zero() -> CliError {
+fn ke_timeout_zero() -> CliError {
     CliError::usage("--nts-ke-timeout must be greater than zero")
 }
 

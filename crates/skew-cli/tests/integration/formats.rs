@@ -484,6 +484,57 @@ fn collect_emitted() -> BTreeMap<String, BTreeSet<String>> {
         "skew monitor --prom",
         metric_names(&std::fs::read_to_string(&prom).unwrap()),
     );
+    // skew exporter: /metrics once the windows hold enough samples for sourcestats and the
+    // Allan deviation (pauses and the leap list on, a dead server for the error counts),
+    // and /probe.
+    let port = skew_testkit::free_tcp_port();
+    let listen = format!("127.0.0.1:{port}");
+    let exporter = spawn_skew(
+        &[
+            "exporter",
+            "--listen",
+            &listen,
+            "--poll",
+            "200ms",
+            "--timeout",
+            "100ms",
+            "--window",
+            "8",
+            "--min-agree",
+            "1",
+            "--pause",
+            "--leap-file",
+            leap_list,
+            a.as_str(),
+            dead.as_str(),
+        ],
+        &[],
+    );
+    let t0 = std::time::Instant::now();
+    let metrics = loop {
+        let text = skew_testkit::http_get(port, "/metrics").unwrap_or_default();
+        if [
+            "skew_ntp_allan_deviation{",
+            "skew_clock_rate_ppm ",
+            "skew_pause_max_seconds ",
+            "skew_exporter_poll_errors_total{",
+        ]
+        .iter()
+        .all(|m| text.contains(m))
+        {
+            break text;
+        }
+        assert!(
+            t0.elapsed() < limit,
+            "the exporter never showed every family:\n{text}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    add("skew exporter /metrics", metric_names(&metrics));
+    let probe = skew_testkit::http_get(port, &format!("/probe?target={a}")).unwrap();
+    add("skew exporter /probe", metric_names(&probe));
+    drop(exporter);
+
     let mut args = vec!["check", "--json"];
     args.extend(local);
     args.extend([a.as_str(), b.as_str()]);

@@ -9,6 +9,8 @@ mod common;
 mod clocks;
 mod docs;
 mod etiquette;
+mod exporter;
+mod exporter_prometheus;
 mod fault_matrix;
 mod formats;
 mod leap;

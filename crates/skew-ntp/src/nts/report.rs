@@ -87,6 +87,15 @@ pub struct NtsView {
     pub dropped_unauthenticated: u64,
 }
 
+impl NtsView {
+    /// The certificate's notAfter (`cert_not_after`) read back as Unix seconds, for the
+    /// metrics.
+    pub fn cert_not_after_unix_s(&self) -> Option<i64> {
+        let t = self.cert_not_after.as_deref()?;
+        skew_time::rfc3339::parse_ns(t.as_bytes()).map(|ns| ns.div_euclid(skew_time::NANOS_PER_SEC))
+    }
+}
+
 impl From<&NtsReport> for NtsView {
     fn from(r: &NtsReport) -> Self {
         let k = &r.ke;

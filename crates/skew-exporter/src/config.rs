@@ -1,0 +1,282 @@
+//! The exporter's settings and the rules they must follow (pure).
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+/// The default poll: 64 s, the pool's etiquette (chrony's and ntpd's minimum default).
+pub const DEFAULT_POLL: Duration = Duration::from_secs(64);
+/// Polls shorter than this are only allowed for loopback and private addresses.
+pub const MIN_PUBLIC_POLL: Duration = Duration::from_secs(16);
+/// The default window: samples kept per server.
+pub const DEFAULT_WINDOW: usize = 64;
+/// The longest poll a RATE kiss can push a server to (2¹⁷ s, RFC 5905's maximum).
+pub const MAX_POLL: Duration = Duration::from_secs(1 << 17);
+/// Between two requests of one `/probe` to a public address: the 2 s of `skew probe`.
+pub const PUBLIC_PROBE_INTERVAL: Duration = Duration::from_secs(2);
+/// Most samples one `/probe` may ask for.
+pub const MAX_PROBE_SAMPLES: u32 = 16;
+
+/// What the exporter does.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExporterConfig {
+    /// Servers as given (`host`, `host:port`, `[v6]:port`).
+    pub servers: Vec<String>,
+    /// Address family restriction.
+    pub family: skew_ntp_io::Family,
+    /// Time between two polls of a server.
+    pub poll: Duration,
+    /// How long to wait for a reply.
+    pub timeout: Duration,
+    /// Samples kept per server.
+    pub window: usize,
+    /// Servers that must agree (None: the default majority).
+    pub min_agree: Option<usize>,
+    /// Relative frequency error allowed by the bounds, ppm.
+    pub max_drift_ppm: f64,
+    /// Where to serve HTTP.
+    pub listen: SocketAddr,
+    /// Take local clock readings (rate, steps, suspend, kernel discipline).
+    pub clock: bool,
+    /// Check the leap-seconds list (None: skip; Some(None): the system's list).
+    pub leap: Option<Option<std::path::PathBuf>>,
+    /// Run the pause detector with this sleep interval (None: off).
+    pub pause_interval: Option<Duration>,
+    /// Time between two requests of one `/probe` to a loopback or private address (public
+    /// addresses always get at least [`PUBLIC_PROBE_INTERVAL`]).
+    pub probe_interval: Duration,
+    /// `/probe` requests served at once; more get 503.
+    pub max_concurrent_probes: usize,
+}
+
+impl Default for ExporterConfig {
+    fn default() -> Self {
+        ExporterConfig {
+            servers: Vec::new(),
+            family: skew_ntp_io::Family::Any,
+            poll: DEFAULT_POLL,
+            timeout: Duration::from_secs(1),
+            window: DEFAULT_WINDOW,
+            min_agree: None,
+            max_drift_ppm: skew_ntp::bounds::PHI_PPM,
+            listen: SocketAddr::from(([127, 0, 0, 1], 9123)),
+            clock: true,
+            leap: Some(None),
+            pause_interval: None,
+            probe_interval: PUBLIC_PROBE_INTERVAL,
+            max_concurrent_probes: 8,
+        }
+    }
+}
+
+/// Why a configuration is refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ConfigError {
+    /// No server to poll.
+    #[error("no server to poll")]
+    NoServers,
+    /// A zero or absurd setting.
+    #[error("{0}")]
+    Invalid(String),
+    /// A short poll for an address that is neither loopback nor private.
+    #[error("--poll {poll_s} s is under {min_s} s, which is only allowed for loopback and private addresses; {server} ({address}) is neither")]
+    PollTooShort {
+        /// The server as given.
+        server: String,
+        /// Its address.
+        address: String,
+        /// The poll asked for, s.
+        poll_s: f64,
+        /// The minimum for public addresses, s.
+        min_s: u64,
+    },
+}
+
+/// Whether `ip` is a loopback, private (RFC 1918, RFC 4193), link-local or shared (RFC 6598)
+/// address: one whose operator is the exporter's own, so shorter polls are allowed.
+pub fn is_local_address(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(a) => {
+            let o = a.octets();
+            a.is_loopback()
+                || a.is_private()
+                || a.is_link_local()
+                || (o[0] == 100 && (o[1] & 0xC0) == 64)
+        }
+        IpAddr::V6(a) => {
+            if let Some(v4) = a.to_ipv4_mapped() {
+                return is_local_address(IpAddr::V4(v4));
+            }
+            let s = a.segments();
+            a.is_loopback() || (s[0] & 0xFE00) == 0xFC00 || (s[0] & 0xFFC0) == 0xFE80
+        }
+    }
+}
+
+impl ExporterConfig {
+    /// Checks the settings that do not depend on name resolution.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        if self.servers.is_empty() {
+            return Err(ConfigError::NoServers);
+        }
+        if self.poll < Duration::from_millis(10) {
+            return Err(ConfigError::Invalid("--poll must be at least 10ms".into()));
+        }
+        if self.timeout.is_zero() || self.timeout >= self.poll {
+            return Err(ConfigError::Invalid(format!(
+                "--timeout must be greater than zero and shorter than --poll ({} s)",
+                self.poll.as_secs_f64()
+            )));
+        }
+        if !(3..=4096).contains(&self.window) {
+            return Err(ConfigError::Invalid(
+                "--window must be between 3 and 4096".into(),
+            ));
+        }
+        if !(self.max_drift_ppm.is_finite() && self.max_drift_ppm >= 0.0) {
+            return Err(ConfigError::Invalid(
+                "--max-drift-ppm must be a non-negative number".into(),
+            ));
+        }
+        if self.max_concurrent_probes == 0 {
+            return Err(ConfigError::Invalid(
+                "at least one /probe must be allowed at once".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Checks a resolved address against the poll: under [`MIN_PUBLIC_POLL`] only loopback
+    /// and private addresses may be polled.
+    pub fn check_address(&self, server: &str, address: SocketAddr) -> Result<(), ConfigError> {
+        if self.poll < MIN_PUBLIC_POLL && !is_local_address(address.ip()) {
+            return Err(ConfigError::PollTooShort {
+                server: server.into(),
+                address: address.to_string(),
+                poll_s: self.poll.as_secs_f64(),
+                min_s: MIN_PUBLIC_POLL.as_secs(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The interval between the requests of one `/probe` to `address`.
+    pub fn probe_interval_for(&self, address: IpAddr) -> Duration {
+        if is_local_address(address) {
+            self.probe_interval
+        } else {
+            self.probe_interval.max(PUBLIC_PROBE_INTERVAL)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn local_addresses() {
+        for a in [
+            "127.0.0.1",
+            "127.5.6.7",
+            "10.1.2.3",
+            "172.16.0.1",
+            "172.31.255.255",
+            "192.168.1.1",
+            "169.254.0.5",
+            "100.64.0.1",
+            "::1",
+            "fd00::1",
+            "fc12::1",
+            "fe80::1",
+            "::ffff:10.0.0.1",
+        ] {
+            assert!(is_local_address(ip(a)), "{a}");
+        }
+        for a in [
+            "8.8.8.8",
+            "172.32.0.1",
+            "192.169.0.1",
+            "100.128.0.1",
+            "2001:db8::1",
+            "2a00::1",
+            "::ffff:8.8.8.8",
+        ] {
+            assert!(!is_local_address(ip(a)), "{a}");
+        }
+    }
+
+    #[test]
+    fn short_polls_only_for_local_addresses() {
+        let c = ExporterConfig {
+            servers: vec!["x".into()],
+            poll: Duration::from_secs(1),
+            timeout: Duration::from_millis(500),
+            ..ExporterConfig::default()
+        };
+        c.check().unwrap();
+        assert!(c
+            .check_address("a", "127.0.0.1:123".parse().unwrap())
+            .is_ok());
+        let e = c
+            .check_address("pool", "192.0.2.1:123".parse().unwrap())
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("only allowed for loopback and private"),
+            "{e}"
+        );
+        let slow = ExporterConfig {
+            poll: MIN_PUBLIC_POLL,
+            ..c.clone()
+        };
+        assert!(slow
+            .check_address("pool", "192.0.2.1:123".parse().unwrap())
+            .is_ok());
+    }
+
+    #[test]
+    fn settings_are_checked() {
+        let ok = ExporterConfig {
+            servers: vec!["x".into()],
+            ..ExporterConfig::default()
+        };
+        ok.check().unwrap();
+        assert_eq!(
+            ExporterConfig::default().check(),
+            Err(ConfigError::NoServers)
+        );
+        for bad in [
+            ExporterConfig {
+                timeout: ok.poll,
+                ..ok.clone()
+            },
+            ExporterConfig {
+                window: 2,
+                ..ok.clone()
+            },
+            ExporterConfig {
+                max_drift_ppm: f64::NAN,
+                ..ok.clone()
+            },
+        ] {
+            assert!(bad.check().is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn probe_interval_keeps_etiquette_for_public_addresses() {
+        let c = ExporterConfig {
+            probe_interval: Duration::from_millis(10),
+            ..ExporterConfig::default()
+        };
+        assert_eq!(
+            c.probe_interval_for(ip("127.0.0.1")),
+            Duration::from_millis(10)
+        );
+        assert_eq!(c.probe_interval_for(ip("192.0.2.7")), PUBLIC_PROBE_INTERVAL);
+    }
+}
