@@ -1,8 +1,9 @@
 //! The command line: `skew <COMMAND>`.
 
 use crate::cmd;
-use crate::exit::CliError;
+use crate::exit::{self, CliError};
 use clap::{CommandFactory, Parser, Subcommand};
+use skew_monitor::nagios::Verdict;
 
 /// skew measures how wrong clocks are: NTP offsets with honest error bounds, clock steps
 /// and rates, process and VM pauses, leap seconds, drift logs and reports.
@@ -152,14 +153,67 @@ pub enum Command {
     Completions(cmd::completions::CompletionsArgs),
 }
 
+/// Value names of the flags that take a duration or a number of seconds.
+const TIME_VALUE_NAMES: [&str; 3] = ["DUR", "SECONDS", "S"];
+
+/// The command line as clap parses it: the derived definitions, with every flag that takes
+/// a duration or seconds (value name `DUR`, `SECONDS` or `S`) allowed to take a value that
+/// starts with `-`. So `-w -1s` and `--lease -5s` reach the value parser, which says the
+/// value must not be negative, instead of clap's tip to write `-- -1` (which would turn the
+/// value into a SERVER); positional arguments are untouched.
+pub fn command() -> clap::Command {
+    fn time_flags_take_hyphens(cmd: clap::Command) -> clap::Command {
+        let cmd = cmd.mut_args(|a| {
+            let takes_time = !a.is_positional()
+                && a.get_value_names()
+                    .is_some_and(|v| v.iter().any(|n| TIME_VALUE_NAMES.contains(&n.as_str())));
+            if takes_time {
+                a.allow_hyphen_values(true)
+            } else {
+                a
+            }
+        });
+        let names: Vec<String> = cmd
+            .get_subcommands()
+            .map(|s| s.get_name().to_string())
+            .collect();
+        names
+            .into_iter()
+            .fold(cmd, |c, n| c.mut_subcommand(n, time_flags_take_hyphens))
+    }
+    time_flags_take_hyphens(Cli::command())
+}
+
+/// Whether the command line `args` (without the program name) runs a command that answers
+/// Nagios (`monitor`, `check`): the first argument that is not a flag names the command.
+pub fn answers_nagios<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> bool {
+    args.iter()
+        .map(|a| a.as_ref().to_string_lossy())
+        .find(|a| !a.starts_with('-'))
+        .is_some_and(|c| c == "monitor" || c == "check")
+}
+
+/// Ends a Nagios-answering command (`monitor`, `check`) that failed before it could judge:
+/// the reason on stderr, `SKEW UNKNOWN: <reason>` as its one line on stdout, exit 3 (the
+/// monitoring-plugins convention, for usage and configuration errors alike).
+pub fn nagios_unknown(reason: &str) -> i32 {
+    eprintln!("skew: {reason}");
+    println!("{}", Verdict::unknown(reason).line);
+    exit::UNKNOWN
+}
+
 impl Cli {
     /// Runs the parsed command line and returns the exit code (an error is printed on
-    /// stderr with its code).
+    /// stderr with its code; `monitor` and `check` print it as their Nagios line too).
     pub fn run(self) -> i32 {
         let result: Result<i32, CliError> = match self.command {
             Command::Probe(a) => cmd::probe::run(a),
-            Command::Monitor(a) => cmd::monitor::run(a),
-            Command::Check(a) => cmd::check::run(a),
+            Command::Monitor(a) => {
+                return cmd::monitor::run(a).unwrap_or_else(|e| nagios_unknown(&e.message))
+            }
+            Command::Check(a) => {
+                return cmd::check::run(a).unwrap_or_else(|e| nagios_unknown(&e.message))
+            }
             Command::Now(a) => cmd::now::run(a),
             Command::Clocks(a) => cmd::clocks::run(a),
             Command::Leap(a) => cmd::leap::run(a),
@@ -168,8 +222,8 @@ impl Cli {
             Command::Report(a) => cmd::report::run(a),
             Command::Pauses(a) => cmd::pauses::run(a),
             Command::Exporter(a) => cmd::exporter::run(a),
-            Command::Man(a) => cmd::man::run(a, Cli::command()),
-            Command::Completions(a) => cmd::completions::run(a, Cli::command()),
+            Command::Man(a) => cmd::man::run(a, command()),
+            Command::Completions(a) => cmd::completions::run(a, command()),
         };
         match result {
             Ok(code) => code,
@@ -183,9 +237,60 @@ impl Cli {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn command_line_is_consistent() {
-        use clap::CommandFactory;
-        super::Cli::command().debug_assert();
+        command().debug_assert();
+    }
+
+    /// Every flag of every command that takes a duration or seconds refuses a negative value
+    /// as negative (given as `--flag -1s`, `--flag=-1s` or `-w -1s`), never with clap's
+    /// `-- -1` tip, and never takes it as a SERVER.
+    #[test]
+    fn negative_durations_are_refused_as_negative_by_every_flag() {
+        let cli = command();
+        let mut checked = 0;
+        for sub in cli.get_subcommands() {
+            for a in sub.get_arguments() {
+                let is_duration = a
+                    .get_value_names()
+                    .is_some_and(|v| v.iter().any(|n| n == "DUR" || n == "SECONDS"));
+                if !is_duration || a.is_positional() {
+                    continue;
+                }
+                let long = format!("--{}", a.get_long().expect("duration flags are long"));
+                let mut forms = vec![
+                    vec![long.clone(), "-1s".to_string()],
+                    vec![format!("{long}=-1s")],
+                ];
+                if let Some(short) = a.get_short() {
+                    forms.push(vec![format!("-{short}"), "-1s".to_string()]);
+                }
+                for form in forms {
+                    let mut argv = vec!["skew".to_string(), sub.get_name().to_string()];
+                    argv.extend(form.iter().cloned());
+                    let e = command()
+                        .try_get_matches_from(&argv)
+                        .expect_err(&format!("{argv:?} was accepted"));
+                    let text = e.to_string();
+                    assert!(
+                        text.contains("must not be negative") && !text.contains("-- -1"),
+                        "{argv:?}: {text}"
+                    );
+                }
+                checked += 1;
+            }
+        }
+        // probe, monitor, check, now, clocks, serve, proxy, report, pauses all have some.
+        assert!(checked >= 40, "only {checked} duration flags found");
+    }
+
+    #[test]
+    fn monitor_and_check_are_told_apart_from_the_other_commands() {
+        assert!(answers_nagios(&["monitor", "--bogus"]));
+        assert!(answers_nagios(&["-x", "check"]));
+        assert!(!answers_nagios(&["probe", "monitor"]));
+        assert!(!answers_nagios::<&str>(&[]));
     }
 }

@@ -15,6 +15,13 @@ pub const MAX_POLL: Duration = Duration::from_secs(1 << 17);
 pub const PUBLIC_PROBE_INTERVAL: Duration = Duration::from_secs(2);
 /// Most samples one `/probe` may ask for.
 pub const MAX_PROBE_SAMPLES: u32 = 16;
+/// Time between key exchanges of a working NTS session unless told otherwise (6 h: see
+/// [`skew_ntp::nts::keeper::DEFAULT_REFRESH_NS`]).
+pub const DEFAULT_NTS_REFRESH: Duration =
+    Duration::from_nanos(skew_ntp::nts::keeper::DEFAULT_REFRESH_NS as u64);
+/// `--nts-refresh` shorter than this is only allowed for loopback and private key exchange
+/// servers.
+pub const MIN_PUBLIC_NTS_REFRESH: Duration = Duration::from_secs(3600);
 
 /// What the exporter does.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,6 +53,13 @@ pub struct ExporterConfig {
     pub probe_interval: Duration,
     /// `/probe` requests served at once; more get 503.
     pub max_concurrent_probes: usize,
+    /// Servers (some of `servers`) polled with NTS: each names an NTS-KE server (`host` or
+    /// `host:port`, port 4460 unless given).
+    pub nts_servers: Vec<String>,
+    /// How to run key exchanges (needed when `nts_servers` is not empty).
+    pub nts: Option<skew_ntp_io::NtsOptions>,
+    /// Time between key exchanges of a working NTS session.
+    pub nts_refresh: Duration,
 }
 
 impl Default for ExporterConfig {
@@ -64,6 +78,9 @@ impl Default for ExporterConfig {
             pause_interval: None,
             probe_interval: PUBLIC_PROBE_INTERVAL,
             max_concurrent_probes: 8,
+            nts_servers: Vec::new(),
+            nts: None,
+            nts_refresh: DEFAULT_NTS_REFRESH,
         }
     }
 }
@@ -86,6 +103,19 @@ pub enum ConfigError {
         address: String,
         /// The poll asked for, s.
         poll_s: f64,
+        /// The minimum for public addresses, s.
+        min_s: u64,
+    },
+    /// A short `--nts-refresh` for a key exchange server that is neither loopback nor
+    /// private.
+    #[error("--nts-refresh {refresh_s} s is under {min_s} s, which is only allowed for loopback and private key exchange servers; {server} ({address}) is neither")]
+    NtsRefreshTooShort {
+        /// The server as given.
+        server: String,
+        /// The key exchange server's address.
+        address: String,
+        /// The refresh asked for, s.
+        refresh_s: f64,
         /// The minimum for public addresses, s.
         min_s: u64,
     },
@@ -141,6 +171,36 @@ impl ExporterConfig {
             return Err(ConfigError::Invalid(
                 "at least one /probe must be allowed at once".into(),
             ));
+        }
+        if !self.nts_servers.is_empty() && self.nts.is_none() {
+            return Err(ConfigError::Invalid("NTS servers need NTS settings".into()));
+        }
+        if self.nts_refresh < self.poll {
+            return Err(ConfigError::Invalid(format!(
+                "--nts-refresh must be at least --poll ({} s): key exchanges happen at polls",
+                self.poll.as_secs_f64()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Whether `server` (as given) is polled with NTS.
+    pub fn is_nts(&self, server: &str) -> bool {
+        self.nts.is_some() && self.nts_servers.iter().any(|s| s == server)
+    }
+
+    /// Checks a key exchange server's address: under [`MIN_PUBLIC_POLL`] (as for every
+    /// address polled) and under [`MIN_PUBLIC_NTS_REFRESH`] only loopback and private
+    /// addresses are allowed.
+    pub fn check_ke_address(&self, server: &str, address: SocketAddr) -> Result<(), ConfigError> {
+        self.check_address(server, address)?;
+        if self.nts_refresh < MIN_PUBLIC_NTS_REFRESH && !is_local_address(address.ip()) {
+            return Err(ConfigError::NtsRefreshTooShort {
+                server: server.into(),
+                address: address.to_string(),
+                refresh_s: self.nts_refresh.as_secs_f64(),
+                min_s: MIN_PUBLIC_NTS_REFRESH.as_secs(),
+            });
         }
         Ok(())
     }
@@ -265,6 +325,53 @@ mod tests {
         ] {
             assert!(bad.check().is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn nts_settings_are_checked() {
+        let ok = ExporterConfig {
+            servers: vec!["a".into(), "b".into()],
+            nts_servers: vec!["b".into()],
+            nts: Some(skew_ntp_io::NtsOptions::default()),
+            ..ExporterConfig::default()
+        };
+        ok.check().unwrap();
+        assert!(ok.is_nts("b") && !ok.is_nts("a"));
+        let no_options = ExporterConfig {
+            nts: None,
+            ..ok.clone()
+        };
+        assert!(no_options.check().is_err());
+        assert!(!no_options.is_nts("b"));
+        let refresh_under_poll = ExporterConfig {
+            nts_refresh: Duration::from_secs(10),
+            ..ok.clone()
+        };
+        assert!(refresh_under_poll
+            .check()
+            .unwrap_err()
+            .to_string()
+            .contains("--nts-refresh must be at least --poll"));
+        // A short refresh only for local key exchange servers, as a short poll.
+        let short = ExporterConfig {
+            nts_refresh: Duration::from_secs(600),
+            ..ok.clone()
+        };
+        short.check().unwrap();
+        assert!(short
+            .check_ke_address("b", "10.0.0.1:4460".parse().unwrap())
+            .is_ok());
+        let e = short
+            .check_ke_address("b", "192.0.2.1:4460".parse().unwrap())
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("only allowed for loopback and private key exchange servers"),
+            "{e}"
+        );
+        assert!(ok
+            .check_ke_address("b", "192.0.2.1:4460".parse().unwrap())
+            .is_ok());
     }
 
     #[test]

@@ -30,8 +30,10 @@ pub use config::{ConfigError, ExporterConfig};
 
 use poller::{Entry, Poller};
 use server::ServerState;
-use skew_ntp_io::target::{parse_server, resolve_all};
-use skew_ntp_io::{LocalClock, SystemClock};
+use skew_ntp::nts::keeper::{Keeper, KeeperPolicy};
+use skew_ntp::nts::KeFacts;
+use skew_ntp_io::target::{parse_server, resolve_all, ServerSpec};
+use skew_ntp_io::{parse_nts_server, LocalClock, SystemClock};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -45,6 +47,9 @@ pub enum StartError {
     /// A server argument is malformed (a usage error).
     #[error("{0}")]
     Server(String),
+    /// A CA file for NTS cannot be used.
+    #[error(transparent)]
+    Trust(#[from] skew_nts_io::TrustError),
     /// The listening address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Listen {
@@ -67,37 +72,92 @@ pub struct Exporter {
 }
 
 impl Exporter {
-    /// Checks the settings, resolves the servers, binds the listening address and starts
+    /// Checks the settings, resolves the servers (an NTS server's name is its key exchange
+    /// server's), loads the NTS trust anchors, binds the listening address and starts
     /// polling and serving. With a poll under 16 s every server must resolve now, to a
-    /// loopback or private address.
+    /// loopback or private address (with `--nts-refresh` under an hour, every key exchange
+    /// server too).
     pub fn start(config: ExporterConfig) -> Result<Exporter, StartError> {
         config.check()?;
         let specs = config
             .servers
             .iter()
-            .map(|s| parse_server(s).map_err(|e| StartError::Server(format!("{s}: {e}"))))
+            .map(|s| {
+                let spec = if config.is_nts(s) {
+                    parse_nts_server(s)
+                } else {
+                    parse_server(s)
+                };
+                spec.map_err(|e| StartError::Server(format!("{s}: {e}")))
+            })
             .collect::<Result<Vec<_>, _>>()?;
+        let ke = match &config.nts {
+            Some(o) if !config.nts_servers.is_empty() => Some(Arc::new(o.ke_config(&o.anchors()?))),
+            _ => None,
+        };
         let clock = SystemClock;
         let start_mono = clock.monotonic_ns();
         let poll_ns = skew_time::duration_ns(config.poll);
         let max_poll_ns = skew_time::duration_ns(config::MAX_POLL.max(config.poll));
+        let policy = KeeperPolicy::for_poll(poll_ns, skew_time::duration_ns(config.nts_refresh));
+        // Plain names resolve to the address polled; NTS names to the key exchange
+        // server's addresses, tried in order.
+        let (nts_specs, plain_specs): (Vec<ServerSpec>, Vec<ServerSpec>) =
+            specs.into_iter().partition(|s| config.is_nts(&s.text));
+        let mut nts_resolved = resolve_all(&nts_specs, config.family, true, 16).into_iter();
+        let mut plain_resolved = resolve_all(&plain_specs, config.family, false, 16).into_iter();
         let mut entries: Vec<Entry> = Vec::new();
-        for r in resolve_all(&specs, config.family, false, 16) {
-            let address = match &r.addresses {
-                Ok(a) => a.first().copied(),
-                Err(_) => None,
-            };
-            match address {
-                Some(a) => config.check_address(&r.spec.text, a)?,
-                None if config.poll < config::MIN_PUBLIC_POLL => {
-                    return Err(StartError::Server(format!(
-                        "{}: {}; with --poll under {} s every server must resolve now, to a loopback or private address",
-                        r.spec.text,
-                        r.addresses.as_ref().err().cloned().unwrap_or_else(|| "no address".into()),
-                        config::MIN_PUBLIC_POLL.as_secs()
-                    )))
+        for s in &config.servers {
+            let nts = config.is_nts(s);
+            let r = if nts {
+                nts_resolved.next()
+            } else {
+                plain_resolved.next()
+            }
+            .expect("one resolution per server");
+            let found = r.addresses.as_ref().ok().cloned().unwrap_or_default();
+            if found.is_empty() && config.poll < config::MIN_PUBLIC_POLL {
+                return Err(StartError::Server(format!(
+                    "{}: {}; with --poll under {} s every server must resolve now, to a loopback or private address",
+                    r.spec.text,
+                    r.addresses.as_ref().err().cloned().unwrap_or_else(|| "no address".into()),
+                    config::MIN_PUBLIC_POLL.as_secs()
+                )));
+            }
+            if nts {
+                for a in &found {
+                    config.check_ke_address(&r.spec.text, *a)?;
                 }
-                None => {}
+                if entries
+                    .iter()
+                    .any(|e| e.spec.text == r.spec.text && e.state.nts.is_some())
+                {
+                    continue; // the same server twice: polled once
+                }
+                let facts = KeFacts {
+                    ke_server: r.spec.host.clone(),
+                    ke_port: r.spec.port,
+                    ..KeFacts::default()
+                };
+                let state = ServerState::new(
+                    &r.spec.text,
+                    None,
+                    poll_ns,
+                    max_poll_ns,
+                    config.window,
+                    start_mono,
+                )
+                .with_nts(Keeper::new(policy, facts));
+                entries.push(Entry {
+                    spec: r.spec,
+                    state,
+                    ke_addresses: found,
+                });
+                continue;
+            }
+            let address = found.first().copied();
+            if let Some(a) = address {
+                config.check_address(&r.spec.text, a)?;
             }
             if entries.iter().any(|e| {
                 e.spec.text == r.spec.text && e.state.address == address && address.is_some()
@@ -115,6 +175,7 @@ impl Exporter {
             entries.push(Entry {
                 spec: r.spec,
                 state,
+                ke_addresses: Vec::new(),
             });
         }
         let servers = entries
@@ -145,6 +206,7 @@ impl Exporter {
         let poller = Poller {
             config: config.clone(),
             precision_ns,
+            ke,
         };
         {
             let (shared, stop) = (shared.clone(), stop.clone());

@@ -1,14 +1,25 @@
-//! The poller thread: starts an engine run (`skew_ntp_io::run_probes`, one sample per server)
-//! for the servers due on the grid, each run on a thread of its own so a dead server's
-//! timeout never holds back the next servers due, applies the results, and publishes a new
-//! view after each run.
+//! The poller thread: starts an engine run (one sample per server) for the servers due on the
+//! grid, each run on a thread of its own so a dead server's timeout never holds back the
+//! next servers due, applies the results, and publishes a new view after each run.
+//!
+//! NTS servers keep their session across runs (`skew_ntp::nts::keeper` decides when to run a
+//! key exchange): a server whose session is usable is polled in the shared run with it, and
+//! the session comes back with the cookies its reply brought; a server due for a key exchange
+//! gets a run of its own (the exchange, then its poll), so a slow or dead key exchange server
+//! delays nobody else; a server without a session whose next key exchange is not yet allowed
+//! is not polled at all (never in plain NTP) and its poll is recorded as failed at once.
 
 use crate::config::ExporterConfig;
 use crate::server::{PollTimes, ServerState};
 use crate::view::{build, ServersView};
-use skew_ntp::{ProbeConfig, ServerResult, Status};
+use skew_ntp::nts::keeper::{KeOutcome, Trigger};
+use skew_ntp::nts::{KeFacts, NtsReport, NtsSession};
+use skew_ntp::{ProbeConfig, Security, ServerResult, Status};
 use skew_ntp_io::target::{resolve, ServerSpec};
-use skew_ntp_io::{run_probes, EngineConfig, LocalClock, SystemClock, Target};
+use skew_ntp_io::{
+    establish, run_probes_keeping_sessions, EngineConfig, LocalClock, SystemClock, Target,
+};
+use skew_nts_io::KeConfig;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
@@ -24,10 +35,15 @@ const MAX_WAIT_NS: i64 = 3_600_000_000_000;
 /// A server to poll: how it was given, and its state.
 #[derive(Debug, Clone)]
 pub struct Entry {
-    /// The parsed argument (resolved again while it has no address).
+    /// The parsed argument (resolved again while it has no address). For an NTS server,
+    /// the key exchange server (port 4460 unless given).
     pub spec: ServerSpec,
-    /// The polling state.
+    /// The polling state (NTS servers: with their keeper; the address is the NTP server's,
+    /// named by the key exchange).
     pub state: ServerState,
+    /// NTS servers: the key exchange server's addresses, tried in order (empty until the
+    /// name resolves).
+    pub ke_addresses: Vec<SocketAddr>,
 }
 
 type Job = Box<dyn FnOnce() + Send>;
@@ -74,16 +90,54 @@ impl Pool {
 }
 
 enum Event {
-    Done(Done),
+    Done(Vec<Polled>),
     Wake,
 }
 
-struct Done {
-    polls: Vec<(usize, i64)>,
+/// One server's part of a run, as the poller hands it to a worker.
+struct Work {
+    index: usize,
+    due_mono_ns: i64,
+    spec: ServerSpec,
+    address: Option<SocketAddr>,
+    nts: bool,
+    /// Plain, or NTS with a copy of the keeper's session (none when it has none).
+    security: Security,
+    /// NTS: the key exchange to run first, and the key exchange server's addresses.
+    ke: Option<(Trigger, Vec<SocketAddr>)>,
+}
+
+/// A key exchange a run made.
+struct KeDone {
+    trigger: Trigger,
+    outcome: KeOutcome,
+    /// When it started, monotonic and Unix ns.
+    at_mono_ns: i64,
+    at_unix_ns: i64,
+    /// The NTP server's address it named (on success).
+    address: Option<SocketAddr>,
+}
+
+/// What a run did for one server.
+struct Polled {
+    index: usize,
+    due_mono_ns: i64,
+    /// When its engine run started (after its key exchange, if any), monotonic and Unix ns.
     start_mono_ns: i64,
     start_unix_ns: i64,
-    results: Vec<ServerResult>,
-    resolved: Vec<(usize, Result<SocketAddr, String>)>,
+    /// The result (None: no request could be made, an NTS server without a session).
+    result: Option<ServerResult>,
+    /// A plain server's name, resolved in this run.
+    resolved: Option<Result<SocketAddr, String>>,
+    /// An NTS server's key exchange addresses, resolved in this run.
+    ke_resolved: Option<Vec<SocketAddr>>,
+    /// The key exchange made first.
+    ke: Option<KeDone>,
+    /// Why the server may not be polled any more (an address refused under a short poll
+    /// or refresh).
+    refused: Option<String>,
+    /// NTS: the session as the poll left it.
+    session: Option<NtsSession>,
 }
 
 /// The poller's settings.
@@ -93,6 +147,47 @@ pub struct Poller {
     pub config: ExporterConfig,
     /// The local clock's reading precision, ns (measured once).
     pub precision_ns: i64,
+    /// How to run key exchanges (with NTS servers).
+    pub ke: Option<Arc<KeConfig>>,
+}
+
+/// A failed result for an NTS server, with its key exchange's facts.
+fn nts_failed(
+    server: &str,
+    address: Option<SocketAddr>,
+    status: Status,
+    error: String,
+    facts: KeFacts,
+) -> ServerResult {
+    let mut r = ServerResult::failed(server, address, status, error);
+    r.nts = Some(NtsReport {
+        ke: facts,
+        authenticated: false,
+        dropped_unauthenticated: 0,
+    });
+    r
+}
+
+/// The result of a poll that could not be made: an NTS server without a session.
+fn no_session_result(e: &Entry, now_mono_ns: i64) -> ServerResult {
+    match &e.state.nts {
+        Some(k) => {
+            let (status, why) = k.no_session(now_mono_ns);
+            nts_failed(
+                &e.spec.text,
+                e.state.address,
+                status,
+                why,
+                k.facts().clone(),
+            )
+        }
+        None => ServerResult::failed(
+            &e.spec.text,
+            e.state.address,
+            Status::Unreachable,
+            "no request could be made".into(),
+        ),
+    }
 }
 
 impl Poller {
@@ -109,6 +204,60 @@ impl Poller {
             probe,
             max_inflight: skew_ntp_io::DEFAULT_MAX_INFLIGHT,
         }
+    }
+
+    /// Sorts the servers due at `now_mono_ns` into the shared run, runs of their own (NTS
+    /// servers due for a key exchange) and polls that cannot be made (NTS servers without
+    /// a session, waiting for their next key exchange).
+    fn due_work(
+        &self,
+        entries: &mut [Entry],
+        now_mono_ns: i64,
+    ) -> (Vec<Work>, Vec<Work>, Vec<usize>) {
+        let (mut shared, mut own, mut none) = (Vec::new(), Vec::new(), Vec::new());
+        for (index, e) in entries.iter_mut().enumerate() {
+            if !e.state.due(now_mono_ns) {
+                continue;
+            }
+            let mut w = Work {
+                index,
+                due_mono_ns: e.state.next_due_mono_ns,
+                spec: e.spec.clone(),
+                address: e.state.address,
+                nts: e.state.nts.is_some(),
+                security: Security::Plain,
+                ke: None,
+            };
+            let Some(k) = e.state.nts.as_mut() else {
+                shared.push(w);
+                continue;
+            };
+            if let Some(s) = k.session() {
+                w.security = Security::Nts(Box::new(s.clone()));
+            }
+            match k.key_exchange_due(now_mono_ns) {
+                Some(t) => {
+                    w.ke = Some((t, e.ke_addresses.clone()));
+                    own.push(w);
+                }
+                None if w.security.is_nts() && w.address.is_some() => shared.push(w),
+                None => none.push(index),
+            }
+        }
+        (shared, own, none)
+    }
+
+    /// Publishes a new view of `entries`.
+    fn publish(&self, entries: &[Entry], view: &Mutex<Arc<ServersView>>, now_mono_ns: i64) {
+        let states: Vec<&ServerState> = entries.iter().map(|e| &e.state).collect();
+        let v = build(
+            &states,
+            now_mono_ns,
+            self.precision_ns,
+            self.config.min_agree,
+            self.config.max_drift_ppm,
+        );
+        *view.lock().unwrap_or_else(|e| e.into_inner()) = Arc::new(v);
     }
 
     /// Runs until `stop` is set, publishing views into `view`. A message on `wake` (or its
@@ -137,23 +286,43 @@ impl Poller {
         while !stop.load(Ordering::Relaxed) {
             let now = clock.monotonic_ns();
             if runs < MAX_RUNS {
-                let due: Vec<(usize, i64)> = entries
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, e)| e.state.due(now))
-                    .map(|(i, e)| (i, e.state.next_due_mono_ns))
-                    .collect();
-                if !due.is_empty() {
-                    for &(i, _) in &due {
+                let (shared, own, none) = self.due_work(&mut entries, now);
+                if !none.is_empty() {
+                    let unix = clock.realtime_ns();
+                    for i in none {
+                        let e = &mut entries[i];
+                        let times = PollTimes {
+                            due_mono_ns: e.state.next_due_mono_ns,
+                            start_mono_ns: now,
+                            start_unix_ns: unix,
+                        };
+                        e.state.start_poll();
+                        let r = no_session_result(e, now);
+                        e.state.apply(r, times, timeout_ns);
+                    }
+                    self.publish(&entries, view, now);
+                }
+                // The shared run first, then each key exchange in a run of its own; what
+                // does not fit under MAX_RUNS stays due and starts when a run ends.
+                let runs_wanted = std::iter::once(shared)
+                    .filter(|w| !w.is_empty())
+                    .chain(own.into_iter().map(|w| vec![w]));
+                for work in runs_wanted {
+                    if runs >= MAX_RUNS {
+                        break;
+                    }
+                    let indices: Vec<usize> = work.iter().map(|w| w.index).collect();
+                    for &i in &indices {
                         entries[i].state.start_poll();
                     }
-                    if self.start_run(&mut pool, runs, &entries, due.clone(), tx.clone()) {
+                    if self.start_run(&mut pool, runs, work, tx.clone()) {
                         runs += 1;
                     } else {
                         // No thread to run it on (resources exhausted): try again later.
-                        for &(i, _) in &due {
+                        for &i in &indices {
                             entries[i].state.in_flight = false;
                         }
+                        break;
                     }
                 }
             }
@@ -163,7 +332,7 @@ impl Poller {
                 .map(|e| e.state.next_due_mono_ns)
                 .min();
             // Sleep until the next server is due or a run ends (the engine bounds every run
-            // by the timeout).
+            // by the timeout, the key exchange by its deadline).
             let wait_ns = next_due
                 .map_or(MAX_WAIT_NS, |d| d - clock.monotonic_ns())
                 .clamp(0, MAX_WAIT_NS);
@@ -182,16 +351,7 @@ impl Poller {
                         runs -= 1;
                         self.apply(&mut entries, done, timeout_ns);
                     }
-                    let states: Vec<ServerState> =
-                        entries.iter().map(|e| e.state.clone()).collect();
-                    let v = build(
-                        &states,
-                        clock.monotonic_ns(),
-                        self.precision_ns,
-                        self.config.min_agree,
-                        self.config.max_drift_ppm,
-                    );
-                    *view.lock().unwrap_or_else(|e| e.into_inner()) = Arc::new(v);
+                    self.publish(&entries, view, clock.monotonic_ns());
                 }
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => break,
@@ -199,92 +359,230 @@ impl Poller {
         }
     }
 
-    /// Starts an engine run for `polls` on a worker of the pool (a new worker when all are
+    /// Starts an engine run for `work` on a worker of the pool (a new worker when all are
     /// busy, up to [`MAX_RUNS`]); false when no worker could be started.
-    fn start_run(
-        &self,
-        pool: &mut Pool,
-        busy: usize,
-        entries: &[Entry],
-        polls: Vec<(usize, i64)>,
-        tx: Sender<Event>,
-    ) -> bool {
-        let work: Vec<(usize, ServerSpec, Option<SocketAddr>)> = polls
-            .iter()
-            .map(|&(i, _)| (i, entries[i].spec.clone(), entries[i].state.address))
-            .collect();
+    fn start_run(&self, pool: &mut Pool, busy: usize, work: Vec<Work>, tx: Sender<Event>) -> bool {
         let engine = self.engine();
-        let family = self.config.family;
+        let config = self.config.clone();
+        let ke_config = self.ke.clone();
         let job: Job = Box::new(move || {
-            let clock = SystemClock;
-            let start_mono_ns = clock.monotonic_ns();
-            let start_unix_ns = clock.realtime_ns();
-            // Names that did not resolve yet are tried again, here, off the poller.
-            let mut resolved = Vec::new();
-            let mut targets = Vec::new();
-            let mut slots = Vec::new();
-            for (i, spec, addr) in &work {
-                let addr = match addr {
-                    Some(a) => Some(*a),
-                    None => {
-                        let r = resolve(spec, family, false)
-                            .addresses
-                            .and_then(|a| a.first().copied().ok_or_else(|| "no address".into()));
-                        resolved.push((*i, r.clone()));
-                        r.ok()
-                    }
-                };
-                if let Some(a) = addr {
-                    targets.push(Target::plain(&spec.text, a));
-                    slots.push(Some(targets.len() - 1));
-                } else {
-                    slots.push(None);
-                }
-            }
-            let (probed, _) = run_probes(&targets, &engine, &clock);
-            let results = work
-                .iter()
-                .zip(&slots)
-                .map(|((i, spec, _), slot)| match slot {
-                    Some(t) => probed[*t].clone(),
-                    None => {
-                        let why = resolved
-                            .iter()
-                            .find(|(j, _)| j == i)
-                            .and_then(|(_, r)| r.clone().err())
-                            .unwrap_or_else(|| "unresolved".into());
-                        ServerResult::failed(&spec.text, None, Status::Unresolved, why)
-                    }
-                })
-                .collect();
-            let _ = tx.send(Event::Done(Done {
-                polls,
-                start_mono_ns,
-                start_unix_ns,
-                results,
-                resolved,
-            }));
+            let polled = run_work(work, &config, ke_config.as_deref(), &engine);
+            let _ = tx.send(Event::Done(polled));
         });
         pool.submit(job, busy)
     }
 
-    fn apply(&self, entries: &mut [Entry], done: Done, timeout_ns: i64) {
-        for (i, r) in &done.resolved {
-            if let Ok(a) = r {
-                let e = &mut entries[*i];
+    fn apply(&self, entries: &mut [Entry], done: Vec<Polled>, timeout_ns: i64) {
+        for p in done {
+            let e = &mut entries[p.index];
+            if let Some(Ok(a)) = &p.resolved {
                 e.state.address = Some(*a);
                 if let Err(why) = self.config.check_address(&e.spec.text, *a) {
                     e.state.stopped = Some(why.to_string());
                 }
             }
-        }
-        for ((i, due), result) in done.polls.into_iter().zip(done.results) {
-            let times = PollTimes {
-                due_mono_ns: due,
-                start_mono_ns: done.start_mono_ns,
-                start_unix_ns: done.start_unix_ns,
+            if let Some(a) = p.ke_resolved {
+                e.ke_addresses = a;
+            }
+            if let Some(ke) = p.ke {
+                if let Some(k) = e.state.nts.as_mut() {
+                    k.ke_done(ke.trigger, ke.outcome, ke.at_mono_ns, ke.at_unix_ns);
+                }
+                if let Some(a) = ke.address {
+                    e.state.set_address(a);
+                }
+            }
+            if let Some(why) = p.refused {
+                e.state.stopped = Some(why);
+            }
+            if let (Some(k), Some(s)) = (e.state.nts.as_mut(), p.session) {
+                let dropped = p
+                    .result
+                    .as_ref()
+                    .and_then(|r| r.counters.dropped.get("unauthenticated").copied())
+                    .unwrap_or(0);
+                k.after_poll(s, dropped);
+            }
+            let result = match p.result {
+                Some(r) => r,
+                None => no_session_result(e, p.start_mono_ns),
             };
-            entries[i].state.apply(result, times, timeout_ns);
+            let times = PollTimes {
+                due_mono_ns: p.due_mono_ns,
+                start_mono_ns: p.start_mono_ns,
+                start_unix_ns: p.start_unix_ns,
+            };
+            e.state.apply(result, times, timeout_ns);
         }
     }
+}
+
+/// A run, on a worker: key exchanges first (a run with one holds only that server), names
+/// that did not resolve yet, then one engine run for every server that can be polled.
+fn run_work(
+    work: Vec<Work>,
+    config: &ExporterConfig,
+    ke_config: Option<&KeConfig>,
+    engine: &EngineConfig,
+) -> Vec<Polled> {
+    let clock = SystemClock;
+    let mut polled = Vec::with_capacity(work.len());
+    let mut targets = Vec::new();
+    let mut slots = Vec::with_capacity(work.len());
+    for w in work {
+        let mut p = Polled {
+            index: w.index,
+            due_mono_ns: w.due_mono_ns,
+            start_mono_ns: 0,
+            start_unix_ns: 0,
+            result: None,
+            resolved: None,
+            ke_resolved: None,
+            ke: None,
+            refused: None,
+            session: None,
+        };
+        let target = prepare(w, &mut p, config, ke_config, &clock);
+        slots.push(target.map(|t| {
+            targets.push(t);
+            targets.len() - 1
+        }));
+        polled.push(p);
+    }
+    let start_mono_ns = clock.monotonic_ns();
+    let start_unix_ns = clock.realtime_ns();
+    let (probed, _, kept) = if targets.is_empty() {
+        (Vec::new(), Default::default(), Vec::new())
+    } else {
+        run_probes_keeping_sessions(&targets, engine, &clock)
+    };
+    let mut probed: Vec<Option<ServerResult>> = probed.into_iter().map(Some).collect();
+    let mut kept: Vec<Security> = kept;
+    for (p, slot) in polled.iter_mut().zip(slots) {
+        p.start_mono_ns = start_mono_ns;
+        p.start_unix_ns = start_unix_ns;
+        let Some(t) = slot else { continue };
+        p.result = probed.get_mut(t).and_then(Option::take);
+        if let Some(Security::Nts(s)) = kept.get_mut(t).map(std::mem::take) {
+            p.session = Some(*s);
+        }
+    }
+    polled
+}
+
+/// What to poll for `w`, after its key exchange or name resolution (recorded in `p`); None
+/// when it cannot be polled (`p.result` then says why, or is left to the poller: an NTS
+/// server without a session). Never a plain target for an NTS server.
+fn prepare(
+    w: Work,
+    p: &mut Polled,
+    config: &ExporterConfig,
+    ke_config: Option<&KeConfig>,
+    clock: &dyn LocalClock,
+) -> Option<Target> {
+    let (mut address, mut security) = (w.address, w.security);
+    if let Some((trigger, addresses)) = w.ke {
+        let (a, s) = key_exchange(&w.spec, trigger, addresses, p, config, ke_config, clock)?;
+        (address, security) = (a.or(address), s.unwrap_or(security));
+    } else if !w.nts && address.is_none() {
+        // A plain name that did not resolve yet is tried again, here, off the poller.
+        let r = resolve(&w.spec, config.family, false)
+            .addresses
+            .and_then(|a| a.first().copied().ok_or_else(|| "no address".into()));
+        if let Err(why) = &r {
+            p.result = Some(ServerResult::failed(
+                &w.spec.text,
+                None,
+                Status::Unresolved,
+                why.clone(),
+            ));
+        }
+        address = r.as_ref().ok().copied();
+        p.resolved = Some(r);
+    }
+    let address = address.filter(|_| p.result.is_none() && w.nts == security.is_nts())?;
+    Some(Target {
+        server: w.spec.text,
+        address,
+        security,
+    })
+}
+
+/// The key exchange of an NTS server's run, recorded in `p`: resolves the key exchange
+/// server's name when it has no address yet, checks the addresses against the short poll
+/// and refresh rules, runs the exchange, checks the NTP address it names. Returns the NTP
+/// address and session to poll with when the exchange succeeded (`(None, None)` when it
+/// failed: the session in use, if any, stays), or None when the server cannot be polled
+/// (`p.result` says why).
+fn key_exchange(
+    spec: &ServerSpec,
+    trigger: Trigger,
+    mut addresses: Vec<SocketAddr>,
+    p: &mut Polled,
+    config: &ExporterConfig,
+    ke_config: Option<&KeConfig>,
+    clock: &dyn LocalClock,
+) -> Option<(Option<SocketAddr>, Option<Security>)> {
+    let text = &spec.text;
+    let facts = || KeFacts {
+        ke_server: spec.host.clone(),
+        ke_port: spec.port,
+        ..KeFacts::default()
+    };
+    let fail = |p: &mut Polled, address, status, why: String, facts: KeFacts| {
+        p.result = Some(nts_failed(text, address, status, why, facts));
+        None
+    };
+    if addresses.is_empty() {
+        match resolve(spec, config.family, true).addresses {
+            Ok(a) => {
+                addresses = a.clone();
+                p.ke_resolved = Some(a);
+            }
+            Err(e) => return fail(p, None, Status::Unresolved, e, facts()),
+        }
+        let refused = addresses
+            .iter()
+            .find_map(|a| config.check_ke_address(text, *a).err());
+        if let Some(why) = refused {
+            p.refused = Some(why.to_string());
+            return fail(p, None, Status::Unreachable, why.to_string(), facts());
+        }
+    }
+    let Some(ke_config) = ke_config else {
+        // Checked at start: NTS servers come with NTS settings.
+        let why = "no NTS settings".to_string();
+        return fail(p, None, Status::NtsKeFailed, why, facts());
+    };
+    let at_mono_ns = clock.monotonic_ns();
+    let at_unix_ns = clock.realtime_ns();
+    let outcome = establish(spec, &addresses, ke_config, config.family);
+    let (outcome, named) = match outcome {
+        Ok((session, a)) => (KeOutcome::Established(Box::new(session)), Some(a)),
+        // The session in use (if any) stays: a failed refresh keeps measuring.
+        Err(note) => (KeOutcome::Failed(note), None),
+    };
+    let session = match &outcome {
+        KeOutcome::Established(s) => Some(Security::Nts(s.clone())),
+        KeOutcome::Failed(_) => None,
+    };
+    let facts_named = session
+        .as_ref()
+        .and_then(|s| s.nts())
+        .map(|s| s.facts().clone());
+    p.ke = Some(KeDone {
+        trigger,
+        outcome,
+        at_mono_ns,
+        at_unix_ns,
+        address: named,
+    });
+    if let Some(a) = named {
+        if let Err(why) = config.check_address(text, a) {
+            p.refused = Some(why.to_string());
+            let facts = facts_named.unwrap_or_else(facts);
+            return fail(p, Some(a), Status::Unreachable, why.to_string(), facts);
+        }
+    }
+    Some((named, session))
 }

@@ -4,7 +4,7 @@
 
 use crate::config::{is_local_address, ExporterConfig, MAX_PROBE_SAMPLES};
 use crate::render::probe_text;
-use skew_ntp::select::{default_min_agree, distinct_servers, select_servers, AgreementRecord};
+use skew_ntp::select::{select_answered, select_servers, AgreementRecord};
 use skew_ntp::ProbeConfig;
 use skew_ntp_io::target::{parse_server, resolve};
 use skew_ntp_io::{run_probes, EngineConfig, SystemClock, Target};
@@ -189,8 +189,7 @@ pub fn run_probe(
     };
     let targets = [Target::plain(&q.target, address)];
     let (results, _) = run_probes(&targets, &engine, &SystemClock);
-    let k = default_min_agree(distinct_servers(&results));
-    let agreement = select_servers(&results, k);
+    let agreement = select_answered(&results, None);
     let records: Vec<_> = results
         .iter()
         .zip(&agreement.verdicts)

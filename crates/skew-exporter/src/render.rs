@@ -4,7 +4,7 @@
 use crate::local::LocalView;
 use crate::view::ServersView;
 use skew_metrics::defs::*;
-use skew_metrics::ntp::{add_agreement, add_probes, add_server_counts, server_labels};
+use skew_metrics::ntp::{add_agreement, add_nts, add_probes, add_server_counts, server_labels};
 use skew_metrics::Exposition;
 use skew_ntp::select::AgreementRecord;
 use skew_ntp::ProbeRecord;
@@ -79,6 +79,7 @@ pub fn servers_text(servers: &ServersView) -> String {
             e.add(&EXPORTER_POLL_ERRORS, &[l[0], l[1], status], *n as f64);
         }
     }
+    add_nts_sessions(&mut e, servers);
     for s in &servers.servers {
         let Some(st) = &s.stats else { continue };
         let l = server_labels(&s.record);
@@ -100,6 +101,42 @@ pub fn servers_text(servers: &ServersView) -> String {
         }
     }
     e.render()
+}
+
+/// Adds the NTS servers' families: the four of `skew monitor --prom` (`add_nts`, from the
+/// last poll's record: the session in use, or the last failed key exchange) and the
+/// exporter's own, on the session kept across polls. Labelled by the server as given.
+pub fn add_nts_sessions(e: &mut Exposition, servers: &ServersView) {
+    let records: Vec<ProbeRecord> = servers
+        .servers
+        .iter()
+        .filter(|s| s.nts.is_some())
+        .map(|s| s.record.clone())
+        .collect();
+    add_nts(e, &records);
+    let nts = || {
+        servers
+            .servers
+            .iter()
+            .filter_map(|s| Some((s.record.server.as_str(), s.nts.as_ref()?)))
+    };
+    for (server, n) in nts() {
+        e.add_flag(&NTS_KE_UP, &[server], n.ke_up);
+        e.add_opt(&NTS_KE_LAST_SUCCESS, &[server], n.ke_last_success_unix_s);
+        e.add(&NTS_COOKIES_HELD, &[server], n.cookies_held as f64);
+        e.add(&NTS_NAKS, &[server], n.naks as f64);
+        e.add(&NTS_UNAUTHENTICATED, &[server], n.unauthenticated as f64);
+    }
+    for (server, n) in nts() {
+        for (trigger, count) in &n.key_exchanges {
+            e.add(&NTS_KE_TOTAL, &[server, trigger], *count as f64);
+        }
+    }
+    for (server, n) in nts() {
+        for (step, count) in &n.ke_failures {
+            e.add(&NTS_KE_FAILURES, &[server, step], *count as f64);
+        }
+    }
 }
 
 /// The text of `/metrics` at `now_mono_ns`: the servers' part rendered with their view
@@ -152,6 +189,79 @@ mod tests {
         assert_eq!(tau_label(1_000_000_000), "1");
         assert_eq!(tau_label(500_000_000), "0.5");
         assert_eq!(tau_label(1_250_000_000), "1.25");
+    }
+
+    #[test]
+    fn nts_servers_get_their_session_families_and_plain_ones_none() {
+        use crate::view::{NtsState, ServerView};
+        use skew_ntp::nts::{KeFacts, NtsReport};
+        use skew_ntp::{ServerResult, Status};
+        use std::sync::Arc;
+        let view = |r: ServerResult, nts: Option<NtsState>| {
+            Arc::new(ServerView {
+                record: r.record(),
+                reach: 0,
+                poll_s: 1.0,
+                polls: 3,
+                errors: vec![],
+                window_len: 0,
+                last_ok_unix_s: None,
+                duration_s: None,
+                stats: None,
+                allan: vec![],
+                stopped: None,
+                nts,
+            })
+        };
+        let mut ke = ServerResult::failed("ke.example", None, Status::NtsKeFailed, "x".into());
+        ke.nts = Some(NtsReport {
+            ke: KeFacts {
+                ke_server: "ke.example".into(),
+                ke_port: 4460,
+                ke_duration_ns: Some(2_000_000),
+                ..KeFacts::default()
+            },
+            authenticated: false,
+            dropped_unauthenticated: 0,
+        });
+        let state = NtsState {
+            ke_up: Some(false),
+            ke_last_success_unix_s: Some(1.8e9),
+            cookies_held: 0,
+            key_exchanges: vec![("failures", 2), ("start", 1)],
+            ke_failures: vec![("tcp", 2)],
+            naks: 1,
+            unauthenticated: 5,
+        };
+        let plain = ServerResult::failed("plain.example", None, Status::Timeout, "x".into());
+        let servers = ServersView {
+            servers: vec![view(ke, Some(state)), view(plain, None)],
+            agreement: None,
+            text: Arc::default(),
+        };
+        let t = servers_text(&servers);
+        for line in [
+            "skew_nts_authenticated{server=\"ke.example\"} 0\n",
+            "skew_nts_ke_duration_seconds{server=\"ke.example\"} 0.002\n",
+            "skew_nts_ke_up{server=\"ke.example\"} 0\n",
+            "skew_nts_ke_last_success_timestamp_seconds{server=\"ke.example\"} 1800000000\n",
+            "skew_nts_cookies_held{server=\"ke.example\"} 0\n",
+            "skew_nts_naks_total{server=\"ke.example\"} 1\n",
+            "skew_nts_unauthenticated_total{server=\"ke.example\"} 5\n",
+            "skew_nts_ke_total{server=\"ke.example\",trigger=\"failures\"} 2\n",
+            "skew_nts_ke_total{server=\"ke.example\",trigger=\"start\"} 1\n",
+            "skew_nts_ke_failures_total{server=\"ke.example\",step=\"tcp\"} 2\n",
+        ] {
+            assert!(t.contains(line), "{line}in\n{t}");
+        }
+        assert!(
+            !t.contains("skew_nts_authenticated{server=\"plain.example\""),
+            "{t}"
+        );
+        assert!(
+            !t.contains("skew_nts_cert_expiry"),
+            "no certificate seen: {t}"
+        );
     }
 
     #[test]

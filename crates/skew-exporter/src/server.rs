@@ -5,6 +5,7 @@
 //! Polls of all servers sit on one grid (start + k·poll), so servers due together are probed
 //! in one engine run; a RATE kiss doubles a server's poll, which keeps it on the grid.
 
+use skew_ntp::nts::keeper::Keeper;
 use skew_ntp::packet::KissCode;
 use skew_ntp::{ProbeRecord, ServerResult, Status};
 use skew_sourcestats::{
@@ -68,6 +69,8 @@ pub struct ServerState {
     pub last_poll: Option<PollTimes>,
     /// How long the last poll's exchange took (reply or timeout), ns.
     pub last_duration_ns: Option<i64>,
+    /// NTS servers: the session kept across polls and its key exchanges.
+    pub nts: Option<Keeper>,
     window: VecDeque<WindowSample>,
     capacity: usize,
 }
@@ -97,9 +100,26 @@ impl ServerState {
             last: None,
             last_poll: None,
             last_duration_ns: None,
+            nts: None,
             window: VecDeque::with_capacity(window),
             capacity: window.max(1),
         }
+    }
+
+    /// The same server polled with NTS, its session kept by `keeper`.
+    pub fn with_nts(mut self, keeper: Keeper) -> Self {
+        self.nts = Some(keeper);
+        self
+    }
+
+    /// Sets the address polled. A different address than before (an NTS key exchange
+    /// naming another NTP server) empties the window: statistics over two servers mean
+    /// nothing.
+    pub fn set_address(&mut self, address: SocketAddr) {
+        if self.address.is_some_and(|a| a != address) {
+            self.window.clear();
+        }
+        self.address = Some(address);
     }
 
     /// Whether a poll should start now.
@@ -357,6 +377,20 @@ mod tests {
         s.apply(failed(Status::Kod, Some(KissCode::Deny)), times(0), S);
         assert!(s.stopped.is_some() && !s.due(i64::MAX));
         assert_eq!(s.errors.get("kod"), Some(&43));
+    }
+
+    #[test]
+    fn a_new_address_empties_the_window() {
+        let mut s = state();
+        for k in 0..3i64 {
+            s.start_poll();
+            s.apply(measured(k, EPOCH + k * 64 * S), times(k * 64 * S), S);
+        }
+        s.set_address("127.0.0.1:123".parse().unwrap());
+        assert_eq!(s.window().len(), 3, "the same address keeps it");
+        s.set_address("127.0.0.2:123".parse().unwrap());
+        assert!(s.window().is_empty());
+        assert_eq!(s.address, "127.0.0.2:123".parse().ok());
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! encodes and never delays a poll (pure).
 
 use crate::server::ServerState;
-use skew_ntp::select::{default_min_agree, distinct_servers, select_servers, AgreementRecord};
+use skew_ntp::nts::keeper::Keeper;
+use skew_ntp::select::{select_answered, AgreementRecord};
 use skew_ntp::{ProbeRecord, ServerResult};
 use skew_sourcestats::{AdevPoint, SourceStats};
 use std::sync::Arc;
@@ -33,6 +34,43 @@ pub struct ServerView {
     pub allan: Vec<AdevPoint>,
     /// Why the server is no longer polled.
     pub stopped: Option<String>,
+    /// NTS servers: their session and key exchanges.
+    pub nts: Option<NtsState>,
+}
+
+/// An NTS server's session and key exchanges, as a scrape sees them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NtsState {
+    /// Whether the last key exchange succeeded (None before the first).
+    pub ke_up: Option<bool>,
+    /// When the last successful key exchange ran, Unix s.
+    pub ke_last_success_unix_s: Option<f64>,
+    /// Cookies in hand (0 without a session).
+    pub cookies_held: usize,
+    /// Key exchanges run, by trigger.
+    pub key_exchanges: Vec<(&'static str, u64)>,
+    /// Failed key exchanges, by step.
+    pub ke_failures: Vec<(&'static str, u64)>,
+    /// NTS NAKs received.
+    pub naks: u64,
+    /// Replies dropped as unauthenticated.
+    pub unauthenticated: u64,
+}
+
+impl NtsState {
+    /// The state of `keeper`.
+    pub fn of(keeper: &Keeper) -> NtsState {
+        let c = keeper.counts();
+        NtsState {
+            ke_up: keeper.last_ok(),
+            ke_last_success_unix_s: keeper.last_success_unix_ns().map(|t| t as f64 / 1e9),
+            cookies_held: keeper.cookies_held().unwrap_or(0),
+            key_exchanges: c.key_exchanges.iter().map(|(k, v)| (*k, *v)).collect(),
+            ke_failures: c.failures.iter().map(|(k, v)| (*k, *v)).collect(),
+            naks: c.naks,
+            unauthenticated: c.unauthenticated,
+        }
+    }
 }
 
 /// Every polled server, and the majority's agreement over their last results.
@@ -62,13 +100,17 @@ pub fn aged(result: &ServerResult, age_ns: i64, max_drift_ppm: f64) -> ServerRes
 /// Builds the view of `states` at `now_mono_ns`: each server's figures, and the agreement of
 /// their last results, each widened for its age.
 pub fn build(
-    states: &[ServerState],
+    states: &[&ServerState],
     now_mono_ns: i64,
     precision_ns: i64,
     min_agree: Option<usize>,
     max_drift_ppm: f64,
 ) -> ServersView {
-    let polled: Vec<&ServerState> = states.iter().filter(|s| s.last.is_some()).collect();
+    let polled: Vec<&ServerState> = states
+        .iter()
+        .copied()
+        .filter(|s| s.last.is_some())
+        .collect();
     if polled.is_empty() {
         return ServersView::default();
     }
@@ -80,8 +122,8 @@ pub fn build(
             aged(r, age, max_drift_ppm)
         })
         .collect();
-    let k = min_agree.unwrap_or_else(|| default_min_agree(distinct_servers(&results)));
-    let agreement = select_servers(&results, k);
+    // The majority of the servers that answered (issue 13), as monitor and check take it.
+    let agreement = select_answered(&results, min_agree);
     let servers = polled
         .iter()
         .zip(&results)
@@ -101,6 +143,7 @@ pub fn build(
                 stats: s.stats(precision_ns),
                 allan: s.allan(),
                 stopped: s.stopped.clone(),
+                nts: s.nts.as_ref().map(NtsState::of),
             })
         })
         .collect();
@@ -141,6 +184,6 @@ mod tests {
     #[test]
     fn nothing_polled_yet() {
         let s = ServerState::new("a", None, 1, 1, 4, 0);
-        assert_eq!(build(&[s], 0, 1, None, 15.0), ServersView::default());
+        assert_eq!(build(&[&s], 0, 1, None, 15.0), ServersView::default());
     }
 }

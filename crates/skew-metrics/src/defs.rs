@@ -36,6 +36,10 @@ pub const SERVER_STATUS: &[&str] = &["server", "address", "status"];
 /// Labels of per-NTS-server metrics: the server as given (its key exchange's name; one
 /// exchange serves every address it names).
 pub const NTS_SERVER: &[&str] = &["server"];
+/// Labels of an NTS server's key exchanges by what triggered them.
+pub const NTS_SERVER_TRIGGER: &[&str] = &["server", "trigger"];
+/// Labels of an NTS server's failed key exchanges by the step that failed.
+pub const NTS_SERVER_STEP: &[&str] = &["server", "step"];
 /// No labels.
 pub const NONE: &[&str] = &[];
 
@@ -401,7 +405,7 @@ pub const EXPORTER_POLLS: MetricDef = counter(
     "Polls of the server since the exporter started.",
 );
 /// Polls that failed.
-pub const EXPORTER_POLL_ERRORS: MetricDef = counter("skew_exporter_poll_errors_total", SERVER_STATUS, "Polls that did not measure the server, by status (timeout, kod, unsynchronized, invalid, unresolved, unreachable).");
+pub const EXPORTER_POLL_ERRORS: MetricDef = counter("skew_exporter_poll_errors_total", SERVER_STATUS, "Polls that did not measure the server, by status (timeout, kod, unsynchronized, invalid, unresolved, unreachable, nts-ke-failed, nts-nak).");
 /// Last poll's duration.
 pub const EXPORTER_PROBE_DURATION: MetricDef = gauge(
     "skew_exporter_probe_duration_seconds",
@@ -432,6 +436,31 @@ pub const EXPORTER_START: MetricDef = gauge(
     NONE,
     "When the exporter started, Unix time.",
 );
+
+// --- The exporter's NTS sessions, kept across polls ---
+
+/// Key exchanges by trigger.
+pub const NTS_KE_TOTAL: MetricDef = counter("skew_nts_ke_total", NTS_SERVER_TRIGGER, "Key exchanges run since the exporter started, successful or not, by what triggered them (start, nak, cookies, failures, refresh).");
+/// Failed key exchanges by step.
+pub const NTS_KE_FAILURES: MetricDef = counter("skew_nts_ke_failures_total", NTS_SERVER_STEP, "Failed key exchanges since the exporter started, by the step that failed (tcp, tls, certificate, alpn, protocol, timeout, unresolved).");
+/// Whether the last key exchange worked.
+pub const NTS_KE_UP: MetricDef = gauge(
+    "skew_nts_ke_up",
+    NTS_SERVER,
+    "1 when the server's last key exchange succeeded, 0 when it failed.",
+);
+/// When the last successful key exchange ran.
+pub const NTS_KE_LAST_SUCCESS: MetricDef = gauge(
+    "skew_nts_ke_last_success_timestamp_seconds",
+    NTS_SERVER,
+    "When the server's last successful key exchange ran, Unix time.",
+);
+/// Cookies in hand.
+pub const NTS_COOKIES_HELD: MetricDef = gauge("skew_nts_cookies_held", NTS_SERVER, "Cookies in hand for the server's next requests after the last poll (each authentic reply brings back the one spent; 0 without a session).");
+/// NTS NAKs.
+pub const NTS_NAKS: MetricDef = counter("skew_nts_naks_total", NTS_SERVER, "NTS NAKs received since the exporter started (the server could not use a cookie: its keys changed).");
+/// Unauthenticated replies dropped.
+pub const NTS_UNAUTHENTICATED: MetricDef = counter("skew_nts_unauthenticated_total", NTS_SERVER, "Replies dropped since the exporter started because they did not authenticate (forged, altered, or plain NTP).");
 
 // --- /probe (blackbox_exporter's names for the probe itself) ---
 
@@ -508,6 +537,13 @@ pub const ALL: &[&MetricDef] = &[
     &EXPORTER_SCRAPES,
     &EXPORTER_PROBES,
     &EXPORTER_START,
+    &NTS_KE_TOTAL,
+    &NTS_KE_FAILURES,
+    &NTS_KE_UP,
+    &NTS_KE_LAST_SUCCESS,
+    &NTS_COOKIES_HELD,
+    &NTS_NAKS,
+    &NTS_UNAUTHENTICATED,
     &PROBE_SUCCESS,
     &PROBE_DURATION,
 ];

@@ -149,6 +149,7 @@ mod tests {
                 min_agree: 1,
                 candidates: 1,
                 max_overlap: 1,
+                servers: 2,
             },
         );
         let text = e.render();

@@ -112,6 +112,9 @@ pub fn server_entry(entry: &str) -> Option<(String, bool)> {
 pub struct Config {
     /// Servers to probe: `HOST` or `HOST nts` (an NTS-KE server, probed with NTS).
     pub servers: Option<Vec<String>>,
+    /// An NTP configuration (chrony.conf, ntp.conf or timesyncd.conf) whose servers and
+    /// pools to probe instead of the system's (not together with `servers`).
+    pub ntp_conf: Option<PathBuf>,
     /// Requests per server.
     pub samples: Option<u32>,
     /// Time between requests to one server.
@@ -152,8 +155,14 @@ impl Config {
     pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
         let c: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
             path: path.to_path_buf(),
-            message: e.to_string(),
+            message: one_line_error(text, &e),
         })?;
+        if c.servers.is_some() && c.ntp_conf.is_some() {
+            return Err(ConfigError::Parse {
+                path: path.to_path_buf(),
+                message: "servers and ntp_conf both name the servers to probe: keep one".into(),
+            });
+        }
         for e in c.servers.iter().flatten() {
             if server_entry(e).is_none() {
                 return Err(ConfigError::Parse {
@@ -203,6 +212,25 @@ impl Config {
     }
 }
 
+/// A TOML error as one line, `line L, column C (the line): what` (the parser's own text draws
+/// the line with a caret over several lines, which a Nagios line cannot hold).
+fn one_line_error(text: &str, e: &toml::de::Error) -> String {
+    match e.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let start = before.rfind('\n').map_or(0, |i| i + 1);
+            let column = before.len() - start + 1;
+            let written = text[start..].lines().next().unwrap_or("").trim();
+            format!(
+                "line {line}, column {column} ({written}): {}",
+                e.message().trim()
+            )
+        }
+        None => e.message().trim().to_string(),
+    }
+}
+
 /// Parses an optional duration already validated by [`Config::parse`].
 pub fn duration(v: &Option<String>) -> Option<Duration> {
     v.as_deref().and_then(|s| skew_time::parse_duration(s).ok())
@@ -230,13 +258,21 @@ mod tests {
 
     #[test]
     fn errors_name_the_problem() {
-        let e = Config::parse(Path::new("c.toml"), "servrs = [\"a\"]\n").unwrap_err();
+        let e = Config::parse(Path::new("c.toml"), "samples = 2\nservrs = [\"a\"]\n").unwrap_err();
         assert!(
-            e.to_string().contains("c.toml") && e.to_string().contains("servrs"),
+            e.to_string()
+                .starts_with("c.toml: line 2, column 1 (servrs = [\"a\"]): unknown field `servrs`"),
             "{e}"
         );
+        assert_eq!(e.to_string().lines().count(), 1, "{e}");
         let e = Config::parse(Path::new("c.toml"), "[thresholds]\nwarn = \"fast\"\n").unwrap_err();
         assert!(e.to_string().contains("thresholds.warn"), "{e}");
+        let e = Config::parse(
+            Path::new("c.toml"),
+            "servers = [\"a\"]\nntp_conf = \"/etc/chrony/chrony.conf\"\n",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("keep one"), "{e}");
         let e = Config::parse(Path::new("c.toml"), "samples = \"four\"\n").unwrap_err();
         assert!(e.to_string().contains("samples"), "{e}");
         assert_eq!(

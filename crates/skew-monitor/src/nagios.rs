@@ -117,6 +117,26 @@ pub struct Verdict {
 }
 
 impl Verdict {
+    /// The verdict of a run that could not be made (a usage or configuration error):
+    /// `SKEW UNKNOWN: <reason>` with exit code 3, as monitoring-plugins do. The reason is
+    /// made one line for Nagios: its lines are joined with spaces, control characters
+    /// escaped, and `|` (which would start the performance data) written as `/`.
+    pub fn unknown(reason: &str) -> Verdict {
+        let joined: Vec<&str> = reason
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        let one = plugin_text(&joined.join(" "));
+        let headline = format!("SKEW UNKNOWN: {one}");
+        Verdict {
+            state: State::Unknown,
+            line: headline.clone(),
+            headline,
+            reasons: vec![one],
+        }
+    }
+
     /// Turns the verdict UNKNOWN because some outputs were not written (the measurement
     /// stands, but not all of it landed): `SKEW UNKNOWN: <failures> (<summary>)|<perfdata>`,
     /// keeping the summary and the performance data of the measured line.
@@ -126,20 +146,49 @@ impl Verdict {
         }
         let (summary, perf) = self.line.split_once('|').unwrap_or((&self.line, ""));
         let summary = summary.split_once(": ").map_or(summary, |(_, s)| s);
-        self.line = format!("SKEW UNKNOWN: {} ({summary})|{perf}", failures.join("; "));
+        self.line = format!(
+            "SKEW UNKNOWN: {} ({summary})|{perf}",
+            plugin_text(&failures.join("; "))
+        );
         self.state = State::Unknown;
     }
+}
+
+/// Text made safe for the plugin output before the `|`: control characters escaped (a
+/// newline would end the line), `|` (which starts the performance data) written as `/`.
+fn plugin_text(text: &str) -> String {
+    skew_time::escape::escape_control(text).replace('|', "/")
 }
 
 fn s6(v: f64) -> String {
     format!("{v:.6}")
 }
 
-/// Judges a run.
+/// The servers that did not answer usably, by status (`2 timeout, 1 unresolved`), each
+/// address once.
+fn unanswered(r: &RunReport) -> String {
+    let mut seen = std::collections::HashSet::new();
+    let mut by_status: std::collections::BTreeMap<String, usize> = Default::default();
+    for p in &r.probes {
+        let first = p.address.as_ref().is_none_or(|a| seen.insert(a.clone()));
+        if first && p.status != skew_ntp::Status::Ok {
+            *by_status.entry(p.status.to_string()).or_default() += 1;
+        }
+    }
+    let parts: Vec<String> = by_status.iter().map(|(s, n)| format!("{n} {s}")).collect();
+    parts.join(", ")
+}
+
+/// Judges a run. The majority is taken among the servers that answered: servers that did
+/// not are a WARNING ("2 of 4 servers answered"), never a reason to doubt agreeing answers;
+/// when none answered the run is CRITICAL ("no server answered").
 pub fn evaluate(r: &RunReport, t: &Thresholds, findings: &[Finding]) -> Verdict {
     let a = &r.agreement;
     let probed = r.probes.len();
     let measured = r.probes.iter().filter(|p| p.offset_s.is_some()).count();
+    // Distinct servers (a record from before `servers` was written counts its probes).
+    let servers = if a.servers > 0 { a.servers } else { probed };
+    let answered = a.candidates;
     let mut state = State::Ok;
     let mut reasons = Vec::new();
     let mut perf = Vec::new();
@@ -151,10 +200,16 @@ pub fn evaluate(r: &RunReport, t: &Thresholds, findings: &[Finding]) -> Verdict 
             let o = offset.abs();
             if o > t.crit_offset_s {
                 state = state.worst(State::Critical);
-                reasons.push(format!("|offset| {o:.6} s > {} s", t.crit_offset_s));
+                reasons.push(format!(
+                    "offset {offset:+.6} s beyond ±{} s",
+                    t.crit_offset_s
+                ));
             } else if o > t.warn_offset_s {
                 state = state.worst(State::Warning);
-                reasons.push(format!("|offset| {o:.6} s > {} s", t.warn_offset_s));
+                reasons.push(format!(
+                    "offset {offset:+.6} s beyond ±{} s",
+                    t.warn_offset_s
+                ));
             }
             if half > t.crit_bound_s {
                 state = state.worst(State::Critical);
@@ -176,27 +231,40 @@ pub fn evaluate(r: &RunReport, t: &Thresholds, findings: &[Finding]) -> Verdict 
                 t.crit_bound_s
             ));
             format!(
-                "offset {offset:+.6} s (±{half:.6} s) {}/{probed} servers",
+                "offset {offset:+.6} s (±{half:.6} s) {}/{servers} servers",
                 a.truechimers
             )
         }
-        None if measured == 0 => {
+        None if answered == 0 => {
             state = state.worst(State::Critical);
-            reasons.push(format!("no server answered ({probed} tried)"));
-            format!("no server answered, 0/{probed} servers")
+            let why = unanswered(r);
+            if why.is_empty() {
+                reasons.push(format!("no server answered ({servers} tried)"));
+                format!("no server answered, 0/{servers} servers")
+            } else {
+                reasons.push(format!("no server answered ({servers} tried: {why})"));
+                format!("no server answered, 0/{servers} servers ({why})")
+            }
         }
         None => {
             state = state.worst(State::Critical);
             reasons.push(format!(
-                "no majority: at most {} of {probed} servers agree, {} required",
+                "no majority: at most {} of {answered} answering servers agree, {} required",
                 a.max_overlap, a.min_agree
             ));
             format!(
-                "no majority: at most {} of {probed} servers agree ({} required)",
+                "no majority: at most {} of {answered} answering servers agree ({} required)",
                 a.max_overlap, a.min_agree
             )
         }
     };
+    if answered > 0 && answered < servers {
+        state = state.worst(State::Warning);
+        reasons.push(format!(
+            "{answered} of {servers} servers answered ({})",
+            unanswered(r)
+        ));
+    }
     if a.falsetickers > 0 && a.majority {
         state = state.worst(State::Warning);
         reasons.push(format!("{} falseticker(s)", a.falsetickers));
@@ -277,7 +345,7 @@ pub fn evaluate(r: &RunReport, t: &Thresholds, findings: &[Finding]) -> Verdict 
         .map(|s| s.as_str())
         .collect();
     if !extra.is_empty() && state != State::Ok {
-        line.push_str(&format!(" ({})", extra.join("; ")));
+        line.push_str(&format!(" ({})", plugin_text(&extra.join("; "))));
     }
     line.push('|');
     line.push_str(&perf.join(" "));
@@ -312,6 +380,18 @@ mod tests {
             "SKEW UNKNOWN: drift log /x not written: denied; b (offset +0.000123 s (±0.000045 s) 3/3 servers)|offset=0.000123s;1;2"
         );
     }
+    #[test]
+    fn an_error_is_one_unknown_line() {
+        let v = Verdict::unknown("bad.toml: line 1\n  unknown key `servrs`\x1b[31m | x\n");
+        assert_eq!(v.state, State::Unknown);
+        assert_eq!(v.state.code(), 3);
+        assert_eq!(
+            v.line,
+            "SKEW UNKNOWN: bad.toml: line 1 unknown key `servrs`\\x1b[31m / x"
+        );
+        assert_eq!(v.line.lines().count(), 1);
+    }
+
     use crate::rows::PauseReading;
     use skew_ntp::select::AgreementRecord;
 
@@ -331,6 +411,7 @@ mod tests {
             min_agree: 1,
             candidates: truechimers + falsetickers,
             max_overlap: truechimers,
+            servers: 0,
         };
         r.pause = None;
         let c = r.clock.as_mut().unwrap();
@@ -398,6 +479,26 @@ mod tests {
     }
 
     #[test]
+    fn the_reasons_never_start_the_perfdata() {
+        let t = Thresholds::default();
+        let f = Finding {
+            state: State::Warning,
+            text: "leap-seconds list /a|b\nc: expired".into(),
+        };
+        let v = evaluate(&report(Some(0.2), Some(0.2), 1, 0), &t, &[f]);
+        assert_eq!(v.state, State::Warning);
+        let (text, perf) = v.line.split_once('|').unwrap();
+        assert!(
+            text.ends_with(
+                "(offset +0.200000 s beyond ±0.1 s; leap-seconds list /a/b\\nc: expired)"
+            ),
+            "{text}"
+        );
+        assert!(perf.starts_with("offset=0.200000s;"), "{perf}");
+        assert_eq!(v.line.lines().count(), 1);
+    }
+
+    #[test]
     fn ok_line_like_check_ntp_time() {
         let v = evaluate(
             &report(Some(0.000078), Some(0.000168), 1, 0),
@@ -435,11 +536,28 @@ mod tests {
             "falseticker"
         );
         let mut r = report(None, None, 0, 0);
+        r.agreement.candidates = 2;
+        r.agreement.max_overlap = 1;
+        r.agreement.min_agree = 2;
         let v = evaluate(&r, &t, &[]);
         assert_eq!(v.state, State::Critical);
-        assert!(v.line.contains("no majority"), "{}", v.line);
+        assert!(
+            v.line
+                .contains("no majority: at most 1 of 2 answering servers agree"),
+            "{}",
+            v.line
+        );
+        r.agreement.candidates = 0;
         r.probes[0].offset_s = None;
-        assert!(evaluate(&r, &t, &[]).line.contains("no server answered"));
+        r.probes[0].status = skew_ntp::Status::Timeout;
+        let v = evaluate(&r, &t, &[]);
+        assert_eq!(v.state, State::Critical);
+        assert!(
+            v.line
+                .starts_with("SKEW CRITICAL: no server answered, 0/1 servers (1 timeout)|"),
+            "{}",
+            v.line
+        );
         let mut r = report(Some(0.0), Some(0.0), 1, 0);
         r.pause = Some(PauseReading {
             max_s: 2.0,
@@ -460,6 +578,37 @@ mod tests {
         let v = evaluate(&report(Some(0.0), Some(0.0), 1, 0), &t, &[f]);
         assert_eq!(v.state, State::Unknown);
         assert!(v.line.contains("leap list missing"));
+    }
+
+    #[test]
+    fn dead_servers_are_a_warning_not_a_lost_majority() {
+        let t = Thresholds::default();
+        // Two agreeing servers of four: the two dead ones warn, the answer stands.
+        let mut r = report(Some(0.0001), Some(0.0002), 2, 0);
+        r.agreement.servers = 4;
+        let mut dead = r.probes[0].clone();
+        dead.status = skew_ntp::Status::Timeout;
+        dead.offset_s = None;
+        for (i, p) in [(1, "127.0.0.1:2"), (2, "127.0.0.1:3"), (3, "127.0.0.1:4")] {
+            let mut x = if i == 1 {
+                r.probes[0].clone()
+            } else {
+                dead.clone()
+            };
+            x.address = Some(p.into());
+            r.probes.push(x);
+        }
+        let v = evaluate(&r, &t, &[]);
+        assert_eq!(v.state, State::Warning, "{}", v.line);
+        assert!(
+            v.line.starts_with("SKEW WARNING: offset +0.000150 s (±0.000050 s) 2/4 servers (2 of 4 servers answered (2 timeout))"),
+            "{}",
+            v.line
+        );
+        // All of them answering: OK.
+        r.agreement.servers = 2;
+        r.probes.truncate(2);
+        assert_eq!(evaluate(&r, &t, &[]).state, State::Ok);
     }
 
     #[test]

@@ -101,6 +101,7 @@ pub(crate) mod tests {
                 min_agree: 1,
                 candidates: 1,
                 max_overlap: 1,
+                servers: 1,
             },
             clock: Some(ClockReading {
                 rate_ppm: Some(0.5),

@@ -8,7 +8,7 @@ use skew_clock::reading::{self, ReadingConfig};
 use skew_driftlog::LeapListStatus;
 use skew_leap::list_check::{check_list, DEFAULT_EXPIRY_WARNING_DAYS};
 use skew_leap::Severity;
-use skew_ntp::select::{default_min_agree, distinct_servers, select_servers, AgreementRecord};
+use skew_ntp::select::{select_answered, AgreementRecord};
 use skew_ntp_io::{probe_servers, ProbeRequest};
 use skew_pause::{MonitorConfig as PauseMonitorConfig, PauseKind, PauseMonitor};
 use skew_truetime::state::{ClockReadings, MeasurementState, STATE_VERSION};
@@ -214,10 +214,7 @@ pub fn execute(plan: &RunPlan) -> RunOutcome {
         ((clock.map(|h| h.join().unwrap_or_default()), pause), probed)
     });
     let (clock, pause) = clock;
-    let k = plan
-        .min_agree
-        .unwrap_or_else(|| default_min_agree(distinct_servers(&results)));
-    let agreement = select_servers(&results, k);
+    let agreement = select_answered(&results, plan.min_agree);
     let probes: Vec<skew_ntp::ProbeRecord> = results
         .iter()
         .zip(&agreement.verdicts)

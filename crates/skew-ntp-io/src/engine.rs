@@ -227,6 +227,28 @@ pub fn run_probes(
     config: &EngineConfig,
     clock: &dyn LocalClock,
 ) -> (Vec<ServerResult>, EngineStats) {
+    let (results, stats, _) = run(targets, config, clock, false);
+    (results, stats)
+}
+
+/// [`run_probes`], also giving back each target's security as the run left it (an NTS
+/// session with the cookies its replies brought), for a caller that keeps sessions across
+/// runs. A target repeating an earlier target's address was not probed: its own security
+/// comes back unchanged.
+pub fn run_probes_keeping_sessions(
+    targets: &[Target],
+    config: &EngineConfig,
+    clock: &dyn LocalClock,
+) -> (Vec<ServerResult>, EngineStats, Vec<Security>) {
+    run(targets, config, clock, true)
+}
+
+fn run(
+    targets: &[Target],
+    config: &EngineConfig,
+    clock: &dyn LocalClock,
+    keep_sessions: bool,
+) -> (Vec<ServerResult>, EngineStats, Vec<Security>) {
     let mut probe_cfg = config.probe;
     if probe_cfg.bounds.local_precision_ns <= 0 {
         probe_cfg.bounds.local_precision_ns = measure_precision_ns(clock);
@@ -420,11 +442,30 @@ pub fn run_probes(
             }
         }
     }
-    let mut probed: Vec<Option<ServerResult>> =
-        book.probers.into_iter().map(|p| Some(p.finish())).collect();
+    let mut securities: Vec<Option<Security>> = Vec::new();
+    let mut probed: Vec<Option<ServerResult>> = book
+        .probers
+        .into_iter()
+        .map(|p| {
+            if !keep_sessions {
+                return Some(p.finish());
+            }
+            let (r, s) = p.finish_with_security();
+            securities.push(Some(s));
+            Some(r)
+        })
+        .collect();
     let mut results: Vec<ServerResult> = Vec::with_capacity(targets.len());
+    let mut kept: Vec<Security> = Vec::new();
     for (t, &g) in groups.of.iter().enumerate() {
         let owner = groups.first[g];
+        if keep_sessions {
+            kept.push(if owner == t {
+                securities[g].take().unwrap_or_default()
+            } else {
+                targets[t].security.clone()
+            });
+        }
         match probed[g].take() {
             Some(r) => results.push(r),
             None => {
@@ -440,7 +481,7 @@ pub fn run_probes(
             }
         }
     }
-    (results, stats)
+    (results, stats, kept)
 }
 
 /// The last 8 bytes of a request, as the socket reports them with its transmit timestamp.
@@ -527,6 +568,51 @@ mod tests {
         assert_eq!(r[0].counters.sent, 3);
         assert_eq!(r[0].counters.timeouts, 3);
         assert!(elapsed < std::time::Duration::from_secs(2), "{elapsed:?}");
+    }
+
+    #[test]
+    fn sessions_come_back_as_the_run_left_them() {
+        use skew_ntp::nts::{Aead, KeFacts, NtsKeys, NtsSession};
+        let session = |cookies: usize| {
+            Security::Nts(Box::new(NtsSession::new(
+                NtsKeys {
+                    aead: Aead::AesSivCmac256,
+                    c2s: vec![1; 32],
+                    s2c: vec![2; 32],
+                },
+                vec![vec![7; 100]; cookies],
+                KeFacts::default(),
+            )))
+        };
+        let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let addr = silent.local_addr().unwrap();
+        let mut config = EngineConfig::default();
+        config.probe.samples = 1;
+        config.probe.timeout_ns = 50_000_000;
+        let mk = |server: &str, security: Security| Target {
+            server: server.into(),
+            address: addr,
+            security,
+        };
+        let targets = vec![
+            mk("nts", session(8)),
+            t("plain", &addr.to_string()),
+            mk("again", session(2)), // the same address: not probed, its session unchanged
+        ];
+        let (results, _, kept) = run_probes_keeping_sessions(&targets, &config, &CoarseClock);
+        assert_eq!(results.len(), 3);
+        assert_eq!(kept.len(), 3);
+        let s = kept[0].nts().expect("the NTS session");
+        assert_eq!(
+            (s.cookies(), s.counts().spent),
+            (7, 1),
+            "one request spent one"
+        );
+        assert_eq!(kept[1], Security::Plain);
+        assert_eq!(kept[2], targets[2].security);
+        // The same run without the sessions.
+        let (results, _) = run_probes(&targets[..1], &config, &CoarseClock);
+        assert_eq!(results[0].status, Status::Timeout);
     }
 
     #[test]

@@ -27,7 +27,10 @@ pub mod socket;
 pub mod target;
 
 pub use clock::{LocalClock, SystemClock};
-pub use engine::{run_probes, EngineConfig, EngineStats, Target, DEFAULT_MAX_INFLIGHT};
-pub use nts::{NtsOptions, DEFAULT_KE_TIMEOUT};
+pub use engine::{
+    run_probes, run_probes_keeping_sessions, EngineConfig, EngineStats, Target,
+    DEFAULT_MAX_INFLIGHT,
+};
+pub use nts::{establish, parse_nts_server, NtsOptions, DEFAULT_KE_TIMEOUT};
 pub use run::{probe_servers, ProbeRequest, ProbeRun, ProbeSettings, RunError};
 pub use target::{parse_server, resolve_all, Family, ResolvedServer, ServerSpec};

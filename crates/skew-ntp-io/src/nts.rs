@@ -2,11 +2,13 @@
 //! name, each carrying its session; failed exchanges become `nts-ke-failed` results.
 
 use crate::engine::Target;
-use crate::target::{parse_server_with_port, resolve_all, Family, ServerSpec, SpecError};
+use crate::target::{parse_server_with_port, resolve, resolve_all, Family, ServerSpec, SpecError};
 use skew_ntp::nts::ke::DEFAULT_KE_PORT;
-use skew_ntp::nts::{Aead, KeFacts, NtsReport};
+use skew_ntp::nts::keeper::KeFailureNote;
+use skew_ntp::nts::{Aead, KeFacts, NtsReport, NtsSession};
 use skew_ntp::{Security, ServerResult, Status};
-use skew_nts_io::{key_exchange_all, KeConfig, KeTarget, TrustAnchors, TrustError};
+use skew_nts_io::{key_exchange, key_exchange_all, KeConfig, KeTarget, TrustAnchors, TrustError};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -76,6 +78,48 @@ impl NtsOptions {
             TrustAnchors::load(&self.ca_files)
         }
     }
+
+    /// The settings of each key exchange: `anchors`, the AEADs offered, the deadline.
+    pub fn ke_config(&self, anchors: &TrustAnchors) -> KeConfig {
+        KeConfig {
+            roots: Arc::new(anchors.store.clone()),
+            offer: self.offer.clone(),
+            timeout: self.ke_timeout,
+        }
+    }
+}
+
+/// One key exchange for a session kept across runs (`skew exporter`): the exchange with the
+/// NTS-KE server `spec` (its name is checked against the certificate) at `addresses`, tried
+/// in order, then the NTP server it names, resolved to its first address of `family`. A
+/// name that does not resolve fails with the step `unresolved`.
+pub fn establish(
+    spec: &ServerSpec,
+    addresses: &[SocketAddr],
+    config: &KeConfig,
+    family: Family,
+) -> Result<(NtsSession, SocketAddr), KeFailureNote> {
+    let ok = key_exchange(&spec.host, addresses, spec.port, config).map_err(|e| KeFailureNote {
+        step: e.kind.as_str(),
+        message: e.to_string(),
+        facts: e.facts,
+    })?;
+    let ntp = ServerSpec {
+        text: spec.text.clone(),
+        host: ok.ntp_host.clone(),
+        port: ok.ntp_port,
+    };
+    match resolve(&ntp, family, false)
+        .addresses
+        .and_then(|a| a.first().copied().ok_or_else(|| "no address".into()))
+    {
+        Ok(address) => Ok((ok.session, address)),
+        Err(e) => Err(KeFailureNote {
+            step: "unresolved",
+            message: format!("the NTP server named by the key exchange: {e}"),
+            facts: Box::new(ok.session.facts().clone()),
+        }),
+    }
 }
 
 /// Parses an NTS server argument: `host` or `host:port`, port 4460 unless given.
@@ -113,11 +157,7 @@ pub fn plan(
     all_addresses: bool,
 ) -> NtsPlan {
     let resolved = resolve_all(specs, family, true, 16);
-    let config = KeConfig {
-        roots: Arc::new(anchors.store.clone()),
-        offer: opts.offer.clone(),
-        timeout: opts.ke_timeout,
-    };
+    let config = opts.ke_config(anchors);
     let mut ke_targets = Vec::new();
     let mut pre: Vec<Option<ServerResult>> = Vec::new();
     for r in &resolved {
@@ -229,5 +269,25 @@ mod tests {
         assert_eq!(o.ke_timeout, Duration::from_millis(300));
         assert_eq!(o.ca_files, vec![PathBuf::from("ca.pem")]);
         assert!(NtsOptions::new(vec![], &[], Some(Duration::ZERO)).is_none());
+    }
+
+    #[test]
+    fn establish_says_which_step_failed() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let opts = NtsOptions {
+            ke_timeout: Duration::from_secs(2),
+            ..NtsOptions::default()
+        };
+        let config = opts.ke_config(&opts.anchors().unwrap());
+        let spec = parse_nts_server(&format!("127.0.0.1:{port}")).unwrap();
+        let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+        let e = establish(&spec, &[addr], &config, Family::Any).unwrap_err();
+        assert_eq!(e.step, "tcp", "{e:?}");
+        assert!(e.message.contains("(tcp)"), "{}", e.message);
+        assert_eq!(e.facts.ke_port, port);
     }
 }

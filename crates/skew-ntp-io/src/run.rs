@@ -6,6 +6,7 @@ use crate::nts::{parse_nts_server, NtsOptions};
 use crate::target::{parse_server, resolve_all, Family, SpecError};
 use skew_ntp::ServerResult;
 use skew_nts_io::TrustError;
+use std::collections::BTreeMap;
 
 /// What to probe and how.
 #[derive(Debug, Clone, PartialEq)]
@@ -16,6 +17,10 @@ pub struct ProbeRequest {
     pub family: Family,
     /// Probe every address a name resolves to, not only the first.
     pub all_addresses: bool,
+    /// Pools: servers (by their text in `servers`) that stand for several servers, each
+    /// probed at up to this many of the addresses its name resolves to (a `pool` line's
+    /// `maxsources`), whatever `all_addresses` says. Each address is a server of its own.
+    pub pools: BTreeMap<String, usize>,
     /// Engine settings.
     pub engine: EngineConfig,
     /// NTS for the servers named in `nts_servers` (`--nts`, or servers marked `nts`).
@@ -86,6 +91,7 @@ impl ProbeSettings {
             servers: servers.to_vec(),
             family: self.family,
             all_addresses: self.all_addresses,
+            pools: BTreeMap::new(),
             engine: EngineConfig {
                 probe,
                 max_inflight: self.max_inflight,
@@ -163,16 +169,25 @@ pub fn probe_servers_with(
             slots[i] = Some(slot);
         }
     }
-    let resolved = resolve_all(&specs, req.family, req.all_addresses, 16);
+    // Every address of every name, then as many as each server takes: the first, all of
+    // them (`all_addresses`), or up to a pool's limit.
+    let resolved = resolve_all(&specs, req.family, true, 16);
     for (&i, r) in plain_pos.iter().zip(resolved) {
         slots[i] = Some(match r.addresses {
-            Ok(addrs) => Ok(addrs
-                .into_iter()
-                .map(|a| {
-                    targets.push(Target::plain(&r.spec.text, a));
-                    targets.len() - 1
-                })
-                .collect()),
+            Ok(mut addrs) => Ok({
+                match req.pools.get(&r.spec.text) {
+                    Some(&n) => addrs.truncate(n.max(1)),
+                    None if !req.all_addresses => addrs.truncate(1),
+                    None => {}
+                }
+                addrs
+            }
+            .into_iter()
+            .map(|a| {
+                targets.push(Target::plain(&r.spec.text, a));
+                targets.len() - 1
+            })
+            .collect()),
             Err(e) => Err(unresolved(&r.spec.text, e)),
         });
     }

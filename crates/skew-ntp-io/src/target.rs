@@ -57,6 +57,22 @@ pub enum SpecError {
     /// A bracketed IPv6 address is malformed.
     #[error("invalid bracketed IPv6 address in {0:?} (expected [addr] or [addr]:port)")]
     BadBracket(String),
+    /// An IPv6 address followed by a port without brackets (`::1:41123`), which no
+    /// resolver can read.
+    #[error(
+        "{text:?} is not an IPv6 address; for address {addr} port {port} write [{addr}]:{port}"
+    )]
+    UnbracketedPort {
+        /// The argument.
+        text: String,
+        /// The address part.
+        addr: std::net::Ipv6Addr,
+        /// The port part.
+        port: u16,
+    },
+    /// Several colons, but not an IPv6 address.
+    #[error("{0:?} is not an IPv6 address (expected e.g. 2001:db8::1, or [2001:db8::1]:123 with a port)")]
+    BadIpv6(String),
 }
 
 fn parse_port(text: &str, port: &str) -> Result<u16, SpecError> {
@@ -104,7 +120,24 @@ pub fn parse_server_with_port(text: &str, default_port: u16) -> Result<ServerSpe
         };
         (h.to_string(), port)
     } else if t.matches(':').count() >= 2 {
-        // A bare IPv6 literal: no port can be given without brackets.
+        // A bare IPv6 literal: no port can be given without brackets. Anything else with
+        // two colons is no host name either; a scope (`fe80::1%eth0`) is the resolver's.
+        if !t.contains('%') && t.parse::<std::net::Ipv6Addr>().is_err() {
+            let split = t.rsplit_once(':').and_then(|(a, p)| {
+                Some((
+                    a.parse::<std::net::Ipv6Addr>().ok()?,
+                    p.parse::<u16>().ok()?,
+                ))
+            });
+            return Err(match split {
+                Some((addr, port)) if port > 0 => SpecError::UnbracketedPort {
+                    text: t.into(),
+                    addr,
+                    port,
+                },
+                _ => SpecError::BadIpv6(t.into()),
+            });
+        }
         (t.to_string(), default_port)
     } else if let Some((h, p)) = t.split_once(':') {
         if h.is_empty() {
@@ -140,8 +173,12 @@ pub fn resolve(spec: &ServerSpec, family: Family, all_addresses: bool) -> Resolv
             .map_err(|e| format!("cannot resolve {:?}: {e}", spec.host)),
     };
     let addresses = found.and_then(|v| {
-        let mut v: Vec<SocketAddr> = v.into_iter().filter(|a| family.admits(a)).collect();
-        v.dedup();
+        // Each address once, in the resolver's order.
+        let mut seen = std::collections::HashSet::new();
+        let v: Vec<SocketAddr> = v
+            .into_iter()
+            .filter(|a| family.admits(a) && seen.insert(*a))
+            .collect();
         if v.is_empty() {
             let fam = match family {
                 Family::V4 => "IPv4 ",
@@ -150,10 +187,7 @@ pub fn resolve(spec: &ServerSpec, family: Family, all_addresses: bool) -> Resolv
             };
             return Err(format!("no {fam}address for {:?}", spec.host));
         }
-        if !all_addresses {
-            v.truncate(1);
-        }
-        Ok(v)
+        Ok(if all_addresses { v } else { v[..1].to_vec() })
     });
     ResolvedServer {
         spec: spec.clone(),
@@ -265,6 +299,17 @@ mod tests {
             Err(SpecError::BadBracket(_))
         ));
         assert_eq!(parse_server(":123"), Err(SpecError::Empty));
+        // An IPv6 address with a port but no brackets never reaches the resolver.
+        let e = parse_server("::1:41123").unwrap_err();
+        assert!(matches!(e, SpecError::UnbracketedPort { port: 41123, .. }));
+        assert!(e.to_string().contains("write [::1]:41123"), "{e}");
+        assert!(matches!(
+            parse_server("2001:db8::zz:1"),
+            Err(SpecError::BadIpv6(_))
+        ));
+        // A valid address stays one (its last group is no port), and so does a scope.
+        assert_eq!(parse_server("::1:4112").unwrap().host, "::1:4112");
+        assert_eq!(parse_server("fe80::1%eth0").unwrap().host, "fe80::1%eth0");
     }
 
     #[test]

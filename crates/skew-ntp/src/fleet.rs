@@ -12,8 +12,11 @@
 //! frozen past its lease still believes it holds it), plus the drift a clock can accumulate
 //! over L.
 
+use crate::result::{ServerResult, Status};
+use crate::select::Agreement;
 use serde::{Deserialize, Serialize};
 use skew_time::{ns_to_s, ppm_of_ns, IntervalNs};
+use std::collections::HashSet;
 
 /// The largest pairwise skew bound and the pair that reaches it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -26,6 +29,55 @@ pub struct PairwiseSkew {
     pub behind: String,
     /// Clocks compared.
     pub clocks: usize,
+    /// Clocks left out as falsetickers (outside the majority's agreement): a liar's bound
+    /// says where it is, not where the truth is, and would set the bound by its lie.
+    #[serde(default)]
+    pub left_out: Vec<String>,
+}
+
+/// The clocks of one probe run, for pairwise comparisons.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProbeClocks {
+    /// This host's clock (`local`, offset exactly 0) and each measured `ok` server's hard
+    /// bound, named by its address, each address once (a server given twice, or by name
+    /// and by address, is one clock).
+    pub clocks: Vec<(String, IntervalNs)>,
+    /// The falsetickers left out, by address.
+    pub left_out: Vec<String>,
+}
+
+impl ProbeClocks {
+    /// The clocks of `results` judged by `agreement` (its verdicts in the same order).
+    pub fn of(results: &[ServerResult], agreement: &Agreement) -> ProbeClocks {
+        let mut seen = HashSet::new();
+        let mut clocks = vec![("local".to_string(), IntervalNs::new(0, 0))];
+        let mut left_out = Vec::new();
+        for (i, r) in results.iter().enumerate() {
+            let (Some(s), Status::Ok) = (&r.summary, r.status) else {
+                continue;
+            };
+            let name = r
+                .address
+                .map_or_else(|| r.server.clone(), |a| a.to_string());
+            if !seen.insert(name.clone()) {
+                continue;
+            }
+            if agreement.is_falseticker(i) {
+                left_out.push(name);
+            } else {
+                clocks.push((name, s.bound));
+            }
+        }
+        ProbeClocks { clocks, left_out }
+    }
+
+    /// The largest pairwise skew among the clocks kept, naming those left out.
+    pub fn largest_pairwise_skew(&self) -> Option<PairwiseSkew> {
+        largest_pairwise_skew(&self.clocks).map(|p| PairwiseSkew {
+            left_out: self.left_out.clone(),
+            ..p
+        })
+    }
 }
 
 /// The largest `hi_i − lo_j` over `i ≠ j`, with the pair; `None` for fewer than two clocks.
@@ -36,6 +88,7 @@ pub fn largest_pairwise_skew(clocks: &[(String, IntervalNs)]) -> Option<Pairwise
         ahead: clocks[i].0.clone(),
         behind: clocks[j].0.clone(),
         clocks: clocks.len(),
+        left_out: Vec::new(),
     })
 }
 
@@ -138,6 +191,61 @@ mod tests {
         let m = lease_margin(10_000_000_000, 2_000_000, 300_000_000, 50.0);
         assert!((m.drift_s - 0.0005).abs() < 1e-12);
         assert!((m.margin_s - 0.3025).abs() < 1e-12);
+    }
+
+    fn ok(server: &str, addr: &str, lo: i64, hi: i64) -> ServerResult {
+        let mut r = ServerResult::failed(
+            server,
+            Some(addr.parse().unwrap()),
+            Status::Timeout,
+            "x".into(),
+        );
+        r.status = Status::Ok;
+        r.error = None;
+        let b = IntervalNs::new(lo, hi);
+        r.summary = Some(crate::result::Summary {
+            best: 0,
+            offset_ns: lo / 2 + hi / 2,
+            delay_ns: 0,
+            jitter_ns: 0.0,
+            bound: b,
+            utc_bound: b,
+            consistent: true,
+        });
+        r
+    }
+
+    #[test]
+    fn falsetickers_and_repeats_are_not_clocks_of_their_own() {
+        let results = [
+            ok("a", "127.0.0.1:1", -5_000, 5_000),
+            ok("b", "127.0.0.1:2", -4_000, 6_000),
+            ok("c", "127.0.0.1:3", -6_000, 4_000),
+            ok("liar", "127.0.0.1:4", -287_000_000, -286_990_000),
+            // The first server again, by another name: the same clock.
+            ok("localhost", "127.0.0.1:1", -5_000, 5_000),
+        ];
+        let a = crate::select::select_answered(&results, None);
+        assert!(a.is_falseticker(3));
+        let pc = ProbeClocks::of(&results, &a);
+        let names: Vec<&str> = pc.clocks.iter().map(|c| c.0.as_str()).collect();
+        assert_eq!(
+            names,
+            ["local", "127.0.0.1:1", "127.0.0.1:2", "127.0.0.1:3"]
+        );
+        assert_eq!(pc.left_out, ["127.0.0.1:4"]);
+        let p = pc.largest_pairwise_skew().unwrap();
+        assert_eq!(p.bound_s, 12e-6, "{p:?}");
+        assert_eq!(p.left_out, ["127.0.0.1:4"]);
+        // One server given twice is not compared with itself.
+        let twice = [
+            ok("a", "127.0.0.1:1", -5_000, 5_000),
+            ok("a", "127.0.0.1:1", -5_000, 5_000),
+        ];
+        let a = crate::select::select_answered(&twice, None);
+        let pc = ProbeClocks::of(&twice, &a);
+        assert_eq!(pc.clocks.len(), 2);
+        assert_eq!(pc.largest_pairwise_skew().unwrap().bound_s, 5e-6);
     }
 
     proptest! {

@@ -331,7 +331,13 @@ impl ServerProber {
 
     /// The result. Call when done (calling earlier reports what was seen so far; a request
     /// still in flight counts as timed out).
-    pub fn finish(mut self) -> ServerResult {
+    pub fn finish(self) -> ServerResult {
+        self.finish_with_security().0
+    }
+
+    /// The result and the security as the probe left it (an NTS session with the cookies
+    /// the replies brought), for a caller that keeps the session across runs.
+    pub fn finish_with_security(mut self) -> (ServerResult, Security) {
         if matches!(self.state, State::Waiting { .. }) {
             self.counters.timeouts += 1;
         }
@@ -420,7 +426,7 @@ impl ServerProber {
                 );
             }
         }
-        ServerResult {
+        let result = ServerResult {
             server: self.server,
             address: Some(self.address),
             status,
@@ -433,7 +439,8 @@ impl ServerProber {
             warnings,
             local_precision_ns: self.config.bounds.local_precision_ns,
             nts,
-        }
+        };
+        (result, self.security)
     }
 }
 
@@ -853,10 +860,14 @@ mod tests {
                 ));
                 now = rx;
             }
-            let r = p.finish();
+            let (r, security) = p.finish_with_security();
             assert_eq!(r.status, Status::Ok);
             assert_eq!(r.samples.len(), 8);
             assert!(r.nts.unwrap().authenticated);
+            // The session comes back as the replies left it, for the next run.
+            let s = security.nts().expect("the NTS session");
+            assert_eq!((s.counts().spent, s.counts().authenticated), (12, 8));
+            assert!(s.cookies() > 0);
         }
 
         #[test]

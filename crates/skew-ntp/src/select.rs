@@ -16,8 +16,9 @@ use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 
-/// The default number of servers that must agree: a majority of those probed, and at
-/// least 3 when 3 or more were probed (ntpd-rs's rule).
+/// The default number of servers that must agree: a majority of those counted (the servers
+/// that answered, in [`select_answered`]), and at least 3 when 3 or more are counted
+/// (ntpd-rs's rule).
 pub fn default_min_agree(probed: usize) -> usize {
     let majority = probed / 2 + 1;
     if probed >= 3 {
@@ -42,14 +43,22 @@ pub struct Agreement {
     pub max_overlap: usize,
     /// How many had to agree.
     pub min_agree: usize,
-    /// Number of candidates (inputs with an interval).
+    /// Number of candidates (inputs with an interval): the servers that answered.
     pub candidates: usize,
+    /// Number of distinct servers probed ([`select_answered`]; the inputs in [`select`]).
+    pub servers: usize,
 }
 
 impl Agreement {
     /// Whether at least `min_agree` candidates agree.
     pub fn majority(&self) -> bool {
         self.interval.is_some()
+    }
+
+    /// Whether input `i` was judged a falseticker: outside the majority's agreement.
+    /// Without a majority nobody is.
+    pub fn is_falseticker(&self, i: usize) -> bool {
+        self.majority() && self.verdicts.get(i) == Some(&Some(false))
     }
 }
 
@@ -108,16 +117,31 @@ pub fn select(intervals: &[Option<IntervalNs>], min_agree: usize) -> Agreement {
         max_overlap,
         min_agree,
         candidates,
+        servers: intervals.len(),
     }
 }
 
-/// Selects among probe results: the candidates are the servers with status `ok`, each
-/// contributing its UTC bound. A result for an address already seen (a server given twice,
-/// two names for one address) is not a second candidate: one server gets one vote, and the
-/// repeat gets the verdict of the first.
-pub fn select_servers(results: &[ServerResult], min_agree: usize) -> Agreement {
+/// Truth by the majority of those that answered: selects among probe results as
+/// [`select_servers`] does, with `min_agree` servers required to agree, by default
+/// ([`default_min_agree`]) a majority of the servers that answered (the candidates), not of
+/// those probed. A dead server is reported by its status, but cannot turn agreeing answers
+/// into "no majority"; `Some(n)` still demands `n` agreeing servers. `servers` counts the
+/// distinct servers probed.
+pub fn select_answered(results: &[ServerResult], min_agree: Option<usize>) -> Agreement {
+    let answered = candidate_intervals(results, &repeats_of(results))
+        .iter()
+        .flatten()
+        .count();
+    let k = min_agree.unwrap_or_else(|| default_min_agree(answered));
+    let mut a = select_servers(results, k);
+    a.servers = count_distinct(results);
+    a
+}
+
+/// For each result, the index of an earlier result with the same address.
+fn repeats_of(results: &[ServerResult]) -> Vec<Option<usize>> {
     let mut first_of: HashMap<SocketAddr, usize> = HashMap::new();
-    let repeats: Vec<Option<usize>> = results
+    results
         .iter()
         .enumerate()
         .map(|(i, r)| {
@@ -130,29 +154,57 @@ pub fn select_servers(results: &[ServerResult], min_agree: usize) -> Agreement {
                 }
             }
         })
-        .collect();
-    let intervals: Vec<Option<IntervalNs>> = results
+        .collect()
+}
+
+/// The UTC bound of each result that is a candidate: status `ok`, not a repeat.
+fn candidate_intervals(
+    results: &[ServerResult],
+    repeats: &[Option<usize>],
+) -> Vec<Option<IntervalNs>> {
+    results
         .iter()
-        .zip(&repeats)
+        .zip(repeats)
         .map(|(r, rep)| match (&r.summary, r.status, rep) {
             (Some(s), Status::Ok, None) => Some(s.utc_bound),
             _ => None,
         })
-        .collect();
+        .collect()
+}
+
+/// Selects among probe results: the candidates are the servers with status `ok`, each
+/// contributing its UTC bound. A result for an address already seen (a server given twice,
+/// two names for one address) is not a second candidate: one server gets one vote, and the
+/// repeat gets the verdict of the first. `min_agree` is taken as given; most callers want
+/// [`select_answered`].
+pub fn select_servers(results: &[ServerResult], min_agree: usize) -> Agreement {
+    let repeats = repeats_of(results);
+    let intervals = candidate_intervals(results, &repeats);
     let mut agreement = select(&intervals, min_agree);
     for (i, rep) in repeats.iter().enumerate() {
         if let Some(j) = rep {
             agreement.verdicts[i] = agreement.verdicts[*j];
         }
     }
+    agreement.servers = count_distinct(results);
     agreement
 }
 
-/// The number of distinct servers among `results`: distinct addresses, plus each result
-/// without one (unresolved). [`default_min_agree`] should count these, not the arguments.
-pub fn distinct_servers(results: &[ServerResult]) -> usize {
+/// Distinct addresses, plus each result without one (unresolved).
+fn count_distinct(results: &[ServerResult]) -> usize {
     let addrs: HashSet<SocketAddr> = results.iter().filter_map(|r| r.address).collect();
     addrs.len() + results.iter().filter(|r| r.address.is_none()).count()
+}
+
+/// The number of distinct servers among `results`: distinct addresses, plus each result
+/// without one (unresolved).
+#[deprecated(
+    note = "the majority is taken among the servers that answered (issue 13): use \
+            select_answered(results, min_agree) instead of \
+            select_servers(results, default_min_agree(distinct_servers(results)))"
+)]
+pub fn distinct_servers(results: &[ServerResult]) -> usize {
+    count_distinct(results)
 }
 
 /// The JSON view of an [`Agreement`] (`"agreement"` at the top level of probe and monitor
@@ -171,10 +223,13 @@ pub struct AgreementRecord {
     pub majority: bool,
     /// How many servers had to agree.
     pub min_agree: usize,
-    /// Servers that took part (status ok).
+    /// Servers that took part (status ok): the servers that answered.
     pub candidates: usize,
     /// The largest number of servers whose bounds share a point.
     pub max_overlap: usize,
+    /// Distinct servers probed (dead ones included): `candidates` of `servers` answered.
+    #[serde(default)]
+    pub servers: usize,
 }
 
 impl From<&Agreement> for AgreementRecord {
@@ -188,6 +243,7 @@ impl From<&Agreement> for AgreementRecord {
             min_agree: a.min_agree,
             candidates: a.candidates,
             max_overlap: a.max_overlap,
+            servers: a.servers,
         }
     }
 }
@@ -305,8 +361,8 @@ mod tests {
         // A liar given twice must not outvote one honest server: 1 against 1, no majority.
         let liar = || result(Some("127.0.0.1:2"), iv(500, 510));
         let rs = [result(Some("127.0.0.1:1"), iv(-5, 5)), liar(), liar()];
-        assert_eq!(distinct_servers(&rs), 2);
-        let a = select_servers(&rs, default_min_agree(distinct_servers(&rs)));
+        let a = select_answered(&rs, None);
+        assert_eq!(a.servers, 2);
         assert_eq!(a.candidates, 2);
         assert!(!a.majority(), "{a:?}");
         assert_eq!(a.max_overlap, 1);
@@ -318,13 +374,49 @@ mod tests {
             result(Some("127.0.0.1:1"), iv(-5, 5)),
             result(None, None),
         ];
-        assert_eq!(distinct_servers(&rs), 4);
         let a = select_servers(&rs, 2);
+        assert_eq!(a.servers, 4);
         assert_eq!(
             a.verdicts,
             vec![Some(true), Some(true), Some(false), Some(true), None]
         );
         assert_eq!((a.truechimers, a.falsetickers, a.candidates), (2, 1, 3));
+    }
+
+    #[test]
+    fn the_majority_is_taken_among_those_that_answered() {
+        // Two agreeing servers and two dead ones: 2 of 2 answering servers agree.
+        let dead = |a: &str| result(Some(a), None);
+        let rs = [
+            result(Some("127.0.0.1:1"), iv(-5, 5)),
+            dead("127.0.0.1:2"),
+            result(Some("127.0.0.1:3"), iv(-3, 8)),
+            dead("127.0.0.1:4"),
+        ];
+        let a = select_answered(&rs, None);
+        assert!(a.majority(), "{a:?}");
+        assert_eq!((a.candidates, a.servers, a.min_agree), (2, 4, 2));
+        assert_eq!(a.interval, Some(IntervalNs::new(-3, 5)));
+        assert_eq!(a.verdicts, vec![Some(true), None, Some(true), None]);
+        // --min-agree still demands its number.
+        let a = select_answered(&rs, Some(3));
+        assert!(!a.majority());
+        assert_eq!(a.min_agree, 3);
+        // One answering liar among three answering servers is still outvoted.
+        let rs = [
+            result(Some("127.0.0.1:1"), iv(-5, 5)),
+            result(Some("127.0.0.1:2"), iv(-4, 6)),
+            result(Some("127.0.0.1:3"), iv(-3, 8)),
+            result(Some("127.0.0.1:5"), iv(500, 510)),
+            dead("127.0.0.1:4"),
+        ];
+        let a = select_answered(&rs, None);
+        assert_eq!((a.candidates, a.servers, a.min_agree), (4, 5, 3));
+        assert!(a.is_falseticker(3) && !a.is_falseticker(0) && !a.is_falseticker(4));
+        // Nothing answered: nothing to agree on.
+        let a = select_answered(&[dead("127.0.0.1:1"), dead("127.0.0.1:2")], None);
+        assert_eq!((a.candidates, a.servers), (0, 2));
+        assert!(!a.majority());
     }
 
     proptest! {

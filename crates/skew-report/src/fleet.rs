@@ -115,13 +115,29 @@ pub fn hosts_skew(hosts: &[HostData], window_ns: i64, drift_ppm: f64) -> Option<
 /// server the log ever named).
 pub fn servers_skew(host: &HostData, series: &[&ServerSeries]) -> Option<LogSkew> {
     // (run time, series, its hard bound) of every measured row, in run and series order.
+    // A falseticker's row is left out: its bound says where the liar is, not the truth.
+    // Only runs with a majority have falsetickers (without one, the log marks no server a
+    // truechimer, and every server is kept).
+    let majority_runs: std::collections::HashSet<i64> = host
+        .agreement
+        .t_ns
+        .iter()
+        .zip(&host.agreement.majority)
+        .filter(|(_, m)| **m)
+        .map(|(t, _)| *t)
+        .collect();
     let mut pts: Vec<(i64, usize, IntervalNs)> = Vec::new();
+    let mut left_out: Vec<(i64, usize)> = Vec::new();
     for (j, s) in series.iter().enumerate() {
         for i in 0..s.len() {
             if s.offset_s[i].is_finite()
                 && s.bound_lo_s[i].is_finite()
                 && s.bound_hi_s[i].is_finite()
             {
+                if s.truechimer.get(i) == Some(&Some(false)) && majority_runs.contains(&s.t_ns[i]) {
+                    left_out.push((s.t_ns[i], j));
+                    continue;
+                }
                 let iv = IntervalNs::new(s_to_ns(s.bound_lo_s[i]), s_to_ns(s.bound_hi_s[i]));
                 pts.push((s.t_ns[i], j, iv));
             }
@@ -147,13 +163,24 @@ pub fn servers_skew(host: &HostData, series: &[&ServerSeries]) -> Option<LogSkew
             better(&mut best, s, t);
         }
     }
-    best.map(|(skew, t, _)| LogSkew {
-        basis: "servers",
-        skew,
-        at_unix_ns: t,
-        at: rfc3339_s(t),
-        compared,
-        window_s: None,
+    best.map(|(mut skew, t, _)| {
+        // The falsetickers of the run that reached the bound.
+        let mut names: Vec<String> = left_out
+            .iter()
+            .filter(|(lt, _)| *lt == t)
+            .map(|&(_, j)| series[j].server.clone())
+            .collect();
+        names.sort();
+        names.dedup();
+        skew.left_out = names;
+        LogSkew {
+            basis: "servers",
+            skew,
+            at_unix_ns: t,
+            at: rfc3339_s(t),
+            compared,
+            window_s: None,
+        }
     })
 }
 
@@ -276,6 +303,39 @@ mod tests {
             ("liar", "a")
         );
         assert_eq!((r.at_unix_ns, r.compared, r.skew.clocks), (10, 2, 3));
+        assert!(r.skew.left_out.is_empty());
+    }
+
+    #[test]
+    fn falsetickers_of_runs_with_a_majority_are_left_out() {
+        // Run 10 had a majority that found "liar" false (−287 ms); run 20 had none.
+        let mut h = host("h", &[10, 20], -1e-6, 1e-6);
+        h.agreement.majority = vec![true, false];
+        let mk = |name: &str, lo: f64, hi: f64, truechimer: [bool; 2]| ServerSeries {
+            host: "h".into(),
+            server: name.into(),
+            t_ns: vec![10, 20],
+            offset_s: vec![(lo + hi) / 2.0; 2],
+            bound_lo_s: vec![lo; 2],
+            bound_hi_s: vec![hi; 2],
+            truechimer: truechimer.iter().map(|t| Some(*t)).collect(),
+            ..ServerSeries::default()
+        };
+        let a = mk("a", -2e-6, 2e-6, [true, false]);
+        let b = mk("b", -1e-6, 3e-6, [true, false]);
+        let liar = mk("liar", -0.2871, -0.2869, [false, false]);
+        let only_run_10 = HostData {
+            runs_ns: vec![10],
+            ..h.clone()
+        };
+        let r = servers_skew(&only_run_10, &[&a, &b, &liar]).unwrap();
+        assert!((r.skew.bound_s - 5e-6).abs() < 1e-12, "{r:?}");
+        assert_eq!(r.skew.left_out, ["liar"]);
+        assert_eq!(r.skew.clocks, 3);
+        // Without a majority nobody is a falseticker: the liar counts.
+        let r = servers_skew(&h, &[&a, &b, &liar]).unwrap();
+        assert_eq!(r.at_unix_ns, 20);
+        assert!(r.skew.bound_s > 0.28 && r.skew.left_out.is_empty(), "{r:?}");
     }
 
     #[test]
@@ -298,6 +358,7 @@ mod tests {
                 ahead: "a".into(),
                 behind: "b".into(),
                 clocks: 2,
+                left_out: vec![],
             },
             at_unix_ns: 0,
             at: String::new(),

@@ -131,11 +131,16 @@ pub fn summary_parts(a: &Analysis) -> Vec<String> {
     }
     match &a.pairwise_skew {
         Some(p) => parts.push(format!(
-            "largest pairwise skew bound {} ({} vs {}, {})",
+            "largest pairwise skew bound {} ({} vs {}, {}{})",
             seconds_unsigned(p.skew.bound_s),
             p.skew.ahead,
             p.skew.behind,
-            utc_format(p.at_unix_ns, "%m-%d %H:%M:%S")
+            utc_format(p.at_unix_ns, "%m-%d %H:%M:%S"),
+            if p.skew.left_out.is_empty() {
+                String::new()
+            } else {
+                format!("; falsetickers left out: {}", p.skew.left_out.join(", "))
+            }
         )),
         None => parts.push("pairwise skew: fewer than two clocks measured together".into()),
     }

@@ -68,12 +68,22 @@ impl Chronyd {
     /// Starts chronyd with extra config lines and environment, and waits until `ready`
     /// (at most 40 s). On failure, the error includes chronyd's log.
     pub fn start(lines: &[&str], env: &[(&str, &str)], ready: Ready) -> Result<Chronyd, String> {
+        Self::start_on(free_udp_port(), lines, env, ready)
+    }
+
+    /// [`Chronyd::start`] on a given NTP port (to start a chronyd again where one was
+    /// stopped).
+    pub fn start_on(
+        port: u16,
+        lines: &[&str],
+        env: &[(&str, &str)],
+        ready: Ready,
+    ) -> Result<Chronyd, String> {
         crate::require("chronyd");
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
         let dir = std::env::temp_dir().join(format!("skew-chronyd-{}-{n}", std::process::id()));
         std::fs::create_dir_all(&dir)
             .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-        let port = free_udp_port();
         let mut conf = format!(
             "allow 127.0.0.0/8\nallow ::1\nbindaddress 127.0.0.1\nbindaddress ::1\nport {port}\ncmdport 0\n\
              bindcmdaddress /\npidfile {d}/chronyd.pid\ndriftfile {d}/drift\n",
@@ -121,6 +131,16 @@ impl Chronyd {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// Stops this chronyd and starts another on the same port with `lines` (as
+    /// [`Chronyd::start`]), in a directory of its own.
+    pub fn restart(&mut self, lines: &[&str], ready: Ready) -> Result<(), String> {
+        self.proc.stop(Duration::from_secs(3));
+        let new = Chronyd::start_on(self.port, lines, &[], ready)?;
+        // The old one has stopped: dropping it only removes its directory.
+        drop(std::mem::replace(self, new));
+        Ok(())
     }
 
     /// 127.0.0.1:port.

@@ -25,7 +25,7 @@ pub mod serial;
 pub use chrony::{chronyd_q, Chronyd};
 pub use daemon::{DaemonOutput, SkewDaemon};
 pub use https::HttpsFiles;
-pub use nts::{chronyd_q_nts, NtsChronyd, RacingForger, ScriptedKe, TestPki, Validity};
+pub use nts::{chronyd_q_nts, KeRelay, NtsChronyd, RacingForger, ScriptedKe, TestPki, Validity};
 pub use ports::{free_tcp_port, free_udp_port, http_get};
 pub use process::{which, Spawned};
 pub use seccomp::with_adjtimex_denied;

@@ -11,6 +11,7 @@
 //! * [`ScriptedKe`]: a TLS 1.3 server that answers every NTS-KE request with given records
 //!   (to send NTP elsewhere, hand out cookies nobody can read, send an Error record, or
 //!   speak another ALPN);
+//! * [`KeRelay`]: a TCP relay in front of an NTS-KE server counting the key exchanges;
 //! * [`RacingForger`]: a UDP relay in front of an NTP server that answers each request
 //!   first itself, with a forged (unauthenticated) reply, then relays the real one.
 
@@ -180,45 +181,80 @@ pub struct NtsChronyd {
     /// The NTS-KE port.
     pub ke_port: u16,
     dump: PathBuf,
+    extra: Vec<String>,
+}
+
+/// chronyd's NTS lines for `pki`, the KE port and a dump directory.
+fn nts_lines(pki: &TestPki, ke_port: u16, dump: &Path, extra: &[String]) -> Vec<String> {
+    let mut lines = vec![
+        "local stratum 2".to_string(),
+        format!("ntsport {ke_port}"),
+        format!("ntsserverkey {}", pki.key.display()),
+        format!("ntsservercert {}", pki.chain.display()),
+        format!("ntsdumpdir {}", dump.display()),
+    ];
+    lines.extend(extra.iter().cloned());
+    lines
+}
+
+/// A dump directory chronyd (dropping to its own user) can write, and the PKI's files
+/// readable by it (test keys only).
+fn prepare_nts_files(pki: &TestPki) -> PathBuf {
+    let dump = temp_dir("ntsdump");
+    set_mode(&dump, 0o777);
+    set_mode(&pki.dir, 0o755);
+    for f in [&pki.key, &pki.chain, &pki.ca] {
+        set_mode(f, 0o644);
+    }
+    dump
+}
+
+fn wait_ke_port(chronyd: &Chronyd, ke_port: u16) {
+    let t0 = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", ke_port)).is_err() {
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "chronyd's NTS-KE port {ke_port} not open within 20 s; log:\n{}",
+            chronyd.log()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 impl NtsChronyd {
     /// Starts chronyd (`local stratum 2`) with NTS, `extra` config lines added, and waits
     /// until it answers NTP and accepts TCP on its NTS-KE port.
     pub fn start(pki: &TestPki, extra: &[&str]) -> NtsChronyd {
-        let dump = temp_dir("ntsdump");
         // chronyd run as root drops to its own user before its NTS-KE helper reads the key
         // and writes the dump: let it (test keys only).
-        set_mode(&dump, 0o777);
-        set_mode(&pki.dir, 0o755);
-        for f in [&pki.key, &pki.chain, &pki.ca] {
-            set_mode(f, 0o644);
-        }
+        let dump = prepare_nts_files(pki);
         let ke_port = free_ke_port();
-        let mut lines = vec![
-            "local stratum 2".to_string(),
-            format!("ntsport {ke_port}"),
-            format!("ntsserverkey {}", pki.key.display()),
-            format!("ntsservercert {}", pki.chain.display()),
-            format!("ntsdumpdir {}", dump.display()),
-        ];
-        lines.extend(extra.iter().map(|s| s.to_string()));
+        let extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+        let lines = nts_lines(pki, ke_port, &dump, &extra);
         let refs: Vec<&str> = lines.iter().map(|s| s.as_str()).collect();
         let chronyd = Chronyd::start(&refs, &[], Ready::Answers).unwrap_or_else(|e| panic!("{e}"));
-        let t0 = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", ke_port)).is_err() {
-            assert!(
-                t0.elapsed() < Duration::from_secs(20),
-                "chronyd's NTS-KE port {ke_port} not open within 20 s; log:\n{}",
-                chronyd.log()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        wait_ke_port(&chronyd, ke_port);
         NtsChronyd {
             chronyd,
             ke_port,
             dump,
+            extra,
         }
+    }
+
+    /// Stops chronyd and starts it again on the same NTP and NTS-KE ports, with the same
+    /// configuration but a new dump directory, hence new server keys (as a server
+    /// restarted without its saved keys): the cookies it handed out before can no longer
+    /// be read, and requests carrying them get an NTS NAK.
+    pub fn restart_with_new_keys(&mut self, pki: &TestPki) {
+        let _ = std::fs::remove_dir_all(&self.dump);
+        self.dump = prepare_nts_files(pki);
+        let lines = nts_lines(pki, self.ke_port, &self.dump, &self.extra);
+        let refs: Vec<&str> = lines.iter().map(|s| s.as_str()).collect();
+        self.chronyd
+            .restart(&refs, Ready::Answers)
+            .unwrap_or_else(|e| panic!("{e}"));
+        wait_ke_port(&self.chronyd, self.ke_port);
     }
 
     /// The NTP port.
@@ -383,6 +419,89 @@ fn serve_one(
 }
 
 impl Drop for ScriptedKe {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// A TCP relay on 127.0.0.1 in front of an NTS-KE server that counts the connections it
+/// relays: the key exchanges a client made, seen from outside the client. Stops when
+/// dropped.
+#[derive(Debug)]
+pub struct KeRelay {
+    /// Its port.
+    pub port: u16,
+    /// Connections accepted.
+    pub connections: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl KeRelay {
+    /// Relays 127.0.0.1:(any port) to 127.0.0.1:`upstream_port`.
+    pub fn start(upstream_port: u16) -> KeRelay {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        listener.set_nonblocking(true).expect("nonblocking");
+        let stop = Arc::new(AtomicBool::new(false));
+        let connections = Arc::new(AtomicU64::new(0));
+        let (s, n) = (stop.clone(), connections.clone());
+        let thread = std::thread::spawn(move || {
+            let t0 = Instant::now();
+            // Bounded: at most 10 minutes, however the test goes.
+            while !s.load(Ordering::Relaxed) && t0.elapsed() < Duration::from_secs(600) {
+                match listener.accept() {
+                    Ok((client, _)) => {
+                        n.fetch_add(1, Ordering::Relaxed);
+                        relay_one(client, upstream_port);
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                }
+            }
+        });
+        KeRelay {
+            port,
+            connections,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// `127.0.0.1:PORT`.
+    pub fn arg(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Connections relayed so far.
+    pub fn count(&self) -> u64 {
+        self.connections.load(Ordering::Relaxed)
+    }
+}
+
+/// Copies both ways between `client` and the upstream port on threads of their own, each
+/// ending at its end of file, an error or 30 s.
+fn relay_one(client: std::net::TcpStream, upstream_port: u16) {
+    let _ = client.set_nonblocking(false);
+    let Ok(upstream) = std::net::TcpStream::connect(("127.0.0.1", upstream_port)) else {
+        return; // the client sees the connection close
+    };
+    let pipe = |mut from: std::net::TcpStream, mut to: std::net::TcpStream| {
+        std::thread::spawn(move || {
+            let _ = from.set_read_timeout(Some(Duration::from_secs(30)));
+            let _ = std::io::copy(&mut from, &mut to);
+            let _ = to.shutdown(std::net::Shutdown::Write);
+        });
+    };
+    if let (Ok(c2), Ok(u2)) = (client.try_clone(), upstream.try_clone()) {
+        pipe(client, u2);
+        pipe(upstream, c2);
+    }
+}
+
+impl Drop for KeRelay {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
         if let Some(t) = self.thread.take() {

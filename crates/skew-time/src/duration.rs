@@ -22,6 +22,10 @@ pub enum DurationError {
     /// The value does not fit a `Duration` of nanoseconds in an `i64`.
     #[error("duration {0:?} is too large")]
     TooLarge(String),
+    /// A minus sign before a number: durations (timeouts, intervals, thresholds, leases)
+    /// must not be negative.
+    #[error("duration {0:?} must not be negative")]
+    Negative(String),
 }
 
 /// Parses a duration such as `250ms`, `2s`, `1.5m`, `10us`, `3d` or a bare number of seconds
@@ -36,6 +40,13 @@ pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
     let t = text.trim();
     if t.is_empty() {
         return Err(DurationError::Empty);
+    }
+    if let Some(rest) = t.strip_prefix('-') {
+        if rest.starts_with(|c: char| c.is_ascii_digit() || c == '.') {
+            return Err(DurationError::Negative(text.to_string()));
+        }
+        // Not a number at all (a flag taken as the value, `--lease --json`).
+        return Err(DurationError::BadNumber(text.to_string()));
     }
     let split = t
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -173,9 +184,17 @@ mod tests {
     #[test]
     fn duration_errors() {
         assert_eq!(parse_duration(""), Err(DurationError::Empty));
-        assert!(matches!(
+        assert_eq!(
             parse_duration("-1s"),
-            Err(DurationError::BadUnit { .. })
+            Err(DurationError::Negative("-1s".into()))
+        );
+        assert_eq!(
+            parse_duration("-0.5").unwrap_err().to_string(),
+            "duration \"-0.5\" must not be negative"
+        );
+        assert!(matches!(
+            parse_duration("--json"),
+            Err(DurationError::BadNumber(_))
         ));
         assert!(matches!(
             parse_duration("5 parsecs"),

@@ -7,15 +7,18 @@ use crate::exit::CliError;
 use clap::Args;
 use skew_driftlog::LeapListStatus;
 use skew_monitor::nagios::{evaluate, State};
+use skew_monitor::plan::{Plan, SourceLine};
 use skew_monitor::rows::LeapReading;
 use skew_monitor::run::execute;
+use skew_time::escape::escape_control;
 use std::path::Path;
 
 /// Arguments of `skew check`.
 #[derive(Debug, Args)]
 #[command(
     after_help = "Nothing is written. Exit status as `skew monitor`: 0 OK, 1 WARNING, \
-2 CRITICAL, 3 UNKNOWN; 64 usage error."
+2 CRITICAL, 3 UNKNOWN (including usage and configuration errors, reported as `SKEW UNKNOWN: \
+<reason>` on stdout)."
 )]
 pub struct CheckArgs {
     /// What to probe and check.
@@ -26,23 +29,77 @@ pub struct CheckArgs {
     pub json: bool,
 }
 
+/// What the run probes, said before it starts: how many servers (and pools) from where.
+fn announce(plan: &Plan) {
+    let probe = &plan.run.probe;
+    let pools = probe.pools.len();
+    let servers = probe.servers.len() - pools;
+    let what = if pools > 0 {
+        format!("{servers} server(s) and {pools} pool(s)")
+    } else {
+        format!("{servers} server(s)")
+    };
+    eprintln!(
+        "skew check: probing {what} from {} ({} samples, {:?} apart)...",
+        escape_control(&plan.servers_from),
+        probe.engine.probe.samples,
+        std::time::Duration::from_nanos(probe.engine.probe.interval_ns as u64)
+    );
+}
+
+/// The header of the servers' section: where they came from and, for an NTP
+/// configuration, how many addresses each of its lines gave.
+fn servers_header(plan: &Plan, lines: &[SourceLine]) -> String {
+    if plan.conf.is_empty() {
+        return format!(
+            "NTP servers (from {}):\n",
+            escape_control(&plan.servers_from)
+        );
+    }
+    let mut out = String::new();
+    for f in &plan.conf {
+        let file = f.path.display().to_string();
+        out.push_str(&format!(
+            "NTP servers from {} ({}):\n",
+            escape_control(&file),
+            f.kind.name()
+        ));
+        for l in lines.iter().filter(|l| l.file == file) {
+            let gave = match (l.addresses, &l.error) {
+                (0, Some(e)) => format!("no address ({})", escape_control(e)),
+                (1, _) => "1 address".to_string(),
+                (n, _) => format!("{n} addresses"),
+            };
+            let limit = l
+                .maxsources
+                .map_or(String::new(), |m| format!(" (a pool: up to {m})"));
+            out.push_str(&format!(
+                "  line {}: {} -> {gave}{limit}\n",
+                l.line,
+                escape_control(&l.text)
+            ));
+        }
+        for d in &f.not_followed {
+            out.push_str(&format!(
+                "  not read: {} (only this file is read)\n",
+                escape_control(d)
+            ));
+        }
+    }
+    out
+}
+
 /// Runs `skew check`.
 pub fn run(args: CheckArgs) -> Result<i32, CliError> {
-    let config = args.run.load_config(State::Unknown.code())?;
+    let config = args.run.load_config()?;
     let plan = args.run.plan(&config, Path::new("/"))?;
-    let servers = plan.run.probe.servers.clone();
-    eprintln!(
-        "skew check: probing {} server(s) from {} ({} samples, {:?} apart)...",
-        servers.len(),
-        plan.servers_from,
-        plan.run.probe.engine.probe.samples,
-        std::time::Duration::from_nanos(plan.run.probe.engine.probe.interval_ns as u64)
-    );
+    announce(&plan);
     let outcome = execute(&plan.run);
     if let Some(e) = &outcome.probe_error {
-        return Err(CliError::usage(e.clone()));
+        return Err(CliError::new(State::Unknown.code(), e.clone()));
     }
     let verdict = evaluate(&outcome.report, &plan.thresholds, &outcome.findings);
+    let lines = plan.source_lines(&outcome.results);
     if args.json {
         crate::output::print_json(&serde_json::json!({
             "report": outcome.report,
@@ -50,11 +107,11 @@ pub fn run(args: CheckArgs) -> Result<i32, CliError> {
             "line": verdict.line,
             "reasons": verdict.reasons,
             "servers_from": plan.servers_from,
+            "sources": lines,
         }))?;
         return Ok(verdict.state.code());
     }
-    let mut out = String::new();
-    out.push_str(&format!("NTP servers (from {}):\n", plan.servers_from));
+    let mut out = servers_header(&plan, &lines);
     out.push_str(&human(&outcome.results, &outcome.agreement));
     if let Some(c) = &outcome.report.clock {
         out.push_str("\nLocal clock:\n");
@@ -110,9 +167,12 @@ pub fn run(args: CheckArgs) -> Result<i32, CliError> {
     if let Some(l) = &outcome.report.leap {
         out.push_str(&leap_section(l));
     }
-    out.push_str(&format!("\nVerdict: {}\n", verdict.headline));
+    out.push_str(&format!(
+        "\nVerdict: {}\n",
+        escape_control(&verdict.headline)
+    ));
     for r in &verdict.reasons {
-        out.push_str(&format!("  - {r}\n"));
+        out.push_str(&format!("  - {}\n", escape_control(r)));
     }
     print!("{out}");
     Ok(verdict.state.code())

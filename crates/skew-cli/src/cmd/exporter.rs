@@ -1,12 +1,14 @@
 //! `skew exporter`: continuous measurement served to Prometheus. Flags become an
 //! [`ExporterConfig`]; the exporter runs until SIGTERM or SIGINT.
 
+use crate::cmd::nts_args::{self, NtsArgs};
 use crate::exit::{self, CliError};
 use clap::Args;
-use skew_exporter::config::{DEFAULT_POLL, DEFAULT_WINDOW};
+use skew_exporter::config::{DEFAULT_NTS_REFRESH, DEFAULT_POLL, DEFAULT_WINDOW};
 use skew_exporter::{Exporter, ExporterConfig, StartError};
 use skew_monitor::config::{duration, Config};
-use skew_monitor::plan::choose_servers;
+use skew_monitor::plan::{choose_servers, nts_settings};
+use skew_ntp_io::RunError;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -71,19 +73,55 @@ pub struct ExporterArgs {
     /// addresses always get 2s).
     #[arg(long, default_value = "2s", value_parser = skew_time::parse_duration, value_name = "DUR")]
     pub probe_interval: Duration,
+    /// Network Time Security: `--nts` polls the command line's servers with NTS (servers
+    /// marked `nts` in chrony.conf or skew.toml always are).
+    #[command(flatten)]
+    pub nts: NtsArgs,
+    /// Time between key exchanges of a working NTS session: the certificate is checked
+    /// again and the keys renewed (under 1h only for loopback and private key exchange
+    /// servers) [default: 6h].
+    #[arg(long, value_parser = skew_time::parse_duration, value_name = "DUR")]
+    pub nts_refresh: Option<Duration>,
 }
 
 impl ExporterArgs {
     /// The exporter's configuration: flags over the file over the defaults; servers chosen as
-    /// `monitor` and `check` choose them. The exporter probes plain NTP only, so servers
-    /// marked `nts` (in the file or the system's chrony configuration) are left out: they are
-    /// returned beside the configuration, to be named in a warning.
-    pub fn exporter_config(&self, config: &Config, root: &Path) -> (ExporterConfig, Vec<String>) {
-        let (chosen, _) =
-            choose_servers(&self.servers, false, config, self.config.as_deref(), root);
-        let (nts, plain): (Vec<_>, Vec<_>) = chosen.into_iter().partition(|(_, nts)| *nts);
-        let servers = plain.into_iter().map(|(s, _)| s).collect();
-        let nts = nts.into_iter().map(|(s, _)| s).collect();
+    /// `monitor` and `check` choose them, those marked `nts` (or all with `--nts`) polled
+    /// with NTS. The pools it polls as one server each are returned beside the
+    /// configuration, to be named in a warning (it keeps one series per server name;
+    /// `monitor` and `check` probe every address of a pool). An unusable `ntp_conf` in the
+    /// file is a usage error.
+    pub fn exporter_config(
+        &self,
+        config: &Config,
+        root: &Path,
+    ) -> Result<(ExporterConfig, Vec<String>), CliError> {
+        let chosen = choose_servers(
+            &self.servers,
+            self.nts.nts,
+            None,
+            config,
+            self.config.as_deref(),
+            root,
+        )
+        .map_err(|e| CliError::usage(e.to_string()))?;
+        let pools: Vec<String> = chosen.pools.keys().cloned().collect();
+        let nts_servers: Vec<String> = chosen
+            .names
+            .iter()
+            .filter(|(_, nts)| *nts)
+            .map(|(s, _)| s.clone())
+            .collect();
+        let servers = chosen.names.into_iter().map(|(s, _)| s).collect();
+        let nts = if nts_servers.is_empty() {
+            None
+        } else {
+            let n = &self.nts;
+            Some(
+                nts_settings(&n.nts_ca, &n.nts_aead, n.nts_ke_timeout, config)
+                    .map_err(|e| CliError::usage(e.to_string()))?,
+            )
+        };
         let poll = self.poll.unwrap_or(DEFAULT_POLL);
         let timeout = self
             .timeout
@@ -115,9 +153,13 @@ impl ExporterArgs {
                     .unwrap_or(Duration::from_millis(10))
             }),
             probe_interval: self.probe_interval,
+            nts_servers,
+            nts,
+            // Key exchanges happen at polls: the default is never shorter than the poll.
+            nts_refresh: self.nts_refresh.unwrap_or(DEFAULT_NTS_REFRESH.max(poll)),
             ..ExporterConfig::default()
         };
-        (cfg, nts)
+        Ok((cfg, pools))
     }
 }
 
@@ -127,10 +169,10 @@ pub fn run(args: ExporterArgs) -> Result<i32, CliError> {
         Some(p) => Config::load(p).map_err(|e| CliError::usage(e.to_string()))?,
         None => Config::default(),
     };
-    let (cfg, nts) = args.exporter_config(&config, Path::new("/"));
-    for s in &nts {
+    let (cfg, pools) = args.exporter_config(&config, Path::new("/"))?;
+    for s in &pools {
         eprintln!(
-            "skew exporter: warning: {s} is an NTS server; the exporter probes plain NTP only and leaves it out (skew monitor and skew check measure it with NTS)"
+            "skew exporter: warning: the pool {s} is polled as one server, at the first address it resolves to each time (skew monitor and skew check probe every address of a pool)"
         );
     }
     // Blocked before any thread starts, taken with sigwait below: no wake-ups while idle.
@@ -138,10 +180,15 @@ pub fn run(args: ExporterArgs) -> Result<i32, CliError> {
         .map_err(|e| CliError::new(exit::SOFTWARE, format!("cannot handle signals: {e}")))?;
     let exporter = Exporter::start(cfg.clone()).map_err(|e| match e {
         StartError::Listen { .. } => CliError::new(exit::UNAVAILABLE, e.to_string()),
+        StartError::Trust(t) => nts_args::run_error(RunError::Trust(t)),
         _ => CliError::usage(e.to_string()),
     })?;
+    let nts = match cfg.nts_servers.len() {
+        0 => String::new(),
+        n => format!(" ({n} with NTS)"),
+    };
     eprintln!(
-        "skew exporter: polling {} server(s) every {} s, serving http://{}/metrics",
+        "skew exporter: polling {} server(s){nts} every {} s, serving http://{}/metrics",
         exporter.servers.len(),
         cfg.poll.as_secs_f64(),
         exporter.local_addr()
@@ -163,29 +210,84 @@ mod tests {
     }
 
     #[test]
-    fn servers_as_monitor_chooses_them_without_the_nts_ones() {
+    fn servers_as_monitor_chooses_them_the_nts_ones_with_nts() {
         let root = std::env::temp_dir().join(format!("skew-exporter-nts-{}", std::process::id()));
         std::fs::create_dir_all(root.join("etc/chrony")).unwrap();
         std::fs::write(
             root.join("etc/chrony/chrony.conf"),
-            "server plain.example iburst\nserver nts.example iburst nts ntsport 4461\n",
+            "server plain.example iburst\nserver nts.example iburst nts ntsport 4461\npool pool.example\n",
         )
         .unwrap();
         let args = T::parse_from(["t"]).args;
-        let (cfg, nts) = args.exporter_config(&Config::default(), &root);
+        let (cfg, pools) = args.exporter_config(&Config::default(), &root).unwrap();
         let _ = std::fs::remove_dir_all(&root);
-        assert_eq!(cfg.servers, ["plain.example"]);
-        assert_eq!(nts, ["nts.example:4461"]);
-        // The file's `HOST nts` entries likewise; the command line is always plain.
-        let file = Config::parse(Path::new("t.toml"), "servers = [\"a\", \"b nts\"]\n").unwrap();
-        let (cfg, nts) = args.exporter_config(&file, Path::new("/nonexistent"));
         assert_eq!(
-            (cfg.servers, nts),
-            (vec!["a".to_string()], vec!["b".to_string()])
+            cfg.servers,
+            ["plain.example", "nts.example:4461", "pool.example"]
         );
+        assert_eq!(cfg.nts_servers, ["nts.example:4461"]);
+        assert_eq!(pools, ["pool.example"], "named in a warning");
+        assert!(cfg.is_nts("nts.example:4461") && !cfg.is_nts("plain.example"));
+        let nts = cfg.nts.as_ref().unwrap();
+        assert_eq!(nts.ke_timeout, skew_ntp_io::DEFAULT_KE_TIMEOUT);
+        assert_eq!(cfg.nts_refresh, DEFAULT_NTS_REFRESH);
+        // The file's `HOST nts` entries likewise, with its [nts] table under the flags.
+        let file = Config::parse(
+            Path::new("t.toml"),
+            "servers = [\"a\", \"b nts\"]\n[nts]\nca = [\"/f.pem\"]\nke_timeout = \"2s\"\n",
+        )
+        .unwrap();
+        let (cfg, _) = args
+            .exporter_config(&file, Path::new("/nonexistent"))
+            .unwrap();
+        assert_eq!(
+            (cfg.servers, cfg.nts_servers),
+            (
+                vec!["a".to_string(), "b".to_string()],
+                vec!["b".to_string()]
+            )
+        );
+        let nts = cfg.nts.unwrap();
+        assert_eq!(nts.ca_files, [std::path::PathBuf::from("/f.pem")]);
+        assert_eq!(nts.ke_timeout, Duration::from_secs(2));
+        // The command line: plain unless --nts, which makes every server NTS.
         let args = T::parse_from(["t", "c", "d:1123"]).args;
-        let (cfg, nts) = args.exporter_config(&file, Path::new("/nonexistent"));
+        let (cfg, _) = args
+            .exporter_config(&file, Path::new("/nonexistent"))
+            .unwrap();
         assert_eq!(cfg.servers, ["c", "d:1123"]);
-        assert!(nts.is_empty());
+        assert!(cfg.nts_servers.is_empty() && cfg.nts.is_none());
+        let args = T::parse_from([
+            "t",
+            "--nts",
+            "--nts-ca",
+            "/g.pem",
+            "--nts-ke-timeout",
+            "1s",
+            "--nts-aead",
+            "aes-siv-cmac-256",
+            "--nts-refresh",
+            "2h",
+            "c",
+        ])
+        .args;
+        let (cfg, _) = args
+            .exporter_config(&file, Path::new("/nonexistent"))
+            .unwrap();
+        assert_eq!(cfg.nts_servers, ["c"]);
+        let nts = cfg.nts.as_ref().unwrap();
+        assert_eq!(nts.ca_files, [std::path::PathBuf::from("/g.pem")]);
+        assert_eq!(nts.ke_timeout, Duration::from_secs(1));
+        assert_eq!(nts.offer, [skew_ntp::nts::Aead::AesSivCmac256]);
+        assert_eq!(cfg.nts_refresh, Duration::from_secs(7200));
+        // A zero key exchange deadline is a usage error; a poll longer than the default
+        // refresh lengthens it.
+        let args = T::parse_from(["t", "--nts", "--nts-ke-timeout", "0s", "c"]).args;
+        let e = args.exporter_config(&file, Path::new("/n")).unwrap_err();
+        assert_eq!(e.code, exit::USAGE);
+        let args = T::parse_from(["t", "--nts", "--poll", "8h", "c"]).args;
+        let (cfg, _) = args.exporter_config(&file, Path::new("/n")).unwrap();
+        assert_eq!(cfg.nts_refresh, Duration::from_secs(8 * 3600));
+        cfg.check().unwrap();
     }
 }

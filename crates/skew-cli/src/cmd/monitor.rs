@@ -15,8 +15,9 @@ use std::time::Duration;
 #[derive(Debug, Args)]
 #[command(
     after_help = "Prints one Nagios line: SKEW OK: offset +0.000123 s (±0.000045 s) 3/3 servers|perfdata.\n\
-Exit status (monitoring-plugins): 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (including an unusable \
-configuration file or an unwritable log, prom or state file); 64 command-line usage error."
+Every exit prints exactly one such line. Exit status (monitoring-plugins): 0 OK, 1 WARNING, \
+2 CRITICAL, 3 UNKNOWN (a usage error, an unusable configuration file, or an unwritable log, prom \
+or state file: `SKEW UNKNOWN: <reason>`)."
 )]
 pub struct MonitorArgs {
     /// What to probe and check.
@@ -54,7 +55,7 @@ fn random_below(limit: Duration) -> Duration {
 
 /// Runs `skew monitor`.
 pub fn run(args: MonitorArgs) -> Result<i32, CliError> {
-    let config = args.run.load_config(State::Unknown.code())?;
+    let config = args.run.load_config()?;
     let outputs = Outputs {
         log: args.log.clone().or(config.log.clone()),
         prom: args.prom.clone().or(config.prom.clone()),
@@ -71,7 +72,7 @@ pub fn run(args: MonitorArgs) -> Result<i32, CliError> {
     }
     let outcome = execute(&plan.run);
     if let Some(e) = &outcome.probe_error {
-        return Err(CliError::usage(e.clone()));
+        return Err(CliError::new(State::Unknown.code(), e.clone()));
     }
     let mut verdict = evaluate(&outcome.report, &plan.thresholds, &outcome.findings);
     let failures = write_outputs(&outcome, &verdict, &outputs);
@@ -83,6 +84,7 @@ pub fn run(args: MonitorArgs) -> Result<i32, CliError> {
             "line": verdict.line,
             "reasons": verdict.reasons,
             "failures": failures,
+            "sources": plan.source_lines(&outcome.results),
         }))?;
     } else {
         println!("{}", verdict.line);

@@ -6,13 +6,12 @@ use crate::output::print_json;
 use crate::output::table::{Align, Table};
 use clap::Args;
 use skew_ntp::bounds::PHI_PPM;
-use skew_ntp::fleet::{largest_pairwise_skew, largest_pairwise_skew_ns, lease_margin};
+use skew_ntp::fleet::{largest_pairwise_skew_ns, lease_margin, ProbeClocks};
 use skew_ntp::result::CSV_COLUMNS;
-use skew_ntp::select::{
-    default_min_agree, distinct_servers, select_servers, Agreement, AgreementRecord,
-};
+use skew_ntp::select::{select_answered, Agreement, AgreementRecord};
 use skew_ntp::{ProbeRecord, ServerResult, Status};
 use skew_ntp_io::{probe_servers, Family, ProbeRequest, ProbeRun, ProbeSettings};
+use skew_time::escape::escape_control;
 use skew_time::format::{signed, signed_interval, unsigned, unsigned_s};
 use std::time::Duration;
 
@@ -45,7 +44,7 @@ pub struct ProbeOptions {
     #[arg(long, default_value_t = skew_ntp_io::DEFAULT_MAX_INFLIGHT, value_name = "N")]
     pub max_inflight: usize,
     /// Servers whose UTC bounds must share a point for a majority (default: a majority of
-    /// the servers probed, and at least 3 when 3 or more are probed).
+    /// the servers that answered, and at least 3 when 3 or more answered).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub min_agree: Option<u32>,
 }
@@ -71,13 +70,10 @@ impl ProbeOptions {
         .request(servers)
     }
 
-    /// Selects truechimers among `results` with `--min-agree` (or its default).
+    /// Selects truechimers among `results` with `--min-agree` (or its default: a majority
+    /// of the servers that answered).
     pub fn select(&self, results: &[ServerResult]) -> Agreement {
-        let k = self.min_agree.map_or_else(
-            || default_min_agree(distinct_servers(results)),
-            |k| k as usize,
-        );
-        select_servers(results, k)
+        select_answered(results, self.min_agree.map(|k| k as usize))
     }
 
     /// Probes `servers`; a malformed server argument is a usage error.
@@ -137,21 +133,6 @@ pub struct ProbeArgs {
     pub lease_drift_ppm: f64,
 }
 
-/// The clocks of a probe for pairwise comparisons: this host's (offset 0 exactly) and each
-/// measured, ok server's hard bound.
-pub fn clocks_of(results: &[ServerResult]) -> Vec<(String, skew_time::IntervalNs)> {
-    let mut v = vec![("local".to_string(), skew_time::IntervalNs::new(0, 0))];
-    for r in results {
-        if let (Some(s), Status::Ok) = (&r.summary, r.status) {
-            let name = r
-                .address
-                .map_or_else(|| r.server.clone(), |a| a.to_string());
-            v.push((name, s.bound));
-        }
-    }
-    v
-}
-
 /// The exit code for a set of results: 0 all ok and agreeing, 1 some failed (or were
 /// falsetickers, or no majority agrees), 2 none measured.
 pub fn exit_code(results: &[ServerResult], agreement: &Agreement) -> i32 {
@@ -205,10 +186,11 @@ pub fn run(args: ProbeArgs) -> Result<i32, CliError> {
             rec.advice = r.timeout_advice();
         }
     }
-    let clocks = clocks_of(&run.results);
-    let pairwise = largest_pairwise_skew(&clocks);
+    // Falsetickers are left out of the skew and the lease; each address is one clock.
+    let clocks = ProbeClocks::of(&run.results, &agreement);
+    let pairwise = clocks.largest_pairwise_skew();
     let lease = args.lease.map(|l| {
-        let skew_ns = largest_pairwise_skew_ns(&clocks).unwrap_or(0);
+        let skew_ns = largest_pairwise_skew_ns(&clocks.clocks).unwrap_or(0);
         lease_margin(skew_time::duration_ns(l), skew_ns, 0, args.lease_drift_ppm)
     });
     if args.json {
@@ -227,9 +209,19 @@ pub fn run(args: ProbeArgs) -> Result<i32, CliError> {
                 "Largest pairwise skew bound: {} between {} and {} ({} clocks, this host included): \
 timestamps from these clocks closer than this cannot be ordered.",
                 unsigned_s(p.bound_s),
-                p.ahead,
-                p.behind,
+                escape_control(&p.ahead),
+                escape_control(&p.behind),
                 p.clocks
+            );
+        }
+        if !clocks.left_out.is_empty() && (pairwise.is_some() || lease.is_some()) {
+            println!(
+                "Left out of the skew{}: {} (falseticker{}: {} bound says where {} clock is, not where the truth is).",
+                if lease.is_some() { " and the lease" } else { "" },
+                escape_control(&clocks.left_out.join(", ")),
+                if clocks.left_out.len() > 1 { "s" } else { "" },
+                if clocks.left_out.len() > 1 { "their" } else { "its" },
+                if clocks.left_out.len() > 1 { "each" } else { "its" },
             );
         }
         if let Some(m) = &lease {
@@ -282,7 +274,8 @@ pub fn advice_table(results: &[ServerResult]) -> String {
         if r.counters.timeouts > 0 {
             notes.push_str(&format!(
                 "{}: {} request(s) timed out and are not in the round trips above\n",
-                r.server, r.counters.timeouts
+                escape_control(&r.server),
+                r.counters.timeouts
             ));
         }
     }
@@ -316,26 +309,70 @@ fn mark(verdict: Option<bool>, majority: bool) -> &'static str {
     }
 }
 
-/// One line saying what the majority concluded.
+/// One line saying what the majority of the servers that answered concluded, and how many
+/// of those probed answered.
 pub fn agreement_line(a: &Agreement) -> String {
+    let answered = if a.candidates < a.servers {
+        format!(" ({} of {} answered)", a.candidates, a.servers)
+    } else {
+        String::new()
+    };
     match a.interval {
         Some(i) => {
             // Enough digits that the ends differ, rounded outward: never a zero-width
             // interval for one that is not a point.
             let (lo, hi) = signed_interval(i.lo_ns, i.hi_ns);
             format!(
-            "Agreement: {} of {} measured servers agree (at least {} required); UTC offset within [{lo}, {hi}]{}.\n",
+            "Agreement: {} of {} measured servers agree (at least {} required){answered}; UTC offset within [{lo}, {hi}]{}.\n",
             a.truechimers,
             a.candidates,
             a.min_agree,
             if a.falsetickers > 0 { format!("; {} falseticker(s) marked x", a.falsetickers) } else { String::new() }
         )
         }
+        None if a.candidates == 0 => format!(
+            "No server answered ({} probed): nothing to agree on.\n",
+            a.servers
+        ),
         None => format!(
-            "No majority: at most {} of {} measured servers agree, {} required; no server can be trusted over the others.\n",
+            "No majority: at most {} of {} measured servers agree, {} required{answered}; no server can be trusted over the others.\n",
             a.max_overlap, a.candidates, a.min_agree
         ),
     }
+}
+
+/// What a drop counter's key means, for a person.
+fn drop_label(key: &str) -> &str {
+    match key {
+        "origin_mismatch" => "wrong origin (forged, stray or replayed)",
+        "late" => "late or duplicate",
+        "wrong_source" => "from another address or port",
+        "truncated" => "truncated",
+        "bad_mode" => "wrong mode",
+        "bad_version" => "wrong version",
+        other => other,
+    }
+}
+
+/// The footer line of a server whose address sent datagrams that were dropped (forged,
+/// duplicate, late, malformed), or None.
+fn dropped_line(r: &ServerResult) -> Option<String> {
+    let total = r.counters.dropped_total();
+    if total == 0 {
+        return None;
+    }
+    let parts: Vec<String> = r
+        .counters
+        .dropped
+        .iter()
+        .map(|(k, n)| format!("{n} {}", drop_label(k)))
+        .collect();
+    Some(format!(
+        "{} ({}): dropped {total} datagram(s) that were not its replies: {}\n",
+        escape_control(&r.server),
+        r.address.map_or("-".into(), |a| a.to_string()),
+        parts.join(", ")
+    ))
 }
 
 /// The Auth cell of an NTS server: `nts` when every sample used was authenticated, `none`
@@ -387,11 +424,17 @@ fn nts_line(r: &ServerResult) -> Option<String> {
             n.dropped_unauthenticated
         ));
     }
-    Some(format!("{}: NTS: {}\n", r.server, parts.join(", ")))
+    Some(format!(
+        "{}: NTS: {}\n",
+        escape_control(&r.server),
+        escape_control(&parts.join(", "))
+    ))
 }
 
-/// The human report: a chronyc-like table, the agreement, then errors and warnings.
-/// With NTS servers, an Auth column and a line per server on its key exchange.
+/// The human report: a chronyc-like table, the agreement, then errors, warnings and the
+/// datagrams dropped per server. With NTS servers, an Auth column and a line per server on
+/// its key exchange. Text from the command line, the network or the resolver is escaped
+/// (the table escapes its cells).
 pub fn human(results: &[ServerResult], agreement: &Agreement) -> String {
     let any_nts = results.iter().any(|r| r.nts.is_some());
     let mut columns = vec![
@@ -453,14 +496,26 @@ pub fn human(results: &[ServerResult], agreement: &Agreement) -> String {
     for r in results {
         if let Some(e) = &r.error {
             out.push_str(&format!(
-                "{} ({}): {}: {e}\n",
-                r.server,
+                "{} ({}): {}: {}\n",
+                escape_control(&r.server),
                 r.address.map_or("-".into(), |a| a.to_string()),
-                r.status
+                r.status,
+                escape_control(e)
             ));
         }
         for w in &r.warnings {
-            out.push_str(&format!("{}: warning: {w}\n", r.server));
+            out.push_str(&format!(
+                "{}: warning: {}\n",
+                escape_control(&r.server),
+                escape_control(w)
+            ));
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    for r in results {
+        // A repeat of an address carries a copy of its counters: one line per address.
+        if r.address.is_none_or(|a| seen.insert(a)) {
+            out.extend(dropped_line(r));
         }
     }
     out.push_str(

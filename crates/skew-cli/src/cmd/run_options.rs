@@ -5,6 +5,7 @@ use crate::cmd::nts_args::NtsArgs;
 use crate::exit::CliError;
 use clap::Args;
 use skew_monitor::config::Config;
+use skew_monitor::nagios::State;
 use skew_monitor::plan::{plan, Overrides, Plan};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -12,19 +13,29 @@ use std::time::Duration;
 /// What one monitoring run probes and checks.
 #[derive(Debug, Clone, Args)]
 pub struct RunOptions {
-    /// Servers: host, host:port, v4addr:port or [v6addr]:port (default: the config file's
-    /// `servers`, else the system's NTP configuration, else pool.ntp.org).
+    /// Servers: host, host:port, v4addr:port or [v6addr]:port (default: --ntp-conf's, the
+    /// config file's `servers` or `ntp_conf`, else the system's NTP configuration, else
+    /// pool.ntp.org).
     #[arg(value_name = "SERVER")]
     pub servers: Vec<String>,
     /// A TOML configuration file (see examples/skew.toml); flags override it.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Probe the servers and pools of this NTP configuration (a chrony.conf, ntp.conf or
+    /// timesyncd.conf, told apart by content) instead of the system's. A pool line is
+    /// every address its name resolves to, up to its maxsources (default 4).
+    #[arg(long, value_name = "FILE", conflicts_with = "servers")]
+    pub ntp_conf: Option<PathBuf>,
     /// Use IPv4 addresses only.
     #[arg(short = '4', conflicts_with = "ipv6")]
     pub ipv4: bool,
     /// Use IPv6 addresses only.
     #[arg(short = '6')]
     pub ipv6: bool,
+    /// Probe every address a server's name resolves to (default: the first; a pool line
+    /// of an NTP configuration always gives up to its maxsources).
+    #[arg(long)]
+    pub all_addresses: bool,
     /// Requests per server [default: 4].
     #[arg(short = 'n', long, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub samples: Option<u32>,
@@ -96,10 +107,12 @@ pub struct RunOptions {
 }
 
 impl RunOptions {
-    /// Loads the configuration file, if any. Errors carry `code`.
-    pub fn load_config(&self, code: i32) -> Result<Config, CliError> {
+    /// Loads the configuration file, if any. An unusable file is UNKNOWN (3).
+    pub fn load_config(&self) -> Result<Config, CliError> {
         match &self.config {
-            Some(p) => Config::load(p).map_err(|e| CliError::new(code, e.to_string())),
+            Some(p) => {
+                Config::load(p).map_err(|e| CliError::new(State::Unknown.code(), e.to_string()))
+            }
             None => Ok(Config::default()),
         }
     }
@@ -109,8 +122,10 @@ impl RunOptions {
         Overrides {
             servers: self.servers.clone(),
             config_path: self.config.clone(),
+            ntp_conf: self.ntp_conf.clone(),
             ipv4: self.ipv4,
             ipv6: self.ipv6,
+            all_addresses: self.all_addresses,
             samples: self.samples,
             interval: self.interval,
             timeout: self.timeout,
@@ -140,10 +155,11 @@ impl RunOptions {
     }
 
     /// Builds the plan ([`skew_monitor::plan::plan`]: flags over the file over the
-    /// defaults; servers from the flags, the file, the system's NTP configuration under
-    /// `root`, or pool.ntp.org). A usage error when the NTS options are unusable.
+    /// defaults; servers from the flags, the NTP configuration named, the file, the
+    /// system's NTP configuration under `root`, or pool.ntp.org). Its errors are UNKNOWN.
     pub fn plan(&self, config: &Config, root: &Path) -> Result<Plan, CliError> {
-        plan(&self.overrides(), config, root).map_err(|e| CliError::usage(e.to_string()))
+        plan(&self.overrides(), config, root)
+            .map_err(|e| CliError::new(State::Unknown.code(), e.to_string()))
     }
 }
 

@@ -27,9 +27,19 @@ impl Table {
         }
     }
 
-    /// Adds a row (missing cells are blank, extra cells ignored).
+    /// Adds a row (missing cells are blank, extra cells ignored). Control characters in a
+    /// cell (a server name from the command line or a file, text from the network) are
+    /// escaped, so no cell can move the cursor or recolour the terminal.
     pub fn row(&mut self, cells: Vec<String>) {
-        self.rows.push(cells);
+        self.rows.push(
+            cells
+                .into_iter()
+                .map(|c| match skew_time::escape::escape_control(&c) {
+                    std::borrow::Cow::Borrowed(_) => c,
+                    std::borrow::Cow::Owned(e) => e,
+                })
+                .collect(),
+        );
     }
 
     /// Renders the table: header, a rule of `=`, rows; two spaces between columns, no
@@ -93,5 +103,14 @@ mod tests {
         assert_eq!(lines[2], "a              1");
         assert_eq!(lines[3], "long name  12345");
         assert_eq!(lines[4], "short");
+    }
+
+    #[test]
+    fn cells_are_escaped() {
+        let mut t = Table::new(&[("Name", Align::Left)]);
+        t.row(vec!["\x1b[31mevil\u{202e}".into()]);
+        let s = t.render();
+        assert!(!s.contains('\x1b') && !s.contains('\u{202e}'), "{s:?}");
+        assert!(s.contains("\\x1b[31mevil\\u{202e}"), "{s}");
     }
 }

@@ -30,7 +30,7 @@ fn get(port: u16, path: &str) -> (u16, String) {
 }
 
 /// Waits until `/metrics` satisfies `ok`, or fails after `limit` with the last text.
-fn wait_metrics(port: u16, limit: Duration, ok: impl Fn(&str) -> bool) -> String {
+pub(crate) fn wait_metrics(port: u16, limit: Duration, ok: impl Fn(&str) -> bool) -> String {
     let t0 = Instant::now();
     let mut last = String::new();
     while t0.elapsed() < limit {
@@ -50,14 +50,14 @@ fn wait_metrics(port: u16, limit: Duration, ok: impl Fn(&str) -> bool) -> String
 }
 
 /// The value of the first sample line starting with `prefix` (name and labels).
-fn value(text: &str, prefix: &str) -> Option<f64> {
+pub(crate) fn value(text: &str, prefix: &str) -> Option<f64> {
     text.lines()
         .find(|l| l.starts_with(prefix))
         .and_then(|l| l.rsplit(' ').next())
         .and_then(|v| v.parse().ok())
 }
 
-fn promtool_check(text: &str) {
+pub(crate) fn promtool_check(text: &str) {
     skew_testkit::require("promtool");
     let mut child = std::process::Command::new("promtool")
         .args(["check", "metrics"])
@@ -81,7 +81,7 @@ fn promtool_check(text: &str) {
     );
 }
 
-fn exporter(port: u16, extra: &[&str], servers: &[String]) -> crate::common::Running {
+pub(crate) fn exporter(port: u16, extra: &[&str], servers: &[String]) -> crate::common::Running {
     let listen = format!("127.0.0.1:{port}");
     let mut args = vec!["exporter", "--listen", &listen, "--no-leap"];
     args.extend_from_slice(extra);

@@ -441,6 +441,51 @@ fn collect_emitted() -> BTreeMap<String, BTreeSet<String>> {
         "skew monitor --prom",
         metric_names(&std::fs::read_to_string(&nts_prom).unwrap()),
     );
+    // skew exporter --nts: a working NTS server and a key exchange port nobody listens on
+    // (the failure counts).
+    let nts_port = skew_testkit::free_tcp_port();
+    let dead_ke = format!("127.0.0.1:{}", skew_testkit::free_tcp_port());
+    let listen = format!("127.0.0.1:{nts_port}");
+    let nts_exporter = spawn_skew(
+        &[
+            "exporter",
+            "--listen",
+            &listen,
+            "--poll",
+            "200ms",
+            "--timeout",
+            "100ms",
+            "--no-clock",
+            "--no-leap",
+            "--nts",
+            "--nts-ca",
+            ca.as_str(),
+            ke1.as_str(),
+            dead_ke.as_str(),
+        ],
+        &[],
+    );
+    let t0 = std::time::Instant::now();
+    let metrics = loop {
+        let text = skew_testkit::http_get(nts_port, "/metrics").unwrap_or_default();
+        if [
+            "skew_nts_cert_expiry_timestamp_seconds{",
+            "skew_nts_ke_last_success_timestamp_seconds{",
+            "skew_nts_ke_failures_total{",
+        ]
+        .iter()
+        .all(|m| text.contains(m))
+        {
+            break text;
+        }
+        assert!(
+            t0.elapsed() < limit,
+            "the NTS exporter never showed every family:\n{text}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    add("skew exporter /metrics", metric_names(&metrics));
+    drop(nts_exporter);
     drop((nts_server, scripted));
 
     // skew monitor: --json, the drift log, the textfile, the state file; then skew check.
@@ -535,9 +580,15 @@ fn collect_emitted() -> BTreeMap<String, BTreeSet<String>> {
     add("skew exporter /probe", metric_names(&probe));
     drop(exporter);
 
-    let mut args = vec!["check", "--json"];
+    // check reads its servers from an NTP configuration, so that `sources` has lines.
+    let ntp_conf = p("chrony.conf");
+    let line = |arg: &str| {
+        let (host, port) = arg.rsplit_once(':').unwrap();
+        format!("server {host} port {port} iburst\n")
+    };
+    std::fs::write(&ntp_conf, format!("{}{}", line(&a), line(&b))).unwrap();
+    let mut args = vec!["check", "--json", "--ntp-conf", &ntp_conf];
     args.extend(local);
-    args.extend([a.as_str(), b.as_str()]);
     let out = run_skew(&args, limit);
     ok_output(&out, "check --json");
     add("skew check --json", json_paths(&out.stdout));

@@ -352,6 +352,13 @@ fn unwritable_outputs_exit_3_with_the_reason() {
         "{}",
         out.stderr
     );
+    // ...and Nagios gets its line (issue 13.5).
+    assert!(
+        out.stdout.starts_with("SKEW UNKNOWN: ") && out.stdout.contains("servrs"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(out.stdout.lines().count(), 1, "{}", out.stdout);
 }
 
 #[test]
@@ -455,9 +462,14 @@ fn check_reports_for_a_person_and_writes_nothing() {
         Duration::from_secs(20),
     );
     assert_eq!(
-        out.code, 0,
-        "one agreeing server is enough with --min-agree 1: {}{}",
+        out.code, 1,
+        "one agreeing server is enough with --min-agree 1; the dead one is a WARNING: {}{}",
         out.stdout, out.stderr
+    );
+    assert!(
+        out.stdout.contains("1 of 2 servers answered (1 timeout)"),
+        "{}",
+        out.stdout
     );
     assert!(
         out.stdout.contains("NTP servers (from the command line)"),
@@ -474,7 +486,11 @@ fn check_reports_for_a_person_and_writes_nothing() {
         "local checks still run: {}",
         out.stdout
     );
-    assert!(out.stdout.contains("Verdict: SKEW OK"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("Verdict: SKEW WARNING"),
+        "{}",
+        out.stdout
+    );
     // Only an unreachable server: the local checks still run, the verdict is CRITICAL.
     let out = run_skew(
         &["check", "-n", "1", "--timeout", "200ms", &dead],

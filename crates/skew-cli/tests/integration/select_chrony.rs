@@ -48,16 +48,25 @@ fn liars_and_only_liars_are_flagged() {
     // The honest followers are exact to a few µs of chrony's own tracking error.
     assert!(lo <= 20e-6 && -20e-6 <= hi, "agreement [{lo}, {hi}]");
     assert!(hi - lo < 1e-3);
-    // The +0.5 s and −0.3 s liars are 0.8 s apart: the largest pairwise skew bound.
+    // The +0.5 s and −0.3 s liars are left out of the pairwise skew and the lease (issue
+    // 13: they would set both by their lie, 0.8 s); the honest clocks and this host are
+    // compared, a few µs apart.
     let p = &v["pairwise_skew"];
     let bound = p["bound_s"].as_f64().unwrap();
-    assert!((0.8..0.801).contains(&bound), "{p}");
-    assert_eq!(p["ahead"], f[1].arg());
-    assert_eq!(p["behind"], f[3].arg());
-    assert_eq!(p["clocks"], 6);
+    assert!(bound < 1e-3, "{p}");
+    assert_eq!(p["clocks"], 4, "{p}");
+    assert_eq!(
+        p["left_out"],
+        serde_json::json!([f[1].arg(), f[3].arg()]),
+        "{p}"
+    );
+    for end in ["ahead", "behind"] {
+        assert!(p[end] != f[1].arg() && p[end] != f[3].arg(), "{p}");
+    }
     let lease = &v["lease"];
     let margin = lease["margin_s"].as_f64().unwrap();
     assert!((margin - (bound + 10.0 * 50e-6)).abs() < 1e-6, "{lease}");
+    assert!(margin < 2e-3, "{lease}");
 
     // The human table marks the liars with x, as chronyc does.
     let out = run_skew(

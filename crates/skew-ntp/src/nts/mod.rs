@@ -7,6 +7,7 @@
 //! * [`ef`]: NTPv4 extension fields: framing, walking, the NTS field types;
 //! * [`packet`]: sealing a request, opening a reply, recognising a NAK;
 //! * [`session`]: one server's keys, cookie jar and request in flight;
+//! * [`keeper`]: a session kept across polls: when to run a new key exchange, back-off;
 //! * [`report`]: what the probe reports about NTS (the JSON `nts` object).
 //!
 //! The TLS 1.3 connection, the key export and certificate checks are the edge's
@@ -16,6 +17,7 @@
 pub mod aead;
 pub mod ef;
 pub mod ke;
+pub mod keeper;
 pub mod packet;
 pub mod report;
 pub mod session;

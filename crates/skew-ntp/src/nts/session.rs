@@ -114,6 +114,8 @@ pub struct SessionCounts {
     pub authenticated: u64,
     /// Authentic replies that carried no cookie.
     pub without_cookie: u64,
+    /// NTS NAKs for a request of this session (the server could not use its cookie).
+    pub naks: u64,
 }
 
 /// One server's NTS session.
@@ -237,6 +239,7 @@ impl NtsSession {
             }
             Err(_) if is_nak(bytes, &p.unique_id) => {
                 self.pending = None;
+                self.counts.naks += 1;
                 ReplyAuth::Nak
             }
             Err(e) => ReplyAuth::Rejected(e),
@@ -409,7 +412,9 @@ mod tests {
             ReplyAuth::Rejected(NtsReject::UniqueIdMismatch),
             "a NAK for somebody else's request"
         );
+        assert_eq!(s.counts().naks, 0);
         assert_eq!(s.check_reply(&nak_for(&req), 1), ReplyAuth::Nak);
+        assert_eq!(s.counts().naks, 1);
     }
 
     #[test]

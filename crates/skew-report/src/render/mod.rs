@@ -305,7 +305,12 @@ fn draw_page(
     let many_hosts = data.hosts.len() > 1;
     let scale = time_scale(data, a, w);
     let (events, hidden) = place_events(a, many_hosts, w, &scale, cv);
-    let mut parts = crate::text::summary_parts(a);
+    // Escaped before they are wrapped and cut, so that a cut never falls inside an escape
+    // and a raw name is laid out exactly as its escaped form.
+    let mut parts: Vec<String> = crate::text::summary_parts(a)
+        .iter()
+        .map(|p| skew_time::escape::escape_control(p).into_owned())
+        .collect();
     if hidden > 0 {
         parts.push(format!("{hidden} more event labels in --json"));
     }
