@@ -28,6 +28,10 @@ pub const MIN_PUBLIC_NTS_REFRESH: Duration = Duration::from_secs(3600);
 pub struct ExporterConfig {
     /// Servers as given (`host`, `host:port`, `[v6]:port`).
     pub servers: Vec<String>,
+    /// Pools (some of `servers`, by their text) with their most addresses (`maxsources`):
+    /// each polls every address its name resolves to, up to that many, each a server of
+    /// its own. A pool that is also an NTS server is polled as one NTS server.
+    pub pools: std::collections::BTreeMap<String, usize>,
     /// Address family restriction.
     pub family: skew_ntp_io::Family,
     /// Time between two polls of a server.
@@ -66,6 +70,7 @@ impl Default for ExporterConfig {
     fn default() -> Self {
         ExporterConfig {
             servers: Vec::new(),
+            pools: std::collections::BTreeMap::new(),
             family: skew_ntp_io::Family::Any,
             poll: DEFAULT_POLL,
             timeout: Duration::from_secs(1),

@@ -20,6 +20,7 @@ pub mod http;
 pub mod local;
 pub mod notify;
 pub mod poller;
+pub mod pool;
 pub mod probe;
 pub mod render;
 pub mod server;
@@ -28,7 +29,8 @@ pub mod view;
 
 pub use config::{ConfigError, ExporterConfig};
 
-use poller::{Entry, Poller};
+use poller::{Entry, Poller, PoolEntry};
+use pool::PoolTrack;
 use server::ServerState;
 use skew_ntp::nts::keeper::{Keeper, KeeperPolicy};
 use skew_ntp::nts::KeFacts;
@@ -67,7 +69,8 @@ pub struct Exporter {
     stop: Arc<AtomicBool>,
     wake: std::sync::mpsc::Sender<()>,
     threads: Vec<std::thread::JoinHandle<()>>,
-    /// The servers as polled: (server, address) after resolution at start.
+    /// The servers as polled: (server, address) after resolution at start (a pool's
+    /// addresses each, or the pool without an address when its name gave none).
     pub servers: Vec<(String, Option<std::net::SocketAddr>)>,
 }
 
@@ -76,7 +79,7 @@ impl Exporter {
     /// server's), loads the NTS trust anchors, binds the listening address and starts
     /// polling and serving. With a poll under 16 s every server must resolve now, to a
     /// loopback or private address (with `--nts-refresh` under an hour, every key exchange
-    /// server too).
+    /// server too). A pool is each of its name's addresses, up to its `maxsources`.
     pub fn start(config: ExporterConfig) -> Result<Exporter, StartError> {
         config.check()?;
         let specs = config
@@ -100,13 +103,19 @@ impl Exporter {
         let poll_ns = skew_time::duration_ns(config.poll);
         let max_poll_ns = skew_time::duration_ns(config::MAX_POLL.max(config.poll));
         let policy = KeeperPolicy::for_poll(poll_ns, skew_time::duration_ns(config.nts_refresh));
-        // Plain names resolve to the address polled; NTS names to the key exchange
-        // server's addresses, tried in order.
+        // Plain names resolve to the address polled (a pool's to up to its maxsources
+        // addresses); NTS names to the key exchange server's addresses, tried in order.
         let (nts_specs, plain_specs): (Vec<ServerSpec>, Vec<ServerSpec>) =
             specs.into_iter().partition(|s| config.is_nts(&s.text));
         let mut nts_resolved = resolve_all(&nts_specs, config.family, true, 16).into_iter();
-        let mut plain_resolved = resolve_all(&plain_specs, config.family, false, 16).into_iter();
+        let mut plain_resolved = resolve_all(&plain_specs, config.family, true, 16).into_iter();
         let mut entries: Vec<Entry> = Vec::new();
+        let mut pools: Vec<PoolEntry> = Vec::new();
+        let mut next_id = 0u64;
+        let mut id = || {
+            next_id += 1;
+            next_id - 1
+        };
         for s in &config.servers {
             let nts = config.is_nts(s);
             let r = if nts {
@@ -149,9 +158,51 @@ impl Exporter {
                 )
                 .with_nts(Keeper::new(policy, facts));
                 entries.push(Entry {
+                    id: id(),
+                    pool: None,
                     spec: r.spec,
                     state,
                     ke_addresses: found,
+                });
+                continue;
+            }
+            if let Some(&max) = config.pools.get(&r.spec.text) {
+                if pools.iter().any(|p| p.spec.text == r.spec.text) {
+                    continue; // the same pool twice: polled once
+                }
+                let taken: Vec<std::net::SocketAddr> =
+                    found.iter().copied().take(max.max(1)).collect();
+                for a in &taken {
+                    config.check_address(&r.spec.text, *a)?;
+                }
+                let error = r.addresses.as_ref().err().cloned();
+                let track = PoolTrack::new(&r.spec.text, max, start_mono, poll_ns, error);
+                // Each address a server; a name that gave none one entry without an address.
+                let addresses: Vec<Option<std::net::SocketAddr>> = if taken.is_empty() {
+                    vec![None]
+                } else {
+                    taken.into_iter().map(Some).collect()
+                };
+                for address in addresses {
+                    let state = ServerState::new(
+                        &r.spec.text,
+                        address,
+                        poll_ns,
+                        max_poll_ns,
+                        config.window,
+                        start_mono,
+                    );
+                    entries.push(Entry {
+                        id: id(),
+                        pool: Some(pools.len()),
+                        spec: r.spec.clone(),
+                        state,
+                        ke_addresses: Vec::new(),
+                    });
+                }
+                pools.push(PoolEntry {
+                    spec: r.spec,
+                    track,
                 });
                 continue;
             }
@@ -160,7 +211,10 @@ impl Exporter {
                 config.check_address(&r.spec.text, a)?;
             }
             if entries.iter().any(|e| {
-                e.spec.text == r.spec.text && e.state.address == address && address.is_some()
+                e.pool.is_none()
+                    && e.spec.text == r.spec.text
+                    && e.state.address == address
+                    && address.is_some()
             }) {
                 continue; // the same server twice: polled once
             }
@@ -173,6 +227,8 @@ impl Exporter {
                 start_mono,
             );
             entries.push(Entry {
+                id: id(),
+                pool: None,
                 spec: r.spec,
                 state,
                 ke_addresses: Vec::new(),
@@ -213,7 +269,7 @@ impl Exporter {
             threads.push(
                 std::thread::Builder::new()
                     .name("skew-poller".into())
-                    .spawn(move || poller.run(entries, &shared.servers, &stop, woken))
+                    .spawn(move || poller.run(entries, pools, &shared.servers, &stop, woken))
                     .expect("spawn the poller thread"),
             );
         }

@@ -8,8 +8,15 @@
 //! gets a run of its own (the exchange, then its poll), so a slow or dead key exchange server
 //! delays nobody else; a server without a session whose next key exchange is not yet allowed
 //! is not polled at all (never in plain NTP) and its poll is recorded as failed at once.
+//!
+//! A pool is several servers, one per address, and its name is resolved again (on a worker,
+//! like a run) while it lacks addresses or has one that stopped answering; [`crate::pool`]
+//! decides which addresses to add and retire, and a retired address's series leave the view.
+//! Entries are known by an id that never changes, so a run's results still find their
+//! servers after a pool changed the list (and those of a retired address are dropped).
 
-use crate::config::ExporterConfig;
+use crate::config::{self, ExporterConfig};
+use crate::pool::{decide, wants_addresses, Member, PoolTrack};
 use crate::server::{PollTimes, ServerState};
 use crate::view::{build, ServersView};
 use skew_ntp::nts::keeper::{KeOutcome, Trigger};
@@ -35,6 +42,11 @@ const MAX_WAIT_NS: i64 = 3_600_000_000_000;
 /// A server to poll: how it was given, and its state.
 #[derive(Debug, Clone)]
 pub struct Entry {
+    /// Its identity for the poller's whole life (positions change when a pool does).
+    pub id: u64,
+    /// The pool it is an address of (an index into the poller's pools). A pool whose name
+    /// gave no address has one entry without an address, which is never polled.
+    pub pool: Option<usize>,
     /// The parsed argument (resolved again while it has no address). For an NTS server,
     /// the key exchange server (port 4460 unless given).
     pub spec: ServerSpec,
@@ -44,6 +56,39 @@ pub struct Entry {
     /// NTS servers: the key exchange server's addresses, tried in order (empty until the
     /// name resolves).
     pub ke_addresses: Vec<SocketAddr>,
+}
+
+/// A pool: its name as given and its resolutions.
+#[derive(Debug, Clone)]
+pub struct PoolEntry {
+    /// The pool's name (and port), resolved again while it lacks addresses.
+    pub spec: ServerSpec,
+    /// When to resolve it again.
+    pub track: PoolTrack,
+}
+
+/// The addresses of pool `pool` among `entries`, as its decisions see them.
+fn members_of(entries: &[Entry], pool: usize) -> Vec<Member> {
+    entries
+        .iter()
+        .filter(|e| e.pool == Some(pool))
+        .filter_map(|e| {
+            Some(Member {
+                address: e.state.address?,
+                polls: e.state.polls,
+                reach: e.state.reach,
+                stopped: e.state.stopped.is_some(),
+            })
+        })
+        .collect()
+}
+
+/// The position of the entry `id` (looked for at `hint` first).
+fn position(entries: &[Entry], id: u64, hint: usize) -> Option<usize> {
+    match entries.get(hint) {
+        Some(e) if e.id == id => Some(hint),
+        _ => entries.iter().position(|e| e.id == id),
+    }
 }
 
 type Job = Box<dyn FnOnce() + Send>;
@@ -91,11 +136,14 @@ impl Pool {
 
 enum Event {
     Done(Vec<Polled>),
+    /// A pool's name resolved again: the pool, and every address it gave (or why none).
+    Resolved(usize, Result<Vec<SocketAddr>, String>),
     Wake,
 }
 
 /// One server's part of a run, as the poller hands it to a worker.
 struct Work {
+    id: u64,
     index: usize,
     due_mono_ns: i64,
     spec: ServerSpec,
@@ -120,6 +168,7 @@ struct KeDone {
 
 /// What a run did for one server.
 struct Polled {
+    id: u64,
     index: usize,
     due_mono_ns: i64,
     /// When its engine run started (after its key exchange, if any), monotonic and Unix ns.
@@ -168,6 +217,23 @@ fn nts_failed(
     r
 }
 
+/// The result of a poll that could not be made: a pool whose name gave no address, or an
+/// NTS server without a session.
+fn unpolled_result(e: &Entry, pools: &[PoolEntry], now_mono_ns: i64) -> ServerResult {
+    match e.pool.and_then(|p| pools.get(p)) {
+        Some(p) if e.state.address.is_none() => ServerResult::failed(
+            &e.spec.text,
+            None,
+            Status::Unresolved,
+            p.track
+                .last_error
+                .clone()
+                .unwrap_or_else(|| "no address".into()),
+        ),
+        _ => no_session_result(e, now_mono_ns),
+    }
+}
+
 /// The result of a poll that could not be made: an NTS server without a session.
 fn no_session_result(e: &Entry, now_mono_ns: i64) -> ServerResult {
     match &e.state.nts {
@@ -208,7 +274,8 @@ impl Poller {
 
     /// Sorts the servers due at `now_mono_ns` into the shared run, runs of their own (NTS
     /// servers due for a key exchange) and polls that cannot be made (NTS servers without
-    /// a session, waiting for their next key exchange).
+    /// a session, waiting for their next key exchange; a pool whose name gave no address,
+    /// resolved again by the pool's own schedule).
     fn due_work(
         &self,
         entries: &mut [Entry],
@@ -219,7 +286,12 @@ impl Poller {
             if !e.state.due(now_mono_ns) {
                 continue;
             }
+            if e.pool.is_some() && e.state.address.is_none() {
+                none.push(index);
+                continue;
+            }
             let mut w = Work {
+                id: e.id,
                 index,
                 due_mono_ns: e.state.next_due_mono_ns,
                 spec: e.spec.clone(),
@@ -262,16 +334,18 @@ impl Poller {
 
     /// Runs until `stop` is set, publishing views into `view`. A message on `wake` (or its
     /// closing) ends any wait at once, so a stop is prompt without periodic wake-ups.
+    /// `pools` are the pools among `entries` (each entry's `pool` indexes them).
     pub fn run(
         &self,
         mut entries: Vec<Entry>,
+        mut pools: Vec<PoolEntry>,
         view: &Mutex<Arc<ServersView>>,
         stop: &AtomicBool,
         wake: Receiver<()>,
     ) {
         let clock = SystemClock;
         let (tx, rx): (Sender<Event>, Receiver<Event>) = channel();
-        let mut pool = Pool::new();
+        let mut workers = Pool::new();
         {
             let tx = tx.clone();
             let _ = std::thread::Builder::new()
@@ -282,6 +356,7 @@ impl Poller {
                 });
         }
         let mut runs = 0usize;
+        let mut next_id = entries.iter().map(|e| e.id + 1).max().unwrap_or(0);
         let timeout_ns = skew_time::duration_ns(self.config.timeout);
         while !stop.load(Ordering::Relaxed) {
             let now = clock.monotonic_ns();
@@ -290,6 +365,7 @@ impl Poller {
                 if !none.is_empty() {
                     let unix = clock.realtime_ns();
                     for i in none {
+                        let r = unpolled_result(&entries[i], &pools, now);
                         let e = &mut entries[i];
                         let times = PollTimes {
                             due_mono_ns: e.state.next_due_mono_ns,
@@ -297,7 +373,6 @@ impl Poller {
                             start_unix_ns: unix,
                         };
                         e.state.start_poll();
-                        let r = no_session_result(e, now);
                         e.state.apply(r, times, timeout_ns);
                     }
                     self.publish(&entries, view, now);
@@ -315,7 +390,7 @@ impl Poller {
                     for &i in &indices {
                         entries[i].state.start_poll();
                     }
-                    if self.start_run(&mut pool, runs, work, tx.clone()) {
+                    if self.start_run(&mut workers, runs, work, tx.clone()) {
                         runs += 1;
                     } else {
                         // No thread to run it on (resources exhausted): try again later.
@@ -325,15 +400,40 @@ impl Poller {
                         break;
                     }
                 }
+                // Pools that want addresses, resolved on a worker as a run is.
+                for (i, p) in pools.iter_mut().enumerate() {
+                    if runs >= MAX_RUNS {
+                        break;
+                    }
+                    if !p.track.due(now, &members_of(&entries, i)) {
+                        continue;
+                    }
+                    p.track.resolving = true;
+                    if self.start_resolution(&mut workers, runs, i, p.spec.clone(), tx.clone()) {
+                        runs += 1;
+                    } else {
+                        p.track.resolving = false;
+                        break;
+                    }
+                }
             }
             let next_due = entries
                 .iter()
                 .filter(|e| e.state.stopped.is_none() && !e.state.in_flight)
-                .map(|e| e.state.next_due_mono_ns)
-                .min();
-            // Sleep until the next server is due or a run ends (the engine bounds every run
-            // by the timeout, the key exchange by its deadline).
+                .map(|e| e.state.next_due_mono_ns);
+            let next_resolution = pools
+                .iter()
+                .enumerate()
+                .filter(|(i, p)| {
+                    !p.track.resolving
+                        && wants_addresses(&members_of(&entries, *i), p.track.max_sources)
+                })
+                .map(|(_, p)| p.track.next_resolve_mono_ns);
+            // Sleep until the next server or pool is due or a run ends (the engine bounds
+            // every run by the timeout, the key exchange by its deadline).
             let wait_ns = next_due
+                .chain(next_resolution)
+                .min()
                 .map_or(MAX_WAIT_NS, |d| d - clock.monotonic_ns())
                 .clamp(0, MAX_WAIT_NS);
             let wait = if runs >= MAX_RUNS {
@@ -341,22 +441,142 @@ impl Poller {
             } else {
                 wait_ns
             };
-            match rx.recv_timeout(Duration::from_nanos(wait as u64)) {
-                Ok(Event::Wake) => break,
-                Ok(Event::Done(done)) => {
-                    runs -= 1;
-                    self.apply(&mut entries, done, timeout_ns);
-                    // Take every other run that ended meanwhile before publishing.
-                    while let Ok(Event::Done(done)) = rx.try_recv() {
-                        runs -= 1;
-                        self.apply(&mut entries, done, timeout_ns);
-                    }
-                    self.publish(&entries, view, clock.monotonic_ns());
-                }
-                Err(RecvTimeoutError::Timeout) => {}
+            let mut event = match rx.recv_timeout(Duration::from_nanos(wait as u64)) {
+                Ok(event) => event,
+                Err(RecvTimeoutError::Timeout) => continue,
                 Err(RecvTimeoutError::Disconnected) => break,
+            };
+            // This event and every other that came meanwhile, then one view.
+            loop {
+                match event {
+                    Event::Wake => return,
+                    Event::Done(done) => {
+                        runs -= 1;
+                        self.apply(&mut entries, &pools, done, timeout_ns);
+                    }
+                    Event::Resolved(pool, found) => {
+                        runs -= 1;
+                        let now = clock.monotonic_ns();
+                        self.resolved(&mut entries, &mut pools, pool, found, now, &mut next_id);
+                    }
+                }
+                match rx.try_recv() {
+                    Ok(e) => event = e,
+                    Err(_) => break,
+                }
             }
+            self.publish(&entries, view, clock.monotonic_ns());
         }
+    }
+
+    /// Starts resolving pool `pool`'s name (`spec`) on a worker; false when no worker could
+    /// be started.
+    fn start_resolution(
+        &self,
+        workers: &mut Pool,
+        busy: usize,
+        pool: usize,
+        spec: ServerSpec,
+        tx: Sender<Event>,
+    ) -> bool {
+        let family = self.config.family;
+        let job: Job = Box::new(move || {
+            let found = resolve(&spec, family, true).addresses;
+            let _ = tx.send(Event::Resolved(pool, found));
+        });
+        workers.submit(job, busy)
+    }
+
+    /// Applies a resolution of pool `pool` made at `now_mono_ns`: the addresses
+    /// [`crate::pool::decide`] retires leave `entries` (and with them their series), the
+    /// ones it adds join them after the pool's other addresses, due with them on the grid.
+    /// A pool left without any address keeps one entry without an address, which says why.
+    fn resolved(
+        &self,
+        entries: &mut Vec<Entry>,
+        pools: &mut [PoolEntry],
+        pool: usize,
+        found: Result<Vec<SocketAddr>, String>,
+        now_mono_ns: i64,
+        next_id: &mut u64,
+    ) {
+        let Some(p) = pools.get_mut(pool) else { return };
+        let poll_ns = skew_time::duration_ns(self.config.poll);
+        let found = match found {
+            Ok(found) => found,
+            Err(why) => {
+                // Nothing known about the name: nothing changes.
+                p.track.resolved(now_mono_ns, poll_ns, Some(why));
+                return;
+            }
+        };
+        let mut refused = None;
+        let allowed: Vec<SocketAddr> = found
+            .into_iter()
+            .filter(|a| match self.config.check_address(&p.track.name, *a) {
+                Ok(()) => true,
+                Err(why) => {
+                    refused.get_or_insert(why.to_string());
+                    false
+                }
+            })
+            .collect();
+        let error = allowed.is_empty().then(|| refused.unwrap_or_default());
+        p.track.resolved(now_mono_ns, poll_ns, error);
+        let change = decide(&members_of(entries, pool), &allowed, p.track.max_sources);
+        let mine = |e: &Entry| e.pool == Some(pool);
+        let due_of = |entries: &[Entry]| {
+            entries
+                .iter()
+                .filter(|e| mine(e))
+                .map(|e| e.state.next_due_mono_ns)
+                .min()
+        };
+        let due_before = due_of(entries);
+        let mut at = entries
+            .iter()
+            .rposition(mine)
+            .map_or(entries.len(), |i| i + 1);
+        let before = entries.len();
+        entries.retain(|e| {
+            let retired = e
+                .state
+                .address
+                .map_or(!change.add.is_empty(), |a| change.retire.contains(&a));
+            !(mine(e) && retired)
+        });
+        at -= before - entries.len();
+        // New addresses are due with the pool's others (on the grid), or at once.
+        let due = due_of(entries).or(due_before).unwrap_or(now_mono_ns);
+        let max_poll_ns = skew_time::duration_ns(config::MAX_POLL.max(self.config.poll));
+        // Nothing left: one entry without an address says why.
+        let placeholder = (!entries.iter().any(mine) && change.add.is_empty()).then_some(None);
+        let mut fresh: Vec<Entry> = change
+            .add
+            .iter()
+            .map(|a| Some(*a))
+            .chain(placeholder)
+            .map(|address| {
+                *next_id += 1;
+                Entry {
+                    id: *next_id - 1,
+                    pool: Some(pool),
+                    spec: p.spec.clone(),
+                    state: ServerState::new(
+                        &p.spec.text,
+                        address,
+                        poll_ns,
+                        max_poll_ns,
+                        self.config.window,
+                        due,
+                    ),
+                    ke_addresses: Vec::new(),
+                }
+            })
+            .collect();
+        let tail = entries.split_off(at.min(entries.len()));
+        entries.append(&mut fresh);
+        entries.extend(tail);
     }
 
     /// Starts an engine run for `work` on a worker of the pool (a new worker when all are
@@ -372,9 +592,19 @@ impl Poller {
         pool.submit(job, busy)
     }
 
-    fn apply(&self, entries: &mut [Entry], done: Vec<Polled>, timeout_ns: i64) {
+    fn apply(
+        &self,
+        entries: &mut [Entry],
+        pools: &[PoolEntry],
+        done: Vec<Polled>,
+        timeout_ns: i64,
+    ) {
         for p in done {
-            let e = &mut entries[p.index];
+            // A retired pool address's last poll is dropped with it.
+            let Some(i) = position(entries, p.id, p.index) else {
+                continue;
+            };
+            let e = &mut entries[i];
             if let Some(Ok(a)) = &p.resolved {
                 e.state.address = Some(*a);
                 if let Err(why) = self.config.check_address(&e.spec.text, *a) {
@@ -405,7 +635,7 @@ impl Poller {
             }
             let result = match p.result {
                 Some(r) => r,
-                None => no_session_result(e, p.start_mono_ns),
+                None => unpolled_result(e, pools, p.start_mono_ns),
             };
             let times = PollTimes {
                 due_mono_ns: p.due_mono_ns,
@@ -431,6 +661,7 @@ fn run_work(
     let mut slots = Vec::with_capacity(work.len());
     for w in work {
         let mut p = Polled {
+            id: w.id,
             index: w.index,
             due_mono_ns: w.due_mono_ns,
             start_mono_ns: 0,
@@ -585,4 +816,175 @@ fn key_exchange(
         }
     }
     Some((named, session))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use skew_ntp_io::target::parse_server;
+
+    const S: i64 = 1_000_000_000;
+
+    fn a(n: u8) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, n], 123))
+    }
+
+    fn poller() -> Poller {
+        Poller {
+            config: ExporterConfig {
+                servers: vec!["other".into(), "pool.test".into()],
+                pools: [("pool.test".to_string(), 2)].into(),
+                poll: std::time::Duration::from_secs(1),
+                timeout: std::time::Duration::from_millis(500),
+                ..ExporterConfig::default()
+            },
+            precision_ns: 30,
+            ke: None,
+        }
+    }
+
+    fn entry(id: u64, pool: Option<usize>, text: &str, address: Option<SocketAddr>) -> Entry {
+        Entry {
+            id,
+            pool,
+            spec: parse_server(text).unwrap(),
+            state: ServerState::new(text, address, S, 4 * S, 8, 0),
+            ke_addresses: vec![],
+        }
+    }
+
+    fn pool_entry() -> PoolEntry {
+        PoolEntry {
+            spec: parse_server("pool.test").unwrap(),
+            track: PoolTrack::new("pool.test", 2, 0, S, None),
+        }
+    }
+
+    /// Makes `e` a member that got no reply in its last 8 polls.
+    fn kill(e: &mut Entry) {
+        e.state.polls = 8;
+        e.state.reach = 0;
+    }
+
+    fn addresses(entries: &[Entry]) -> Vec<(u64, &str, Option<SocketAddr>)> {
+        entries
+            .iter()
+            .map(|e| (e.id, e.spec.text.as_str(), e.state.address))
+            .collect()
+    }
+
+    #[test]
+    fn a_resolution_retires_and_adds_pool_addresses_in_place() {
+        let p = poller();
+        let mut pools = vec![pool_entry()];
+        let mut entries = vec![
+            entry(0, Some(0), "pool.test", Some(a(1))),
+            entry(1, Some(0), "pool.test", Some(a(2))),
+            entry(2, None, "other", Some(a(9))),
+        ];
+        kill(&mut entries[1]);
+        entries[0].state.next_due_mono_ns = 7 * S;
+        let mut next_id = 3;
+        pools[0].track.resolving = true;
+        p.resolved(
+            &mut entries,
+            &mut pools,
+            0,
+            Ok(vec![a(3), a(1)]),
+            9 * S,
+            &mut next_id,
+        );
+        // 127.0.0.2 stopped answering and left the name: retired, 127.0.0.3 in its place,
+        // after the pool's other address, due with it on the grid.
+        assert_eq!(
+            addresses(&entries),
+            [
+                (0, "pool.test", Some(a(1))),
+                (3, "pool.test", Some(a(3))),
+                (2, "other", Some(a(9)))
+            ]
+        );
+        assert_eq!(entries[1].pool, Some(0));
+        assert_eq!(entries[1].state.next_due_mono_ns, 7 * S);
+        assert_eq!(entries[1].state.polls, 0);
+        assert_eq!(next_id, 4);
+        let t = &pools[0].track;
+        assert!(!t.resolving && t.last_error.is_none());
+        assert_eq!((t.resolutions, t.next_resolve_mono_ns), (2, 17 * S));
+        // A failed resolution changes nothing but the schedule.
+        p.resolved(
+            &mut entries,
+            &mut pools,
+            0,
+            Err("gone".into()),
+            20 * S,
+            &mut next_id,
+        );
+        assert_eq!(entries.len(), 3);
+        assert_eq!(pools[0].track.last_error.as_deref(), Some("gone"));
+        assert_eq!(pools[0].track.next_resolve_mono_ns, 21 * S);
+    }
+
+    #[test]
+    fn a_pool_without_addresses_keeps_one_entry_that_says_why() {
+        let p = poller();
+        let mut pools = vec![PoolEntry {
+            track: PoolTrack::new("pool.test", 2, 0, S, Some("cannot resolve".into())),
+            ..pool_entry()
+        }];
+        let mut entries = vec![entry(0, Some(0), "pool.test", None)];
+        // Its polls are not made: the resolution's error is their result.
+        let r = unpolled_result(&entries[0], &pools, 0);
+        assert_eq!(
+            (r.status, r.error.as_deref()),
+            (Status::Unresolved, Some("cannot resolve"))
+        );
+        let (shared, own, none) = p.due_work(&mut entries, 0);
+        assert!(shared.is_empty() && own.is_empty());
+        assert_eq!(none, [0]);
+        // The name gives addresses: they replace it.
+        let mut next_id = 1;
+        p.resolved(
+            &mut entries,
+            &mut pools,
+            0,
+            Ok(vec![a(1), a(2), a(3)]),
+            S,
+            &mut next_id,
+        );
+        assert_eq!(
+            addresses(&entries),
+            [(1, "pool.test", Some(a(1))), (2, "pool.test", Some(a(2)))]
+        );
+        // Both stop answering and leave the name, which now gives only an address that
+        // may not be polled at a 1 s poll: nothing left but the entry that says why.
+        for e in &mut entries {
+            kill(e);
+        }
+        p.resolved(
+            &mut entries,
+            &mut pools,
+            0,
+            Ok(vec!["192.0.2.1:123".parse().unwrap()]),
+            2 * S,
+            &mut next_id,
+        );
+        assert_eq!(addresses(&entries), [(3, "pool.test", None)]);
+        let why = pools[0].track.last_error.clone().unwrap();
+        assert!(
+            why.contains("only allowed for loopback and private"),
+            "{why}"
+        );
+    }
+
+    #[test]
+    fn results_find_their_entry_by_id() {
+        let entries = vec![
+            entry(5, None, "x", Some(a(1))),
+            entry(7, None, "y", Some(a(2))),
+        ];
+        assert_eq!(position(&entries, 7, 1), Some(1));
+        assert_eq!(position(&entries, 7, 0), Some(1), "a stale hint");
+        assert_eq!(position(&entries, 6, 0), None, "retired");
+    }
 }

@@ -265,6 +265,95 @@ mod tests {
     }
 
     #[test]
+    fn a_pools_addresses_are_series_of_their_own_in_every_per_server_family() {
+        use crate::view::{NtsState, ServerView};
+        use skew_sourcestats::{AdevPoint, SourceStats};
+        use std::collections::{BTreeMap, BTreeSet};
+        use std::sync::Arc;
+        let member = |address: &str| {
+            let record: ProbeRecord = serde_json::from_value(serde_json::json!({
+                "server": "pool.test:123", "address": address, "status": "ok", "error": null,
+                "offset_s": 1e-6, "delay_s": 2e-5, "jitter_s": 1e-7, "bound_lo_s": -1e-5,
+                "bound_hi_s": 1.3e-5, "utc_lo_s": -2e-5, "utc_hi_s": 2e-5, "stratum": 2,
+                "refid": null, "leap": "none", "precision_s": null, "root_delay_s": 0.0,
+                "root_dispersion_s": 1.5e-5, "kiss_code": null, "rx_timestamp": null,
+                "tx_timestamp": null, "samples": [], "version": 4, "local_precision_s": 3e-8,
+                "bound_consistent": true, "sent": 1, "answered": 1, "dropped": {},
+                "warnings": [], "truechimer": true, "advice": null
+            }))
+            .unwrap();
+            Arc::new(ServerView {
+                record,
+                reach: 255,
+                poll_s: 1.0,
+                polls: 9,
+                errors: vec![("timeout", 1)],
+                window_len: 8,
+                last_ok_unix_s: Some(1.8e9),
+                duration_s: Some(2e-5),
+                stats: Some(SourceStats {
+                    np: 8,
+                    nr: 4,
+                    span_ns: 7_000_000_000,
+                    frequency_ppm: 0.1,
+                    skew_ppm: 0.2,
+                    offset_ns: 1000.0,
+                    offset_sd_ns: 10.0,
+                    reference_x_ns: 0,
+                    std_dev_ns: 100.0,
+                }),
+                allan: vec![AdevPoint {
+                    m: 1,
+                    tau_ns: 1_000_000_000,
+                    adev: 1e-9,
+                    terms: 6,
+                }],
+                stopped: None,
+                nts: None::<NtsState>,
+            })
+        };
+        let servers = ServersView {
+            servers: vec![member("127.0.0.1:123"), member("127.0.0.2:123")],
+            agreement: None,
+            text: Arc::default(),
+        };
+        let t = metrics_text(
+            &servers,
+            &servers_text(&servers),
+            &LocalView::default(),
+            &ExporterCounts::default(),
+            0,
+        );
+        // Every family with a series of the pool has one per address, and no series twice.
+        let mut by_family: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+        let mut seen = BTreeSet::new();
+        for line in t.lines().filter(|l| l.contains("server=\"pool.test:123\"")) {
+            let series = line.rsplit_once(' ').unwrap().0;
+            assert!(seen.insert(series), "twice: {series}");
+            let family = line.split('{').next().unwrap();
+            let address = line
+                .split("address=\"")
+                .nth(1)
+                .and_then(|r| r.split('"').next())
+                .unwrap_or_else(|| panic!("{family} has no address label: {line}"));
+            by_family.entry(family).or_default().insert(address);
+        }
+        // Every family labelled by server and address.
+        let per_server: BTreeSet<&str> = ALL
+            .iter()
+            .filter(|d| d.labels.starts_with(&["server", "address"]))
+            .map(|d| d.name)
+            .collect();
+        assert_eq!(
+            by_family.keys().copied().collect::<BTreeSet<_>>(),
+            per_server
+        );
+        for (family, addresses) in &by_family {
+            assert_eq!(addresses.len(), 2, "{family}: {addresses:?}");
+        }
+    }
+
+    #[test]
     fn empty_views_still_say_who_is_talking() {
         let t = metrics_text(
             &ServersView::default(),

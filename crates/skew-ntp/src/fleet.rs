@@ -21,8 +21,9 @@ use std::collections::HashSet;
 /// The largest pairwise skew bound and the pair that reaches it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PairwiseSkew {
-    /// The bound, s: no two clocks differ by more.
-    pub bound_s: f64,
+    /// The bound, ns: no two clocks differ by more (`bound_s` in JSON).
+    #[serde(rename = "bound_s", with = "skew_time::serde_s")]
+    pub bound_ns: i64,
     /// The clock whose upper end reaches it.
     pub ahead: String,
     /// The clock whose lower end reaches it.
@@ -84,7 +85,7 @@ impl ProbeClocks {
 pub fn largest_pairwise_skew(clocks: &[(String, IntervalNs)]) -> Option<PairwiseSkew> {
     let (d, i, j) = largest_pair(clocks)?;
     Some(PairwiseSkew {
-        bound_s: ns_to_s(d),
+        bound_ns: d,
         ahead: clocks[i].0.clone(),
         behind: clocks[j].0.clone(),
         clocks: clocks.len(),
@@ -123,21 +124,62 @@ fn largest_pair(clocks: &[(String, IntervalNs)]) -> Option<(i64, usize, usize)> 
     Some((d.clamp(i64::MIN as i128, i64::MAX as i128) as i64, i, j))
 }
 
-/// The safety margin of a lease.
+/// The safety margin of a lease. Durations are integer ns, written as seconds under their
+/// `_s` keys.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LeaseMargin {
-    /// The lease length, s.
-    pub lease_s: f64,
-    /// The skew bound between the clocks involved, s.
-    pub skew_bound_s: f64,
-    /// The longest pause observed, s.
-    pub pause_s: f64,
+    /// The lease length, ns (`lease_s`).
+    #[serde(rename = "lease_s", with = "skew_time::serde_s")]
+    pub lease_ns: i64,
+    /// The skew bound between the clocks involved, ns (`skew_bound_s`).
+    #[serde(rename = "skew_bound_s", with = "skew_time::serde_s")]
+    pub skew_bound_ns: i64,
+    /// The longest pause observed, ns (`pause_s`).
+    #[serde(rename = "pause_s", with = "skew_time::serde_s")]
+    pub pause_ns: i64,
     /// The drift rate assumed, ppm.
     pub drift_ppm: f64,
-    /// drift × lease, s.
-    pub drift_s: f64,
-    /// skew bound + pause + drift × lease, s: stop using the lease this much before it ends.
-    pub margin_s: f64,
+    /// drift × lease, ns (`drift_s`).
+    #[serde(rename = "drift_s", with = "skew_time::serde_s")]
+    pub drift_ns: i64,
+    /// skew bound + pause + drift × lease, ns (`margin_s`): stop using the lease this much
+    /// before it ends.
+    #[serde(rename = "margin_s", with = "skew_time::serde_s")]
+    pub margin_ns: i64,
+}
+
+impl PairwiseSkew {
+    /// The bound, s (for output).
+    pub fn bound_s(&self) -> f64 {
+        ns_to_s(self.bound_ns)
+    }
+}
+
+impl LeaseMargin {
+    /// The lease length, s (for output).
+    pub fn lease_s(&self) -> f64 {
+        ns_to_s(self.lease_ns)
+    }
+
+    /// The skew bound, s (for output).
+    pub fn skew_bound_s(&self) -> f64 {
+        ns_to_s(self.skew_bound_ns)
+    }
+
+    /// The longest pause, s (for output).
+    pub fn pause_s(&self) -> f64 {
+        ns_to_s(self.pause_ns)
+    }
+
+    /// drift × lease, s (for output).
+    pub fn drift_s(&self) -> f64 {
+        ns_to_s(self.drift_ns)
+    }
+
+    /// The margin, s (for output).
+    pub fn margin_s(&self) -> f64 {
+        ns_to_s(self.margin_ns)
+    }
 }
 
 /// The margin for a lease of `lease_ns`: `skew_bound_ns + pause_ns + drift_ppm × lease_ns`.
@@ -153,12 +195,12 @@ pub fn lease_margin(
         .saturating_add(pause_ns.max(0))
         .saturating_add(drift_ns);
     LeaseMargin {
-        lease_s: ns_to_s(lease_ns),
-        skew_bound_s: ns_to_s(skew_bound_ns.max(0)),
-        pause_s: ns_to_s(pause_ns.max(0)),
+        lease_ns,
+        skew_bound_ns: skew_bound_ns.max(0),
+        pause_ns: pause_ns.max(0),
         drift_ppm,
-        drift_s: ns_to_s(drift_ns),
-        margin_s: ns_to_s(margin),
+        drift_ns,
+        margin_ns: margin,
     }
 }
 
@@ -175,22 +217,36 @@ mod tests {
     fn pair_found() {
         let v = [c("a", -10, 10), c("b", 100, 120), c("c", -50, -40)];
         let p = largest_pairwise_skew(&v).unwrap();
-        assert_eq!(p.bound_s, 170e-9);
+        assert_eq!(p.bound_s(), 170e-9);
         assert_eq!(largest_pairwise_skew_ns(&v), Some(170));
         assert_eq!((p.ahead.as_str(), p.behind.as_str()), ("b", "c"));
         assert!(largest_pairwise_skew(&v[..1]).is_none());
         // One clock has both extremes: the pair must be two different clocks.
         let v = [c("wide", -100, 100), c("x", 0, 1), c("y", 2, 3)];
         let p = largest_pairwise_skew(&v).unwrap();
-        assert_eq!(p.bound_s, 103e-9);
+        assert_eq!(p.bound_s(), 103e-9);
         assert_eq!((p.ahead.as_str(), p.behind.as_str()), ("y", "wide"));
     }
 
     #[test]
     fn lease() {
         let m = lease_margin(10_000_000_000, 2_000_000, 300_000_000, 50.0);
-        assert!((m.drift_s - 0.0005).abs() < 1e-12);
-        assert!((m.margin_s - 0.3025).abs() < 1e-12);
+        assert!((m.drift_s() - 0.0005).abs() < 1e-12);
+        assert!((m.margin_s() - 0.3025).abs() < 1e-12);
+    }
+
+    #[test]
+    fn kept_in_ns_written_in_seconds_under_the_same_keys() {
+        let m = lease_margin(10_000_000_000, 2_000_001, 300_000_000, 50.0);
+        assert_eq!(
+            serde_json::to_value(&m).unwrap(),
+            serde_json::json!({"lease_s": 10.0, "skew_bound_s": 0.002000001, "pause_s": 0.3,
+                "drift_ppm": 50.0, "drift_s": 0.0005, "margin_s": 0.302500001})
+        );
+        let p = largest_pairwise_skew(&[c("a", -10, 10), c("b", 100, 120)]).unwrap();
+        let j = serde_json::to_value(&p).unwrap();
+        assert_eq!(j["bound_s"], serde_json::json!(130e-9));
+        assert_eq!(serde_json::from_value::<PairwiseSkew>(j).unwrap(), p);
     }
 
     fn ok(server: &str, addr: &str, lo: i64, hi: i64) -> ServerResult {
@@ -235,7 +291,7 @@ mod tests {
         );
         assert_eq!(pc.left_out, ["127.0.0.1:4"]);
         let p = pc.largest_pairwise_skew().unwrap();
-        assert_eq!(p.bound_s, 12e-6, "{p:?}");
+        assert_eq!(p.bound_s(), 12e-6, "{p:?}");
         assert_eq!(p.left_out, ["127.0.0.1:4"]);
         // One server given twice is not compared with itself.
         let twice = [
@@ -245,7 +301,7 @@ mod tests {
         let a = crate::select::select_answered(&twice, None);
         let pc = ProbeClocks::of(&twice, &a);
         assert_eq!(pc.clocks.len(), 2);
-        assert_eq!(pc.largest_pairwise_skew().unwrap().bound_s, 5e-6);
+        assert_eq!(pc.largest_pairwise_skew().unwrap().bound_s(), 5e-6);
     }
 
     proptest! {
@@ -260,7 +316,7 @@ mod tests {
                     }
                 }
             }
-            prop_assert_eq!(largest_pairwise_skew(&v).unwrap().bound_s, brute as f64 / 1e9);
+            prop_assert_eq!(largest_pairwise_skew(&v).unwrap().bound_s(), brute as f64 / 1e9);
         }
     }
 }

@@ -85,6 +85,7 @@ impl NtpShort {
 /// Converts an NTP precision exponent (log2 seconds, signed) to nanoseconds, rounded up and
 /// capped at 2^40 ns (≈ 18 minutes) so absurd values cannot overflow later sums.
 pub fn precision_to_ns(log2_s: i8) -> i64 {
+    // From the wire's exponent, not a round trip: 2^p × 10^9 is exact in f64 for every i8 p.
     let ns = 2f64.powi(log2_s as i32) * 1e9;
     ns.ceil().clamp(1.0, (1u64 << 40) as f64) as i64
 }

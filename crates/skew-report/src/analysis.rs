@@ -56,10 +56,12 @@ pub struct HostSummary {
     pub first: String,
     /// Last run, RFC 3339.
     pub last: String,
-    /// Median time between runs, s.
-    pub interval_s: Option<f64>,
-    /// The gap threshold used, s.
-    pub gap_threshold_s: Option<f64>,
+    /// Median time between runs, ns (`interval_s`).
+    #[serde(rename = "interval_s", with = "skew_time::serde_s::option")]
+    pub interval_ns: Option<i64>,
+    /// The gap threshold used, ns (`gap_threshold_s`).
+    #[serde(rename = "gap_threshold_s", with = "skew_time::serde_s::option")]
+    pub gap_threshold_ns: Option<i64>,
     /// Gaps found.
     pub gaps: usize,
     /// Runs where a majority agreed.
@@ -106,8 +108,23 @@ pub struct GapRecord {
     pub from: String,
     /// The first run after it.
     pub to: String,
-    /// Its length, s.
-    pub duration_s: f64,
+    /// Its length, ns (`duration_s`).
+    #[serde(rename = "duration_s", with = "skew_time::serde_s")]
+    pub duration_ns: i64,
+}
+
+impl HostSummary {
+    /// Median time between runs, s (for output).
+    pub fn interval_s(&self) -> Option<f64> {
+        self.interval_ns.map(skew_time::ns_to_s)
+    }
+}
+
+impl GapRecord {
+    /// Its length, s (for output).
+    pub fn duration_s(&self) -> f64 {
+        skew_time::ns_to_s(self.duration_ns)
+    }
 }
 
 /// The analysis of a report's data.
@@ -139,8 +156,9 @@ pub struct Analysis {
     pub events: Vec<Event>,
     /// Pauses at least `long_pause_s` long.
     pub long_pauses: Vec<LongPause>,
-    /// The threshold for long pauses, s.
-    pub long_pause_s: f64,
+    /// The threshold for long pauses, ns (`long_pause_s`).
+    #[serde(rename = "long_pause_s", with = "skew_time::serde_s")]
+    pub long_pause_ns: i64,
     /// The longest pause of all, s (None without pause rows).
     pub longest_pause_s: Option<f64>,
     /// ntpviz-style statistics.
@@ -207,8 +225,8 @@ pub fn analyze(data: &LogData, opts: &AnalysisOptions) -> Analysis {
                 .first()
                 .map_or_else(String::new, |&t| rfc3339_s(t)),
             last: h.runs_ns.last().map_or_else(String::new, |&t| rfc3339_s(t)),
-            interval_s: median_step_ns(&h.runs_ns).map(|m| m as f64 / 1e9),
-            gap_threshold_s: threshold.map(|t| t as f64 / 1e9),
+            interval_ns: median_step_ns(&h.runs_ns),
+            gap_threshold_ns: threshold,
             gaps: g.len(),
             majority_runs: majority,
             no_majority_runs: h.agreement.majority.len() - majority,
@@ -221,7 +239,7 @@ pub fn analyze(data: &LogData, opts: &AnalysisOptions) -> Analysis {
                 host: x.host.clone(),
                 from: rfc3339_s(x.from_ns),
                 to: rfc3339_s(x.to_ns),
-                duration_s: (i128::from(x.to_ns) - i128::from(x.from_ns)) as f64 / 1e9,
+                duration_ns: x.to_ns.saturating_sub(x.from_ns),
             });
         }
         gap_spans.extend(g);
@@ -279,7 +297,6 @@ pub fn analyze(data: &LogData, opts: &AnalysisOptions) -> Analysis {
         );
         push(&h.host, "pause", "pause_max_s", &h.pause.max_s);
     }
-    let long_pause_s = opts.long_pause_ns as f64 / 1e9;
     let longest_pause_s = data
         .hosts
         .iter()
@@ -301,8 +318,9 @@ pub fn analyze(data: &LogData, opts: &AnalysisOptions) -> Analysis {
         gap_spans,
         gap_threshold_ns,
         events: find_events(data, from_ns, until_ns),
-        long_pauses: long_pauses(data, long_pause_s),
-        long_pause_s,
+        // The log's pauses are seconds: the threshold is compared in its unit.
+        long_pauses: long_pauses(data, skew_time::ns_to_s(opts.long_pause_ns)),
+        long_pause_ns: opts.long_pause_ns,
         longest_pause_s,
         stats: table,
         pairwise_skew,
@@ -357,9 +375,9 @@ mod tests {
         );
         assert_eq!((a.from_ns, a.until_ns), (0, 110 * s));
         assert_eq!(a.hosts[0].runs, 5);
-        assert_eq!(a.hosts[0].interval_s, Some(10.0));
+        assert_eq!(a.hosts[0].interval_s(), Some(10.0));
         assert_eq!(a.hosts[0].gaps, 1);
-        assert_eq!(a.gaps[0].duration_s, 80.0);
+        assert_eq!(a.gaps[0].duration_s(), 80.0);
         assert_eq!(
             (a.hosts[0].majority_runs, a.hosts[0].no_majority_runs),
             (4, 1)
@@ -385,10 +403,10 @@ mod tests {
         );
         assert_eq!(a.stats[0].stats.count, 4);
         let p = a.pairwise_skew.unwrap();
-        assert_eq!((p.basis, p.skew.bound_s), ("servers", 5e-6));
+        assert_eq!((p.basis, p.skew.bound_s()), ("servers", 5e-6));
         let l = a.lease.unwrap();
         assert!(!l.pause_observed);
-        assert!((l.margin.margin_s - (5e-6 + 0.0005)).abs() < 1e-12);
+        assert!((l.margin.margin_s() - (5e-6 + 0.0005)).abs() < 1e-12);
         assert_eq!(a.longest_pause_s, None);
         // A window wider than the runs: its edges without runs are gaps too.
         let a = analyze(

@@ -46,7 +46,7 @@ pub struct LogLease {
 }
 
 fn better(best: &mut Option<(PairwiseSkew, i64, usize)>, cand: PairwiseSkew, t: i64) {
-    if best.as_ref().is_none_or(|b| cand.bound_s > b.0.bound_s) {
+    if best.as_ref().is_none_or(|b| cand.bound_ns > b.0.bound_ns) {
         *best = Some((cand, t, 0));
     }
 }
@@ -215,21 +215,18 @@ pub fn log_lease(
     lease_ns: i64,
     drift_ppm: f64,
 ) -> LogLease {
-    let pause_s = data
+    // The log's pauses are seconds, written exact to the nanosecond: read back to it.
+    let pause_ns = data
         .hosts
         .iter()
         .flat_map(|h| h.pause.max_s.iter().copied())
         .filter(|x| x.is_finite())
-        .fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.max(x))));
-    let skew_ns = skew.map_or(0, |s| (s.skew.bound_s * 1e9).ceil() as i64);
+        .map(s_to_ns)
+        .max();
+    let skew_ns = skew.map_or(0, |s| s.skew.bound_ns);
     LogLease {
-        margin: lease_margin(
-            lease_ns,
-            skew_ns,
-            pause_s.map_or(0, |p| (p * 1e9).ceil() as i64),
-            drift_ppm,
-        ),
-        pause_observed: pause_s.is_some(),
+        margin: lease_margin(lease_ns, skew_ns, pause_ns.unwrap_or(0), drift_ppm),
+        pause_observed: pause_ns.is_some(),
     }
 }
 
@@ -262,15 +259,15 @@ mod tests {
         let r = hosts_skew(&[a.clone(), b.clone()], 10 * s, 0.0).unwrap();
         assert_eq!(r.basis, "hosts");
         // local − UTC: a in [-2, -1] ms, b in [2, 3] ms: b − a ≤ 3 − (−2) = 5 ms.
-        assert!((r.skew.bound_s - 0.005).abs() < 1e-12, "{r:?}");
+        assert!((r.skew.bound_s() - 0.005).abs() < 1e-12, "{r:?}");
         assert_eq!((r.skew.ahead.as_str(), r.skew.behind.as_str()), ("b", "a"));
         assert_eq!(r.compared, 2);
         // With 50 ppm of drift, a's bound measured 1 s before b's is widened by 50 µs.
         let r = hosts_skew(&[a.clone(), b.clone()], 10 * s, 50.0).unwrap();
         assert!(
-            (r.skew.bound_s - 0.005050).abs() < 1e-12,
+            (r.skew.bound_s() - 0.005050).abs() < 1e-12,
             "{}",
-            r.skew.bound_s
+            r.skew.bound_s()
         );
         // Windows holding one host only compare nothing.
         let c = host("c", &[100 * s], 0.0, 0.0);
@@ -297,7 +294,7 @@ mod tests {
         let liar = mk("liar", [0.25, f64::NAN], [0.2501, f64::NAN]);
         let r = servers_skew(&h, &[&a, &liar]).unwrap();
         assert_eq!(r.basis, "servers");
-        assert!((r.skew.bound_s - 0.250101).abs() < 1e-12);
+        assert!((r.skew.bound_s() - 0.250101).abs() < 1e-12);
         assert_eq!(
             (r.skew.ahead.as_str(), r.skew.behind.as_str()),
             ("liar", "a")
@@ -329,13 +326,35 @@ mod tests {
             ..h.clone()
         };
         let r = servers_skew(&only_run_10, &[&a, &b, &liar]).unwrap();
-        assert!((r.skew.bound_s - 5e-6).abs() < 1e-12, "{r:?}");
+        assert!((r.skew.bound_s() - 5e-6).abs() < 1e-12, "{r:?}");
         assert_eq!(r.skew.left_out, ["liar"]);
         assert_eq!(r.skew.clocks, 3);
         // Without a majority nobody is a falseticker: the liar counts.
         let r = servers_skew(&h, &[&a, &b, &liar]).unwrap();
         assert_eq!(r.at_unix_ns, 20);
-        assert!(r.skew.bound_s > 0.28 && r.skew.left_out.is_empty(), "{r:?}");
+        assert!(
+            r.skew.bound_s() > 0.28 && r.skew.left_out.is_empty(),
+            "{r:?}"
+        );
+    }
+
+    #[test]
+    fn a_pause_from_the_log_is_its_exact_nanoseconds() {
+        // 127 ns written as 0.000000127 s: × 1e9 gives 127.00000000000001, which the ceil
+        // of the f64 round trip made 128 ns.
+        let mut h = host("a", &[0], 0.0, 0.0);
+        h.pause = PauseSeries {
+            t_ns: vec![0],
+            max_s: vec![0.000000127],
+            p99_s: vec![0.0],
+            events: vec![1],
+        };
+        let data = LogData {
+            hosts: vec![h],
+            series: vec![],
+        };
+        let l = log_lease(&data, None, 0, 0.0);
+        assert_eq!((l.margin.pause_ns, l.margin.margin_ns), (127, 127));
     }
 
     #[test]
@@ -354,7 +373,7 @@ mod tests {
         let skew = LogSkew {
             basis: "hosts",
             skew: PairwiseSkew {
-                bound_s: 0.002,
+                bound_ns: 2_000_000,
                 ahead: "a".into(),
                 behind: "b".into(),
                 clocks: 2,
@@ -367,9 +386,9 @@ mod tests {
         };
         let l = log_lease(&data, Some(&skew), 10_000_000_000, 50.0);
         assert!(l.pause_observed);
-        assert!((l.margin.margin_s - 0.3025).abs() < 1e-12, "{l:?}");
+        assert!((l.margin.margin_s() - 0.3025).abs() < 1e-12, "{l:?}");
         let l = log_lease(&LogData::default(), None, 10_000_000_000, 50.0);
         assert!(!l.pause_observed);
-        assert!((l.margin.margin_s - 0.0005).abs() < 1e-12);
+        assert!((l.margin.margin_s() - 0.0005).abs() < 1e-12);
     }
 }

@@ -32,6 +32,15 @@ pub fn seconds_unsigned(s: f64) -> String {
     micro(unsigned(s_to_ns(s.abs()).unsigned_abs()))
 }
 
+/// [`seconds_unsigned`] of integer nanoseconds (its magnitude), converted only here.
+pub fn nanos_unsigned(ns: i64) -> String {
+    let a = ns.unsigned_abs();
+    if a as f64 / 1e9 >= NS_RANGE_S {
+        return format!("{:.3e}s", a as f64 / 1e9);
+    }
+    micro(unsigned(a))
+}
+
 fn micro(s: String) -> String {
     match s.strip_suffix("us") {
         Some(v) => format!("{v}µs"),
@@ -77,30 +86,26 @@ pub fn summary_parts(a: &Analysis) -> Vec<String> {
     } else {
         format!("{} hosts", a.hosts.len())
     };
-    let every = a
-        .hosts
-        .iter()
-        .filter_map(|h| h.interval_s)
-        .fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.min(x))));
+    let every = a.hosts.iter().filter_map(|h| h.interval_ns).min();
     parts.push(format!(
         "{hosts}, {servers} server series, {runs} runs{}",
-        every.map_or_else(String::new, |e| format!(
-            " (every {})",
-            human_span((e * 1e9) as i64)
-        ))
+        every.map_or_else(String::new, |e| format!(" (every {})", human_span(e)))
     ));
     parts.push(format!(
         "{} to {} UTC",
         utc_format(a.from_ns, "%Y-%m-%d %H:%M:%S"),
         utc_format(a.until_ns, "%Y-%m-%d %H:%M:%S")
     ));
-    let gap_total: f64 = a.gaps.iter().map(|g| g.duration_s).sum();
+    let gap_total_ns = a
+        .gaps
+        .iter()
+        .fold(0i64, |t, g| t.saturating_add(g.duration_ns));
     parts.push(match a.gaps.len() {
         0 => "no gaps".to_string(),
         n => format!(
             "{n} gap{} ({} without runs)",
             if n == 1 { "" } else { "s" },
-            human_span((gap_total * 1e9) as i64)
+            human_span(gap_total_ns)
         ),
     });
     let all_liars = a.servers.iter().filter(|s| s.falseticker > 0);
@@ -132,7 +137,7 @@ pub fn summary_parts(a: &Analysis) -> Vec<String> {
     match &a.pairwise_skew {
         Some(p) => parts.push(format!(
             "largest pairwise skew bound {} ({} vs {}, {}{})",
-            seconds_unsigned(p.skew.bound_s),
+            nanos_unsigned(p.skew.bound_ns),
             p.skew.ahead,
             p.skew.behind,
             utc_format(p.at_unix_ns, "%m-%d %H:%M:%S"),
@@ -148,17 +153,17 @@ pub fn summary_parts(a: &Analysis) -> Vec<String> {
         let m = &l.margin;
         parts.push(format!(
             "lease {}: margin {} = skew {} + pause {}{} + {} ppm × lease {}",
-            human_span((m.lease_s * 1e9) as i64),
-            seconds_unsigned(m.margin_s),
-            seconds_unsigned(m.skew_bound_s),
-            seconds_unsigned(m.pause_s),
+            human_span(m.lease_ns),
+            nanos_unsigned(m.margin_ns),
+            nanos_unsigned(m.skew_bound_ns),
+            nanos_unsigned(m.pause_ns),
             if l.pause_observed {
                 ""
             } else {
                 " (no pause data)"
             },
             m.drift_ppm,
-            seconds_unsigned(m.drift_s)
+            nanos_unsigned(m.drift_ns)
         ));
     }
     parts
@@ -177,6 +182,9 @@ mod tests {
         // Beyond i64 nanoseconds: the value, not a saturated 9223372036.855s.
         assert_eq!(seconds_signed(-1e300), "-1.000e300s");
         assert_eq!(seconds_unsigned(2.5e10), "2.500e10s");
+        assert_eq!(nanos_unsigned(350_000_000), "350.0ms");
+        assert_eq!(nanos_unsigned(-12_345), "12.35µs");
+        assert_eq!(nanos_unsigned(i64::MAX), "9.223e9s");
         assert_eq!(metric_value("rate_ppm", 2.5, false), "+2.500");
         assert_eq!(metric_value("rate_ppm", 2.5, true), "2.500");
         assert_eq!(metric_value("offset_s", 1e-6, false), "+1.000µs");

@@ -13,7 +13,8 @@
 //! * [`clocks`]: REALTIME, MONOTONIC and BOOTTIME at one instant, and the step and suspend
 //!   arithmetic between two such readings;
 //! * [`kernel`]: the kernel's clock discipline (`adjtimex`) decoded from a plain snapshot;
-//! * [`escape`]: names from the network or a log made safe for a terminal (`\x1b[31m`).
+//! * [`escape`]: names from the network or a log made safe for a terminal (`\x1b[31m`);
+//! * [`serde_s`]: fields kept in nanoseconds, serialised as seconds under their `_s` keys.
 //!
 //! Everything here is pure: no clock reads, no IO.
 #![forbid(unsafe_code)]
@@ -27,6 +28,7 @@ pub mod format;
 pub mod interval;
 pub mod kernel;
 pub mod rfc3339;
+pub mod serde_s;
 
 pub use clocks::{BracketedReadings, ClockReadings};
 

@@ -87,15 +87,13 @@ pub struct ExporterArgs {
 impl ExporterArgs {
     /// The exporter's configuration: flags over the file over the defaults; servers chosen as
     /// `monitor` and `check` choose them, those marked `nts` (or all with `--nts`) polled
-    /// with NTS. The pools it polls as one server each are returned beside the
-    /// configuration, to be named in a warning (it keeps one series per server name;
-    /// `monitor` and `check` probe every address of a pool). An unusable `ntp_conf` in the
-    /// file is a usage error.
+    /// with NTS, each pool polled at every address its name resolves to (up to its
+    /// `maxsources`). An unusable `ntp_conf` in the file is a usage error.
     pub fn exporter_config(
         &self,
         config: &Config,
         root: &Path,
-    ) -> Result<(ExporterConfig, Vec<String>), CliError> {
+    ) -> Result<ExporterConfig, CliError> {
         let chosen = choose_servers(
             &self.servers,
             self.nts.nts,
@@ -105,7 +103,6 @@ impl ExporterArgs {
             root,
         )
         .map_err(|e| CliError::usage(e.to_string()))?;
-        let pools: Vec<String> = chosen.pools.keys().cloned().collect();
         let nts_servers: Vec<String> = chosen
             .names
             .iter()
@@ -138,6 +135,7 @@ impl ExporterArgs {
         let pause = self.pause || config.pause.enabled.unwrap_or(false);
         let cfg = ExporterConfig {
             servers,
+            pools: chosen.pools,
             family,
             poll,
             timeout,
@@ -159,7 +157,7 @@ impl ExporterArgs {
             nts_refresh: self.nts_refresh.unwrap_or(DEFAULT_NTS_REFRESH.max(poll)),
             ..ExporterConfig::default()
         };
-        Ok((cfg, pools))
+        Ok(cfg)
     }
 }
 
@@ -169,12 +167,7 @@ pub fn run(args: ExporterArgs) -> Result<i32, CliError> {
         Some(p) => Config::load(p).map_err(|e| CliError::usage(e.to_string()))?,
         None => Config::default(),
     };
-    let (cfg, pools) = args.exporter_config(&config, Path::new("/"))?;
-    for s in &pools {
-        eprintln!(
-            "skew exporter: warning: the pool {s} is polled as one server, at the first address it resolves to each time (skew monitor and skew check probe every address of a pool)"
-        );
-    }
+    let cfg = args.exporter_config(&config, Path::new("/"))?;
     // Blocked before any thread starts, taken with sigwait below: no wake-ups while idle.
     skew_exporter::signals::block_stop_signals()
         .map_err(|e| CliError::new(exit::SOFTWARE, format!("cannot handle signals: {e}")))?;
@@ -187,8 +180,17 @@ pub fn run(args: ExporterArgs) -> Result<i32, CliError> {
         0 => String::new(),
         n => format!(" ({n} with NTS)"),
     };
+    let in_pools = exporter
+        .servers
+        .iter()
+        .filter(|(s, a)| a.is_some() && cfg.pools.contains_key(s) && !cfg.is_nts(s))
+        .count();
+    let pools = match cfg.pools.keys().filter(|s| !cfg.is_nts(s)).count() {
+        0 => String::new(),
+        n => format!(" ({in_pools} of them the addresses of {n} pool(s))"),
+    };
     eprintln!(
-        "skew exporter: polling {} server(s){nts} every {} s, serving http://{}/metrics",
+        "skew exporter: polling {} server(s){nts}{pools} every {} s, serving http://{}/metrics",
         exporter.servers.len(),
         cfg.poll.as_secs_f64(),
         exporter.local_addr()
@@ -219,14 +221,18 @@ mod tests {
         )
         .unwrap();
         let args = T::parse_from(["t"]).args;
-        let (cfg, pools) = args.exporter_config(&Config::default(), &root).unwrap();
+        let cfg = args.exporter_config(&Config::default(), &root).unwrap();
         let _ = std::fs::remove_dir_all(&root);
         assert_eq!(
             cfg.servers,
             ["plain.example", "nts.example:4461", "pool.example"]
         );
         assert_eq!(cfg.nts_servers, ["nts.example:4461"]);
-        assert_eq!(pools, ["pool.example"], "named in a warning");
+        assert_eq!(
+            cfg.pools,
+            [("pool.example".to_string(), 4)].into(),
+            "polled at up to 4 addresses"
+        );
         assert!(cfg.is_nts("nts.example:4461") && !cfg.is_nts("plain.example"));
         let nts = cfg.nts.as_ref().unwrap();
         assert_eq!(nts.ke_timeout, skew_ntp_io::DEFAULT_KE_TIMEOUT);
@@ -237,7 +243,7 @@ mod tests {
             "servers = [\"a\", \"b nts\"]\n[nts]\nca = [\"/f.pem\"]\nke_timeout = \"2s\"\n",
         )
         .unwrap();
-        let (cfg, _) = args
+        let cfg = args
             .exporter_config(&file, Path::new("/nonexistent"))
             .unwrap();
         assert_eq!(
@@ -252,7 +258,7 @@ mod tests {
         assert_eq!(nts.ke_timeout, Duration::from_secs(2));
         // The command line: plain unless --nts, which makes every server NTS.
         let args = T::parse_from(["t", "c", "d:1123"]).args;
-        let (cfg, _) = args
+        let cfg = args
             .exporter_config(&file, Path::new("/nonexistent"))
             .unwrap();
         assert_eq!(cfg.servers, ["c", "d:1123"]);
@@ -271,7 +277,7 @@ mod tests {
             "c",
         ])
         .args;
-        let (cfg, _) = args
+        let cfg = args
             .exporter_config(&file, Path::new("/nonexistent"))
             .unwrap();
         assert_eq!(cfg.nts_servers, ["c"]);
@@ -286,7 +292,7 @@ mod tests {
         let e = args.exporter_config(&file, Path::new("/n")).unwrap_err();
         assert_eq!(e.code, exit::USAGE);
         let args = T::parse_from(["t", "--nts", "--poll", "8h", "c"]).args;
-        let (cfg, _) = args.exporter_config(&file, Path::new("/n")).unwrap();
+        let cfg = args.exporter_config(&file, Path::new("/n")).unwrap();
         assert_eq!(cfg.nts_refresh, Duration::from_secs(8 * 3600));
         cfg.check().unwrap();
     }

@@ -208,7 +208,7 @@ pub fn run(args: ProbeArgs) -> Result<i32, CliError> {
             println!(
                 "Largest pairwise skew bound: {} between {} and {} ({} clocks, this host included): \
 timestamps from these clocks closer than this cannot be ordered.",
-                unsigned_s(p.bound_s),
+                unsigned(p.bound_ns.max(0) as u64),
                 escape_control(&p.ahead),
                 escape_control(&p.behind),
                 p.clocks
@@ -227,12 +227,12 @@ timestamps from these clocks closer than this cannot be ordered.",
         if let Some(m) = &lease {
             println!(
                 "Lease of {:.3} s: stop using it {} before it ends (skew {} + pause {} + {} ppm drift {}).",
-                m.lease_s,
-                unsigned_s(m.margin_s),
-                unsigned_s(m.skew_bound_s),
-                unsigned_s(m.pause_s),
+                m.lease_s(),
+                unsigned(m.margin_ns.max(0) as u64),
+                unsigned(m.skew_bound_ns.max(0) as u64),
+                unsigned(m.pause_ns.max(0) as u64),
                 m.drift_ppm,
-                unsigned_s(m.drift_s)
+                unsigned(m.drift_ns.max(0) as u64)
             );
         }
         if args.advise {

@@ -4,7 +4,7 @@ use crate::exit::{self, CliError};
 use crate::output::table::{Align, Table};
 use clap::Args;
 use skew_report::read::ReadError;
-use skew_report::text::{metric_value, seconds_unsigned, summary_parts};
+use skew_report::text::{metric_value, nanos_unsigned, seconds_unsigned, summary_parts};
 use skew_report::time::{parse_time_arg, TimeArg};
 use skew_report::{run_report, AnalysisOptions, Filter, ReportError, ReportOutcome, ReportRequest};
 use skew_time::duration_ns;
@@ -206,7 +206,7 @@ fn human_raw(o: &ReportOutcome) -> String {
         out.push_str(&format!(
             "{} long pause(s) ≥ {}; longest {} at {} on {}\n",
             o.analysis.long_pauses.len(),
-            seconds_unsigned(o.analysis.long_pause_s),
+            nanos_unsigned(o.analysis.long_pause_ns),
             seconds_unsigned(p.max_s),
             p.time,
             esc(&p.host)

@@ -11,6 +11,7 @@ mod docs;
 mod etiquette;
 mod exporter;
 mod exporter_nts;
+mod exporter_pool;
 mod exporter_prometheus;
 mod fault_matrix;
 mod formats;

@@ -57,7 +57,7 @@ fn chronyd_on_every_v4_address() -> Chronyd {
 
 /// The wrapper that runs a command in a private mount namespace where `hosts` is mounted
 /// over /etc/hosts: `unshare -m` as root, `unshare -Urm` (a user namespace) otherwise.
-fn in_namespace_with_hosts(hosts: &Path) -> Vec<String> {
+pub(crate) fn in_namespace_with_hosts(hosts: &Path) -> Vec<String> {
     let flags = if Command::new("unshare")
         .args(["-m", "true"])
         .status()

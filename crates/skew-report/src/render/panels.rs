@@ -416,7 +416,7 @@ pub fn pauses(cv: &Canvas, ctx: &Ctx, rects: PanelRects) -> Drawn {
     };
     let caption = format!(
         "Pauses: longest per interval (bars), p99 of the sleep overshoot; ▲ long pauses (≥ {}){}",
-        crate::text::seconds_unsigned(a.long_pause_s),
+        crate::text::nanos_unsigned(a.long_pause_ns),
         if axis.log { ", logarithmic scale" } else { "" }
     );
     let f = frame(
@@ -482,8 +482,9 @@ pub fn pauses(cv: &Canvas, ctx: &Ctx, rects: PanelRects) -> Drawn {
             "p99 of the overshoot",
         ));
     }
-    if ext.is_some() && p.on_scale(a.long_pause_s) {
-        let y = p.y(a.long_pause_s);
+    let long_pause_s = skew_time::ns_to_s(a.long_pause_ns);
+    if ext.is_some() && p.on_scale(long_pause_s) {
+        let y = p.y(long_pause_s);
         cv.dashed(
             &[(f64::from(p.r.x), y), (f64::from(p.r.right() - 1), y)],
             alpha(ALARM, 0.6),
