@@ -71,6 +71,9 @@ pub struct ClockConfig {
     pub enabled: Option<bool>,
     /// How long (default 2s).
     pub duration: Option<String>,
+    /// WARNING when the kernel says nothing disciplines the clock (default true; false for
+    /// hosts meant to run free, as `--no-kernel-sync`).
+    pub kernel_sync: Option<bool>,
 }
 
 /// The short pause sample.

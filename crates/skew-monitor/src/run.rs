@@ -57,27 +57,17 @@ pub struct RunOutcome {
 /// The leap-seconds list's status as of `at_unix_s`, and the findings it gives a monitor run:
 /// a bad hash or inconsistent data is CRITICAL, an expired or expiring list or no list at all
 /// is a WARNING (the kernel's unset TAI offset, usual on hosts without a leap-aware daemon, is
-/// left to `skew leap`).
+/// left to `skew leap`). The list is `file` when given, else the freshest usable one of the
+/// system's and skew's cache ([`skew_leap::system::in_use`]). Each finding is one short
+/// clause, fit for the Nagios line; the advice is `skew check`'s and `skew leap`'s.
 pub fn leap_reading(file: Option<&std::path::Path>, at_unix_s: i64) -> (LeapReading, Vec<Finding>) {
-    let loaded = match file {
-        Some(p) => skew_leap::system::load(p).map(|l| (p.to_path_buf(), l)),
-        None => skew_leap::system::load_system(),
-    };
-    let (path, list) = match loaded {
-        Ok(x) => x,
-        Err(e) => {
-            let r = LeapReading {
-                status: LeapListStatus::Missing.as_str().into(),
-                ..LeapReading::default()
-            };
-            return (
-                r,
-                vec![Finding {
-                    state: State::Warning,
-                    text: format!("leap-seconds list: {e}"),
-                }],
-            );
-        }
+    let chosen = skew_leap::system::in_use(file);
+    let (chosen, list) = match chosen {
+        Ok(c) => match c.loaded.clone() {
+            Ok(l) => (c, l),
+            Err(e) => return missing(Some(&c), e),
+        },
+        Err(e) => return missing(None, e.to_string()),
     };
     let c = check_list(&list, at_unix_s, DEFAULT_EXPIRY_WARNING_DAYS);
     let status = if !c.hash.is_valid() {
@@ -91,6 +81,7 @@ pub fn leap_reading(file: Option<&std::path::Path>, at_unix_s: i64) -> (LeapRead
     } else {
         LeapListStatus::Ok
     };
+    let expires = skew_leap::calendar::iso_date(list.expires_unix_s());
     let findings = c
         .findings
         .iter()
@@ -100,20 +91,44 @@ pub fn leap_reading(file: Option<&std::path::Path>, at_unix_s: i64) -> (LeapRead
                 Severity::Warning | Severity::Unknown => State::Warning,
                 Severity::Critical => State::Critical,
             };
-            Some(Finding {
-                state,
-                text: format!("leap-seconds list {}: {}", path.display(), f.message),
-            })
+            let text = match status {
+                LeapListStatus::Expired => format!("leap-seconds list expired on {expires}"),
+                LeapListStatus::Expiring => format!("leap-seconds list expires on {expires}"),
+                _ => format!("leap-seconds list {}: {}", chosen.path.display(), f.message),
+            };
+            Some(Finding { state, text })
         })
         .collect();
     let reading = LeapReading {
         status: status.as_str().into(),
-        expires: Some(skew_leap::calendar::iso_date(list.expires_unix_s())),
+        expires: Some(expires),
         tai_minus_utc_s: c.tai_minus_utc_s.map(i64::from),
         next: c.next_leap.map(|n| n.second_label()),
         expires_unix_s: Some(list.expires_unix_s()),
+        path: Some(chosen.path.display().to_string()),
+        source: Some(chosen.origin),
+        chosen: Some(chosen.describe()),
     };
     (reading, findings)
+}
+
+/// The reading and finding when no list could be read.
+fn missing(
+    chosen: Option<&skew_leap::in_use::Chosen>,
+    error: String,
+) -> (LeapReading, Vec<Finding>) {
+    let r = LeapReading {
+        status: LeapListStatus::Missing.as_str().into(),
+        path: chosen.map(|c| c.path.display().to_string()),
+        source: chosen.map(|c| c.origin),
+        chosen: chosen.map(skew_leap::in_use::Chosen::describe),
+        ..LeapReading::default()
+    };
+    let finding = Finding {
+        state: State::Warning,
+        text: format!("leap-seconds list: {error}"),
+    };
+    (r, vec![finding])
 }
 
 /// A short reading of the local clocks: rate against MONOTONIC_RAW, steps, suspend, and the
@@ -124,22 +139,29 @@ fn clock_reading(duration: Duration) -> ClockReading {
         duration_ns: skew_time::duration_ns(duration),
         ..ReadingConfig::default()
     };
-    let (summary, kernel) = match reading::take(&cfg) {
-        Ok(r) => (Some(r.summary), r.kernel),
-        Err(_) => (None, skew_clock::adjtimex::kernel_state().ok()),
+    let (summary, kernel, steps_local) = match reading::take(&cfg) {
+        Ok(r) => {
+            let local = r.steps_local_to_process() as u32;
+            (Some(r.summary), r.kernel, local)
+        }
+        Err(_) => (None, reading::kernel_now(), 0),
     };
     let fit = summary.as_ref().and_then(|s| s.realtime_vs_raw.as_ref());
     let largest = summary
         .as_ref()
         .and_then(|s| s.steps.iter().max_by_key(|x| x.size_ns.unsigned_abs()));
+    let k = kernel.as_ref().ok();
     ClockReading {
         rate_ppm: fit.map(|f| f.ppm),
         rate_ci95_ppm: fit.map(|f| f.ci95_ppm),
-        kernel_freq_ppm: kernel.as_ref().map(|k| k.freq_ppm),
-        kernel_state: kernel.as_ref().map(|k| k.state.clone()),
-        kernel_synchronized: kernel.as_ref().map(|k| k.synchronized),
+        kernel_freq_ppm: k.map(|k| k.freq_ppm),
+        kernel_state: k.map(|k| k.state.clone()),
+        kernel_synchronized: k.map(|k| k.synchronized),
+        kernel_sync_reason: k.map(|k| k.sync_reason.clone()),
+        kernel_error: kernel.as_ref().err().cloned(),
         steps: summary.as_ref().map_or(0, |s| s.steps.len() as u32),
         step_max_s: largest.map(|x| x.size_ns as f64 / 1e9),
+        steps_local,
         suspended_s: summary.as_ref().map(|s| s.suspended_ns as f64 / 1e9),
     }
 }

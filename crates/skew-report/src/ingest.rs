@@ -691,7 +691,9 @@ mod tests {
 
     #[test]
     fn rows_outside_the_filter_are_still_checked() {
-        let text = log(&[ntp("2026-11-20T00:00:00Z", "a", Some(1e-6))]).replacen("1e-6,", "x,", 1);
+        // The writer puts seconds with nine decimals: 1e-6 is "0.000001000".
+        let text =
+            log(&[ntp("2026-11-20T00:00:00Z", "a", Some(1e-6))]).replacen("0.000001000,", "x,", 1);
         let f = Filter {
             since_ns: Some(i64::MAX),
             ..Filter::default()
@@ -704,7 +706,7 @@ mod tests {
     fn bad_values_name_the_column() {
         let text = log(&[ntp("2026-11-20T00:00:00Z", "a", Some(1e-6))]);
         for (from, to, msg) in [
-            ("1e-6,", "zero,", "offset_s: invalid number \"zero\""),
+            ("0.000001000,", "zero,", "offset_s: invalid number \"zero\""),
             (
                 "2026-11-20T00:00:00Z",
                 "yesterday",

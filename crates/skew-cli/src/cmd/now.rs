@@ -2,7 +2,9 @@
 
 use crate::exit::{self, CliError};
 use clap::Args;
+use skew_time::format::unsigned;
 use skew_time::rfc3339::format_ns as rfc3339_ns;
+use skew_truetime::stall::Stall;
 use skew_truetime::{clocks, evaluate, Interval, Limits, Status};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -99,6 +101,9 @@ pub fn run(args: NowArgs) -> Result<i32, CliError> {
     // stalls: after a pause longer than the bound we cannot vouch for what the clock did.
     let mut paused: Option<String> = None;
     let mut last_mono = clocks::read_clocks().monotonic_ns;
+    // The usual wake-up latency: the largest overshoot of the ordinary wake-ups so far, so
+    // that a pause's lower bound gives it back (as `skew pauses` does with its p99.9).
+    let mut latency_ns = 0i64;
     let mut code = exit::OK;
     for n in 0..args.count.max(1) {
         let state = skew_truetime::state::read(&args.state).unwrap_or_else(|_| state.clone());
@@ -110,18 +115,23 @@ pub fn run(args: NowArgs) -> Result<i32, CliError> {
             skew_time::duration_ns(every)
         };
         let mut i = evaluate(&state, &now, &limits);
+        let stall = Stall::of(gap_ns, expected_ns, latency_ns);
+        let threshold_ns = skew_time::duration_ns(args.pause_threshold);
         if let (Some(e), Some(l)) = (i.earliest_ns, i.latest_ns) {
-            let stall_ns = gap_ns - expected_ns;
             let half_ns = width_ns(e, l) / 2;
-            if i128::from(stall_ns)
-                > half_ns.max(i128::from(skew_time::duration_ns(args.pause_threshold)))
-            {
+            if i128::from(stall.overshoot_ns) > half_ns.max(i128::from(threshold_ns)) {
+                // The stop may have overlapped the sleep: it lasted between the overshoot
+                // (less the usual latency) and the whole gap.
                 paused = Some(format!(
-                    "this process was paused for {:.3} s, longer than the bound ±{:.6} s",
-                    stall_ns as f64 / 1e9,
+                    "this process was paused for {}..{}, longer than the bound ±{:.6} s",
+                    unsigned(stall.min_ns as u64),
+                    unsigned(stall.max_ns as u64),
                     half_ns as f64 / 1e9
                 ));
             }
+        }
+        if n > 0 && stall.overshoot_ns <= threshold_ns {
+            latency_ns = latency_ns.max(stall.overshoot_ns);
         }
         if let Some(why) = &paused {
             if state.at.monotonic_ns < now.0.monotonic_ns - gap_ns {

@@ -12,7 +12,7 @@ use skew_ntp::select::{select_answered, Agreement, AgreementRecord};
 use skew_ntp::{ProbeRecord, ServerResult, Status};
 use skew_ntp_io::{probe_servers, Family, ProbeRequest, ProbeRun, ProbeSettings};
 use skew_time::escape::escape_control;
-use skew_time::format::{signed, unsigned, unsigned_s};
+use skew_time::format::{signed, signed_interval, unsigned, unsigned_s};
 use std::time::Duration;
 
 /// How to probe: shared by `probe`, `monitor`, `check` and `leap`.
@@ -311,15 +311,18 @@ pub fn agreement_line(a: &Agreement) -> String {
         String::new()
     };
     match a.interval {
-        Some(i) => format!(
-            "Agreement: {} of {} measured servers agree (at least {} required){answered}; UTC offset within [{}, {}]{}.\n",
+        Some(i) => {
+            // Enough digits that the ends differ, rounded outward: never a zero-width
+            // interval for one that is not a point.
+            let (lo, hi) = signed_interval(i.lo_ns, i.hi_ns);
+            format!(
+            "Agreement: {} of {} measured servers agree (at least {} required){answered}; UTC offset within [{lo}, {hi}]{}.\n",
             a.truechimers,
             a.candidates,
             a.min_agree,
-            signed(i.lo_ns),
-            signed(i.hi_ns),
             if a.falsetickers > 0 { format!("; {} falseticker(s) marked x", a.falsetickers) } else { String::new() }
-        ),
+        )
+        }
         None if a.candidates == 0 => format!(
             "No server answered ({} probed): nothing to agree on.\n",
             a.servers

@@ -72,6 +72,10 @@ pub struct RunOptions {
     /// Length of the local clock reading [default: 2s].
     #[arg(long, value_parser = config::CLOCK_DURATION_RANGE.parser(), value_name = "DUR")]
     pub clock_duration: Option<Duration>,
+    /// No WARNING when the kernel says nothing disciplines the clock (TIME_ERROR,
+    /// STA_UNSYNC): for hosts meant to run free (skew.toml: `[clock] kernel_sync = false`).
+    #[arg(long)]
+    pub no_kernel_sync: bool,
     /// Take a short pause sample beside the probe (the `skew pauses` detector).
     #[arg(long)]
     pub pause: bool,
@@ -134,6 +138,7 @@ impl RunOptions {
             crit_pause: self.crit_pause,
             no_clock: self.no_clock,
             clock_duration: self.clock_duration,
+            no_kernel_sync: self.no_kernel_sync,
             pause: self.pause,
             pause_duration: self.pause_duration,
             pause_interval: self.pause_interval,

@@ -209,13 +209,19 @@ pub fn run(args: ClocksArgs) -> Result<i32, CliError> {
     }
     // The report: the kernel at the end, CLOCK_TAI now, the files.
     let kernel_end = kernel_now();
-    // TAI − UTC now according to the system's leap-seconds.list (None when there is none).
+    // TAI − UTC now according to the leap-seconds.list in use: the freshest of the system's
+    // and skew's cache (None when there is none).
     let now_s = summary.end.realtime_ns.div_euclid(1_000_000_000);
-    let list_tai = skew_leap::system::system_tai_minus_utc(now_s)
-        .ok()
-        .and_then(|(v, _)| v)
-        .map(i64::from);
+    let in_use = skew_leap::system::system_tai_minus_utc(now_s).ok();
+    let list_tai = in_use.as_ref().and_then(|(v, _, _)| *v).map(i64::from);
     let tai = measure_tai(&mut session.env, kernel_end.as_ref().ok(), list_tai)
+        .map(|mut t| {
+            t.list_file = in_use
+                .as_ref()
+                .filter(|_| list_tai.is_some())
+                .map(|(_, _, chosen)| chosen.describe());
+            t
+        })
         .map_err(|e| e.to_string());
     let rep = report::build(ReportInputs {
         survey: &survey_entries,
