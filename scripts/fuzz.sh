@@ -16,7 +16,7 @@ secs=${1:-600}
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(ntp_packet ntp_validate ntp_prober drift_log leap_list fault_serve fault_proxy_shift nts_ke_records nts_extension_fields)
+    targets=(ntp_packet ntp_validate ntp_prober drift_log drift_log_stream cli_values leap_list fault_serve fault_proxy_shift nts_ke_records nts_extension_fields)
 fi
 export RUSTC_BOOTSTRAP=1
 cargo fuzz build >/dev/null

@@ -16,6 +16,7 @@ cd "$(dirname "$0")/.."
 #   prometheus-node-exporter  reads our textfile metrics back over loopback
 #   iproute2 util-linux  network/time namespaces for tests
 #   groff-base           groff: every `skew man` page must render without warnings
+#   openssl              a test CA and `openssl s_server`, the HTTPS server `skew leap --fetch` is tested against
 #   tzdata (tzdata-legacy) leap-seconds.list for `skew leap`; right/UTC for chronyd `leapsectz`
 need=()
 command -v chronyd >/dev/null 2>&1 || [ -x /usr/sbin/chronyd ] || need+=(chrony)
@@ -26,6 +27,7 @@ command -v prometheus-node-exporter >/dev/null 2>&1 || need+=(prometheus-node-ex
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v unshare >/dev/null 2>&1 || need+=(util-linux)
 command -v groff >/dev/null 2>&1 || need+=(groff-base)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 [ -e /usr/share/zoneinfo/leap-seconds.list ] || need+=(tzdata)
 if [ ! -e /usr/share/zoneinfo/right/UTC ]; then
   # The right/ zones are in tzdata up to Debian 12, in tzdata-legacy since Debian 13.

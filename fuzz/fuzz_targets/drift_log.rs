@@ -31,7 +31,13 @@ fuzz_target!(|data: &[u8]| {
                 "error line {line} of {lines}"
             );
         }
-        Err(e @ (LogError::Io { .. } | LogError::Locked { .. })) => {
+        Err(
+            e @ (LogError::Io { .. }
+            | LogError::Locked { .. }
+            | LogError::TooLarge { .. }
+            | LogError::Refused(_)
+            | LogError::Append { .. }),
+        ) => {
             panic!("parsing bytes cannot fail with {e}")
         }
     }

@@ -1,5 +1,7 @@
 //! Any bytes as a leap-seconds.list: `skew_leap::parse` never panics, errors name a line
-//! of the input, and a parsed list answers the schedule queries without panicking.
+//! of the input, and a parsed list answers the schedule queries without panicking; as a
+//! download for `skew leap --fetch` (`skew_leap::fetch::judge`), only a list whose hash
+//! holds can be taken.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -26,5 +28,9 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         Err(e) => assert!(e.line >= 1 && e.line <= lines.max(1), "{e} ({lines} lines)"),
+    }
+    let (_, taken) = skew_leap::fetch::judge("https://example.invalid/l", data, None);
+    if let Some(list) = taken {
+        assert!(list.hash.is_valid() && list.inconsistencies.is_empty());
     }
 });

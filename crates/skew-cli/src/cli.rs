@@ -293,4 +293,126 @@ mod tests {
         assert!(!answers_nagios(&["probe", "monitor"]));
         assert!(!answers_nagios::<&str>(&[]));
     }
+
+    /// Parses a command line as `main` does.
+    fn parse(argv: &[&str]) -> Result<Cli, clap::Error> {
+        use clap::FromArgMatches;
+        command()
+            .try_get_matches_from(argv)
+            .and_then(|m| Cli::from_arg_matches(&m))
+    }
+
+    /// The arguments each command needs besides the flag under test.
+    fn required(command: &str) -> &'static [&'static str] {
+        match command {
+            "probe" => &["127.0.0.1:9"],
+            "report" => &["drift.csv"],
+            "serve" => &["--listen", "127.0.0.1:0"],
+            "proxy" => &["--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:9"],
+            _ => &[],
+        }
+    }
+
+    /// Issue 14.7: `skew pauses --timer-slack 106751d --duration 300ms` never ended. Every
+    /// duration flag of every command has a range, checked as it is parsed: 292 years is
+    /// outside all of them, and the error names the flag and the range.
+    #[test]
+    fn every_duration_flag_has_a_range() {
+        let cli = command();
+        let mut checked = Vec::new();
+        for sub in cli.get_subcommands() {
+            let name = sub.get_name();
+            for arg in sub.get_arguments() {
+                let is_duration = arg.get_value_names().is_some_and(|v| {
+                    v.iter()
+                        .any(|n| n == "DUR" || n == "SECONDS" || n == "DAYS")
+                });
+                let Some(long) = arg.get_long() else { continue };
+                if !is_duration {
+                    continue;
+                }
+                let flag = format!("--{long}");
+                let mut argv = vec!["skew", name];
+                argv.extend_from_slice(required(name));
+                argv.extend([flag.as_str(), "106751d"]);
+                if arg
+                    .get_value_names()
+                    .is_some_and(|v| v.iter().any(|n| n == "DAYS"))
+                {
+                    // A number of days: 106751d is not one; 1e308 days and NaN are not either.
+                    argv.pop();
+                    for bad in ["1e308", "NaN", "-1"] {
+                        let mut a = argv.clone();
+                        let v = format!("{flag}={bad}");
+                        a.pop();
+                        a.push(&v);
+                        assert!(parse(&a).is_err(), "{a:?} was accepted");
+                    }
+                    checked.push(format!("{name} {flag}"));
+                    continue;
+                }
+                let e = parse(&argv)
+                    .err()
+                    .unwrap_or_else(|| panic!("{argv:?} was accepted"));
+                assert_eq!(
+                    e.kind(),
+                    clap::error::ErrorKind::ValueValidation,
+                    "{argv:?}: {e}"
+                );
+                let text = e.to_string();
+                assert!(
+                    text.contains(&flag) && text.contains("is outside"),
+                    "{argv:?}: {text}"
+                );
+                // The default (or a usual value) still parses.
+                checked.push(format!("{name} {flag}"));
+            }
+        }
+        // Every command with durations was visited (the walk found the flags).
+        for expected in [
+            "probe --interval",
+            "probe --timeout",
+            "probe --lease",
+            "monitor --splay",
+            "monitor --lock-wait",
+            "monitor --pause-interval",
+            "check --crit-pause",
+            "now --max-age",
+            "now --watch",
+            "clocks --sample-interval",
+            "leap --timeout",
+            "serve --hold",
+            "serve --max-seconds",
+            "proxy --reorder-delay",
+            "proxy --busy-wait",
+            "report --gap",
+            "pauses --timer-slack",
+            "pauses --duration",
+            "probe --nts-ke-timeout",
+            "monitor --warn-cert-days",
+        ] {
+            assert!(
+                checked.iter().any(|c| c == expected),
+                "{expected}: {checked:?}"
+            );
+        }
+        assert!(checked.len() >= 50, "{} flags: {checked:?}", checked.len());
+    }
+
+    #[test]
+    fn defaults_are_inside_their_ranges() {
+        // Every command parses with its defaults (a default outside its range would make the
+        // command unusable).
+        for sub in command().get_subcommands() {
+            let name = sub.get_name();
+            if matches!(name, "man" | "completions" | "help") {
+                continue;
+            }
+            let mut argv = vec!["skew", name];
+            argv.extend_from_slice(required(name));
+            if let Err(e) = parse(&argv) {
+                panic!("{argv:?}: {e}");
+            }
+        }
+    }
 }

@@ -111,8 +111,27 @@ impl Default for ReadingConfig {
 pub struct Reading {
     /// Rates, steps, suspends over the reading.
     pub summary: Summary,
-    /// The kernel's discipline at the end (None when adjtimex failed).
-    pub kernel: Option<KernelState>,
+    /// The kernel's discipline at the end, or why adjtimex could not read it.
+    pub kernel: Result<KernelState, String>,
+    /// Why the kernel's report of clock settings (the cancel-on-set timerfd) was not
+    /// watched; `None` when it was, so that a step it did not report is local to this
+    /// process (a time-faking library).
+    pub timerfd_error: Option<String>,
+}
+
+impl Reading {
+    /// Steps the kernel did not report although it was watched: changes of the time of day
+    /// seen only by this process (LD_PRELOAD fakes such as libfaketime).
+    pub fn steps_local_to_process(&self) -> usize {
+        if self.timerfd_error.is_some() {
+            return 0;
+        }
+        self.summary
+            .steps
+            .iter()
+            .filter(|s| !s.clock_set_seen)
+            .count()
+    }
 }
 
 /// Takes a reading of the real clocks (blocks for `duration_ns`); the error says which
@@ -134,7 +153,8 @@ pub fn take(cfg: &ReadingConfig) -> Result<Reading, String> {
         .ok_or_else(|| "no clock sample was taken".to_string())?;
     Ok(Reading {
         summary,
-        kernel: adjtimex::kernel_state().ok(),
+        kernel: kernel_now(),
+        timerfd_error: session.env.pacer.error().map(str::to_string),
     })
 }
 

@@ -12,6 +12,17 @@
 use crate::monitor::{Monitor, Summary};
 use crate::sample::take_sample;
 use crate::source::{ClockError, ClockId, ClockSource};
+use skew_time::DurationRange;
+
+/// Time between samples a run accepts: 100 µs to 1 h.
+pub const SAMPLE_INTERVAL_RANGE: DurationRange = DurationRange::new(100_000, 3_600_000_000_000);
+/// The step (and suspend, jump) threshold a run accepts: 1 ns to 1 day.
+pub const STEP_THRESHOLD_RANGE: DurationRange = DurationRange::new(1, 86_400_000_000_000);
+/// The length of a `--watch` interval: 100 µs to 1 day.
+pub const WATCH_INTERVAL_RANGE: DurationRange = DurationRange::new(100_000, 86_400_000_000_000);
+/// The length of a run: 1 ms to 3650 days.
+pub const RUN_DURATION_RANGE: DurationRange =
+    DurationRange::new(1_000_000, 3_650 * 86_400_000_000_000);
 
 /// Why a wait ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

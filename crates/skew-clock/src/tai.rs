@@ -45,6 +45,8 @@ pub struct TaiJudgement {
     pub kernel_tai_s: i32,
     /// TAI − UTC from leap-seconds.list, s, when it was consulted.
     pub list_tai_minus_utc_s: Option<i64>,
+    /// Which list was consulted: its path and whose it is (set by the caller, who read it).
+    pub list_file: Option<String>,
     /// The verdict.
     pub status: TaiStatus,
     /// What is wrong.
@@ -113,6 +115,7 @@ pub fn judge_tai(
         clock_tai_minus_realtime_s: measured_s,
         kernel_tai_s,
         list_tai_minus_utc_s,
+        list_file: None,
         status,
         warnings,
         notes,

@@ -17,6 +17,26 @@ pub enum LogError {
         /// The error.
         source: std::io::Error,
     },
+    /// The file was refused before anything was written (a symlink, not a regular file,
+    /// another user's, other names).
+    #[error(transparent)]
+    Refused(#[from] skew_fs::AppendError),
+    /// Writing the rows (or flushing them) failed; the file was cut back to its length
+    /// before the append when `rolled_back`, so no part of the run is left in it.
+    #[error(
+        "{path}: cannot {action}: {source}{}",
+        if *rolled_back { " (none of this run's rows were kept)" } else { " (and cutting back this run's partial rows failed too)" }
+    )]
+    Append {
+        /// The file.
+        path: PathBuf,
+        /// What failed ("append to the drift log", "fsync the drift log").
+        action: &'static str,
+        /// The error.
+        source: std::io::Error,
+        /// Whether the file was cut back to where the append started.
+        rolled_back: bool,
+    },
     /// Another process held the lock for too long.
     #[error("{path}: still locked by another run after {waited:?}")]
     Locked {
@@ -40,6 +60,16 @@ pub enum LogError {
         line: u64,
         /// Why.
         reason: String,
+    },
+    /// The file (decompressed) is larger than the reader's limit.
+    #[error(
+        "{path}: more than the limit of {limit} bytes: not read (a decompression bomb or not a drift log? `skew report --max-log-bytes` raises the limit)"
+    )]
+    TooLarge {
+        /// The file.
+        path: String,
+        /// The limit, bytes.
+        limit: u64,
     },
     /// A row in the middle of the file cannot be read.
     #[error("{path}:{line}: malformed row: {reason}")]

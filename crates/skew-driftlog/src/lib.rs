@@ -4,8 +4,9 @@
 //! * [`schema`]: the version, every column defined once (the [`DriftRow`] fields, the header
 //!   and [`Column`] come from one list), and the typed values (`kind`, `leap`, and each
 //!   vocabulary of `status`);
-//! * [`scan`]: the rules every reader shares (header, schema version, field counts, a torn
-//!   last line skipped with a warning, errors naming file and line), in one pass over bytes;
+//! * [`scan`]: the rules every reader shares (header, schema version, line ends, field
+//!   counts, a torn last line skipped with a warning, errors naming file and line), in one
+//!   pass over bytes or over a stream in blocks, within [`ReadLimits`] (size, line length);
 //! * [`read`]: whole rows through serde, over [`scan`];
 //! * [`append`]: appends under an exclusive `flock`, cutting a torn last line first, fsynced;
 //!   a log begun under one of the [`EARLIER_HEADERS`] keeps its header and shorter rows;
@@ -24,7 +25,8 @@ pub mod schema;
 
 pub use append::{append_rows, AppendOutcome};
 pub use error::LogError;
-pub use read::{parse_log, read_log, LogRead};
+pub use read::{parse_log, parse_reader, read_log, LogRead};
+pub use scan::{ReadLimits, DEFAULT_MAX_LOG_BYTES, MAX_LINE_BYTES};
 pub use schema::{
     header_line, header_width, AgreementStatus, Column, DriftRow, Kind, Leap, LeapListStatus,
     COLUMNS, EARLIER_HEADERS, SCHEMA_VERSION,

@@ -106,11 +106,85 @@ pub struct Scanned<V> {
     pub rows: u64,
     /// Things skipped (a torn last line), as text naming the file and line.
     pub warnings: Vec<String>,
+    /// Bytes read (decompressed).
+    pub bytes: u64,
 }
+
+/// What a reader takes from one file: at most `max_bytes` (after decompression) and lines
+/// of at most `max_line_bytes`. A drift log written by skew has lines of a few hundred
+/// bytes; a file that is not one (a decompression bomb, a sparse file of zeros) is refused
+/// after reading at most the limit, in blocks, never whole into memory (issue 14.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadLimits {
+    /// Largest file, bytes (of the decompressed content for a gzipped one).
+    pub max_bytes: u64,
+    /// Longest line, bytes.
+    pub max_line_bytes: usize,
+}
+
+/// Default [`ReadLimits::max_bytes`]: 1 GiB (about 4 million rows, four years of a
+/// five-server monitor run every minute); `skew report --max-log-bytes` raises it.
+pub const DEFAULT_MAX_LOG_BYTES: u64 = 1 << 30;
+
+/// [`ReadLimits::max_line_bytes`]: 64 KiB, a hundred times the longest row skew writes.
+pub const MAX_LINE_BYTES: usize = 64 << 10;
+
+impl Default for ReadLimits {
+    fn default() -> Self {
+        ReadLimits {
+            max_bytes: DEFAULT_MAX_LOG_BYTES,
+            max_line_bytes: MAX_LINE_BYTES,
+        }
+    }
+}
+
+/// Parses a size in bytes for [`ReadLimits::max_bytes`]: `1073741824`, `100k`, `512M`, `1G`, `2GiB` (binary multiples:
+/// k = 1024). Zero is refused (nothing could be read).
+///
+/// ```
+/// use skew_driftlog::scan::parse_size;
+/// assert_eq!(parse_size("1G").unwrap(), 1 << 30);
+/// assert_eq!(parse_size("100k").unwrap(), 102_400);
+/// assert!(parse_size("0").is_err());
+/// ```
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        "t" | "tb" | "tib" => 40,
+        _ => {
+            return Err(format!(
+                "{text:?}: expected a size such as 512M, 1G or 1073741824"
+            ))
+        }
+    };
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("{text:?}: expected a size such as 512M, 1G or 1073741824"))?;
+    let bytes = n
+        .checked_mul(1u64 << shift)
+        .ok_or_else(|| format!("{text:?} is too large"))?;
+    if bytes == 0 {
+        return Err(format!("{text:?}: the size must be greater than zero"));
+    }
+    Ok(bytes)
+}
+
+/// Bytes read from a stream at a time (less in unit tests, so that they cross blocks).
+#[cfg(not(test))]
+const BLOCK_BYTES: usize = 16 << 20;
+#[cfg(test)]
+const BLOCK_BYTES: usize = 96 << 10;
 
 /// Scans drift-log `bytes` (`label` names the file in messages) with up to `threads`
 /// threads. `make` builds one visitor per chunk from the header (an error there means the
-/// file lacks what the reader needs: reported as not a drift log, line 1).
+/// file lacks what the reader needs: reported as not a drift log, line 1). No size limit
+/// applies (the bytes are already in memory); lines are capped at [`MAX_LINE_BYTES`].
 pub fn scan_log<V, F>(
     label: &str,
     bytes: &[u8],
@@ -126,111 +200,365 @@ where
             path: label.to_string(),
         });
     }
-    let unknown = |reason: String| LogError::UnknownFormat {
-        path: label.into(),
-        line: 1,
-        reason,
-    };
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let header_end = record_end(bytes, 0);
-    let mut scratch = Vec::new();
-    let mut ranges = Vec::new();
-    let header_line = trim_cr(&bytes[..header_end]);
-    let quoted = split_fields(header_line, &mut scratch, &mut ranges)
-        .map_err(|e| unknown(format!("unreadable header: {e}")))?;
-    let src = if quoted { &scratch[..] } else { header_line };
-    let header = Header {
-        names: ranges
-            .iter()
-            .map(|&(s, e)| String::from_utf8_lossy(&src[s as usize..e as usize]).into_owned())
-            .collect(),
-    };
-    for needed in REQUIRED_COLUMNS {
-        if header.index(needed).is_none() {
-            return Err(unknown(format!("the header has no {needed:?} column")));
-        }
-    }
+    let mut scanner = Scanner::new(label, threads, MAX_LINE_BYTES, &bytes[..header_end], make)?;
     let body_start = (header_end + 1).min(bytes.len());
-    let body = &bytes[body_start..];
-    let chunks = split_chunks(body, threads);
-    let mut visitors = Vec::with_capacity(chunks.len());
-    for _ in &chunks {
-        visitors.push(make(&header).map_err(unknown)?);
+    scanner.scan_body(&bytes[body_start..], bytes.last() != Some(&b'\n'))?;
+    Ok(scanner.finish(bytes.len() as u64))
+}
+
+/// Scans a drift log from `reader` in blocks of 16 MiB, within `limits`: memory stays
+/// within a block or two whatever the file holds (plus what the visitors keep). Otherwise
+/// the same rules and results as [`scan_log`].
+pub fn scan_reader<R, V, F>(
+    label: &str,
+    mut reader: R,
+    threads: usize,
+    limits: ReadLimits,
+    make: F,
+) -> Result<Scanned<V>, LogError>
+where
+    R: std::io::Read,
+    V: RowVisitor + Send,
+    F: Fn(&Header) -> Result<V, String>,
+{
+    let mut input = Input {
+        label,
+        limits,
+        total: 0,
+        eof: false,
+    };
+    let mut buf: Vec<u8> = Vec::new();
+    // The header: the first record, at most a line long.
+    let header_end = loop {
+        let start = if buf.starts_with(b"\xEF\xBB\xBF") {
+            3
+        } else {
+            0
+        };
+        let end = record_end(&buf, start);
+        if end < buf.len() {
+            break end;
+        }
+        if input.eof {
+            break buf.len();
+        }
+        if buf.len() > limits.max_line_bytes {
+            // The first line is longer than a line: not a header, unless the whole file is
+            // blank (then it is empty, as for bytes in memory).
+            if buf.iter().all(u8::is_ascii_whitespace) && input.rest_is_blank(&mut reader)? {
+                return Err(LogError::Empty {
+                    path: label.to_string(),
+                });
+            }
+            return Err(LogError::UnknownFormat {
+                path: label.into(),
+                line: 1,
+                reason: format!(
+                    "the first line is longer than {} bytes (not a header)",
+                    limits.max_line_bytes
+                ),
+            });
+        }
+        input.fill(&mut reader, &mut buf, limits.max_line_bytes + 1)?;
+    };
+    let start = if buf.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
+    };
+    if buf.iter().all(u8::is_ascii_whitespace) && (input.eof || input.rest_is_blank(&mut reader)?) {
+        return Err(LogError::Empty {
+            path: label.to_string(),
+        });
     }
-    let schema_col = header.index("schema").unwrap_or(0);
-    let ends_with_newline = bytes.last() == Some(&b'\n');
-    let mut line_base = 2u64;
-    let mut bases = Vec::with_capacity(chunks.len());
-    for (i, c) in chunks.iter().enumerate() {
-        bases.push(line_base);
-        if i + 1 < chunks.len() {
+    let mut scanner = Scanner::new(
+        label,
+        threads,
+        limits.max_line_bytes,
+        &buf[start..header_end],
+        make,
+    )?;
+    buf.drain(..(header_end + 1).min(buf.len()));
+    loop {
+        if !input.eof && buf.len() < BLOCK_BYTES {
+            input.fill(&mut reader, &mut buf, BLOCK_BYTES)?;
+            continue;
+        }
+        if input.eof {
+            let torn = !buf.is_empty() && buf.last() != Some(&b'\n');
+            scanner.scan_body(&buf, torn)?;
+            return Ok(scanner.finish(input.total));
+        }
+        // Scan every complete record of the block; keep the rest for the next one.
+        let cut = last_record_boundary(&buf);
+        if cut == 0 {
+            return Err(LogError::Malformed {
+                path: label.into(),
+                line: scanner.line,
+                reason: format!("line longer than {} bytes", limits.max_line_bytes),
+            });
+        }
+        scanner.scan_body(&buf[..cut], false)?;
+        buf.drain(..cut);
+    }
+}
+
+/// The reading side of [`scan_reader`]: counts the bytes against the limit.
+struct Input<'a> {
+    label: &'a str,
+    limits: ReadLimits,
+    total: u64,
+    eof: bool,
+}
+
+impl Input<'_> {
+    /// Reads the rest of the input (counting it against the limit, keeping none of it):
+    /// whether it is all blank space.
+    fn rest_is_blank<R: std::io::Read>(&mut self, reader: &mut R) -> Result<bool, LogError> {
+        let mut buf = Vec::with_capacity(64 << 10);
+        while !self.eof {
+            buf.clear();
+            self.fill(reader, &mut buf, 64 << 10)?;
+            if !buf.iter().all(u8::is_ascii_whitespace) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Reads until `buf` holds `want` bytes or the input ends.
+    fn fill<R: std::io::Read>(
+        &mut self,
+        reader: &mut R,
+        buf: &mut Vec<u8>,
+        want: usize,
+    ) -> Result<(), LogError> {
+        let mut chunk = [0u8; 64 << 10];
+        while buf.len() < want {
+            let n = match reader.read(&mut chunk) {
+                Ok(0) => {
+                    self.eof = true;
+                    return Ok(());
+                }
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    return Err(LogError::Io {
+                        path: self.label.into(),
+                        action: "read the drift log",
+                        source: e,
+                    })
+                }
+            };
+            self.total += n as u64;
+            if self.total > self.limits.max_bytes {
+                return Err(LogError::TooLarge {
+                    path: self.label.into(),
+                    limit: self.limits.max_bytes,
+                });
+            }
+            buf.extend_from_slice(&chunk[..n]);
+        }
+        Ok(())
+    }
+}
+
+/// The end of the last complete record of `buf` (just after its newline), counting quotes
+/// so that a newline inside a quoted field does not end a record; 0 when there is none.
+fn last_record_boundary(buf: &[u8]) -> usize {
+    let Some(mut nl) = memchr::memrchr(b'\n', buf) else {
+        return 0;
+    };
+    // Quotes before the candidate newline: an even count means it is outside quotes.
+    let mut quotes = memchr::memchr_iter(b'"', &buf[..nl]).count();
+    loop {
+        if quotes % 2 == 0 {
+            return nl + 1;
+        }
+        let Some(prev) = memchr::memrchr(b'\n', &buf[..nl]) else {
+            return 0;
+        };
+        quotes -= memchr::memchr_iter(b'"', &buf[prev..nl]).count();
+        nl = prev;
+    }
+}
+
+/// The scan of one file's body, block after block: the header's facts, the visitors made
+/// so far (one per chunk, in file order), the line the next block starts at.
+struct Scanner<'a, V, F> {
+    label: &'a str,
+    threads: usize,
+    max_line_bytes: usize,
+    make: F,
+    header: Header,
+    schema_col: usize,
+    visitors: Vec<V>,
+    rows: u64,
+    warnings: Vec<String>,
+    line: u64,
+}
+
+impl<'a, V, F> Scanner<'a, V, F>
+where
+    V: RowVisitor + Send,
+    F: Fn(&Header) -> Result<V, String>,
+{
+    /// Checks the header line (without its line end) and takes the columns from it.
+    fn new(
+        label: &'a str,
+        threads: usize,
+        max_line_bytes: usize,
+        header_line: &[u8],
+        make: F,
+    ) -> Result<Self, LogError> {
+        let unknown = |reason: String| LogError::UnknownFormat {
+            path: label.into(),
+            line: 1,
+            reason,
+        };
+        if header_line.len() > max_line_bytes {
+            return Err(unknown(format!(
+                "the first line is longer than {max_line_bytes} bytes (not a header)"
+            )));
+        }
+        let header_line = trim_cr(header_line);
+        // One rule for line ends, the appender's and every reader's: `\n`, with a tolerated
+        // `\r` before it. A file with bare `\r` line ends is one long line whose first "line"
+        // would hold the header and every row (issue 14.13: `skew report` then read 0 rows
+        // and said "nothing to report" while `skew monitor` refused the file at line 1).
+        if memchr::memchr(b'\r', header_line).is_some() {
+            return Err(unknown(
+                "bare CR (\\r) line ends: drift logs end their lines with \\n".into(),
+            ));
+        }
+        let mut scratch = Vec::new();
+        let mut ranges = Vec::new();
+        let quoted = split_fields(header_line, &mut scratch, &mut ranges)
+            .map_err(|e| unknown(format!("unreadable header: {e}")))?;
+        let src = if quoted { &scratch[..] } else { header_line };
+        let header = Header {
+            names: ranges
+                .iter()
+                .map(|&(s, e)| String::from_utf8_lossy(&src[s as usize..e as usize]).into_owned())
+                .collect(),
+        };
+        for needed in REQUIRED_COLUMNS {
+            if header.index(needed).is_none() {
+                return Err(unknown(format!("the header has no {needed:?} column")));
+            }
+        }
+        // The reader must be able to use this header (checked once, before any row).
+        make(&header).map_err(unknown)?;
+        let schema_col = header.index("schema").unwrap_or(0);
+        Ok(Scanner {
+            label,
+            threads,
+            max_line_bytes,
+            make,
+            header,
+            schema_col,
+            visitors: Vec::new(),
+            rows: 0,
+            warnings: Vec::new(),
+            line: 2,
+        })
+    }
+
+    /// Scans whole records (`body` starts at a record and ends after a newline, except the
+    /// file's last body, whose last line is torn when `torn_possible`).
+    fn scan_body(&mut self, body: &[u8], torn_possible: bool) -> Result<(), LogError> {
+        let chunks = split_chunks(body, self.threads);
+        let mut visitors = Vec::with_capacity(chunks.len());
+        for _ in &chunks {
+            visitors.push(
+                (self.make)(&self.header).map_err(|reason| LogError::UnknownFormat {
+                    path: self.label.into(),
+                    line: 1,
+                    reason,
+                })?,
+            );
+        }
+        let mut bases = Vec::with_capacity(chunks.len());
+        let mut line_base = self.line;
+        for c in &chunks {
+            bases.push(line_base);
             line_base += count_newlines(&body[c.clone()]);
         }
-    }
-    let ctx = ChunkCtx {
-        label,
-        ncols: header.len(),
-        schema_col,
-    };
-    let outcomes: Vec<ChunkOutcome> = if visitors.len() == 1 {
-        vec![scan_chunk(
-            &ctx,
-            &body[chunks[0].clone()],
-            bases[0],
-            !ends_with_newline,
-            &mut visitors[0],
-        )]
-    } else {
-        let n = visitors.len();
-        std::thread::scope(|s| {
-            let handles: Vec<_> = visitors
-                .iter_mut()
-                .enumerate()
-                .map(|(i, v)| {
-                    let chunk = &body[chunks[i].clone()];
-                    let base = bases[i];
-                    let ctx = &ctx;
-                    let torn_possible = i + 1 == n && !ends_with_newline;
-                    s.spawn(move || scan_chunk(ctx, chunk, base, torn_possible, v))
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join().unwrap_or_else(|_| ChunkOutcome {
-                        rows: 0,
-                        warning: None,
-                        error: Some(LogError::Malformed {
-                            path: label.into(),
-                            line: 0,
-                            reason: "the reader thread panicked".into(),
-                        }),
+        let ctx = ChunkCtx {
+            label: self.label,
+            ncols: self.header.len(),
+            schema_col: self.schema_col,
+            max_line_bytes: self.max_line_bytes,
+        };
+        let outcomes: Vec<ChunkOutcome> = if visitors.len() == 1 {
+            vec![scan_chunk(
+                &ctx,
+                &body[chunks[0].clone()],
+                bases[0],
+                torn_possible,
+                &mut visitors[0],
+            )]
+        } else {
+            let n = visitors.len();
+            let label = self.label;
+            std::thread::scope(|s| {
+                let handles: Vec<_> = visitors
+                    .iter_mut()
+                    .enumerate()
+                    .map(|(i, v)| {
+                        let chunk = &body[chunks[i].clone()];
+                        let base = bases[i];
+                        let ctx = &ctx;
+                        let torn = i + 1 == n && torn_possible;
+                        s.spawn(move || scan_chunk(ctx, chunk, base, torn, v))
                     })
-                })
-                .collect()
-        })
-    };
-    let mut rows = 0;
-    let mut warnings = Vec::new();
-    for o in outcomes {
-        if let Some(e) = o.error {
-            return Err(e);
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| {
+                        h.join().unwrap_or_else(|_| ChunkOutcome {
+                            rows: 0,
+                            warning: None,
+                            error: Some(LogError::Malformed {
+                                path: label.into(),
+                                line: 0,
+                                reason: "the reader thread panicked".into(),
+                            }),
+                        })
+                    })
+                    .collect()
+            })
+        };
+        for o in outcomes {
+            if let Some(e) = o.error {
+                return Err(e);
+            }
+            self.rows += o.rows;
+            self.warnings.extend(o.warning);
         }
-        rows += o.rows;
-        warnings.extend(o.warning);
+        self.visitors.extend(visitors);
+        self.line = line_base;
+        Ok(())
     }
-    Ok(Scanned {
-        header,
-        visitors,
-        rows,
-        warnings,
-    })
+
+    fn finish(self, bytes: u64) -> Scanned<V> {
+        Scanned {
+            header: self.header,
+            visitors: self.visitors,
+            rows: self.rows,
+            warnings: self.warnings,
+            bytes,
+        }
+    }
 }
 
 struct ChunkCtx<'a> {
     label: &'a str,
     ncols: usize,
     schema_col: usize,
+    max_line_bytes: usize,
 }
 
 struct ChunkOutcome {
@@ -269,6 +597,13 @@ fn scan_chunk<V: RowVisitor>(
         };
         let record = trim_cr(&chunk[pos..end]);
         let this_line = line;
+        if record.len() > ctx.max_line_bytes {
+            out.error = Some(malformed(
+                this_line,
+                format!("line longer than {} bytes", ctx.max_line_bytes),
+            ));
+            return out;
+        }
         line += 1 + if may_quote { count_newlines(record) } else { 0 };
         let next = end + 1;
         let last = next >= chunk.len();
@@ -578,6 +913,23 @@ mod tests {
     }
 
     #[test]
+    fn bare_cr_line_ends_are_refused_at_line_1() {
+        // Issue 14.13: without a quote in the file, the header "line" (the whole file) held
+        // every column the reader needs, so the scan found no row and no error.
+        let text = format!("{HEAD}1,t1,h,ntp,\n1,t2,h,ntp,x\n").replace('\n', "\r");
+        let e = collect(text.as_bytes(), 1).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "f.csv:1: not a skew drift log: bare CR (\\r) line ends: drift logs end their lines with \\n"
+        );
+        // CRLF is still a line end.
+        let text = format!("{HEAD}1,t1,h,ntp,\n1,t2,h,ntp,x\n").replace('\n', "\r\n");
+        let (rows, w) = collect(text.as_bytes(), 1).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert!(w.is_empty());
+    }
+
+    #[test]
     fn threads_see_the_same_rows_and_lines() {
         let mut text = String::from(HEAD);
         for i in 0..50_000 {
@@ -603,6 +955,165 @@ mod tests {
             e.to_string(),
             format!("f.csv:{lines}: malformed row: 3 fields, the header has 5")
         );
+    }
+
+    /// A reader that hands out at most `step` bytes per read (as a pipe or a decompressor).
+    struct Trickle<'a> {
+        data: &'a [u8],
+        step: usize,
+    }
+
+    impl std::io::Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.step.min(buf.len()).min(self.data.len());
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    fn collect_stream(
+        bytes: &[u8],
+        threads: usize,
+        step: usize,
+        limits: ReadLimits,
+    ) -> Result<(Rows, Vec<String>), LogError> {
+        let s = scan_reader(
+            "f.csv",
+            Trickle { data: bytes, step },
+            threads,
+            limits,
+            |h| Ok(Keep(Vec::new(), h.len())),
+        )?;
+        Ok((
+            s.visitors.into_iter().flat_map(|k| k.0).collect(),
+            s.warnings,
+        ))
+    }
+
+    #[test]
+    fn a_stream_reads_what_the_bytes_read() {
+        // Several blocks, quoted fields spanning lines at block edges, a torn last line.
+        let mut text = String::from(HEAD);
+        for i in 0..20_000 {
+            if i % 997 == 3 {
+                text.push_str(&format!("1,t{i},h,ntp,\"multi\nline, {i}\"\n"));
+            } else {
+                text.push_str(&format!("1,t{i},h,ntp,e{i}\n"));
+            }
+        }
+        text.push_str("1,t,h,n");
+        assert!(text.len() > 3 * BLOCK_BYTES);
+        let want = collect(text.as_bytes(), 1).unwrap();
+        assert_eq!(want.0.len(), 20_000);
+        assert_eq!(want.1.len(), 1);
+        for (threads, step) in [(1, 1 << 20), (2, 7_001), (3, 65_536), (1, 1)] {
+            if step == 1 && threads == 1 {
+                // Byte by byte: a short prefix is enough.
+                let short = &text.as_bytes()[..5_000];
+                assert_eq!(
+                    collect_stream(short, 1, 1, ReadLimits::default()).unwrap(),
+                    collect(short, 1).unwrap()
+                );
+                continue;
+            }
+            let got = collect_stream(text.as_bytes(), threads, step, ReadLimits::default());
+            assert_eq!(got.unwrap(), want, "threads {threads}, step {step}");
+        }
+        // An error in a later block names its absolute line.
+        let mut bad = text.replace("1,t,h,n", "");
+        bad.push_str("1,t,h\n1,t,h,ntp,\n");
+        let lines = bad.matches('\n').count() - 1;
+        let e = collect_stream(bad.as_bytes(), 2, 9_999, ReadLimits::default()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("f.csv:{lines}: malformed row: 3 fields, the header has 5")
+        );
+        assert_eq!(
+            e.to_string(),
+            collect(bad.as_bytes(), 2).unwrap_err().to_string()
+        );
+    }
+
+    #[test]
+    fn a_stream_stops_at_its_limits() {
+        let limits = ReadLimits {
+            max_bytes: 10_000,
+            max_line_bytes: 1_000,
+        };
+        // Larger than the limit: refused once the limit is passed, never read whole.
+        let mut text = String::from(HEAD);
+        while text.len() < 50_000 {
+            text.push_str("1,t,h,ntp,x\n");
+        }
+        let e = collect_stream(text.as_bytes(), 1, 4096, limits).unwrap_err();
+        assert!(matches!(e, LogError::TooLarge { limit: 10_000, .. }), "{e}");
+        assert!(
+            e.to_string().contains("more than the limit of 10000 bytes"),
+            "{e}"
+        );
+        // Within the limit: read.
+        let (rows, _) = collect_stream(&text.as_bytes()[..9_000], 1, 4096, limits).unwrap();
+        assert!(rows.len() > 100);
+        // A first line longer than a line: not a header (a bomb of zeros, a sparse file).
+        let zeros = vec![0u8; 9_000];
+        let e = collect_stream(&zeros, 1, 4096, limits).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "f.csv:1: not a skew drift log: the first line is longer than 1000 bytes (not a header)"
+        );
+        // A long line later on: malformed at its line, in a stream and in memory alike.
+        let mut long = format!("{HEAD}1,t,h,ntp,x\n1,t,h,ntp,");
+        long.push_str(&"y".repeat(2_000));
+        long.push_str("\n1,t,h,ntp,x\n");
+        let e = collect_stream(long.as_bytes(), 1, 512, limits).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "f.csv:3: malformed row: line longer than 1000 bytes"
+        );
+        // Only blank space: empty, however long.
+        let blank = vec![b' '; 5_000];
+        let e = collect_stream(&blank, 1, 100, limits).unwrap_err();
+        assert!(matches!(e, LogError::Empty { .. }), "{e}");
+        // Found by the drift_log_stream fuzz target: a first line of blank space and bare CRs
+        // longer than a line was dropped, and the header read after it; it is the header.
+        let mut cr = vec![b'\r'; 1_500];
+        cr.extend_from_slice(b"\xdd\x00\xbb");
+        assert_eq!(
+            collect_stream(&cr, 1, 100, limits).unwrap_err().to_string(),
+            "f.csv:1: not a skew drift log: the first line is longer than 1000 bytes (not a header)"
+        );
+        let mut spaces = vec![b' '; 1_500];
+        spaces.extend_from_slice(HEAD.as_bytes());
+        assert!(collect_stream(&spaces, 1, 100, limits).is_err());
+        let short = ReadLimits {
+            max_line_bytes: 64,
+            ..limits
+        };
+        let e = collect_stream(&cr[1_450..], 1, 7, short).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            collect(&cr[1_450..], 1).unwrap_err().to_string(),
+            "a short first line of CRs: the bare-CR rule, in a stream as in memory"
+        );
+        // The line cap holds for bytes in memory too.
+        let mut huge = format!("{HEAD}1,t,h,ntp,");
+        huge.push_str(&"y".repeat(MAX_LINE_BYTES + 1));
+        huge.push('\n');
+        let e = collect(huge.as_bytes(), 1).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("f.csv:2: malformed row: line longer than {MAX_LINE_BYTES} bytes")
+        );
+    }
+
+    #[test]
+    fn record_boundaries_respect_quotes() {
+        assert_eq!(last_record_boundary(b"a,b\nc,d"), 4);
+        assert_eq!(last_record_boundary(b"a,b\nc,\"d\ne"), 4);
+        assert_eq!(last_record_boundary(b"a,\"b\nc\"\nd"), 8);
+        assert_eq!(last_record_boundary(b"no newline"), 0);
+        assert_eq!(last_record_boundary(b"\"open\nquote"), 0);
     }
 
     #[test]

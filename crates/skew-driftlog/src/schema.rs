@@ -13,13 +13,15 @@ pub const SCHEMA_VERSION: u32 = 1;
 
 /// Defines every column once: the [`DriftRow`] field (its name is the column's name), its
 /// type, and its [`Column`] variant; [`COLUMNS`] and the header follow from the same list.
+/// A field marked `[$with]` is written by the serializer function `$with` (seconds:
+/// [`fixed_seconds`]).
 macro_rules! columns {
-    ($($(#[doc = $doc:literal])* $field:ident: $ty:ty => $variant:ident,)*) => {
+    ($($(#[doc = $doc:literal])* $field:ident: $ty:ty $([$with:literal])? => $variant:ident,)*) => {
         /// One drift-log row. Field names are the column names; `None` is an empty field.
         #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
         #[serde(default)]
         pub struct DriftRow {
-            $($(#[doc = $doc])* pub $field: $ty,)*
+            $($(#[doc = $doc])* $(#[serde(serialize_with = $with)])? pub $field: $ty,)*
         }
 
         /// A column of the drift log, in the order written.
@@ -61,27 +63,27 @@ columns! {
     /// ntp: probe status; agreement: `majority`/`no_majority`; leap: list status.
     status: Option<String> => Status,
     /// ntp: best offset; agreement: midpoint of the agreement (s).
-    offset_s: Option<f64> => OffsetS,
+    offset_s: Option<f64> ["fixed_seconds"] => OffsetS,
     /// Delay (s).
-    delay_s: Option<f64> => DelayS,
+    delay_s: Option<f64> ["fixed_seconds"] => DelayS,
     /// Jitter (s).
-    jitter_s: Option<f64> => JitterS,
+    jitter_s: Option<f64> ["fixed_seconds"] => JitterS,
     /// Hard bound, lower end (s).
-    bound_lo_s: Option<f64> => BoundLoS,
+    bound_lo_s: Option<f64> ["fixed_seconds"] => BoundLoS,
     /// Hard bound, upper end (s).
-    bound_hi_s: Option<f64> => BoundHiS,
+    bound_hi_s: Option<f64> ["fixed_seconds"] => BoundHiS,
     /// UTC bound (ntp) or agreement interval (agreement), lower end (s).
-    utc_lo_s: Option<f64> => UtcLoS,
+    utc_lo_s: Option<f64> ["fixed_seconds"] => UtcLoS,
     /// UTC bound (ntp) or agreement interval (agreement), upper end (s).
-    utc_hi_s: Option<f64> => UtcHiS,
+    utc_hi_s: Option<f64> ["fixed_seconds"] => UtcHiS,
     /// Stratum.
     stratum: Option<u8> => Stratum,
     /// Leap indicator (`none`, `insert`, `delete`, `unsynchronized`).
     leap: Option<Leap> => Leap,
     /// Root delay (s).
-    root_delay_s: Option<f64> => RootDelayS,
+    root_delay_s: Option<f64> ["fixed_seconds"] => RootDelayS,
     /// Root dispersion (s).
-    root_dispersion_s: Option<f64> => RootDispersionS,
+    root_dispersion_s: Option<f64> ["fixed_seconds"] => RootDispersionS,
     /// Whether the server agrees with the majority.
     truechimer: Option<bool> => Truechimer,
     /// agreement: number of truechimers.
@@ -103,13 +105,13 @@ columns! {
     /// clock: steps of the time-of-day clock seen during the reading.
     steps: Option<u32> => Steps,
     /// clock: the largest step, signed (s).
-    step_max_s: Option<f64> => StepMaxS,
+    step_max_s: Option<f64> ["fixed_seconds"] => StepMaxS,
     /// clock: BOOTTIME − MONOTONIC, time spent suspended since boot (s).
-    suspended_s: Option<f64> => SuspendedS,
+    suspended_s: Option<f64> ["fixed_seconds"] => SuspendedS,
     /// pause: the longest pause's upper bound (s).
-    pause_max_s: Option<f64> => PauseMaxS,
+    pause_max_s: Option<f64> ["fixed_seconds"] => PauseMaxS,
     /// pause: 99th percentile of the sleep overshoot (s).
-    pause_p99_s: Option<f64> => PauseP99S,
+    pause_p99_s: Option<f64> ["fixed_seconds"] => PauseP99S,
     /// pause: events above the threshold.
     pause_events: Option<u32> => PauseEvents,
     /// leap: expiry of the leap-seconds list (RFC 3339).
@@ -126,6 +128,10 @@ columns! {
     nts_cert_not_after: Option<String> => NtsCertNotAfter,
     /// ntp (NTS servers): cookies the key exchange gave.
     nts_cookies: Option<u32> => NtsCookies,
+    /// The run's identity: 16 hex digits each run draws at random, the same in all its
+    /// rows, so that two runs that started in the same nanosecond (two monitors at once)
+    /// stay apart (issue 14.14). Empty in logs written before it existed.
+    run_id: Option<String> => RunId,
 }
 
 /// The headers that earlier releases wrote under this [`SCHEMA_VERSION`], each named by its
@@ -135,6 +141,8 @@ columns! {
 pub const EARLIER_HEADERS: &[Column] = &[
     // The first release: 36 columns, up to the leap-second status (before NTS).
     Column::LeapNext,
+    // With NTS, before `run_id`: 40 columns.
+    Column::NtsCookies,
 ];
 
 /// How many columns a log whose header line is `line` (without its line end) takes: all of
@@ -148,6 +156,28 @@ pub fn header_width(line: &str) -> Option<usize> {
             let mut names = line.split(',');
             COLUMNS[..n].iter().all(|c| names.next() == Some(c)) && names.next().is_none()
         })
+}
+
+/// Seconds as the drift log writes them: nine decimals, exact to the nanosecond, without
+/// the noise of a float's shortest form (`-1.1320000000000001e-6` is written
+/// `-0.000001132`). Values beyond ±9e9 s (or not finite) keep Rust's own form.
+pub fn seconds_text(v: f64) -> String {
+    if v.is_finite() && v.abs() < 9.0e9 {
+        let ns = skew_time::s_to_ns(v);
+        let sign = if ns < 0 { "-" } else { "" };
+        let a = ns.unsigned_abs();
+        format!("{sign}{}.{:09}", a / 1_000_000_000, a % 1_000_000_000)
+    } else {
+        format!("{v}")
+    }
+}
+
+/// Serializes an optional number of seconds with [`seconds_text`] (empty when `None`).
+pub fn fixed_seconds<S: serde::Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        None => s.serialize_none(),
+        Some(x) => s.serialize_str(&seconds_text(*x)),
+    }
 }
 
 /// What a row describes.
@@ -325,6 +355,7 @@ impl Default for DriftRow {
             nts_ke_duration_s: None,
             nts_cert_not_after: None,
             nts_cookies: None,
+            run_id: None,
         }
     }
 }
@@ -345,6 +376,47 @@ pub fn is_line_end(b: &u8) -> bool {
 mod tests {
     use super::*;
 
+    /// Seconds are written exact to the nanosecond, without float noise (issue 13.6: the
+    /// log carried `-1.1320000000000001e-6`).
+    #[test]
+    fn seconds_have_nine_decimals_and_no_noise() {
+        // The float next to -1.132 µs, as a midpoint's arithmetic gives it.
+        let noisy: f64 = -1.1320000000000001e-6;
+        assert_ne!(noisy, -1.132e-6);
+        assert_eq!(format!("{noisy}"), "-0.0000011320000000000001");
+        assert_eq!(seconds_text(-1.1320000000000001e-6), "-0.000001132");
+        assert_eq!(seconds_text(noisy), "-0.000001132");
+        assert_eq!(seconds_text(0.0), "0.000000000");
+        assert_eq!(seconds_text(-0.0000000004), "0.000000000");
+        assert_eq!(seconds_text(2.000000001), "2.000000001");
+        assert_eq!(seconds_text(-287.1), "-287.100000000");
+        assert_eq!(seconds_text(1e12), "1000000000000");
+        assert_eq!(seconds_text(f64::NAN), "NaN");
+        let row = DriftRow {
+            offset_s: Some(noisy),
+            utc_lo_s: Some(-0.2871),
+            rate_ppm: Some(0.5),
+            ..DriftRow::default()
+        };
+        let mut w = csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_writer(vec![]);
+        w.serialize(&row).unwrap();
+        let line = String::from_utf8(w.into_inner().unwrap()).unwrap();
+        assert!(line.contains(",-0.000001132,"), "{line}");
+        assert!(line.contains(",-0.287100000,"), "{line}");
+        assert!(!line.contains("e-"), "{line}");
+        // It reads back to the nanosecond.
+        let back: DriftRow = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(line.as_bytes())
+            .deserialize()
+            .next()
+            .unwrap()
+            .unwrap();
+        assert_eq!(back.offset_s, Some(-0.000001132));
+    }
+
     #[test]
     fn header_matches_struct() {
         let mut w = csv::Writer::from_writer(vec![]);
@@ -364,6 +436,10 @@ mod tests {
         let first = COLUMNS[..36].join(",");
         assert_eq!(COLUMNS[35], "leap_next");
         assert_eq!(header_width(&first), Some(36));
+        // The header with NTS, before run_id.
+        assert_eq!(COLUMNS[39], "nts_cookies");
+        assert_eq!(header_width(&COLUMNS[..40].join(",")), Some(40));
+        assert_eq!(*COLUMNS.last().unwrap(), "run_id");
         // Any other prefix, a longer line or a foreign header is not a known header.
         assert_eq!(header_width(&COLUMNS[..37].join(",")), None);
         assert_eq!(header_width(&COLUMNS[..35].join(",")), None);

@@ -15,6 +15,12 @@ pub const MAX_POLL: Duration = Duration::from_secs(1 << 17);
 pub const PUBLIC_PROBE_INTERVAL: Duration = Duration::from_secs(2);
 /// Most samples one `/probe` may ask for.
 pub const MAX_PROBE_SAMPLES: u32 = 16;
+/// The polls a run accepts (`--poll`): 10 ms to [`MAX_POLL`].
+pub const POLL_RANGE: skew_time::DurationRange =
+    skew_time::DurationRange::new(10_000_000, (1 << 17) * 1_000_000_000);
+/// The time between the requests of one `/probe` (`--probe-interval`): 0 to 1 h.
+pub const PROBE_INTERVAL_RANGE: skew_time::DurationRange =
+    skew_time::DurationRange::new(0, 3_600_000_000_000);
 /// Time between key exchanges of a working NTS session unless told otherwise (6 h: see
 /// [`skew_ntp::nts::keeper::DEFAULT_REFRESH_NS`]).
 pub const DEFAULT_NTS_REFRESH: Duration =
@@ -22,6 +28,9 @@ pub const DEFAULT_NTS_REFRESH: Duration =
 /// `--nts-refresh` shorter than this is only allowed for loopback and private key exchange
 /// servers.
 pub const MIN_PUBLIC_NTS_REFRESH: Duration = Duration::from_secs(3600);
+/// The NTS refreshes a run accepts (`--nts-refresh`): 1 s to 30 days.
+pub const NTS_REFRESH_RANGE: skew_time::DurationRange =
+    skew_time::DurationRange::new(1_000_000_000, 30 * 86_400_000_000_000);
 
 /// What the exporter does.
 #[derive(Debug, Clone, PartialEq)]

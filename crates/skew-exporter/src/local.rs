@@ -28,6 +28,9 @@ pub struct ClockValues {
     pub kernel_freq_ppm: Option<f64>,
     /// Whether the kernel considers the clock synchronized.
     pub kernel_synchronized: Option<bool>,
+    /// Whether the kernel's state could be read (false: adjtimex denied, e.g. by systemd's
+    /// ProtectClock=, or failed).
+    pub kernel_readable: Option<bool>,
     /// BOOTTIME − MONOTONIC, s.
     pub suspended_s: Option<f64>,
     /// Steps in the interval.
@@ -75,6 +78,7 @@ pub fn clock_values(s: &Summary, kernel: Option<&KernelState>) -> ClockValues {
         rate_ci95_ppm: fit.map(|f| f.ci95_ppm),
         kernel_freq_ppm: kernel.map(|k| k.freq_ppm),
         kernel_synchronized: kernel.map(|k| k.synchronized),
+        kernel_readable: Some(kernel.is_some()),
         suspended_s: Some(s.suspended_ns as f64 / 1e9),
         steps: s.steps.len() as u32,
     }

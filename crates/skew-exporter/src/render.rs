@@ -36,6 +36,7 @@ pub fn add_local(e: &mut Exposition, l: &LocalView) {
         e.add_opt(&CLOCK_RATE, &[], c.rate_ppm);
         e.add_opt(&CLOCK_RATE_CI95, &[], c.rate_ci95_ppm);
         e.add_opt(&KERNEL_FREQUENCY, &[], c.kernel_freq_ppm);
+        e.add_flag(&KERNEL_READABLE, &[], c.kernel_readable);
         e.add_flag(&KERNEL_SYNCHRONIZED, &[], c.kernel_synchronized);
         e.add_opt(&CLOCK_SUSPENDED, &[], c.suspended_s);
         e.add(&CLOCK_RUN_STEPS, &[], f64::from(c.steps));

@@ -27,6 +27,18 @@ pub mod serve;
 pub mod served;
 pub mod stats;
 
+/// A hold (serve) or path delay and jitter (proxy) a liar accepts: 0 to 60 s (the datagram
+/// waits in a queue that long).
+pub const DELAY_RANGE: skew_time::DurationRange = skew_time::DurationRange::new(0, 60_000_000_000);
+/// When a served clock steps (`--step-after`): 0 to 3650 days after the start.
+pub const STEP_AFTER_RANGE: skew_time::DurationRange =
+    skew_time::DurationRange::new(0, 3_650 * 86_400_000_000_000);
+/// How long a liar runs at most (`--max-seconds`): 1 ms to 3650 days.
+pub const RUN_LIMIT_RANGE: skew_time::DurationRange =
+    skew_time::DurationRange::new(1_000_000, 3_650 * 86_400_000_000_000);
+/// How long a liar busy-waits before a due time (`--busy-wait`): 0 to 100 ms.
+pub const BUSY_WAIT_RANGE: skew_time::DurationRange = skew_time::DurationRange::new(0, 100_000_000);
+
 pub use proxy::{Direction, Impairer, PathConfig, ProxyConfig};
 pub use queue::DeadlineQueue;
 pub use rng::{Probability, SplitMix64};

@@ -1,10 +1,25 @@
-//! The file edge of skew: replacing a file atomically.
+//! The file edge of skew: the only two ways skew writes a file.
 //!
-//! Every file skew rewrites whole — the Prometheus textfile, `skew now`'s state, `--ready-file`,
-//! report PNGs, JSON and CSV — goes through [`write_atomic`], so readers see the old file or
-//! the new one, never a part, and a crash never leaves a blank file behind.
+//! * Every file skew rewrites whole — the Prometheus textfile, `skew now`'s state,
+//!   `--ready-file`, report PNGs, JSON and CSV — goes through [`write_atomic`], so readers see
+//!   the old file or the new one, never a part, a crash never leaves a blank file behind, and
+//!   a symlink planted at the name or at a temporary name is never written through.
+//! * Every file skew appends to — the drift log, `skew clocks --csv FILE` — is opened by
+//!   [`open_append`], which refuses symlinks, anything but a regular file, files of other
+//!   users and files with other names ([`append`]), and its first line is checked with
+//!   [`header::check_header`], so its rows never land in somebody else's file.
+//!
+//! And one way it reads a small file of its own that others could replace (`skew now`'s
+//! state): [`read_small`], which refuses FIFOs and devices instead of blocking on them.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+
+pub mod append;
+pub mod header;
+pub mod read;
+
+pub use append::{open_append, AppendError};
+pub use read::{read_small, ReadError};
 
 use std::fmt;
 use std::io::Write;

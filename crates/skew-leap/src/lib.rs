@@ -9,19 +9,24 @@
 //! * [`list_check`], [`kernel_check`], [`announce`], [`smear`]: the judgements — the list's
 //!   hash and expiry, the kernel's leap state and TAI offset, servers' leap indicators,
 //!   leap smearing detected from offsets against the majority;
+//! * [`fetch`]: `skew leap --fetch`'s decisions (sources, whether a download may replace the
+//!   list in use), over a download function the caller gives;
+//! * [`in_use`]: which of several lists (the system's, skew's cache) to use;
 //! * [`report`]: all of it at once, as the serialisable report of `skew leap`;
 //! * [`observe`]: what the judgements need from a probe result;
 //! * [`finding`]: findings and the overall verdict.
 //!
-//! The edge, [`system`], finds and reads the list on this machine and reads the kernel state
-//! (`adjtimex` with `modes = 0`, through `skew-clock`).
+//! The edge, [`system`], finds and reads the lists on this machine (the system's and skew's
+//! cache).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod announce;
 pub mod calendar;
+pub mod fetch;
 pub mod finding;
 pub mod hash;
+pub mod in_use;
 pub mod kernel_check;
 pub mod list;
 pub mod list_check;

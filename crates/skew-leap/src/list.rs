@@ -548,7 +548,7 @@ pub(crate) mod tests {
         assert_eq!(a.hash, b.hash);
     }
 
-    /// The real list (tzdata 2025b), as shipped in data/.
+    /// The real list (tzdata 2026f), as shipped in data/.
     const REAL: &[u8] = include_bytes!("../../../data/leap-seconds.list");
     use proptest::strategy::Strategy;
 

@@ -71,7 +71,7 @@ pub fn check_list(list: &LeapList, at_unix_s: i64, expiry_warning_days: i64) -> 
         add(
             Severity::Warning,
             format!(
-                "expired on {} ({} days ago): it cannot tell whether a leap second is scheduled after that; install a current tzdata or fetch a fresh list from IERS",
+                "expired on {} ({} days ago): it cannot tell whether a leap second is scheduled after that; run `skew leap --fetch` or install a current tzdata",
                 iso_date(expires),
                 (at_unix_s - expires).div_euclid(SECS_PER_DAY)
             ),

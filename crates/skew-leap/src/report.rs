@@ -7,11 +7,12 @@
 use crate::announce::{announced, judge_agreement, judge_server, AnnouncementContext};
 use crate::calendar::{iso_ns, iso_s, unix_ns_to_s};
 use crate::finding::{Finding, Severity, Verdict};
+use crate::in_use::Origin;
 use crate::kernel_check::check_kernel;
 use crate::list::LeapList;
 use crate::list_check::check_list;
 use crate::observe::ServerObservation;
-use crate::schedule::{LeapKind, LeapView};
+use crate::schedule::{LeapEvent, LeapKind, LeapView};
 use crate::smear::{analyse, leap_window, SmearInput};
 use serde::Serialize;
 use skew_ntp::packet::Leap;
@@ -25,6 +26,10 @@ pub enum ListInput {
     Loaded {
         /// Where it was read from.
         path: String,
+        /// Whose list it is (the system's, skew's cache, a file given).
+        source: Origin,
+        /// The other lists there were, each with why it was not used.
+        passed_over: Vec<String>,
         /// The parsed list.
         list: LeapList,
     },
@@ -32,6 +37,8 @@ pub enum ListInput {
     Failed {
         /// The file, when one was found.
         path: Option<String>,
+        /// Whose list it is, when one was found.
+        source: Option<Origin>,
         /// Why, as text (a parse error names the line).
         error: String,
     },
@@ -55,6 +62,9 @@ pub struct Inputs {
     pub at_unix_ns: i64,
     /// Whether that instant is the current time (no `--at`).
     pub at_is_now: bool,
+    /// The instant was named as a second 60 (`--at 2016-12-31T23:59:60.5Z`) and lies in a
+    /// leap second the list inserts ([`leap_second_named`] checks that first).
+    pub at_in_leap_second: bool,
     /// The list.
     pub list: ListInput,
     /// The kernel.
@@ -71,6 +81,10 @@ pub struct Inputs {
 pub struct ListView {
     /// The file used.
     pub path: Option<String>,
+    /// Whose list it is: `system` (the time daemon's file or tzdata's), `cache` (skew's
+    /// cache, written by `skew leap --fetch`) or `given` (`--file`); the freshest usable one
+    /// of the system's and the cache's is used unless a file is given.
+    pub source: Option<Origin>,
     /// Why the list could not be checked (null when it was).
     pub error: Option<String>,
     /// The `#h` SHA-1 is present and matches.
@@ -189,6 +203,8 @@ pub struct LeapReport {
     pub at: String,
     /// Whether it is the current time.
     pub at_is_now: bool,
+    /// The instant lies inside a leap second (`at` then reads `…T23:59:60…`).
+    pub at_in_leap_second: bool,
     /// `OK`, `WARNING`, `CRITICAL`, `UNKNOWN`.
     pub status: Verdict,
     /// The list.
@@ -207,17 +223,91 @@ pub struct LeapReport {
     pub findings: Vec<Finding>,
 }
 
+/// The leap second an instant named as a second 60 lies in: the list's insertion ending at
+/// the next whole Unix second (`at_unix_ns` shares the Unix second 23:59:59 before it), or
+/// why there is none (a `:60` second exists only where the list inserts a leap second).
+pub fn leap_second_named(list: &LeapList, at_unix_ns: i64) -> Result<LeapEvent, String> {
+    let end = unix_ns_to_s(at_unix_ns) + 1;
+    list.leaps()
+        .into_iter()
+        .find(|l| l.kind == LeapKind::Insert && l.effective_unix_s == end)
+        .ok_or_else(|| {
+            let day = &iso_s(end - 1)[..10];
+            if list.knows_about(end) {
+                format!(
+                    "there was no leap second at the end of {day} (UTC): a second 60 exists \
+                     only where the leap-seconds list inserts one"
+                )
+            } else {
+                format!(
+                    "the leap-seconds list (valid until {}) schedules no leap second at the end \
+                     of {day} (UTC): a second 60 exists only where the list inserts one",
+                    &iso_s(list.expires_unix_s())[..10]
+                )
+            }
+        })
+}
+
+/// `iso` (an instant in the Unix second 23:59:59 before a leap) written as the leap second
+/// it is in: `…T23:59:59.500Z` becomes `…T23:59:60.500Z`.
+fn as_sixtieth_second(iso: &str) -> String {
+    match iso.find("T23:59:59") {
+        Some(i) => format!("{}T23:59:60{}", &iso[..i], &iso[i + 9..]),
+        None => iso.to_string(),
+    }
+}
+
 /// Evaluates everything at `inputs.at_unix_ns`.
 pub fn evaluate(inputs: &Inputs) -> LeapReport {
     let at_s = unix_ns_to_s(inputs.at_unix_ns);
     let mut findings: Vec<Finding> = Vec::new();
 
     let (list, list_view) = match &inputs.list {
-        ListInput::Loaded { path, list } => {
+        ListInput::Loaded {
+            path,
+            source,
+            passed_over,
+            list,
+        } => {
             let c = check_list(list, at_s, inputs.expiry_warning_days);
-            findings.extend(c.findings.iter().cloned());
+            let inside = inputs
+                .at_in_leap_second
+                .then(|| leap_second_named(list, inputs.at_unix_ns).ok())
+                .flatten();
+            match inside {
+                // Inside the leap second, the next leap is not "0.0 h away": it is now.
+                Some(l) => {
+                    findings.extend(
+                        c.findings
+                            .iter()
+                            .filter(|f| !f.message.contains(" h away"))
+                            .cloned(),
+                    );
+                    findings.push(Finding::new(
+                        Severity::Note,
+                        "list",
+                        format!(
+                            "the instant is inside the leap second {} ({}): TAI − UTC is {} s until its end, {} s from {}",
+                            l.second_label(),
+                            l.kind.as_str(),
+                            l.tai_minus_utc_before_s,
+                            l.tai_minus_utc_after_s,
+                            iso_s(l.effective_unix_s)
+                        ),
+                    ));
+                }
+                None => findings.extend(c.findings.iter().cloned()),
+            }
+            for p in passed_over {
+                findings.push(Finding::new(
+                    Severity::Note,
+                    "list",
+                    format!("using {} {path}: {p}", source.describe()),
+                ));
+            }
             let view = ListView {
                 path: Some(path.clone()),
+                source: Some(*source),
                 error: None,
                 hash_ok: Some(c.hash.is_valid()),
                 hash: Some(c.hash.as_str()),
@@ -238,7 +328,11 @@ pub fn evaluate(inputs: &Inputs) -> LeapReport {
             };
             (Some(list), view)
         }
-        ListInput::Failed { path, error } => {
+        ListInput::Failed {
+            path,
+            source,
+            error,
+        } => {
             findings.push(Finding::new(
                 Severity::Unknown,
                 "list",
@@ -246,6 +340,7 @@ pub fn evaluate(inputs: &Inputs) -> LeapReport {
             ));
             let view = ListView {
                 path: path.clone(),
+                source: *source,
                 error: Some(error.clone()),
                 hash_ok: None,
                 hash: None,
@@ -324,8 +419,13 @@ pub fn evaluate(inputs: &Inputs) -> LeapReport {
         .map(Finding::text)
         .collect();
     LeapReport {
-        at: iso_ns(inputs.at_unix_ns),
+        at: if inputs.at_in_leap_second {
+            as_sixtieth_second(&iso_ns(inputs.at_unix_ns))
+        } else {
+            iso_ns(inputs.at_unix_ns)
+        },
         at_is_now: inputs.at_is_now,
+        at_in_leap_second: inputs.at_in_leap_second,
         status: Verdict::of(&findings),
         list: list_view,
         kernel,
@@ -414,8 +514,11 @@ mod tests {
         Inputs {
             at_unix_ns: parse_instant(at).unwrap(),
             at_is_now: false,
+            at_in_leap_second: false,
             list: ListInput::Loaded {
                 path: "/x/leap-seconds.list".into(),
+                source: Origin::Given,
+                passed_over: vec![],
                 list: parse(SMALL.as_bytes()).unwrap(),
             },
             kernel: KernelInput::Skipped,
@@ -482,10 +585,80 @@ mod tests {
     }
 
     #[test]
+    fn an_instant_inside_a_leap_second_says_so() {
+        let list = parse(SMALL.as_bytes()).unwrap();
+        let inside = crate::calendar::parse_instant("2016-12-31T23:59:60.5Z").unwrap();
+        let l = leap_second_named(&list, inside).unwrap();
+        assert_eq!(l.second_label(), "2016-12-31T23:59:60Z");
+        let e = leap_second_named(
+            &list,
+            crate::calendar::parse_instant("2016-06-30T23:59:60Z").unwrap(),
+        )
+        .unwrap_err();
+        assert!(
+            e.starts_with("there was no leap second at the end of 2016-06-30 (UTC)"),
+            "{e}"
+        );
+        let e = leap_second_named(
+            &list,
+            crate::calendar::parse_instant("2030-06-30T23:59:60Z").unwrap(),
+        )
+        .unwrap_err();
+        assert!(e.starts_with("the leap-seconds list (valid until 2017-06-28) schedules no leap second at the end of 2030-06-30"), "{e}");
+
+        let mut i = inputs("2016-12-31T12:00:00Z");
+        i.at_unix_ns = inside;
+        i.at_in_leap_second = true;
+        let r = evaluate(&i);
+        assert_eq!(r.at, "2016-12-31T23:59:60.500Z");
+        assert!(r.at_in_leap_second);
+        assert_eq!(
+            r.notes,
+            ["list: the instant is inside the leap second 2016-12-31T23:59:60Z (insert): TAI − UTC is 36 s until its end, 37 s from 2017-01-01T00:00:00Z"]
+        );
+        assert!(!r.notes.iter().any(|n| n.contains("h away")));
+        // The same Unix instant named 23:59:59.5: half a second before the leap.
+        i.at_in_leap_second = false;
+        let r = evaluate(&i);
+        assert_eq!(r.at, "2016-12-31T23:59:59.500Z");
+        assert_eq!(
+            r.notes,
+            ["list: the leap second 2016-12-31T23:59:60Z (insert) is 0.0 h away"]
+        );
+    }
+
+    #[test]
+    fn the_list_in_use_is_named_with_why_the_others_were_not() {
+        let mut i = inputs("2016-12-31T12:00:00Z");
+        if let ListInput::Loaded {
+            source,
+            passed_over,
+            ..
+        } = &mut i.list
+        {
+            *source = Origin::Cache;
+            passed_over.push("the system's /sys.list expires earlier, on 2026-06-28".into());
+        }
+        let r = evaluate(&i);
+        assert_eq!(r.status, Verdict::Ok);
+        assert_eq!(r.list.source, Some(Origin::Cache));
+        assert!(
+            r.notes.contains(
+                &"list: using skew's cache /x/leap-seconds.list: the system's /sys.list expires earlier, on 2026-06-28"
+                    .to_string()
+            ),
+            "{:?}",
+            r.notes
+        );
+        assert_eq!(serde_json::to_value(&r).unwrap()["list"]["source"], "cache");
+    }
+
+    #[test]
     fn missing_list_is_unknown_and_kernel_warnings_do_not_hide_it() {
         let mut i = inputs("2016-12-31T12:00:00Z");
         i.list = ListInput::Failed {
             path: Some("/nope".into()),
+            source: Some(Origin::Given),
             error: "cannot read /nope: No such file or directory".into(),
         };
         i.kernel = KernelInput::Read(Timex {

@@ -3,11 +3,25 @@
 //!
 //! Search order: the file the local time daemon is configured with (chrony's `leapseclist`,
 //! ntpd's `leapfile`), then `$TZDIR/leap-seconds.list`, then the places tzdata and the BSDs
-//! install it ([`STANDARD_PATHS`]). The first that exists is used.
+//! install it ([`STANDARD_PATHS`]). The first that exists is the system's list.
+//!
+//! skew's own cache ([`cache_dir`]: `/var/lib/skew/` for root, `$XDG_CACHE_HOME/skew/` for
+//! others), written by `skew leap --fetch`, is the other candidate: [`in_use`] reads both
+//! and keeps the freshest usable one ([`crate::in_use::choose`]).
 
+use crate::in_use::{choose, Candidate, Chosen, Origin};
 use crate::list::{parse, LeapList, ParseError};
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
+
+/// The file name of the cached list inside the cache directory.
+pub const CACHE_FILE: &str = "leap-seconds.list";
+/// The cache directory of root (cron jobs, system services).
+pub const ROOT_CACHE_DIR: &str = "/var/lib/skew";
+/// An environment variable naming the cache directory, over the rules of [`cache_dir`]
+/// (tests, and hosts that keep state elsewhere).
+pub const CACHE_DIR_ENV: &str = "SKEW_CACHE_DIR";
 
 /// Where systems install the list, in search order.
 pub const STANDARD_PATHS: &[&str] = &[
@@ -149,6 +163,99 @@ pub fn load(path: &Path) -> Result<LeapList, LoadError> {
     })
 }
 
+/// skew's cache directory from the process's identity and environment (pure): `dir_env`
+/// (`$SKEW_CACHE_DIR`) when set; else `/var/lib/skew` for root; else `$XDG_CACHE_HOME/skew`
+/// when that is an absolute path (the XDG rule), else `$HOME/.cache/skew`; `None` when there
+/// is no home either.
+pub fn cache_dir_for(
+    is_root: bool,
+    dir_env: Option<&OsStr>,
+    xdg_cache_home: Option<&OsStr>,
+    home: Option<&OsStr>,
+) -> Option<PathBuf> {
+    fn absolute(v: Option<&OsStr>) -> Option<&Path> {
+        v.map(Path::new).filter(|p| p.is_absolute())
+    }
+    if let Some(d) = absolute(dir_env) {
+        return Some(d.to_path_buf());
+    }
+    if is_root {
+        return Some(PathBuf::from(ROOT_CACHE_DIR));
+    }
+    if let Some(x) = absolute(xdg_cache_home) {
+        return Some(x.join("skew"));
+    }
+    absolute(home).map(|h| h.join(".cache").join("skew"))
+}
+
+/// skew's cache directory for this process ([`cache_dir_for`]).
+pub fn cache_dir() -> Option<PathBuf> {
+    cache_dir_for(
+        rustix::process::geteuid().is_root(),
+        std::env::var_os(CACHE_DIR_ENV).as_deref(),
+        std::env::var_os("XDG_CACHE_HOME").as_deref(),
+        std::env::var_os("HOME").as_deref(),
+    )
+}
+
+/// Where `skew leap --fetch` keeps the list.
+pub fn cache_path() -> Option<PathBuf> {
+    cache_dir().map(|d| d.join(CACHE_FILE))
+}
+
+fn candidate(origin: Origin, path: PathBuf) -> Candidate {
+    let loaded = load(&path).map_err(|e| e.to_string());
+    Candidate {
+        origin,
+        path,
+        loaded,
+    }
+}
+
+/// The list to use: `given` when there is one (`--file`, `--leap-file`); else the freshest
+/// usable one of the system's and skew's cache ([`choose`]). The error only says that none
+/// exists; a list that exists but cannot be read is chosen, with its error, when nothing
+/// better is there.
+pub fn in_use(given: Option<&Path>) -> Result<Chosen, LoadError> {
+    if let Some(p) = given {
+        return Ok(Chosen {
+            origin: Origin::Given,
+            path: p.to_path_buf(),
+            loaded: load(p).map_err(|e| e.to_string()),
+            passed_over: vec![],
+        });
+    }
+    let mut candidates = Vec::new();
+    let system = find_list();
+    if let Ok(p) = &system {
+        candidates.push(candidate(Origin::System, p.clone()));
+    }
+    let cache = cache_path();
+    if let Some(p) = cache.clone().filter(|p| p.is_file()) {
+        candidates.push(candidate(Origin::Cache, p));
+    }
+    choose(candidates).ok_or_else(|| {
+        let mut searched = match system {
+            Err(LoadError::NotFound { searched }) => searched,
+            _ => vec![],
+        };
+        searched.extend(cache);
+        LoadError::NotFound { searched }
+    })
+}
+
+/// The list in use ([`in_use`]) read: `(which, list)`, or why there is none.
+pub fn load_in_use(given: Option<&Path>) -> Result<(Chosen, LeapList), String> {
+    let chosen = in_use(given).map_err(|e| e.to_string())?;
+    match &chosen.loaded {
+        Ok(l) => {
+            let l = l.clone();
+            Ok((chosen, l))
+        }
+        Err(e) => Err(e.clone()),
+    }
+}
+
 /// Finds and loads the system's list: `(path, list)`.
 pub fn load_system() -> Result<(PathBuf, LeapList), LoadError> {
     let path = find_list()?;
@@ -156,11 +263,16 @@ pub fn load_system() -> Result<(PathBuf, LeapList), LoadError> {
     Ok((path, list))
 }
 
-/// TAI − UTC at `unix_s` from the system's list, with whether the list still vouches for
-/// it (not expired): the one-call API for other commands.
-pub fn system_tai_minus_utc(unix_s: i64) -> Result<(Option<i32>, bool), LoadError> {
-    let (_, list) = load_system()?;
-    Ok((list.tai_minus_utc_at(unix_s), !list.is_expired_at(unix_s)))
+/// TAI − UTC at `unix_s` from the list in use ([`in_use`]: the freshest of the system's and
+/// skew's cache), with whether the list still vouches for it (not expired) and which list it
+/// is: the one-call API for other commands.
+pub fn system_tai_minus_utc(unix_s: i64) -> Result<(Option<i32>, bool, Chosen), String> {
+    let (chosen, list) = load_in_use(None)?;
+    Ok((
+        list.tai_minus_utc_at(unix_s),
+        !list.is_expired_at(unix_s),
+        chosen,
+    ))
 }
 
 #[cfg(test)]
@@ -181,6 +293,41 @@ mod tests {
         assert_eq!(configured_path("leapfile\n", "leapfile"), None);
         assert_eq!(configured_path("leapfilex /a\n", "leapfile"), None);
         assert_eq!(configured_path("", "leapfile"), None);
+    }
+
+    #[test]
+    fn cache_directory_rules() {
+        let os = |s: &'static str| Some(OsStr::new(s));
+        let p = |s: &str| Some(PathBuf::from(s));
+        // Root: /var/lib/skew whatever XDG says (cron and `sudo` must agree).
+        assert_eq!(
+            cache_dir_for(true, None, os("/root/.cache"), os("/root")),
+            p("/var/lib/skew")
+        );
+        assert_eq!(
+            cache_dir_for(false, None, os("/home/a/.xdg"), os("/home/a")),
+            p("/home/a/.xdg/skew")
+        );
+        // A relative XDG_CACHE_HOME is ignored (XDG Base Directory specification).
+        assert_eq!(
+            cache_dir_for(false, None, os("rel"), os("/home/a")),
+            p("/home/a/.cache/skew")
+        );
+        assert_eq!(
+            cache_dir_for(false, None, None, os("/home/a")),
+            p("/home/a/.cache/skew")
+        );
+        assert_eq!(cache_dir_for(false, None, None, None), None);
+        assert_eq!(cache_dir_for(false, None, os(""), os("")), None);
+        // SKEW_CACHE_DIR over everything.
+        assert_eq!(
+            cache_dir_for(true, os("/srv/skew"), None, None),
+            p("/srv/skew")
+        );
+        assert_eq!(
+            cache_dir_for(false, os("/srv/skew"), os("/x"), os("/h")),
+            p("/srv/skew")
+        );
     }
 
     #[test]

@@ -17,23 +17,38 @@ fn at(text: &str) -> i64 {
     parse_instant(text).unwrap().div_euclid(1_000_000_000)
 }
 
+/// The shipped list: tzdata 2026f's, valid until 2027-06-28; its `#h` checked by our own
+/// parser against the value tzdata and IERS publish.
 #[test]
 fn the_real_list() {
     let l = load(&data("leap-seconds.list")).unwrap();
     assert!(l.hash.is_valid(), "{:?}", l.hash);
     assert_eq!(
         l.hash.computed_text(),
-        "49db2447 571e5e1b 2f002a53 9c8da8e4 39b8e49e"
+        "a9bad145 84c31c70 758402aa b37bfd54 5923836a"
     );
     assert_eq!(l.entries.len(), 28);
     assert_eq!(l.leaps().len(), 27);
     assert!(l.leaps().iter().all(|e| e.kind == LeapKind::Insert));
     let last = l.entries.last().unwrap();
     assert_eq!((last.ntp_s, last.tai_minus_utc_s), (3_692_217_600, 37));
-    assert_eq!(l.last_update_ntp_s, 3_960_835_200);
-    assert_eq!(iso_s(l.last_update_unix_s()), "2025-07-07T00:00:00Z");
-    assert_eq!(iso_s(l.expires_unix_s()), "2026-06-28T00:00:00Z");
+    assert_eq!(l.last_update_ntp_s, 3_992_312_697);
+    assert_eq!(l.expires_ntp_s, 4_023_129_600);
+    assert_eq!(iso_s(l.expires_unix_s()), "2027-06-28T00:00:00Z");
     assert!(l.inconsistencies.is_empty(), "{:?}", l.inconsistencies);
+    // Still the same data as the 2025b list: no leap second announced since 2017.
+    let old = load(&data("leap-seconds.2025b.list")).unwrap();
+    assert_eq!(
+        l.entries
+            .iter()
+            .map(|e| (e.ntp_s, e.tai_minus_utc_s))
+            .collect::<Vec<_>>(),
+        old.entries
+            .iter()
+            .map(|e| (e.ntp_s, e.tai_minus_utc_s))
+            .collect::<Vec<_>>()
+    );
+    assert!(l.expires_ntp_s > old.expires_ntp_s);
     // Every leap second of the list is at the end of June or December.
     for e in l.leaps() {
         let s = e.second_label();
@@ -75,9 +90,23 @@ fn the_2016_leap_across() {
     assert_eq!(l.tai_minus_utc_at(at("1972-01-01T00:00:00Z")), Some(10));
 }
 
+/// The 2025b list (shipped until tzdata 2026f replaced it) and its valid hash.
 #[test]
-fn expired_as_of_late_2026() {
-    let l = load(&data("leap-seconds.list")).unwrap();
+fn the_2025b_list() {
+    let l = load(&data("leap-seconds.2025b.list")).unwrap();
+    assert!(l.hash.is_valid(), "{:?}", l.hash);
+    assert_eq!(
+        l.hash.computed_text(),
+        "49db2447 571e5e1b 2f002a53 9c8da8e4 39b8e49e"
+    );
+    assert_eq!(l.last_update_ntp_s, 3_960_835_200);
+    assert_eq!(iso_s(l.last_update_unix_s()), "2025-07-07T00:00:00Z");
+    assert_eq!(iso_s(l.expires_unix_s()), "2026-06-28T00:00:00Z");
+}
+
+#[test]
+fn the_2025b_list_expired_as_of_late_2026() {
+    let l = load(&data("leap-seconds.2025b.list")).unwrap();
     let c = check_list(&l, at("2026-11-27T00:00:00Z"), 30);
     assert!(c.expired);
     assert_eq!(c.days_since_expiry, Some(152));
@@ -124,7 +153,7 @@ fn tampered_has_a_bad_hash() {
 
 #[test]
 fn comment_edits_keep_the_hash() {
-    let real = load(&data("leap-seconds.list")).unwrap();
+    let real = load(&data("leap-seconds.2025b.list")).unwrap();
     let edited = load(&data("leap-seconds.comment-edited.list")).unwrap();
     assert!(edited.hash.is_valid());
     assert_eq!(edited.hash, real.hash);
@@ -171,8 +200,8 @@ fn the_installed_list() {
     assert!(l.entries.len() >= 28, "{}", path.display());
     assert!(l.inconsistencies.is_empty());
     assert_eq!(l.tai_minus_utc_at(at("2017-01-01T00:00:00Z")), Some(37));
-    assert_eq!(
-        skew_leap::system::system_tai_minus_utc(at("2017-01-01T00:00:00Z")).unwrap(),
-        (Some(37), true)
-    );
+    let (tai, vouches, chosen) =
+        skew_leap::system::system_tai_minus_utc(at("2017-01-01T00:00:00Z")).unwrap();
+    assert_eq!((tai, vouches), (Some(37), true));
+    assert!(chosen.loaded.is_ok(), "{}", chosen.describe());
 }

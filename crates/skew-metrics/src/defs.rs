@@ -260,6 +260,12 @@ pub const KERNEL_FREQUENCY: MetricDef = gauge(
     NONE,
     "The kernel's frequency correction (adjtimex), ppm.",
 );
+/// Whether the kernel's state could be read at all.
+pub const KERNEL_READABLE: MetricDef = gauge(
+    "skew_kernel_readable",
+    NONE,
+    "1 when the kernel's clock state could be read (adjtimex, read-only), 0 when it was denied (a seccomp filter such as systemd's ProtectClock=) or failed.",
+);
 /// The kernel's synchronized flag.
 pub const KERNEL_SYNCHRONIZED: MetricDef = gauge(
     "skew_kernel_synchronized",
@@ -500,6 +506,7 @@ pub const ALL: &[&MetricDef] = &[
     &CLOCK_RATE,
     &CLOCK_RATE_CI95,
     &KERNEL_FREQUENCY,
+    &KERNEL_READABLE,
     &KERNEL_SYNCHRONIZED,
     &CLOCK_SUSPENDED,
     &CLOCK_RUN_STEPS,

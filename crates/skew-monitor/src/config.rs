@@ -3,8 +3,26 @@
 //! disable an alert).
 
 use serde::Deserialize;
+use skew_time::DurationRange;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+/// An offset or bound threshold (`warn`, `crit`, `warn_bound`, `crit_bound`): 0 to 36500
+/// days (a clock reset to 1970 is 56 years off).
+pub const OFFSET_THRESHOLD_RANGE: DurationRange =
+    DurationRange::new(0, 36_500 * 86_400_000_000_000);
+/// A pause threshold (`warn_pause`, `crit_pause`): 0 to 1 day.
+pub const PAUSE_THRESHOLD_RANGE: DurationRange = DurationRange::new(0, 86_400_000_000_000);
+/// The local clock reading of a run: 10 ms to 1 h.
+pub const CLOCK_DURATION_RANGE: DurationRange = DurationRange::new(10_000_000, 3_600_000_000_000);
+/// The pause sample of a run: 1 ms to 1 h.
+pub const PAUSE_DURATION_RANGE: DurationRange = DurationRange::new(1_000_000, 3_600_000_000_000);
+/// The detector interval of the pause sample: the same as `skew pauses --interval`.
+pub const PAUSE_INTERVAL_RANGE: DurationRange = skew_pause::config::INTERVAL_RANGE;
+/// The random sleep before a run (`splay`): 0 to 1 day.
+pub const SPLAY_RANGE: DurationRange = DurationRange::new(0, 86_400_000_000_000);
+/// The wait for another run's lock on the drift log: 0 to 1 h.
+pub const LOCK_WAIT_RANGE: DurationRange = DurationRange::new(0, 3_600_000_000_000);
 
 /// Why a configuration file could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +71,9 @@ pub struct ClockConfig {
     pub enabled: Option<bool>,
     /// How long (default 2s).
     pub duration: Option<String>,
+    /// WARNING when the kernel says nothing disciplines the clock (default true; false for
+    /// hosts meant to run free, as `--no-kernel-sync`).
+    pub kernel_sync: Option<bool>,
 }
 
 /// The short pause sample.
@@ -154,6 +175,17 @@ impl Config {
             path: path.to_path_buf(),
             message: one_line_error(text, &e),
         })?;
+        for (key, days) in [
+            ("nts.warn_cert_days", c.nts.warn_cert_days),
+            ("nts.crit_cert_days", c.nts.crit_cert_days),
+        ] {
+            if let Some(d) = days {
+                crate::nts::check_cert_days(d).map_err(|e| ConfigError::Parse {
+                    path: path.to_path_buf(),
+                    message: format!("{key}: {e}"),
+                })?;
+            }
+        }
         if c.servers.is_some() && c.ntp_conf.is_some() {
             return Err(ConfigError::Parse {
                 path: path.to_path_buf(),
@@ -168,10 +200,11 @@ impl Config {
                 });
             }
         }
-        // Validate every duration now, so a typo fails the run before anything is done.
-        for (key, v) in c.durations() {
+        // Validate every duration now, against the range its flag accepts too, so a typo
+        // or an absurd value fails the run before anything is done.
+        for (key, v, range) in c.durations() {
             if let Some(v) = v {
-                skew_time::parse_duration(v).map_err(|e| ConfigError::Parse {
+                range.parse(v).map_err(|e| ConfigError::Parse {
                     path: path.to_path_buf(),
                     message: format!("{key}: {e}"),
                 })?;
@@ -189,22 +222,57 @@ impl Config {
         Config::parse(path, &text)
     }
 
-    fn durations(&self) -> Vec<(&'static str, Option<&String>)> {
+    /// Every duration key, its value and the range it accepts (the same as its flag's).
+    fn durations(&self) -> Vec<(&'static str, Option<&String>, DurationRange)> {
+        use skew_ntp::prober::{INTERVAL_RANGE, TIMEOUT_RANGE};
+        let t = &self.thresholds;
         vec![
-            ("interval", self.interval.as_ref()),
-            ("timeout", self.timeout.as_ref()),
-            ("splay", self.splay.as_ref()),
-            ("lock_wait", self.lock_wait.as_ref()),
-            ("thresholds.warn", self.thresholds.warn.as_ref()),
-            ("thresholds.crit", self.thresholds.crit.as_ref()),
-            ("thresholds.warn_bound", self.thresholds.warn_bound.as_ref()),
-            ("thresholds.crit_bound", self.thresholds.crit_bound.as_ref()),
-            ("thresholds.warn_pause", self.thresholds.warn_pause.as_ref()),
-            ("thresholds.crit_pause", self.thresholds.crit_pause.as_ref()),
-            ("clock.duration", self.clock.duration.as_ref()),
-            ("pause.duration", self.pause.duration.as_ref()),
-            ("pause.interval", self.pause.interval.as_ref()),
-            ("nts.ke_timeout", self.nts.ke_timeout.as_ref()),
+            ("interval", self.interval.as_ref(), INTERVAL_RANGE),
+            ("timeout", self.timeout.as_ref(), TIMEOUT_RANGE),
+            ("splay", self.splay.as_ref(), SPLAY_RANGE),
+            ("lock_wait", self.lock_wait.as_ref(), LOCK_WAIT_RANGE),
+            ("thresholds.warn", t.warn.as_ref(), OFFSET_THRESHOLD_RANGE),
+            ("thresholds.crit", t.crit.as_ref(), OFFSET_THRESHOLD_RANGE),
+            (
+                "thresholds.warn_bound",
+                t.warn_bound.as_ref(),
+                OFFSET_THRESHOLD_RANGE,
+            ),
+            (
+                "thresholds.crit_bound",
+                t.crit_bound.as_ref(),
+                OFFSET_THRESHOLD_RANGE,
+            ),
+            (
+                "thresholds.warn_pause",
+                t.warn_pause.as_ref(),
+                PAUSE_THRESHOLD_RANGE,
+            ),
+            (
+                "thresholds.crit_pause",
+                t.crit_pause.as_ref(),
+                PAUSE_THRESHOLD_RANGE,
+            ),
+            (
+                "clock.duration",
+                self.clock.duration.as_ref(),
+                CLOCK_DURATION_RANGE,
+            ),
+            (
+                "pause.duration",
+                self.pause.duration.as_ref(),
+                PAUSE_DURATION_RANGE,
+            ),
+            (
+                "pause.interval",
+                self.pause.interval.as_ref(),
+                PAUSE_INTERVAL_RANGE,
+            ),
+            (
+                "nts.ke_timeout",
+                self.nts.ke_timeout.as_ref(),
+                skew_ntp_io::nts::KE_TIMEOUT_RANGE,
+            ),
         ]
     }
 }

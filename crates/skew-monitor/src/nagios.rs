@@ -75,6 +75,9 @@ pub struct Thresholds {
     pub warn_pause_s: f64,
     /// CRITICAL when the longest pause exceeds this.
     pub crit_pause_s: f64,
+    /// WARNING when the kernel says nothing disciplines the clock (TIME_ERROR, STA_UNSYNC);
+    /// off (`--no-kernel-sync`) for hosts meant to run free.
+    pub kernel_sync: bool,
 }
 
 impl Default for Thresholds {
@@ -86,6 +89,7 @@ impl Default for Thresholds {
             crit_bound_s: 1.0,
             warn_pause_s: 1.0,
             crit_pause_s: 10.0,
+            kernel_sync: true,
         }
     }
 }
@@ -288,11 +292,39 @@ pub fn evaluate(r: &RunReport, t: &Thresholds, findings: &[Finding]) -> Verdict 
     }
     if let Some(c) = r.clock.as_ref().filter(|c| c.steps > 0) {
         state = state.worst(State::Warning);
+        let local = match c.steps_local {
+            0 => String::new(),
+            n if n == c.steps => "; local to this process: the kernel reported no clock \
+                 setting (a time-faking library such as libfaketime?)"
+                .to_string(),
+            n => format!(
+                "; {n} of them local to this process: the kernel reported no clock setting \
+                 (a time-faking library such as libfaketime?)"
+            ),
+        };
         reasons.push(format!(
-            "the time-of-day clock stepped {} time(s) during the run (largest {:+.6} s)",
+            "the time-of-day clock stepped {} time(s) during the run (largest {:+.6} s){local}",
             c.steps,
             c.step_max_s.unwrap_or(0.0)
         ));
+    }
+    if let Some(c) = &r.clock {
+        if let Some(e) = &c.kernel_error {
+            state = state.worst(State::Warning);
+            reasons.push(if e.starts_with(skew_clock::adjtimex::DENIED) {
+                "kernel clock state unreadable: adjtimex denied (a seccomp filter such as \
+                 systemd's ProtectClock=)"
+                    .to_string()
+            } else {
+                format!("kernel clock state unreadable: {e}")
+            });
+        } else if t.kernel_sync && c.kernel_synchronized == Some(false) {
+            state = state.worst(State::Warning);
+            reasons.push(format!(
+                "kernel clock unsynchronized ({}): nothing disciplines it",
+                c.kernel_state.as_deref().unwrap_or("?")
+            ));
+        }
     }
     for f in findings {
         state = state.worst(f.state);
@@ -382,8 +414,68 @@ mod tests {
             servers: 0,
         };
         r.pause = None;
-        r.clock.as_mut().unwrap().steps = 0;
+        let c = r.clock.as_mut().unwrap();
+        c.steps = 0;
+        c.kernel_synchronized = Some(true);
         r
+    }
+
+    #[test]
+    fn an_undisciplined_or_unreadable_kernel_warns() {
+        let t = Thresholds::default();
+        let mut r = report(Some(0.0), Some(0.0), 1, 0);
+        let c = r.clock.as_mut().unwrap();
+        c.kernel_synchronized = Some(false);
+        c.kernel_state = Some("TIME_ERROR".into());
+        let v = evaluate(&r, &t, &[]);
+        assert_eq!(v.state, State::Warning);
+        assert_eq!(
+            v.reasons,
+            ["kernel clock unsynchronized (TIME_ERROR): nothing disciplines it"]
+        );
+        assert!(
+            v.line
+                .contains("(kernel clock unsynchronized (TIME_ERROR): nothing disciplines it)|"),
+            "{}",
+            v.line
+        );
+        // --no-kernel-sync: a host meant to run free.
+        let free = Thresholds {
+            kernel_sync: false,
+            ..t
+        };
+        assert_eq!(evaluate(&r, &free, &[]).state, State::Ok);
+        // Denied by a seccomp filter: said, whatever --no-kernel-sync.
+        let c = r.clock.as_mut().unwrap();
+        c.kernel_synchronized = None;
+        c.kernel_state = None;
+        c.kernel_error = Some(skew_clock::adjtimex::ReadError { errno: 1 }.to_string());
+        for th in [t, free] {
+            let v = evaluate(&r, &th, &[]);
+            assert_eq!(v.state, State::Warning);
+            assert_eq!(
+                v.reasons,
+                ["kernel clock state unreadable: adjtimex denied (a seccomp filter such as systemd's ProtectClock=)"]
+            );
+        }
+    }
+
+    #[test]
+    fn a_step_the_kernel_did_not_report_is_called_local() {
+        let t = Thresholds::default();
+        let mut r = report(Some(0.0), Some(0.0), 1, 0);
+        let c = r.clock.as_mut().unwrap();
+        c.steps = 1;
+        c.step_max_s = Some(2.0);
+        assert_eq!(
+            evaluate(&r, &t, &[]).reasons,
+            ["the time-of-day clock stepped 1 time(s) during the run (largest +2.000000 s)"]
+        );
+        r.clock.as_mut().unwrap().steps_local = 1;
+        assert_eq!(
+            evaluate(&r, &t, &[]).reasons,
+            ["the time-of-day clock stepped 1 time(s) during the run (largest +2.000000 s); local to this process: the kernel reported no clock setting (a time-faking library such as libfaketime?)"]
+        );
     }
 
     #[test]

@@ -26,6 +26,31 @@ impl Default for CertThresholds {
     }
 }
 
+/// The largest certificate threshold, days (100 years).
+pub const MAX_CERT_DAYS: f64 = 36_500.0;
+
+/// Checks a certificate threshold in days: a finite number from 0 to [`MAX_CERT_DAYS`]
+/// (NaN compared false with every end date, which silently turned the alert off, the way
+/// issue 14.9 and 14.10 found with drift rates and pause intervals).
+pub fn check_cert_days(days: f64) -> Result<f64, String> {
+    if days.is_finite() && (0.0..=MAX_CERT_DAYS).contains(&days) {
+        Ok(days)
+    } else {
+        Err(format!(
+            "{days} is not a number of days from 0 to {MAX_CERT_DAYS}"
+        ))
+    }
+}
+
+/// Parses a certificate threshold in days ([`check_cert_days`]): a clap value parser.
+pub fn parse_cert_days(text: &str) -> Result<f64, String> {
+    let days: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of days"))?;
+    check_cert_days(days)
+}
+
 /// The findings of the NTS servers among `probes` (plain servers give none).
 pub fn nts_findings(probes: &[ProbeRecord], t: &CertThresholds) -> Vec<Finding> {
     let mut out = Vec::new();

@@ -60,6 +60,8 @@ pub struct Overrides {
     pub no_clock: bool,
     /// Length of the local clock reading.
     pub clock_duration: Option<Duration>,
+    /// No WARNING for a kernel clock nothing disciplines (hosts meant to run free).
+    pub no_kernel_sync: bool,
     /// Take a pause sample.
     pub pause: bool,
     /// Length of the pause sample.
@@ -391,6 +393,7 @@ pub fn plan(o: &Overrides, config: &Config, root: &Path) -> Result<Plan, PlanErr
         crit_bound_s: pick(o.crit_bound, &t.crit_bound, d.crit_bound_s),
         warn_pause_s: pick(o.warn_pause, &t.warn_pause, d.warn_pause_s),
         crit_pause_s: pick(o.crit_pause, &t.crit_pause, d.crit_pause_s),
+        kernel_sync: !o.no_kernel_sync && config.clock.kernel_sync.unwrap_or(d.kernel_sync),
     };
     check_thresholds(&thresholds)?;
     let defaults = ProbeSettings::default();
@@ -502,6 +505,19 @@ mod tests {
         assert_eq!(p.run.probe.engine.probe.samples, 8);
         assert_eq!(p.run.probe.engine.probe.interval_ns, 3_000_000_000);
         assert_eq!(p.thresholds.warn_offset_s, 0.05);
+        assert!(p.thresholds.kernel_sync);
+        let free = Config::parse(Path::new("t.toml"), "[clock]\nkernel_sync = false\n").unwrap();
+        assert!(
+            !plan(&Overrides::default(), &free, root)
+                .unwrap()
+                .thresholds
+                .kernel_sync
+        );
+        let flag = Overrides {
+            no_kernel_sync: true,
+            ..Overrides::default()
+        };
+        assert!(!plan(&flag, &file, root).unwrap().thresholds.kernel_sync);
 
         let flags = Overrides {
             servers: vec!["b".into()],

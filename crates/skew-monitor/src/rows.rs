@@ -19,10 +19,18 @@ pub struct ClockReading {
     pub kernel_state: Option<String>,
     /// Whether the kernel considers the clock synchronized.
     pub kernel_synchronized: Option<bool>,
+    /// Why the kernel does (or does not) consider it synchronized.
+    pub kernel_sync_reason: Option<String>,
+    /// Why the kernel's state could not be read (adjtimex denied by a seccomp filter such
+    /// as systemd's ProtectClock=, or failed); `None` when it was read.
+    pub kernel_error: Option<String>,
     /// Steps of the time-of-day clock seen during the reading.
     pub steps: u32,
     /// The largest step, signed, s.
     pub step_max_s: Option<f64>,
+    /// Of `steps`, those the kernel did not report although it was watched (the
+    /// cancel-on-set timerfd): local to this process, as with libfaketime.
+    pub steps_local: u32,
     /// BOOTTIME − MONOTONIC, s.
     pub suspended_s: Option<f64>,
 }
@@ -51,6 +59,13 @@ pub struct LeapReading {
     pub next: Option<String>,
     /// Expiry as seconds since the Unix epoch (for metrics).
     pub expires_unix_s: Option<i64>,
+    /// The list read.
+    pub path: Option<String>,
+    /// Whose list it is: `system`, `cache` (skew's, written by `skew leap --fetch`) or
+    /// `given` (`--leap-file`, skew.toml's `[leap] file`).
+    pub source: Option<skew_leap::in_use::Origin>,
+    /// Which list was used and why the others were not, as one line.
+    pub chosen: Option<String>,
 }
 
 /// Everything one monitoring run found.
@@ -58,6 +73,9 @@ pub struct LeapReading {
 pub struct RunReport {
     /// When the run started, ns since the Unix epoch.
     pub run_time_unix_ns: i64,
+    /// The run's identity in the drift log (`run_id`): 16 hex digits drawn at random, so
+    /// that two runs started at the same instant stay apart (issue 14.14).
+    pub run_id: String,
     /// This host's name.
     pub host: String,
     /// One entry per probed address.
@@ -85,6 +103,7 @@ impl RunReport {
             schema: SCHEMA_VERSION,
             run_time: rfc3339::format_ns(self.run_time_unix_ns),
             host: one_line(&self.host),
+            run_id: Some(one_line(&self.run_id)),
             ..DriftRow::default()
         };
         let mut rows = Vec::with_capacity(self.probes.len() + 4);
@@ -133,6 +152,7 @@ impl RunReport {
                 kernel_freq_ppm: c.kernel_freq_ppm,
                 kernel_state: c.kernel_state.clone(),
                 kernel_synchronized: c.kernel_synchronized,
+                error: c.kernel_error.as_deref().map(one_line),
                 steps: Some(c.steps),
                 step_max_s: c.step_max_s,
                 suspended_s: c.suspended_s,
@@ -169,5 +189,22 @@ mod tests {
     #[test]
     fn one_line_fields() {
         assert_eq!(one_line("a\nb\r\nc"), "a b  c");
+    }
+
+    #[test]
+    fn every_row_of_a_run_carries_its_run_id() {
+        let r = crate::prom::tests::report();
+        let rows = r.rows();
+        assert!(rows.len() >= 4);
+        assert!(rows
+            .iter()
+            .all(|x| x.run_id.as_deref() == Some("0123456789abcdef")));
+        // Fresh identities differ, and are 16 hex digits.
+        let ids: std::collections::HashSet<String> =
+            (0..1000).map(|_| crate::run::new_run_id()).collect();
+        assert_eq!(ids.len(), 1000);
+        assert!(ids
+            .iter()
+            .all(|i| i.len() == 16 && i.bytes().all(|b| b.is_ascii_hexdigit())));
     }
 }

@@ -15,6 +15,9 @@ use std::time::Duration;
 
 /// The deadline of each key exchange unless told otherwise (`--nts-ke-timeout`).
 pub const DEFAULT_KE_TIMEOUT: Duration = Duration::from_secs(5);
+/// The key exchange deadlines a run accepts: 1 ms to 10 min.
+pub const KE_TIMEOUT_RANGE: skew_time::DurationRange =
+    skew_time::DurationRange::new(1_000_000, 600_000_000_000);
 
 /// How to run NTS (`--nts`).
 #[derive(Debug, Clone, PartialEq)]

@@ -15,8 +15,11 @@
 use crate::result::{ServerResult, Status};
 use crate::select::Agreement;
 use serde::{Deserialize, Serialize};
-use skew_time::{ns_to_s, ppm_of_ns, IntervalNs};
+use skew_time::{ns_to_s, ppm_of_ns, DurationRange, IntervalNs};
 use std::collections::HashSet;
+
+/// The lease lengths a margin is computed for: 0 to 365 days.
+pub const LEASE_RANGE: DurationRange = DurationRange::new(0, 365 * 86_400_000_000_000);
 
 /// The largest pairwise skew bound and the pair that reaches it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

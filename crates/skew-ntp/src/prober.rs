@@ -56,6 +56,13 @@ pub const DEFAULT_TIMEOUT_NS: i64 = 1_000_000_000;
 pub const DEFAULT_INTERVAL_TEXT: &str = "2s";
 /// [`DEFAULT_TIMEOUT_NS`] as a command line writes it (a test keeps the two in step).
 pub const DEFAULT_TIMEOUT_TEXT: &str = "1s";
+/// The time between two requests to one server a run accepts: 0 (back to back, for
+/// loopback tests) to 1 h.
+pub const INTERVAL_RANGE: skew_time::DurationRange =
+    skew_time::DurationRange::new(0, 3_600_000_000_000);
+/// The reply timeout a run accepts: 1 ms to 10 min.
+pub const TIMEOUT_RANGE: skew_time::DurationRange =
+    skew_time::DurationRange::new(1_000_000, 600_000_000_000);
 
 impl Default for ProbeConfig {
     fn default() -> Self {

@@ -28,6 +28,25 @@ pub const THRESHOLD_INTERVALS: i64 = 4;
 pub const DEFAULT_TIMER_SLACK_NS: u64 = 1;
 /// Default cap on the events kept for the final report (later ones are counted).
 pub const DEFAULT_MAX_EVENTS: usize = 10_000;
+/// The detector's (and the sibling's) interval: [`MIN_INTERVAL_NS`] to [`MAX_INTERVAL_NS`].
+pub const INTERVAL_RANGE: skew_time::DurationRange =
+    skew_time::DurationRange::new(MIN_INTERVAL_NS, MAX_INTERVAL_NS);
+/// The largest timer slack the detector takes: 100 ms. The slack lets the kernel wake the
+/// thread that much late on every sleep, so it must stay far below anything measured;
+/// `106751d` (issue 14.7) made each sleep last 292 years and the run never end.
+pub const MAX_TIMER_SLACK_NS: u64 = 100_000_000;
+/// The timer slack a run accepts (0 is taken as the smallest, 1 ns).
+pub const TIMER_SLACK_RANGE: skew_time::DurationRange =
+    skew_time::DurationRange::new(0, MAX_TIMER_SLACK_NS as i64);
+/// The event threshold a run accepts: 1 ns to 1 day.
+pub const THRESHOLD_RANGE: skew_time::DurationRange =
+    skew_time::DurationRange::new(1, 86_400_000_000_000);
+/// The period of the interval statistics (CSV rows): 1 ms to 1 day.
+pub const REPORT_RANGE: skew_time::DurationRange =
+    skew_time::DurationRange::new(1_000_000, 86_400_000_000_000);
+/// The length of a run: 1 ms to 3650 days.
+pub const RUN_RANGE: skew_time::DurationRange =
+    skew_time::DurationRange::new(1_000_000, 3_650 * 86_400_000_000_000);
 
 /// The default threshold for an interval: `max(20 ms, 4 × interval)` — 20 ms at 1 ms,
 /// 40 ms at 10 ms, 400 ms at 100 ms.
@@ -66,6 +85,9 @@ pub enum ConfigError {
     /// The report period is not larger than zero.
     #[error("report interval must be greater than zero (got {0} ns)")]
     Report(i64),
+    /// The timer slack is above [`MAX_TIMER_SLACK_NS`].
+    #[error("timer slack {0} ns is above 100ms")]
+    TimerSlack(u64),
 }
 
 /// The detector's settings (pure: no paths, no processes).
@@ -172,6 +194,15 @@ pub struct MonitorConfig {
 }
 
 impl MonitorConfig {
+    /// Checks the ranges: the detector's ([`DetectorConfig::validate`]) and the timer slack.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.detector.validate()?;
+        if self.timer_slack_ns > MAX_TIMER_SLACK_NS {
+            return Err(ConfigError::TimerSlack(self.timer_slack_ns));
+        }
+        Ok(())
+    }
+
     /// The defaults for an interval.
     pub fn for_interval(interval_ns: i64) -> Self {
         MonitorConfig {
@@ -239,5 +270,17 @@ mod tests {
         assert!(with(&|c| c.thread_checkpoint_ns = 10).is_err());
         assert!(with(&|c| c.thread_checkpoint_ns = 2_000_000_000).is_err());
         assert!(with(&|c| c.sibling_interval_ns = None).is_ok());
+        // Issue 14.7: a slack of 106751d made every sleep last 292 years.
+        let mut m = MonitorConfig::default();
+        m.validate().unwrap();
+        m.timer_slack_ns = 106_751 * 86_400_000_000_000;
+        assert_eq!(
+            m.validate(),
+            Err(ConfigError::TimerSlack(106_751 * 86_400_000_000_000))
+        );
+        m.timer_slack_ns = MAX_TIMER_SLACK_NS;
+        m.validate().unwrap();
+        m.detector.interval_ns = 0;
+        assert_eq!(m.validate(), Err(ConfigError::Interval(0)));
     }
 }

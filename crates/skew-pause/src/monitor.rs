@@ -78,7 +78,7 @@ impl PauseMonitor {
     /// Starts the detector thread (and its sibling process); events and interval
     /// statistics arrive on the returned channel as they happen.
     pub fn start(cfg: MonitorConfig) -> Result<(PauseMonitor, Receiver<Message>), MonitorError> {
-        cfg.detector.validate()?;
+        cfg.validate()?;
         let (tx, rx) = channel();
         let (ready_tx, ready_rx) = channel();
         let stop = Arc::new(AtomicBool::new(false));
@@ -178,6 +178,32 @@ fn snapshot(readers: &mut SignalReaders, sibling: Option<&Sibling>) -> Snapshot 
     }
 }
 
+/// The longest single sleep of the detector thread: a stop request is seen within this
+/// (plus the timer slack, at most 100 ms), whatever the interval (up to 10 s), so a signal
+/// ends `skew pauses` within a second (issue 14.7).
+pub const STOP_CHECK_NS: i64 = 100_000_000;
+
+/// Sleeps until MONOTONIC reaches `deadline_ns`, in steps of at most [`STOP_CHECK_NS`];
+/// false when `stop` was set first. The last step ends at the deadline itself, so the
+/// overshoot measured is the same as one sleep's (a pause that ends before the deadline
+/// was never visible to a sleeping thread anyway: the clock counts through it).
+fn sleep_until_unless_stopped(deadline_ns: i64, stop: &AtomicBool) -> bool {
+    loop {
+        if stop.load(Ordering::Acquire) {
+            return false;
+        }
+        let now = mono_ns();
+        if now >= deadline_ns {
+            return true;
+        }
+        let step_end = deadline_ns.min(now.saturating_add(STOP_CHECK_NS));
+        sleep_until_mono(step_end);
+        if step_end == deadline_ns {
+            return true;
+        }
+    }
+}
+
 /// The hiccup thread: sleep to each absolute deadline, measure, hand the wake to the
 /// detector, read what it asks for, forward what it says.
 fn detector_thread(
@@ -219,7 +245,9 @@ fn detector_thread(
     );
     let mut out = Vec::new();
     while !stop.load(Ordering::Acquire) {
-        sleep_until_mono(det.deadline_ns());
+        if !sleep_until_unless_stopped(det.deadline_ns(), &stop) {
+            break;
+        }
         let wake = mono_ns();
         match det.on_wake(wake, &mut out) {
             Need::Nothing => {}

@@ -213,11 +213,14 @@ impl Sibling {
     }
 
     /// Asks the sibling to exit, waits for it (killing it if it does not exit within one
-    /// of its intervals plus 200 ms) and returns the CPU time it used, ns.
+    /// of its intervals plus 50 ms, or 300 ms, whichever is shorter: a stop must not wait
+    /// for a 10 s interval) and returns the CPU time it used, ns (`wait4` reports it for a
+    /// killed child too).
     pub fn stop(mut self) -> Option<i64> {
         self.shared().stop.store(1, Ordering::Release);
         let interval = self.shared().interval_ns.load(Ordering::Relaxed).max(0) as u64;
-        let limit = Duration::from_nanos(interval) + Duration::from_millis(200);
+        let limit = (Duration::from_nanos(interval) + Duration::from_millis(50))
+            .min(Duration::from_millis(300));
         let t0 = Instant::now();
         loop {
             match self.reap(false) {

@@ -11,6 +11,13 @@ use crate::time::rfc3339_s;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
+/// The pause length from which a pause is marked as long: 0 to 1 day.
+pub const LONG_PAUSE_RANGE: skew_time::DurationRange =
+    skew_time::DurationRange::new(0, 86_400_000_000_000);
+/// A gap threshold or a matching window: 1 ms to 3650 days.
+pub const WINDOW_RANGE: skew_time::DurationRange =
+    skew_time::DurationRange::new(1_000_000, 3_650 * 86_400_000_000_000);
+
 /// How to analyse.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AnalysisOptions {
@@ -50,8 +57,11 @@ impl Default for AnalysisOptions {
 pub struct HostSummary {
     /// The host.
     pub host: String,
-    /// Runs (distinct run times).
+    /// Runs (distinct run times, and runs at the same time told apart by their `run_id`).
     pub runs: usize,
+    /// Runs that started at the same time as another run of the host (two monitors at
+    /// once), counted apart in `runs` by their `run_id`.
+    pub concurrent_runs: usize,
     /// First run, RFC 3339.
     pub first: String,
     /// Last run, RFC 3339.
@@ -219,7 +229,8 @@ pub fn analyze(data: &LogData, opts: &AnalysisOptions) -> Analysis {
         let majority = h.agreement.majority.iter().filter(|m| **m).count();
         hosts.push(HostSummary {
             host: h.host.clone(),
-            runs: h.runs_ns.len(),
+            runs: h.runs(),
+            concurrent_runs: h.concurrent_runs(),
             first: h
                 .runs_ns
                 .first()

@@ -150,6 +150,9 @@ pub struct HostData {
     pub host: String,
     /// Distinct run times.
     pub runs_ns: Vec<i64>,
+    /// Distinct runs: (run time, a hash of the run's `run_id`, 0 for rows without one), so
+    /// that two runs started at the same time stay two runs (issue 14.14).
+    pub run_keys: Vec<(i64, u64)>,
     /// `agreement` rows.
     pub agreement: AgreementSeries,
     /// `clock` rows.
@@ -251,8 +254,22 @@ impl ServerSeries {
 }
 
 impl HostData {
+    /// Runs that share their run time with another run of this host (two monitors started
+    /// at once): the runs beyond the first at each time.
+    pub fn concurrent_runs(&self) -> usize {
+        let mut times = self.run_keys.iter().map(|k| k.0).collect::<Vec<_>>();
+        times.dedup();
+        self.run_keys.len() - times.len()
+    }
+
+    /// Runs: distinct run times, plus the concurrent runs kept apart by their `run_id`.
+    pub fn runs(&self) -> usize {
+        self.runs_ns.len() + self.concurrent_runs()
+    }
+
     fn append(&mut self, mut o: HostData) {
         self.runs_ns.append(&mut o.runs_ns);
+        self.run_keys.append(&mut o.run_keys);
         let a = &mut self.agreement;
         let mut b = o.agreement;
         a.t_ns.append(&mut b.t_ns);
@@ -282,6 +299,8 @@ impl HostData {
     fn sort(&mut self) {
         self.runs_ns.sort_unstable();
         self.runs_ns.dedup();
+        self.run_keys.sort_unstable();
+        self.run_keys.dedup();
         let a = &mut self.agreement;
         sort_by_time(
             &mut a.t_ns,

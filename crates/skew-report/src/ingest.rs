@@ -332,8 +332,8 @@ impl<'f> Ingest<'f> {
         })
     }
 
-    /// Keeps a decoded row of `host` at `t`.
-    fn keep(&mut self, host: usize, t: i64, d: Decoded<'_>) {
+    /// Keeps a decoded row of `host` at `t`, of the run `run` (a hash of its `run_id`).
+    fn keep(&mut self, host: usize, t: i64, run: u64, d: Decoded<'_>) {
         let h = &mut self.data.hosts[host];
         match d {
             Decoded::Ntp {
@@ -424,9 +424,12 @@ impl<'f> Ingest<'f> {
                 }
             }
         }
-        let runs = &mut self.data.hosts[host].runs_ns;
-        if runs.last() != Some(&t) {
-            runs.push(t);
+        let h = &mut self.data.hosts[host];
+        if h.runs_ns.last() != Some(&t) {
+            h.runs_ns.push(t);
+        }
+        if h.run_keys.last() != Some(&(t, run)) {
+            h.run_keys.push((t, run));
         }
     }
 }
@@ -487,7 +490,13 @@ impl RowVisitor for Ingest<'_> {
             }
         }
         let host = self.host_index(host_name);
-        self.keep(host, t, d);
+        let run_id = self.raw(row, Column::RunId);
+        let run = if run_id.is_empty() {
+            0
+        } else {
+            fnv1a(0, run_id)
+        };
+        self.keep(host, t, run, d);
         self.counts.used += 1;
         Ok(())
     }
@@ -652,8 +661,39 @@ mod tests {
     }
 
     #[test]
+    fn runs_at_the_same_time_stay_apart_by_run_id() {
+        // Issue 14.14: two monitors wrote the same run_time and the report merged them.
+        let t = "2026-11-27T00:00:00.000000000Z";
+        let t2 = "2026-11-27T00:01:00.000000000Z";
+        let with = |t: &str, id: Option<&str>| {
+            let mut r = ntp(t, "a", Some(1e-6));
+            r.run_id = id.map(String::from);
+            r
+        };
+        let f = Filter::default();
+        let (d, _) = ingest(
+            &log(&[
+                with(t, Some("aaaa")),
+                with(t, Some("bbbb")),
+                with(t2, Some("cccc")),
+            ]),
+            &f,
+        )
+        .unwrap();
+        assert_eq!(d.hosts[0].runs(), 3);
+        assert_eq!(d.hosts[0].concurrent_runs(), 1);
+        assert_eq!(d.hosts[0].runs_ns.len(), 2, "distinct times for gaps");
+        // A log without run_id (written before it existed) counts runs by time.
+        let (d, _) = ingest(&log(&[with(t, None), with(t, None), with(t2, None)]), &f).unwrap();
+        assert_eq!(d.hosts[0].runs(), 2);
+        assert_eq!(d.hosts[0].concurrent_runs(), 0);
+    }
+
+    #[test]
     fn rows_outside_the_filter_are_still_checked() {
-        let text = log(&[ntp("2026-11-20T00:00:00Z", "a", Some(1e-6))]).replacen("1e-6,", "x,", 1);
+        // The writer puts seconds with nine decimals: 1e-6 is "0.000001000".
+        let text =
+            log(&[ntp("2026-11-20T00:00:00Z", "a", Some(1e-6))]).replacen("0.000001000,", "x,", 1);
         let f = Filter {
             since_ns: Some(i64::MAX),
             ..Filter::default()
@@ -666,7 +706,7 @@ mod tests {
     fn bad_values_name_the_column() {
         let text = log(&[ntp("2026-11-20T00:00:00Z", "a", Some(1e-6))]);
         for (from, to, msg) in [
-            ("1e-6,", "zero,", "offset_s: invalid number \"zero\""),
+            ("0.000001000,", "zero,", "offset_s: invalid number \"zero\""),
             (
                 "2026-11-20T00:00:00Z",
                 "yesterday",

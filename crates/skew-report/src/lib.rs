@@ -36,3 +36,5 @@ pub mod timescale;
 pub use analysis::{analyze, Analysis, AnalysisOptions};
 pub use filter::Filter;
 pub use report::{run_report, ReportError, ReportOutcome, ReportRequest};
+pub use skew_driftlog::scan::parse_size;
+pub use skew_driftlog::ReadLimits;

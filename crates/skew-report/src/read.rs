@@ -5,7 +5,7 @@ use crate::data::LogData;
 use crate::filter::Filter;
 use crate::ingest::{Ingest, IngestCounts};
 use serde::Serialize;
-use skew_driftlog::scan::scan_log;
+use skew_driftlog::scan::{scan_log, scan_reader, ReadLimits, Scanned};
 use skew_driftlog::LogError;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -46,7 +46,7 @@ pub struct FileSummary {
     /// The file.
     pub path: String,
     /// Bytes (uncompressed).
-    pub bytes: usize,
+    pub bytes: u64,
     /// Rows read.
     pub rows: u64,
     /// Rows the filter kept.
@@ -94,60 +94,59 @@ pub fn expand_inputs(args: &[String]) -> Result<Vec<PathBuf>, ReadError> {
     Ok(out)
 }
 
-/// Reads a whole file with `threads` threads, each reading its part into its own slice.
-fn read_parallel(path: &Path, threads: usize) -> std::io::Result<Vec<u8>> {
-    use std::os::unix::fs::FileExt;
-    let f = std::fs::File::open(path)?;
-    let len = usize::try_from(f.metadata()?.len()).map_err(std::io::Error::other)?;
-    if threads < 2 || len < (8 << 20) {
-        let mut v = Vec::with_capacity(len);
-        (&f).read_to_end(&mut v)?;
-        return Ok(v);
-    }
-    let mut buf = vec![0u8; len];
-    let part = len.div_ceil(threads);
-    let results: Vec<std::io::Result<()>> = std::thread::scope(|s| {
-        let handles: Vec<_> = buf
-            .chunks_mut(part)
-            .enumerate()
-            .map(|(k, chunk)| {
-                let f = &f;
-                s.spawn(move || f.read_exact_at(chunk, (k * part) as u64))
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err(std::io::Error::other("reader thread panicked")))
-            })
-            .collect()
-    });
-    for r in results {
-        r?;
-    }
-    Ok(buf)
-}
-
-/// Reads a file (large ones with several threads), decompressing gzip (rotated
-/// `drift.csv.2.gz`).
-pub fn read_bytes(path: &Path, threads: usize) -> Result<Vec<u8>, ReadError> {
+/// Reads one log as a stream (decompressing gzip, as rotated `drift.csv.2.gz`) in blocks,
+/// within `limits`: a plain file larger than the limit is refused before it is read, a
+/// compressed one once its decompressed bytes pass the limit, and a first line longer than a
+/// line (zeros of a bomb or a sparse file) at once (issue 14.4). Memory: a block (16 MiB)
+/// and what the filter keeps.
+pub fn read_file(
+    path: &Path,
+    filter: &Filter,
+    threads: usize,
+    limits: ReadLimits,
+) -> Result<(LogData, FileSummary), ReadError> {
+    let label = path.display().to_string();
     let io = |e: std::io::Error| ReadError::Io {
-        path: path.display().to_string(),
+        path: label.clone(),
         reason: e.to_string(),
     };
-    let raw = read_parallel(path, threads).map_err(io)?;
-    if raw.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::with_capacity(raw.len() * 6);
-        flate2::read::MultiGzDecoder::new(&raw[..])
-            .read_to_end(&mut out)
-            .map_err(|e| ReadError::Io {
-                path: path.display().to_string(),
-                reason: format!("not valid gzip: {e}"),
-            })?;
-        return Ok(out);
+    let mut f = std::fs::File::open(path).map_err(io)?;
+    let mut magic = [0u8; 2];
+    let mut got = 0;
+    while got < 2 {
+        match f.read(&mut magic[got..]).map_err(io)? {
+            0 => break,
+            n => got += n,
+        }
     }
-    Ok(raw)
+    let head = std::io::Cursor::new(magic[..got].to_vec());
+    let gzip = magic[..got] == [0x1f, 0x8b];
+    if !gzip {
+        let len = f.metadata().map_err(io)?.len();
+        if len > limits.max_bytes {
+            return Err(ReadError::Log(LogError::TooLarge {
+                path: label,
+                limit: limits.max_bytes,
+            }));
+        }
+    }
+    let scanned = if gzip {
+        let decoder = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(head.chain(f)));
+        scan_reader(&label, decoder, threads, limits, |h| Ingest::new(h, filter)).map_err(|e| {
+            match e {
+                LogError::Io { source, .. } => ReadError::Io {
+                    path: label.clone(),
+                    reason: format!("not valid gzip: {source}"),
+                },
+                e => ReadError::Log(e),
+            }
+        })?
+    } else {
+        scan_reader(&label, head.chain(f), threads, limits, |h| {
+            Ingest::new(h, filter)
+        })?
+    };
+    Ok(collect(&label, scanned))
 }
 
 /// Parses one file's bytes; `label` names it in messages.
@@ -158,6 +157,11 @@ pub fn parse_bytes(
     threads: usize,
 ) -> Result<(LogData, FileSummary), ReadError> {
     let scanned = scan_log(label, bytes, threads, |h| Ingest::new(h, filter))?;
+    Ok(collect(label, scanned))
+}
+
+/// The data and summary of a scan.
+fn collect(label: &str, scanned: Scanned<Ingest<'_>>) -> (LogData, FileSummary) {
     let mut data = LogData::default();
     let mut counts = IngestCounts::default();
     for v in scanned.visitors {
@@ -170,14 +174,14 @@ pub fn parse_bytes(
     }
     let summary = FileSummary {
         path: label.to_string(),
-        bytes: bytes.len(),
+        bytes: scanned.bytes,
         rows: counts.rows,
         used: counts.used,
         first: counts.first_ns.map(crate::time::rfc3339_s),
         last: counts.last_ns.map(crate::time::rfc3339_s),
         warnings: scanned.warnings,
     };
-    Ok((data, summary))
+    (data, summary)
 }
 
 /// Reads and merges every file; the first error stops (nothing is drawn from a log that
@@ -186,13 +190,12 @@ pub fn read_logs(
     paths: &[PathBuf],
     filter: &Filter,
     threads: usize,
+    limits: ReadLimits,
 ) -> Result<(LogData, Vec<FileSummary>), ReadError> {
     let mut data = LogData::default();
     let mut files = Vec::new();
     for p in paths {
-        let bytes = read_bytes(p, threads)?;
-        let (d, s) = parse_bytes(&p.display().to_string(), &bytes, filter, threads)?;
-        drop(bytes);
+        let (d, s) = read_file(p, filter, threads, limits)?;
         data.merge(d);
         files.push(s);
     }
@@ -229,7 +232,8 @@ mod tests {
         let literal = d.join("drift.csv").display().to_string();
         let paths = expand_inputs(&[pattern, literal]).unwrap();
         assert_eq!(paths.len(), 3, "{paths:?}");
-        let (data, files) = read_logs(&paths, &Filter::default(), 2).unwrap();
+        let (data, files) =
+            read_logs(&paths, &Filter::default(), 2, ReadLimits::default()).unwrap();
         assert_eq!(files.iter().map(|f| f.rows).sum::<u64>(), 3);
         assert_eq!(data.hosts[0].pause.t_ns.len(), 3);
         assert!(data.hosts[0].pause.t_ns.windows(2).all(|w| w[0] < w[1]));
@@ -242,7 +246,13 @@ mod tests {
         let d = dir("errors");
         let p = d.join("bad.csv");
         std::fs::write(&p, format!("{LOG}1,2026-11-20T00:00:01Z,h,pause,slow\n")).unwrap();
-        let e = read_logs(std::slice::from_ref(&p), &Filter::default(), 1).unwrap_err();
+        let e = read_logs(
+            std::slice::from_ref(&p),
+            &Filter::default(),
+            1,
+            ReadLimits::default(),
+        )
+        .unwrap_err();
         assert_eq!(
             e.to_string(),
             format!(
@@ -251,10 +261,16 @@ mod tests {
             )
         );
         std::fs::write(&p, "").unwrap();
-        let e = read_logs(std::slice::from_ref(&p), &Filter::default(), 1).unwrap_err();
+        let e = read_logs(
+            std::slice::from_ref(&p),
+            &Filter::default(),
+            1,
+            ReadLimits::default(),
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("empty drift log"), "{e}");
         std::fs::write(&p, [0x1f, 0x8b, 0, 1, 2]).unwrap();
-        let e = read_logs(&[p], &Filter::default(), 1).unwrap_err();
+        let e = read_logs(&[p], &Filter::default(), 1, ReadLimits::default()).unwrap_err();
         assert!(e.to_string().contains("not valid gzip"), "{e}");
     }
 }

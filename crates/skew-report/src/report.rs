@@ -32,6 +32,8 @@ pub struct ReportRequest {
     pub stats_csv: Option<PathBuf>,
     /// Threads for parsing.
     pub threads: usize,
+    /// How much of each log is read at most (size, line length).
+    pub limits: skew_driftlog::ReadLimits,
 }
 
 /// Why no report was written.
@@ -125,7 +127,7 @@ fn no_data_reason(files: &[FileSummary], filter: &Filter) -> String {
 pub fn run_report(req: &ReportRequest) -> Result<ReportOutcome, ReportError> {
     let t0 = Instant::now();
     let paths = expand_inputs(&req.inputs)?;
-    let (data, files) = read_logs(&paths, &req.filter, req.threads)?;
+    let (data, files) = read_logs(&paths, &req.filter, req.threads, req.limits)?;
     let rows_used: u64 = files.iter().map(|f| f.used).sum();
     let has_series = data.series.iter().any(|s| !s.is_empty());
     if rows_used == 0 || (!req.filter.servers.is_empty() && !has_series) {

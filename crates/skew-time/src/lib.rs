@@ -6,7 +6,9 @@
 //!
 //! * [`IntervalNs`]: a closed interval of nanoseconds (bounds on an offset), with intersection
 //!   and widening;
-//! * [`parse_duration`]: `250ms`, `2s`, `1.5h`... as used on every command line;
+//! * [`parse_duration`]: `250ms`, `2s`, `1.5h`... as used on every command line, with the
+//!   [`DurationRange`] each setting accepts, and [`parse_ppm`], the one rule for drift-rate
+//!   allowances;
 //! * [`format`]: chronyc-style human formatting (`+12.3us`, `-4.56ms`);
 //! * [`rfc3339`]: UTC timestamps in and out;
 //! * [`calendar`]: civil dates of day numbers;
@@ -32,7 +34,10 @@ pub mod serde_s;
 
 pub use clocks::{BracketedReadings, ClockReadings};
 
-pub use duration::{parse_duration, parse_signed_seconds, DurationError};
+pub use duration::{
+    check_ppm, parse_duration, parse_ppm, parse_signed_seconds, DurationError, DurationRange,
+    PpmError,
+};
 pub use interval::IntervalNs;
 
 /// Nanoseconds in one second.

@@ -168,17 +168,39 @@ pub struct InstantError {
 /// Accepted: RFC 3339 / ISO 8601 `YYYY-MM-DDTHH:MM[:SS[.fraction]]` with `Z`, `±HH:MM`,
 /// `±HHMM`, `±HH` or no zone (UTC); a space may replace the `T`; a bare date `YYYY-MM-DD`
 /// (00:00:00 UTC); `@SECONDS[.fraction]` (Unix time, as `date -d @…`). A second of 60 (the
-/// leap second 23:59:60) is read as the repeated Unix second 23:59:59 it shares.
+/// leap second 23:59:60) is read as the repeated Unix second 23:59:59 it shares; use
+/// [`parse_instant_leap`] to know that it was one.
 pub fn parse_instant(text: &str) -> Result<i64, InstantError> {
+    parse_instant_leap(text).map(|p| p.unix_ns)
+}
+
+/// An instant as [`parse_instant_leap`] reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParsedInstant {
+    /// Unix nanoseconds (a second of 60 shares the Unix second before it).
+    pub unix_ns: i64,
+    /// The text named a second 60 (`23:59:60` UTC, or the same instant in another zone): a
+    /// leap second, which exists only where one was inserted. Its end, the start of the
+    /// next UTC day, is `unix_ns / 1e9` rounded down, plus one second.
+    pub leap_second: bool,
+}
+
+/// [`parse_instant`], also saying whether the text named a second 60.
+pub fn parse_instant_leap(text: &str) -> Result<ParsedInstant, InstantError> {
     let err = |reason: &str| InstantError {
         text: text.to_string(),
         reason: reason.to_string(),
     };
     let t = text.trim();
     if let Some(rest) = t.strip_prefix('@') {
-        return parse_unix_seconds(rest).ok_or_else(|| {
-            err("not a number of seconds after @ (within ±9.2e9, years 1678 to 2261)")
-        });
+        return parse_unix_seconds(rest)
+            .map(|unix_ns| ParsedInstant {
+                unix_ns,
+                leap_second: false,
+            })
+            .ok_or_else(|| {
+                err("not a number of seconds after @ (within ±9.2e9, years 1678 to 2261)")
+            });
     }
     let b = t.as_bytes();
     if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
@@ -197,7 +219,13 @@ pub fn parse_instant(text: &str) -> Result<i64, InstantError> {
     let range = || err("out of range (years 1678 to 2261)");
     let mut rest = &b[10..];
     if rest.is_empty() {
-        return (days * SECS_PER_DAY).checked_mul(NS).ok_or_else(range);
+        return (days * SECS_PER_DAY)
+            .checked_mul(NS)
+            .map(|unix_ns| ParsedInstant {
+                unix_ns,
+                leap_second: false,
+            })
+            .ok_or_else(range);
     }
     if !matches!(rest[0], b'T' | b't' | b' ') {
         return Err(err("expected T or a space after the date"));
@@ -230,12 +258,22 @@ pub fn parse_instant(text: &str) -> Result<i64, InstantError> {
         return Err(err("time of day out of range"));
     }
     let zone_s = parse_zone(rest).ok_or_else(|| err("bad time zone (use Z, +HH:MM or -HH:MM)"))?;
+    let leap_second = second == 60;
     let second = second.min(59); // 23:59:60 shares the Unix second of 23:59:59
     let unix_s = days * SECS_PER_DAY + i64::from(hour * 3600 + minute * 60 + second) - zone_s;
-    unix_s
+    if leap_second && (unix_s + 1).rem_euclid(SECS_PER_DAY) != 0 {
+        return Err(err(
+            "a second 60 exists only at 23:59:60 UTC, where a leap second is inserted",
+        ));
+    }
+    let unix_ns = unix_s
         .checked_mul(NS)
         .and_then(|ns| ns.checked_add(frac_ns))
-        .ok_or_else(range)
+        .ok_or_else(range)?;
+    Ok(ParsedInstant {
+        unix_ns,
+        leap_second,
+    })
 }
 
 fn digits(b: &[u8]) -> Option<u32> {
@@ -429,6 +467,22 @@ mod tests {
             parse_instant("2016-12-31T23:59:60Z").unwrap(),
             parse_instant("2016-12-31T23:59:59Z").unwrap()
         );
+        // ... and says it was one; the same second in another zone too.
+        let leap = parse_instant_leap("2016-12-31T23:59:60.5Z").unwrap();
+        assert!(leap.leap_second);
+        assert_eq!(leap.unix_ns, 1_483_228_799_500_000_000);
+        let east = parse_instant_leap("2017-01-01T01:59:60.5+02:00").unwrap();
+        assert_eq!(east, leap);
+        assert!(
+            !parse_instant_leap("2016-12-31T23:59:59.5Z")
+                .unwrap()
+                .leap_second
+        );
+        // A second 60 anywhere but at 23:59:60 UTC does not exist.
+        for bad in ["2016-12-31T12:59:60Z", "2016-12-31T23:59:60+02:00"] {
+            let e = parse_instant_leap(bad).unwrap_err();
+            assert!(e.reason.contains("only at 23:59:60 UTC"), "{bad}: {e}");
+        }
         for bad in [
             "",
             "yesterday",

@@ -3,6 +3,16 @@
 use crate::state::{ClockReadings, MeasurementState};
 use serde::Serialize;
 
+/// The oldest measurement a user may choose to trust (`--max-age`): 0 to 3650 days.
+pub const MAX_AGE_RANGE: skew_time::DurationRange =
+    skew_time::DurationRange::new(0, 3_650 * 86_400_000_000_000);
+/// The period of `skew now --watch`: 1 ms to 1 day.
+pub const WATCH_RANGE: skew_time::DurationRange =
+    skew_time::DurationRange::new(1_000_000, 86_400_000_000_000);
+/// The stall of its own `skew now --watch` takes for scheduling noise: 0 to 1 h.
+pub const PAUSE_THRESHOLD_RANGE: skew_time::DurationRange =
+    skew_time::DurationRange::new(0, 3_600_000_000_000);
+
 /// Limits on trusting a measurement.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Limits {
@@ -65,10 +75,53 @@ fn unknown(now: &ClockReadings, age_ns: i64, reason: String) -> Interval {
     }
 }
 
+/// The largest agreement half-width, and the largest distance of an agreement from zero,
+/// a state may hold: 10⁶ s (11.6 days). Beyond it the numbers cannot come from a
+/// measurement (a server's root distance over 16 s is already refused), and far beyond it
+/// the arithmetic of the interval would overflow.
+pub const MAX_STATE_OFFSET_NS: i64 = 1_000_000 * 1_000_000_000;
+
+/// Why a state cannot be evaluated at all, whatever the clocks say now (issue 14.11: a
+/// state with `lo_ns > hi_ns` gave "ok … width −9.999974 s"). Pure.
+pub fn state_problem(s: &MeasurementState) -> Option<String> {
+    if let (Some(lo), Some(hi)) = (s.lo_ns, s.hi_ns) {
+        if lo > hi {
+            return Some(format!(
+                "the state is inconsistent: its bound's lower end {lo} ns is above its upper end {hi} ns"
+            ));
+        }
+        if lo.unsigned_abs() > MAX_STATE_OFFSET_NS as u64
+            || hi.unsigned_abs() > MAX_STATE_OFFSET_NS as u64
+        {
+            return Some(format!(
+                "the state's bound [{lo}, {hi}] ns is beyond ±{} s: not a measurement",
+                MAX_STATE_OFFSET_NS / 1_000_000_000
+            ));
+        }
+    }
+    if s.lo_ns.is_some() != s.hi_ns.is_some() {
+        return Some("the state has one end of its bound without the other".into());
+    }
+    if s.until.monotonic_ns < s.at.monotonic_ns {
+        return Some("the state's measurement ends before it starts (monotonic clock)".into());
+    }
+    None
+}
+
 /// Evaluates the measurement `s` at the clocks `now` (with the current boot id).
+///
+/// Every figure is computed in 128-bit integers and an interval that does not fit the
+/// `i64` nanoseconds of a time stamp is `unknown`, never a wrapped or saturated one; an
+/// inconsistent state ([`state_problem`]) or an invalid drift allowance is `unknown` too.
 pub fn evaluate(s: &MeasurementState, now: &(ClockReadings, String), limits: &Limits) -> Interval {
     let (now, boot_id) = now;
     let age_ns = now.monotonic_ns.saturating_sub(s.at.monotonic_ns);
+    if let Some(problem) = state_problem(s) {
+        return unknown(now, age_ns.max(0), problem);
+    }
+    if let Err(e) = skew_time::check_ppm(limits.max_drift_ppm) {
+        return unknown(now, age_ns.max(0), format!("invalid drift allowance: {e}"));
+    }
     if *boot_id != s.boot_id {
         return unknown(now, 0, "the machine rebooted since the measurement".into());
     }
@@ -131,12 +184,32 @@ pub fn evaluate(s: &MeasurementState, now: &(ClockReadings, String), limits: &Li
             "the last measurement found no majority of servers agreeing".into(),
         );
     };
-    let drift_ns = (age_ns as f64 * limits.max_drift_ppm / 1e6).ceil() as i64;
+    // Rounded up, and kept in i128: 1e308 ppm × a day is far outside i64 (it saturated to
+    // i64::MAX, and the width then wrapped negative).
+    let drift = (age_ns as f64 * limits.max_drift_ppm / 1e6).ceil();
+    let drift_ns: i128 = if drift >= i128::MAX as f64 / 4.0 {
+        i128::MAX / 4
+    } else {
+        drift as i128
+    };
+    let earliest = i128::from(now.realtime_ns) + i128::from(lo) - drift_ns;
+    let latest = i128::from(now.realtime_ns) + i128::from(hi) + drift_ns;
+    let (Ok(earliest_ns), Ok(latest_ns)) = (i64::try_from(earliest), i64::try_from(latest)) else {
+        return unknown(
+            now,
+            age_ns,
+            format!(
+                "the interval (agreement widened by {} ppm × {:.3} s) is beyond the range of time stamps",
+                limits.max_drift_ppm,
+                age_ns as f64 / 1e9
+            ),
+        );
+    };
     Interval {
         status: Status::Ok,
         local_ns: now.realtime_ns,
-        earliest_ns: Some(now.realtime_ns.saturating_add(lo).saturating_sub(drift_ns)),
-        latest_ns: Some(now.realtime_ns.saturating_add(hi).saturating_add(drift_ns)),
+        earliest_ns: Some(earliest_ns),
+        latest_ns: Some(latest_ns),
         age_s: age_ns as f64 / 1e9,
         reason: format!(
             "agreement [{:+.6}, {:+.6}] s widened by {} ppm × {:.3} s",
@@ -213,7 +286,7 @@ mod tests {
             .contains("pause of 2 s"));
         // No majority.
         let mut v = s.clone();
-        v.lo_ns = None;
+        (v.lo_ns, v.hi_ns) = (None, None);
         assert!(evaluate(&v, &later(&s, 10), &l)
             .reason
             .contains("no majority"));
@@ -221,5 +294,82 @@ mod tests {
         let mut v = s.clone();
         v.until.realtime_ns += 1_000_000_000;
         assert!(evaluate(&v, &later(&v, 10), &l).reason.contains("during"));
+    }
+
+    #[test]
+    fn an_inconsistent_state_is_unknown() {
+        // Issue 14.11: lo > hi printed "ok … width −9.999974 s".
+        let s = sample();
+        let l = Limits::default();
+        let mut v = s.clone();
+        (v.lo_ns, v.hi_ns) = (Some(5_000_000_000), Some(-5_000_000_000));
+        let i = evaluate(&v, &later(&v, 1_000_000_000), &l);
+        assert_eq!(i.status, Status::Unknown, "{i:?}");
+        assert!(i.reason.contains("inconsistent"), "{}", i.reason);
+        assert!(i.earliest_ns.is_none() && i.latest_ns.is_none());
+        // Values at the i64 limits.
+        for (lo, hi) in [
+            (i64::MIN, i64::MAX),
+            (i64::MIN, 0),
+            (0, i64::MAX),
+            (i64::MAX - 1, i64::MAX),
+        ] {
+            let mut v = s.clone();
+            (v.lo_ns, v.hi_ns) = (Some(lo), Some(hi));
+            let i = evaluate(&v, &later(&v, 1_000_000_000), &l);
+            assert_eq!(i.status, Status::Unknown, "[{lo}, {hi}]: {i:?}");
+            assert!(i.reason.contains("not a measurement"), "{}", i.reason);
+        }
+        // One end without the other; a measurement that ends before it starts.
+        let mut v = s.clone();
+        v.hi_ns = None;
+        assert!(evaluate(&v, &later(&v, 10), &l).reason.contains("one end"));
+        let mut v = s.clone();
+        v.until.monotonic_ns = v.at.monotonic_ns - 1;
+        assert!(evaluate(&v, &later(&v, 10), &l)
+            .reason
+            .contains("ends before it starts"));
+        // Clocks at the i64 limits never overflow.
+        let mut v = s.clone();
+        v.at.realtime_ns = i64::MAX;
+        v.until.realtime_ns = i64::MAX;
+        let mut now = later(&s, 10);
+        now.0.realtime_ns = i64::MAX;
+        let i = evaluate(&v, &now, &l);
+        assert!(
+            i.earliest_ns.is_none() || i.earliest_ns <= i.latest_ns,
+            "{i:?}"
+        );
+    }
+
+    #[test]
+    fn a_huge_drift_allowance_never_gives_a_negative_width() {
+        // Issue 14.11: --max-drift-ppm 1e308 printed negative widths.
+        let s = sample();
+        for ppm in [1e308, 1e30, f64::MAX, 1e12] {
+            let l = Limits {
+                max_drift_ppm: ppm,
+                ..Limits::default()
+            };
+            let i = evaluate(&s, &later(&s, 100_000_000_000), &l);
+            match (i.earliest_ns, i.latest_ns) {
+                (Some(e), Some(x)) => assert!(e <= x, "{ppm}: {i:?}"),
+                (None, None) => {
+                    assert_eq!(i.status, Status::Unknown);
+                    assert!(i.reason.contains("beyond the range"), "{}", i.reason);
+                }
+                _ => panic!("{i:?}"),
+            }
+        }
+        // Not a number, infinite, negative: unknown, never silently 0 ppm.
+        for ppm in [f64::NAN, f64::INFINITY, -1.0] {
+            let l = Limits {
+                max_drift_ppm: ppm,
+                ..Limits::default()
+            };
+            let i = evaluate(&s, &later(&s, 100_000_000_000), &l);
+            assert_eq!(i.status, Status::Unknown, "{ppm}");
+            assert!(i.reason.contains("invalid drift allowance"), "{}", i.reason);
+        }
     }
 }

@@ -12,6 +12,7 @@
 //!
 //! * [`state`]: the state file (JSON; written atomically);
 //! * [`interval`]: the pure evaluation;
+//! * [`stall`]: how long a watching process was itself stopped, as an interval (pure);
 //! * [`clocks`]: reading REALTIME, MONOTONIC, BOOTTIME and the boot id (the edge);
 //! * [`TrueTime`]: the library API a service embeds.
 #![forbid(unsafe_code)]
@@ -19,6 +20,7 @@
 
 pub mod clocks;
 pub mod interval;
+pub mod stall;
 pub mod state;
 
 pub use interval::{evaluate, Interval, Limits, Status};

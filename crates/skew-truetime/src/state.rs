@@ -71,11 +71,21 @@ pub struct MeasurementState {
     pub invalidated: Option<Invalidation>,
 }
 
-/// Reads a state file.
+/// The largest state file read: 1 MiB (a state is a few hundred bytes).
+pub const MAX_STATE_BYTES: u64 = 1 << 20;
+
+/// Reads a state file: a regular file of at most [`MAX_STATE_BYTES`] (a FIFO planted under
+/// its name is refused at once rather than waited on by a root-run `skew monitor`).
 pub fn read(path: &Path) -> Result<MeasurementState, StateError> {
-    let text = std::fs::read_to_string(path).map_err(|source| StateError::Missing {
-        path: path.to_path_buf(),
-        source,
+    let text = skew_fs::read_small(path, MAX_STATE_BYTES).map_err(|e| match e {
+        skew_fs::ReadError::Open { source, .. } => StateError::Missing {
+            path: path.to_path_buf(),
+            source,
+        },
+        other => StateError::Invalid {
+            path: path.to_path_buf(),
+            message: other.to_string(),
+        },
     })?;
     let s: MeasurementState = serde_json::from_str(&text).map_err(|e| StateError::Invalid {
         path: path.to_path_buf(),
@@ -125,10 +135,11 @@ pub fn pause_invalidation(s: &MeasurementState, p: &Pause<'_>) -> Option<Invalid
         return None;
     }
     let half_ns = match (s.lo_ns, s.hi_ns) {
-        (Some(lo), Some(hi)) => (hi - lo) / 2,
+        // i128: a damaged state may hold anything (it then reads `unknown` anyway).
+        (Some(lo), Some(hi)) => (i128::from(hi) - i128::from(lo)) / 2,
         _ => return None, // no interval to void
     };
-    let longer = p.max_ns.is_none_or(|m| m.abs() > half_ns);
+    let longer = p.max_ns.is_none_or(|m| i128::from(m).abs() > half_ns);
     if !longer || p.end_unix_ns < s.at.realtime_ns || s.invalidated.is_some() {
         return None;
     }

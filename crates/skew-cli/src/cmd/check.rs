@@ -5,8 +5,10 @@ use crate::cmd::probe::human;
 use crate::cmd::run_options::RunOptions;
 use crate::exit::CliError;
 use clap::Args;
+use skew_driftlog::LeapListStatus;
 use skew_monitor::nagios::{evaluate, State};
 use skew_monitor::plan::{Plan, SourceLine};
+use skew_monitor::rows::LeapReading;
 use skew_monitor::run::execute;
 use skew_time::escape::escape_control;
 use std::path::Path;
@@ -120,10 +122,19 @@ pub fn run(args: CheckArgs) -> Result<i32, CliError> {
             _ => out.push_str("  time of day vs MONOTONIC_RAW: not measured\n"),
         }
         out.push_str(&format!(
-            "  steps of the time of day during the run: {}{}\n",
+            "  steps of the time of day during the run: {}{}{}\n",
             c.steps,
             c.step_max_s
-                .map_or(String::new(), |s| format!(" (largest {s:+.6} s)"))
+                .map_or(String::new(), |s| format!(" (largest {s:+.6} s)")),
+            if c.steps_local > 0 {
+                format!(
+                    "; {} local to this process: the kernel reported no clock setting \
+                     (a time-faking library such as libfaketime?)",
+                    c.steps_local
+                )
+            } else {
+                String::new()
+            }
         ));
         // Below the readings' own uncertainty (sub-millisecond) a tiny negative value is 0.
         if let Some(s) = c.suspended_s.map(|s| if s.abs() < 5e-4 { 0.0 } else { s }) {
@@ -139,23 +150,22 @@ pub fn run(args: CheckArgs) -> Result<i32, CliError> {
                 },
                 c.kernel_freq_ppm.unwrap_or(0.0)
             ));
+            if c.kernel_synchronized == Some(false) {
+                out.push_str(&format!(
+                    "    {}: the clock is as right as it is now and will drift freely \
+                     (run a time daemon, or --no-kernel-sync on a host meant to run free)\n",
+                    c.kernel_sync_reason
+                        .as_deref()
+                        .unwrap_or("not synchronized")
+                ));
+            }
+        }
+        if let Some(e) = &c.kernel_error {
+            out.push_str(&format!("  kernel discipline: could not read: {e}\n"));
         }
     }
     if let Some(l) = &outcome.report.leap {
-        out.push_str(&format!(
-            "\nLeap seconds: list {}{}{}{}\n",
-            l.status,
-            l.expires
-                .as_ref()
-                .map_or(String::new(), |e| format!(", expires {e}")),
-            l.tai_minus_utc_s
-                .map_or(String::new(), |t| format!(", TAI − UTC {t} s")),
-            l.next
-                .as_ref()
-                .map_or(", no leap second scheduled".into(), |n| format!(
-                    ", next leap {n}"
-                ))
-        ));
+        out.push_str(&leap_section(l));
     }
     out.push_str(&format!(
         "\nVerdict: {}\n",
@@ -166,4 +176,38 @@ pub fn run(args: CheckArgs) -> Result<i32, CliError> {
     }
     print!("{out}");
     Ok(verdict.state.code())
+}
+
+/// The leap-seconds part of the report: the list's status, which list it is, and what it
+/// can and cannot tell. An expired list never says "no leap second scheduled": it cannot
+/// know, and the advice to renew it is given here (the Nagios line keeps one short clause).
+fn leap_section(l: &LeapReading) -> String {
+    let expired = l.status == LeapListStatus::Expired.as_str();
+    let scheduled = match (&l.next, l.expires.as_deref()) {
+        (Some(n), _) => format!(", next leap {n}"),
+        (None, Some(_)) if expired => "; it cannot tell whether a leap second is scheduled \
+             after that: run `skew leap --fetch` or install a current tzdata"
+            .into(),
+        (None, Some(_))
+            if l.status == LeapListStatus::Ok.as_str()
+                || l.status == LeapListStatus::Expiring.as_str() =>
+        {
+            ", no leap second scheduled up to its expiry".into()
+        }
+        _ => String::new(),
+    };
+    let status = match l.expires.as_deref() {
+        Some(e) if expired => format!("expired on {e}"),
+        Some(e) => format!("{}, expires {e}", l.status),
+        None => l.status.clone(),
+    };
+    let mut out = format!(
+        "\nLeap seconds: list {status}{}{scheduled}\n",
+        l.tai_minus_utc_s
+            .map_or(String::new(), |t| format!(", TAI − UTC {t} s")),
+    );
+    if let Some(c) = &l.chosen {
+        out.push_str(&format!("  list used: {c}\n"));
+    }
+    out
 }

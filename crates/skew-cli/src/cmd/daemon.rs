@@ -41,7 +41,7 @@ pub fn parse_listen(s: &str) -> Result<SocketAddr, String> {
 #[derive(Debug, Clone, Args)]
 pub struct DaemonOptions {
     /// Stop by itself after this long (a number of seconds, or a duration such as 500ms).
-    #[arg(long, value_parser = skew_time::parse_duration, value_name = "SECONDS")]
+    #[arg(long, value_parser = skew_fault::RUN_LIMIT_RANGE.parser(), value_name = "SECONDS")]
     pub max_seconds: Option<Duration>,
     /// Stop by itself after this many requests (serve: requests accepted, lost ones
     /// included; proxy: datagrams from clients).
@@ -60,7 +60,7 @@ pub struct DaemonOptions {
     pub queue_capacity: u64,
     /// Busy-wait this long before each due time instead of sleeping, for precise release
     /// (0 sleeps only; costs CPU only while something is due).
-    #[arg(long, value_parser = skew_time::parse_duration, value_name = "DUR", default_value = "200us")]
+    #[arg(long, value_parser = skew_fault::BUSY_WAIT_RANGE.parser(), value_name = "DUR", default_value = "200us")]
     pub busy_wait: Duration,
     /// Seed of the random choices, to repeat a run exactly (default: drawn at random and
     /// reported in the statistics).

@@ -7,17 +7,26 @@ use crate::output::print_json;
 use crate::output::table::{Align, Table};
 use clap::Args;
 use skew_clock::adjtimex::read as read_kernel;
-use skew_leap::calendar::parse_instant;
 use skew_leap::list_check::DEFAULT_EXPIRY_WARNING_DAYS;
 use skew_leap::observe::ServerObservation;
-use skew_leap::report::{evaluate, Inputs, KernelInput, LeapReport, ListInput};
+use skew_leap::report::{evaluate, leap_second_named, Inputs, KernelInput, LeapReport, ListInput};
 use skew_leap::schedule::LeapView;
-use skew_leap::system::{find_list, load};
+use skew_leap::system::in_use;
 use skew_leap::{Severity, Verdict};
+use skew_time::rfc3339::{parse_instant_leap, ParsedInstant};
 use std::path::PathBuf;
 
-fn parse_at(s: &str) -> Result<i64, String> {
-    parse_instant(s).map_err(|e| e.to_string())
+/// `--at` as given: the instant, and whether it named a second 60.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct At {
+    /// The instant read.
+    pub parsed: ParsedInstant,
+}
+
+fn parse_at(s: &str) -> Result<At, String> {
+    parse_instant_leap(s)
+        .map(|parsed| At { parsed })
+        .map_err(|e| e.to_string())
 }
 
 /// Arguments of `skew leap`.
@@ -35,16 +44,17 @@ pub struct LeapArgs {
     /// v4addr:port or [v6addr]:port (port 123 by default).
     #[arg(value_name = "SERVER")]
     pub servers: Vec<String>,
-    /// The leap-seconds.list to check (default: the one the time daemon is configured
-    /// with, else $TZDIR/leap-seconds.list, /usr/share/zoneinfo/leap-seconds.list and the
-    /// other usual places).
+    /// The leap-seconds.list to check (default: the freshest valid one of the system's —
+    /// the one the time daemon is configured with, else $TZDIR/leap-seconds.list,
+    /// /usr/share/zoneinfo/leap-seconds.list and the other usual places — and skew's cache,
+    /// written by --fetch).
     #[arg(long, value_name = "PATH")]
     pub file: Option<PathBuf>,
     /// Evaluate everything as of this instant instead of now: 2016-12-31T12:00:00Z,
     /// 2016-12-31 14:00:00+02:00, 2016-12-31 (midnight UTC) or @UNIX-SECONDS. A time
     /// without a zone is UTC.
     #[arg(long, value_name = "TIME", value_parser = parse_at)]
-    pub at: Option<i64>,
+    pub at: Option<At>,
     /// Warn when the list expires within this many days.
     #[arg(long, value_name = "DAYS", default_value_t = DEFAULT_EXPIRY_WARNING_DAYS,
           value_parser = clap::value_parser!(i64).range(0..=3650))]
@@ -52,6 +62,22 @@ pub struct LeapArgs {
     /// Do not read the kernel's state (adjtimex).
     #[arg(long)]
     pub no_kernel: bool,
+    /// Instead of the report: download a current leap-seconds list over HTTPS (default: the
+    /// IANA tz database's copy, then the IERS original), check its #h hash and that it is
+    /// fresher than the list in use, and keep it in skew's cache, written atomically
+    /// (/var/lib/skew/ for root, $XDG_CACHE_HOME/skew/ for others; $SKEW_CACHE_DIR
+    /// overrides). Every command then uses the freshest valid list of the system's and the
+    /// cache's. Exit 0 updated or current, 1 only older lists, 2 only invalid lists, 3
+    /// nothing downloaded or the cache not written.
+    #[arg(long, value_name = "URL", num_args = 0..=1, conflicts_with_all = ["servers", "at", "file", "no_kernel"])]
+    pub fetch: Option<Option<String>>,
+    /// With --fetch: a PEM file of CA certificates to trust besides the system's roots
+    /// (repeatable).
+    #[arg(long = "fetch-ca", value_name = "FILE", requires = "fetch")]
+    pub fetch_ca: Vec<PathBuf>,
+    /// With --fetch: the deadline of each download [default: 20s].
+    #[arg(long, value_parser = skew_time::parse_duration, value_name = "DUR", requires = "fetch")]
+    pub fetch_timeout: Option<std::time::Duration>,
     /// How to probe the servers.
     #[command(flatten)]
     pub opts: ProbeOptions,
@@ -72,23 +98,53 @@ pub fn exit_code(v: Verdict) -> i32 {
 
 /// Runs `skew leap`.
 pub fn run(args: LeapArgs) -> Result<i32, CliError> {
+    if let Some(url) = args.fetch.clone() {
+        return crate::cmd::leap_fetch::run(crate::cmd::leap_fetch::FetchRequest {
+            url,
+            ca_files: args.fetch_ca.clone(),
+            timeout: args.fetch_timeout,
+            json: args.json,
+        });
+    }
     let now_ns = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, skew_time::duration_ns);
-    let list = match args.file.clone().map_or_else(find_list, Ok) {
-        Ok(path) => match load(&path) {
+    let list = match in_use(args.file.as_deref()) {
+        Ok(chosen) => match chosen.loaded {
             Ok(list) => ListInput::Loaded {
-                path: path.display().to_string(),
+                path: chosen.path.display().to_string(),
+                source: chosen.origin,
+                passed_over: chosen.passed_over,
                 list,
             },
-            Err(e) => ListInput::Failed {
-                path: Some(path.display().to_string()),
-                error: e.to_string(),
+            Err(error) => ListInput::Failed {
+                path: Some(chosen.path.display().to_string()),
+                source: Some(chosen.origin),
+                error,
             },
         },
         Err(e) => ListInput::Failed {
             path: None,
+            source: None,
             error: e.to_string(),
+        },
+    };
+    // A second 60 exists only where the list inserts a leap second: anything else is a
+    // usage error, checked against the list in use.
+    let at_in_leap_second = match args.at.filter(|a| a.parsed.leap_second) {
+        None => false,
+        Some(a) => match &list {
+            ListInput::Loaded { list, path, .. } => {
+                leap_second_named(list, a.parsed.unix_ns).map_err(|e| {
+                    CliError::usage(format!("--at names a second 60, but {e} (list {path})"))
+                })?;
+                true
+            }
+            ListInput::Failed { error, .. } => {
+                return Err(CliError::usage(format!(
+                    "--at names a second 60, which only a leap-seconds list can confirm: {error}"
+                )))
+            }
         },
     };
     let kernel = if args.no_kernel {
@@ -109,8 +165,9 @@ pub fn run(args: LeapArgs) -> Result<i32, CliError> {
             .collect()
     };
     let report = evaluate(&Inputs {
-        at_unix_ns: args.at.unwrap_or(now_ns),
+        at_unix_ns: args.at.map_or(now_ns, |a| a.parsed.unix_ns),
         at_is_now: args.at.is_none(),
+        at_in_leap_second,
         list,
         kernel,
         servers,
@@ -152,7 +209,13 @@ pub fn human(r: &LeapReport) -> String {
     let mut out = format!(
         "Leap seconds as of {}{}\n\n",
         r.at,
-        if r.at_is_now { " (now)" } else { " (--at)" }
+        if r.at_is_now {
+            " (now)"
+        } else if r.at_in_leap_second {
+            " (--at, inside a leap second)"
+        } else {
+            " (--at)"
+        }
     );
     list_section(&mut out, r);
     kernel_section(&mut out, r);
@@ -165,8 +228,10 @@ pub fn human(r: &LeapReport) -> String {
 fn list_section(out: &mut String, r: &LeapReport) {
     let l = &r.list;
     out.push_str(&format!(
-        "Leap-seconds list  {}\n",
-        l.path.as_deref().unwrap_or("(none found)")
+        "Leap-seconds list  {}{}\n",
+        l.path.as_deref().unwrap_or("(none found)"),
+        l.source
+            .map_or(String::new(), |s| format!(" ({})", s.describe()))
     ));
     if let Some(e) = &l.error {
         field(out, "Error", format!("could not check: {e}"));

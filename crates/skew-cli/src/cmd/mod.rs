@@ -6,6 +6,7 @@ pub mod completions;
 pub mod daemon;
 pub mod exporter;
 pub mod leap;
+pub mod leap_fetch;
 pub mod man;
 pub mod monitor;
 pub mod now;

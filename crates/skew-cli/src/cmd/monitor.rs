@@ -33,10 +33,10 @@ pub struct MonitorArgs {
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,
     /// Sleep a random part of this first (cron jobs starting at :00 hurt public servers).
-    #[arg(long, value_parser = skew_time::parse_duration, value_name = "DUR")]
+    #[arg(long, value_parser = skew_monitor::config::SPLAY_RANGE.parser(), value_name = "DUR")]
     pub splay: Option<Duration>,
     /// How long to wait for an overlapping run's lock on the log [default: 60s].
-    #[arg(long, value_parser = skew_time::parse_duration, value_name = "DUR")]
+    #[arg(long, value_parser = skew_monitor::config::LOCK_WAIT_RANGE.parser(), value_name = "DUR")]
     pub lock_wait: Option<Duration>,
     /// Print the run's full report as JSON after the Nagios line is decided (instead of it).
     #[arg(long)]

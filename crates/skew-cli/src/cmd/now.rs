@@ -2,7 +2,9 @@
 
 use crate::exit::{self, CliError};
 use clap::Args;
+use skew_time::format::unsigned;
 use skew_time::rfc3339::format_ns as rfc3339_ns;
+use skew_truetime::stall::Stall;
 use skew_truetime::{clocks, evaluate, Interval, Limits, Status};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -23,17 +25,17 @@ pub struct NowArgs {
     #[arg(long, value_name = "FILE", default_value = DEFAULT_STATE)]
     pub state: PathBuf,
     /// Maximum drift rate of the local clock since the measurement, in ppm.
-    #[arg(long, default_value_t = 50.0, value_name = "PPM")]
+    #[arg(long, default_value_t = 50.0, value_name = "PPM", value_parser = skew_time::parse_ppm)]
     pub max_drift_ppm: f64,
     /// Oldest measurement still trusted.
-    #[arg(long, default_value = "24h", value_parser = skew_time::parse_duration, value_name = "DUR")]
+    #[arg(long, default_value = "24h", value_parser = skew_truetime::interval::MAX_AGE_RANGE.parser(), value_name = "DUR")]
     pub max_age: Duration,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
     /// Print one interval every DUR (with --count), and go unknown if this process itself
     /// is paused for longer than the bound.
-    #[arg(long, value_parser = skew_time::parse_duration, value_name = "DUR")]
+    #[arg(long, value_parser = skew_truetime::interval::WATCH_RANGE.parser(), value_name = "DUR")]
     pub watch: Option<Duration>,
     /// How many intervals to print with --watch.
     #[arg(long, default_value_t = 10, value_name = "N")]
@@ -41,8 +43,13 @@ pub struct NowArgs {
     /// With --watch: stalls of this process shorter than this are scheduling noise, not
     /// pauses (this machine's 1 ms sleeps overshoot up to 4 ms when quiet); a stall longer
     /// than both this and the bound voids the interval.
-    #[arg(long, default_value = "20ms", value_parser = skew_time::parse_duration, value_name = "DUR")]
+    #[arg(long, default_value = "20ms", value_parser = skew_truetime::interval::PAUSE_THRESHOLD_RANGE.parser(), value_name = "DUR")]
     pub pause_threshold: Duration,
+}
+
+/// latest − earliest, exactly (two `i64` time stamps can be more than `i64::MAX` apart).
+fn width_ns(earliest_ns: i64, latest_ns: i64) -> i128 {
+    i128::from(latest_ns) - i128::from(earliest_ns)
 }
 
 fn show(i: &Interval, json: bool) -> Result<(), CliError> {
@@ -64,7 +71,7 @@ fn show(i: &Interval, json: bool) -> Result<(), CliError> {
             "ok  earliest {}  latest {}  (width {:.6} s, age {:.1} s)",
             rfc3339_ns(e),
             rfc3339_ns(l),
-            (l - e) as f64 / 1e9,
+            width_ns(e, l) as f64 / 1e9,
             i.age_s
         ),
         _ => println!("unknown  local {}  ({})", rfc3339_ns(i.local_ns), i.reason),
@@ -74,11 +81,6 @@ fn show(i: &Interval, json: bool) -> Result<(), CliError> {
 
 /// Runs `skew now`.
 pub fn run(args: NowArgs) -> Result<i32, CliError> {
-    if !(args.max_drift_ppm.is_finite() && args.max_drift_ppm >= 0.0) {
-        return Err(CliError::usage(
-            "--max-drift-ppm must be a non-negative number",
-        ));
-    }
     let limits = Limits {
         max_drift_ppm: args.max_drift_ppm,
         max_age_ns: skew_time::duration_ns(args.max_age),
@@ -99,6 +101,9 @@ pub fn run(args: NowArgs) -> Result<i32, CliError> {
     // stalls: after a pause longer than the bound we cannot vouch for what the clock did.
     let mut paused: Option<String> = None;
     let mut last_mono = clocks::read_clocks().monotonic_ns;
+    // The usual wake-up latency: the largest overshoot of the ordinary wake-ups so far, so
+    // that a pause's lower bound gives it back (as `skew pauses` does with its p99.9).
+    let mut latency_ns = 0i64;
     let mut code = exit::OK;
     for n in 0..args.count.max(1) {
         let state = skew_truetime::state::read(&args.state).unwrap_or_else(|_| state.clone());
@@ -110,15 +115,23 @@ pub fn run(args: NowArgs) -> Result<i32, CliError> {
             skew_time::duration_ns(every)
         };
         let mut i = evaluate(&state, &now, &limits);
+        let stall = Stall::of(gap_ns, expected_ns, latency_ns);
+        let threshold_ns = skew_time::duration_ns(args.pause_threshold);
         if let (Some(e), Some(l)) = (i.earliest_ns, i.latest_ns) {
-            let stall_ns = gap_ns - expected_ns;
-            if stall_ns > ((l - e) / 2).max(skew_time::duration_ns(args.pause_threshold)) {
+            let half_ns = width_ns(e, l) / 2;
+            if i128::from(stall.overshoot_ns) > half_ns.max(i128::from(threshold_ns)) {
+                // The stop may have overlapped the sleep: it lasted between the overshoot
+                // (less the usual latency) and the whole gap.
                 paused = Some(format!(
-                    "this process was paused for {:.3} s, longer than the bound ±{:.6} s",
-                    stall_ns as f64 / 1e9,
-                    (l - e) as f64 / 2e9
+                    "this process was paused for {}..{}, longer than the bound ±{:.6} s",
+                    unsigned(stall.min_ns as u64),
+                    unsigned(stall.max_ns as u64),
+                    half_ns as f64 / 1e9
                 ));
             }
+        }
+        if n > 0 && stall.overshoot_ns <= threshold_ns {
+            latency_ns = latency_ns.max(stall.overshoot_ns);
         }
         if let Some(why) = &paused {
             if state.at.monotonic_ns < now.0.monotonic_ns - gap_ns {

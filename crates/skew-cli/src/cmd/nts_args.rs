@@ -30,7 +30,7 @@ pub struct NtsArgs {
     #[arg(long = "nts-aead", value_name = "LIST", value_delimiter = ',', value_parser = parse_aead)]
     pub nts_aead: Vec<Aead>,
     /// Deadline of each NTS key exchange (connect, TLS handshake, records) [default: 5s].
-    #[arg(long = "nts-ke-timeout", value_name = "DUR", value_parser = skew_time::parse_duration)]
+    #[arg(long = "nts-ke-timeout", value_name = "DUR", value_parser = skew_ntp_io::nts::KE_TIMEOUT_RANGE.parser())]
     pub nts_ke_timeout: Option<Duration>,
 }
 

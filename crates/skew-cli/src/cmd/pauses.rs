@@ -5,7 +5,7 @@ use crate::exit::{self, CliError};
 use crate::output::print_json;
 use crate::output::table::{Align, Table};
 use clap::Args;
-use skew_pause::config::{default_sibling_interval_ns, default_threshold_ns};
+use skew_pause::config::{self, default_sibling_interval_ns, default_threshold_ns};
 use skew_pause::event::utc_string;
 use skew_pause::summary::CSV_COLUMNS;
 use skew_pause::sys::signals::{block_termination_signals, on_termination};
@@ -31,14 +31,14 @@ unknown (no signal explains it).\n\nExit status: 0 no event, 1 events above the 
 pub struct PausesArgs {
     /// How often the detector thread wakes (absolute deadlines on CLOCK_MONOTONIC): 1ms is
     /// precise, 10ms the cheap mode. Between 100us and 10s.
-    #[arg(long, default_value = "1ms", value_parser = skew_time::parse_duration, value_name = "DUR")]
+    #[arg(long, default_value = "1ms", value_parser = config::INTERVAL_RANGE.parser(), value_name = "DUR")]
     pub interval: Duration,
     /// Report pauses (and steps, suspends) at least this long [default: max(20ms, 4 ×
     /// interval): 20ms at 1ms, 40ms at 10ms, above this machine's measured noise].
-    #[arg(long, value_parser = skew_time::parse_duration, value_name = "DUR")]
+    #[arg(long, value_parser = config::THRESHOLD_RANGE.parser(), value_name = "DUR")]
     pub threshold: Option<Duration>,
     /// Stop after this long [default: run until Ctrl-C or SIGTERM, then print the summary].
-    #[arg(long, value_parser = skew_time::parse_duration, value_name = "DUR")]
+    #[arg(long, value_parser = config::RUN_RANGE.parser(), value_name = "DUR")]
     pub duration: Option<Duration>,
     /// Print one JSON document at the end: {"interval_s", "pauses", "events", "cpu_overhead", ...}.
     #[arg(long, conflicts_with = "csv")]
@@ -48,11 +48,11 @@ pub struct PausesArgs {
     #[arg(long)]
     pub csv: bool,
     /// Period of the CSV rows.
-    #[arg(long, default_value = "1s", value_parser = skew_time::parse_duration, value_name = "DUR")]
+    #[arg(long, default_value = "1s", value_parser = config::REPORT_RANGE.parser(), value_name = "DUR")]
     pub csv_interval: Duration,
     /// How often the sibling detector process wakes [default: threshold / 2, so that every
     /// pause above the threshold has a witness].
-    #[arg(long, value_parser = skew_time::parse_duration, value_name = "DUR")]
+    #[arg(long, value_parser = config::INTERVAL_RANGE.parser(), value_name = "DUR")]
     pub sibling_interval: Option<Duration>,
     /// Run without the sibling process (cheaper; process and VM pauses then read `unknown`
     /// unless steal time or a VM marker tells).
@@ -68,7 +68,7 @@ pub struct PausesArgs {
     pub vmgenid_path: Option<PathBuf>,
     /// Timer slack of the detector and sibling (PR_SET_TIMERSLACK); the kernel's default
     /// 50us triples the median overshoot of a 1 ms sleep.
-    #[arg(long, default_value = "1ns", value_parser = skew_time::parse_duration, value_name = "DUR")]
+    #[arg(long, default_value = "1ns", value_parser = config::TIMER_SLACK_RANGE.parser(), value_name = "DUR")]
     pub timer_slack: Duration,
     /// The state file of `skew monitor --state`: a machine-wide pause (vm, suspend, step,
     /// unknown) longer than the bound saved there voids it (`skew now` then answers unknown
@@ -113,12 +113,8 @@ impl PausesArgs {
             (self.vmclock_path.as_os_str() != "none").then(|| self.vmclock_path.clone());
         cfg.vmgenid_path = self.vmgenid_path.clone();
         cfg.timer_slack_ns = ns(self.timer_slack, "--timer-slack")?.max(1) as u64;
-        cfg.detector
-            .validate()
+        cfg.validate()
             .map_err(|e| CliError::usage(format!("{e}")))?;
-        if matches!(self.duration, Some(d) if d.is_zero()) {
-            return Err(CliError::usage("--duration must be greater than zero"));
-        }
         Ok(cfg)
     }
 }

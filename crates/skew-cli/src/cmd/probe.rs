@@ -12,7 +12,7 @@ use skew_ntp::select::{select_answered, Agreement, AgreementRecord};
 use skew_ntp::{ProbeRecord, ServerResult, Status};
 use skew_ntp_io::{probe_servers, Family, ProbeRequest, ProbeRun, ProbeSettings};
 use skew_time::escape::escape_control;
-use skew_time::format::{signed, unsigned, unsigned_s};
+use skew_time::format::{signed, signed_interval, unsigned, unsigned_s};
 use std::time::Duration;
 
 /// How to probe: shared by `probe`, `monitor`, `check` and `leap`.
@@ -31,13 +31,13 @@ pub struct ProbeOptions {
     #[arg(short = 'n', long, default_value_t = skew_ntp::prober::DEFAULT_SAMPLES, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub samples: u32,
     /// Time between two requests to one server (public servers expect at least 2s).
-    #[arg(long, default_value = skew_ntp::prober::DEFAULT_INTERVAL_TEXT, value_parser = skew_time::parse_duration, value_name = "DUR")]
+    #[arg(long, default_value = skew_ntp::prober::DEFAULT_INTERVAL_TEXT, value_parser = skew_ntp::prober::INTERVAL_RANGE.parser(), value_name = "DUR")]
     pub interval: Duration,
     /// How long to wait for each reply.
-    #[arg(long, default_value = skew_ntp::prober::DEFAULT_TIMEOUT_TEXT, value_parser = skew_time::parse_duration, value_name = "DUR")]
+    #[arg(long, default_value = skew_ntp::prober::DEFAULT_TIMEOUT_TEXT, value_parser = skew_ntp::prober::TIMEOUT_RANGE.parser(), value_name = "DUR")]
     pub timeout: Duration,
     /// Maximum relative frequency error between the clocks assumed by the bounds, in ppm.
-    #[arg(long, default_value_t = PHI_PPM, value_name = "PPM")]
+    #[arg(long, default_value_t = PHI_PPM, value_name = "PPM", value_parser = skew_time::parse_ppm)]
     pub max_drift_ppm: f64,
     /// Maximum requests awaiting a reply at once across all servers, counting only those
     /// sent in the last 100 ms (a request to a dead server stops counting then).
@@ -94,15 +94,8 @@ impl ProbeOptions {
 
     /// Runs a request made by [`ProbeOptions::request`] (and perhaps given NTS): a malformed
     /// server argument is a usage error, an unreadable or unusable CA file exits 66 or 65.
+    /// (The drift allowance and the timeout were checked as they were parsed.)
     pub fn probe_request(&self, req: &ProbeRequest) -> Result<ProbeRun, CliError> {
-        if !(self.max_drift_ppm.is_finite() && self.max_drift_ppm >= 0.0) {
-            return Err(CliError::usage(
-                "--max-drift-ppm must be a non-negative number",
-            ));
-        }
-        if self.timeout.is_zero() {
-            return Err(CliError::usage("--timeout must be greater than zero"));
-        }
         probe_servers(req).map_err(run_error)
     }
 }
@@ -137,10 +130,10 @@ pub struct ProbeArgs {
     /// Show the safety margin of a lease of this length between this host and the servers:
     /// the largest pairwise skew bound + the longest pause observed (none, in a probe) +
     /// --lease-drift-ppm × the lease.
-    #[arg(long, value_parser = skew_time::parse_duration, value_name = "DUR")]
+    #[arg(long, value_parser = skew_ntp::fleet::LEASE_RANGE.parser(), value_name = "DUR")]
     pub lease: Option<Duration>,
     /// Drift rate assumed over a lease, in ppm.
-    #[arg(long, default_value_t = 50.0, value_name = "PPM")]
+    #[arg(long, default_value_t = 50.0, value_name = "PPM", value_parser = skew_time::parse_ppm)]
     pub lease_drift_ppm: f64,
 }
 
@@ -354,15 +347,18 @@ pub fn agreement_line(a: &Agreement) -> String {
         String::new()
     };
     match a.interval {
-        Some(i) => format!(
-            "Agreement: {} of {} measured servers agree (at least {} required){answered}; UTC offset within [{}, {}]{}.\n",
+        Some(i) => {
+            // Enough digits that the ends differ, rounded outward: never a zero-width
+            // interval for one that is not a point.
+            let (lo, hi) = signed_interval(i.lo_ns, i.hi_ns);
+            format!(
+            "Agreement: {} of {} measured servers agree (at least {} required){answered}; UTC offset within [{lo}, {hi}]{}.\n",
             a.truechimers,
             a.candidates,
             a.min_agree,
-            signed(i.lo_ns),
-            signed(i.hi_ns),
             if a.falsetickers > 0 { format!("; {} falseticker(s) marked x", a.falsetickers) } else { String::new() }
-        ),
+        )
+        }
         None if a.candidates == 0 => format!(
             "No server answered ({} probed): nothing to agree on.\n",
             a.servers

@@ -32,16 +32,16 @@ pub struct ProxyArgs {
     #[arg(long, required = true, value_name = "ADDR")]
     pub upstream: String,
     /// Delay client → server.
-    #[arg(long, value_parser = skew_time::parse_duration, value_name = "DUR", default_value = "0")]
+    #[arg(long, value_parser = skew_fault::DELAY_RANGE.parser(), value_name = "DUR", default_value = "0")]
     pub fwd: Duration,
     /// Delay server → client.
-    #[arg(long, value_parser = skew_time::parse_duration, value_name = "DUR", default_value = "0")]
+    #[arg(long, value_parser = skew_fault::DELAY_RANGE.parser(), value_name = "DUR", default_value = "0")]
     pub back: Duration,
     /// Uniform random extra delay client → server, between 0 and this.
-    #[arg(long, value_parser = skew_time::parse_duration, value_name = "DUR", default_value = "0")]
+    #[arg(long, value_parser = skew_fault::DELAY_RANGE.parser(), value_name = "DUR", default_value = "0")]
     pub fwd_jitter: Duration,
     /// Uniform random extra delay server → client, between 0 and this.
-    #[arg(long, value_parser = skew_time::parse_duration, value_name = "DUR", default_value = "0")]
+    #[arg(long, value_parser = skew_fault::DELAY_RANGE.parser(), value_name = "DUR", default_value = "0")]
     pub back_jitter: Duration,
     /// Probability of losing a datagram client → server (0.1 or 10%).
     #[arg(long, value_parser = parse_probability, value_name = "P", default_value = "0")]
@@ -57,7 +57,7 @@ pub struct ProxyArgs {
     #[arg(long, value_parser = parse_probability, value_name = "P", default_value = "0")]
     pub reorder: Probability,
     /// How much longer a reordered datagram is held.
-    #[arg(long, value_parser = skew_time::parse_duration, value_name = "DUR", default_value = "10ms")]
+    #[arg(long, value_parser = skew_fault::DELAY_RANGE.parser(), value_name = "DUR", default_value = "10ms")]
     pub reorder_delay: Duration,
     /// Rewrite the server's receive (T2), transmit (T3) and reference timestamps by this
     /// many signed seconds, like a man in the middle: clients see a server S seconds off.

@@ -23,8 +23,8 @@ fn parse_time(s: &str) -> Result<TimeArg, String> {
 and draws offset, delay, local clock and pause panels on one UTC time axis, with steps, suspends and \
 leap seconds marked and an ntpviz-style statistics table. The PNG (and --stats-csv) are written \
 atomically: a failed report leaves no file.\n\nExit status: 0 report written, 2 no rows in the selected \
-range, 64 usage error, 65 a log is empty, not a drift log, or has a malformed row (file:line given), \
-66 a log cannot be read or a pattern matches nothing, 70 drawing failed, 73 an output cannot be written."
+range, 64 usage error, 65 a log is empty, not a drift log, has a malformed row (file:line given) or \
+is larger than --max-log-bytes, 66 a log cannot be read or a pattern matches nothing, 70 drawing failed, 73 an output cannot be written."
 )]
 pub struct ReportArgs {
     /// Drift logs: files, or glob patterns such as 'drift.csv*' (quoted, so that skew expands them).
@@ -60,26 +60,31 @@ pub struct ReportArgs {
     pub stats_csv: Option<PathBuf>,
     /// Show the safety margin of a lease of this length: largest pairwise skew bound + longest
     /// pause observed + --lease-drift-ppm × the lease.
-    #[arg(long, value_parser = skew_time::parse_duration, value_name = "DUR")]
+    #[arg(long, value_parser = skew_ntp::fleet::LEASE_RANGE.parser(), value_name = "DUR")]
     pub lease: Option<Duration>,
     /// Drift rate assumed over a lease and between hosts' measurements, in ppm.
-    #[arg(long, default_value_t = 50.0, value_name = "PPM")]
+    #[arg(long, default_value_t = 50.0, value_name = "PPM", value_parser = skew_time::parse_ppm)]
     pub lease_drift_ppm: f64,
     /// Pauses at least this long are marked as long.
-    #[arg(long, default_value = "100ms", value_parser = skew_time::parse_duration, value_name = "DUR")]
+    #[arg(long, default_value = "100ms", value_parser = skew_report::analysis::LONG_PAUSE_RANGE.parser(), value_name = "DUR")]
     pub long_pause: Duration,
     /// A time between runs longer than this is a gap (default: twice each host's median
     /// time between runs).
-    #[arg(long, value_parser = skew_time::parse_duration, value_name = "DUR")]
+    #[arg(long, value_parser = skew_report::analysis::WINDOW_RANGE.parser(), value_name = "DUR")]
     pub gap: Option<Duration>,
     /// Window within which several hosts' runs are compared for the pairwise skew (default:
     /// the longest median time between runs of the hosts).
-    #[arg(long, value_parser = skew_time::parse_duration, value_name = "DUR")]
+    #[arg(long, value_parser = skew_report::analysis::WINDOW_RANGE.parser(), value_name = "DUR")]
     pub match_window: Option<Duration>,
     /// Print the summary as JSON (files, hosts, servers, gaps, events, statistics, pairwise
     /// skew, lease) instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Read at most this much of each log (after decompression: 512M, 1G, 4G...); a larger
+    /// log, a decompression bomb or a file that is not a log fails instead of filling the
+    /// memory. Lines longer than 64 KiB are refused too.
+    #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = skew_report::parse_size)]
+    pub max_log_bytes: u64,
     /// Threads for parsing large logs (default: the CPUs available).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
     pub threads: Option<u32>,
@@ -105,11 +110,6 @@ fn code_of(e: &ReportError) -> i32 {
 
 /// Runs `skew report`.
 pub fn run(args: ReportArgs) -> Result<i32, CliError> {
-    if !(args.lease_drift_ppm.is_finite() && args.lease_drift_ppm >= 0.0) {
-        return Err(CliError::usage(
-            "--lease-drift-ppm must be a non-negative number",
-        ));
-    }
     let now = now_unix_ns();
     let since_ns = args.since.map(|t| t.resolve(now));
     let until_ns = args.until.map(|t| t.resolve(now));
@@ -145,6 +145,10 @@ pub fn run(args: ReportArgs) -> Result<i32, CliError> {
         output: args.output.clone(),
         stats_csv: args.stats_csv.clone(),
         threads,
+        limits: skew_report::ReadLimits {
+            max_bytes: args.max_log_bytes,
+            ..skew_report::ReadLimits::default()
+        },
     };
     // Names of files, hosts and servers come from the logs: never print their control
     // characters raw (issue 14.2).

@@ -4,7 +4,7 @@
 use crate::cmd::nts_args::NtsArgs;
 use crate::exit::CliError;
 use clap::Args;
-use skew_monitor::config::Config;
+use skew_monitor::config::{self, Config};
 use skew_monitor::nagios::State;
 use skew_monitor::plan::{plan, Overrides, Plan};
 use std::path::{Path, PathBuf};
@@ -40,46 +40,50 @@ pub struct RunOptions {
     #[arg(short = 'n', long, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub samples: Option<u32>,
     /// Time between requests to one server [default: 2s].
-    #[arg(long, value_parser = skew_time::parse_duration, value_name = "DUR")]
+    #[arg(long, value_parser = skew_ntp::prober::INTERVAL_RANGE.parser(), value_name = "DUR")]
     pub interval: Option<Duration>,
     /// How long to wait for each reply [default: 1s].
-    #[arg(long, value_parser = skew_time::parse_duration, value_name = "DUR")]
+    #[arg(long, value_parser = skew_ntp::prober::TIMEOUT_RANGE.parser(), value_name = "DUR")]
     pub timeout: Option<Duration>,
     /// Servers whose bounds must agree [default: a majority, at least 3 with 3 or more].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub min_agree: Option<u32>,
     /// WARNING when |offset| exceeds this [default: 100ms].
-    #[arg(short = 'w', long = "warn", value_parser = skew_time::parse_duration, value_name = "DUR")]
+    #[arg(short = 'w', long = "warn", value_parser = config::OFFSET_THRESHOLD_RANGE.parser(), value_name = "DUR")]
     pub warn: Option<Duration>,
     /// CRITICAL when |offset| exceeds this [default: 500ms].
-    #[arg(short = 'c', long = "crit", value_parser = skew_time::parse_duration, value_name = "DUR")]
+    #[arg(short = 'c', long = "crit", value_parser = config::OFFSET_THRESHOLD_RANGE.parser(), value_name = "DUR")]
     pub crit: Option<Duration>,
     /// WARNING when the agreement's half-width exceeds this [default: 250ms].
-    #[arg(long, value_parser = skew_time::parse_duration, value_name = "DUR")]
+    #[arg(long, value_parser = config::OFFSET_THRESHOLD_RANGE.parser(), value_name = "DUR")]
     pub warn_bound: Option<Duration>,
     /// CRITICAL when the agreement's half-width exceeds this [default: 1s].
-    #[arg(long, value_parser = skew_time::parse_duration, value_name = "DUR")]
+    #[arg(long, value_parser = config::OFFSET_THRESHOLD_RANGE.parser(), value_name = "DUR")]
     pub crit_bound: Option<Duration>,
     /// WARNING when a pause in the pause sample exceeds this [default: 1s].
-    #[arg(long, value_parser = skew_time::parse_duration, value_name = "DUR")]
+    #[arg(long, value_parser = config::PAUSE_THRESHOLD_RANGE.parser(), value_name = "DUR")]
     pub warn_pause: Option<Duration>,
     /// CRITICAL when a pause in the pause sample exceeds this [default: 10s].
-    #[arg(long, value_parser = skew_time::parse_duration, value_name = "DUR")]
+    #[arg(long, value_parser = config::PAUSE_THRESHOLD_RANGE.parser(), value_name = "DUR")]
     pub crit_pause: Option<Duration>,
     /// Skip the local clock reading.
     #[arg(long)]
     pub no_clock: bool,
     /// Length of the local clock reading [default: 2s].
-    #[arg(long, value_parser = skew_time::parse_duration, value_name = "DUR")]
+    #[arg(long, value_parser = config::CLOCK_DURATION_RANGE.parser(), value_name = "DUR")]
     pub clock_duration: Option<Duration>,
+    /// No WARNING when the kernel says nothing disciplines the clock (TIME_ERROR,
+    /// STA_UNSYNC): for hosts meant to run free (skew.toml: `[clock] kernel_sync = false`).
+    #[arg(long)]
+    pub no_kernel_sync: bool,
     /// Take a short pause sample beside the probe (the `skew pauses` detector).
     #[arg(long)]
     pub pause: bool,
     /// Length of the pause sample [default: 5s].
-    #[arg(long, value_parser = skew_time::parse_duration, value_name = "DUR")]
+    #[arg(long, value_parser = config::PAUSE_DURATION_RANGE.parser(), value_name = "DUR")]
     pub pause_duration: Option<Duration>,
     /// Sleep interval of the pause detector [default: 1ms].
-    #[arg(long, value_parser = skew_time::parse_duration, value_name = "DUR")]
+    #[arg(long, value_parser = config::PAUSE_INTERVAL_RANGE.parser(), value_name = "DUR")]
     pub pause_interval: Option<Duration>,
     /// Skip the leap-seconds list check.
     #[arg(long)]
@@ -95,10 +99,10 @@ pub struct RunOptions {
     #[command(flatten)]
     pub nts: NtsArgs,
     /// WARNING when an NTS server's certificate ends within this many days [default: 30].
-    #[arg(long, value_name = "DAYS")]
+    #[arg(long, value_name = "DAYS", value_parser = skew_monitor::nts::parse_cert_days)]
     pub warn_cert_days: Option<f64>,
     /// CRITICAL when an NTS server's certificate ends within this many days [default: 7].
-    #[arg(long, value_name = "DAYS")]
+    #[arg(long, value_name = "DAYS", value_parser = skew_monitor::nts::parse_cert_days)]
     pub crit_cert_days: Option<f64>,
 }
 
@@ -134,6 +138,7 @@ impl RunOptions {
             crit_pause: self.crit_pause,
             no_clock: self.no_clock,
             clock_duration: self.clock_duration,
+            no_kernel_sync: self.no_kernel_sync,
             pause: self.pause,
             pause_duration: self.pause_duration,
             pause_interval: self.pause_interval,
@@ -209,8 +214,8 @@ mod tests {
             .plan(&Config::default(), Path::new("/nonexistent"))
             .unwrap();
         assert!(plan.run.probe.nts.is_none() && plan.run.probe.nts_servers.is_empty());
-        assert!(options(&["--nts", "--nts-ke-timeout", "0s", "a"])
-            .plan(&Config::default(), Path::new("/nonexistent"))
-            .is_err());
+        // A zero deadline is refused as the flag is parsed (its range is 1ms..10m).
+        let e = T::try_parse_from(["t", "--nts", "--nts-ke-timeout", "0s", "a"]).unwrap_err();
+        assert!(e.to_string().contains("outside 1ms..10m"), "{e}");
     }
 }

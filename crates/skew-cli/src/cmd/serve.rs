@@ -74,7 +74,7 @@ pub struct ServeArgs {
     #[arg(long, value_name = "P", allow_hyphen_values = true, value_parser = parse_ppm, help_heading = "Time faults")]
     pub drift_ppm: Option<i64>,
     /// Step the served clock by --step after this long.
-    #[arg(long, value_parser = skew_time::parse_duration, value_name = "DUR", requires = "step", help_heading = "Time faults")]
+    #[arg(long, value_parser = skew_fault::STEP_AFTER_RANGE.parser(), value_name = "DUR", requires = "step", help_heading = "Time faults")]
     pub step_after: Option<Duration>,
     /// Size of the step, signed seconds (with --step-after).
     #[arg(long, value_parser = parse_signed_ns, value_name = "S", allow_hyphen_values = true, requires = "step_after", help_heading = "Time faults")]
@@ -148,10 +148,10 @@ pub struct ServeArgs {
     #[arg(long, value_parser = parse_probability, value_name = "P", default_value = "0", help_heading = "Misbehaviour")]
     pub loss: Probability,
     /// Hold each reply this long before sending it (T3 is still read when it leaves).
-    #[arg(long, value_parser = skew_time::parse_duration, value_name = "DUR", default_value = "0", help_heading = "Misbehaviour")]
+    #[arg(long, value_parser = skew_fault::DELAY_RANGE.parser(), value_name = "DUR", default_value = "0", help_heading = "Misbehaviour")]
     pub hold: Duration,
     /// Add a uniform random hold between 0 and this.
-    #[arg(long, value_parser = skew_time::parse_duration, value_name = "DUR", default_value = "0", help_heading = "Misbehaviour")]
+    #[arg(long, value_parser = skew_fault::DELAY_RANGE.parser(), value_name = "DUR", default_value = "0", help_heading = "Misbehaviour")]
     pub hold_jitter: Duration,
     /// Probability that a request is answered twice.
     #[arg(long, value_parser = parse_probability, value_name = "P", default_value = "0", help_heading = "Misbehaviour")]

@@ -104,6 +104,70 @@ fn assert_two_steps(steps: &[Value]) {
     assert!((0.7..1.5).contains(&gap), "gap {gap}");
 }
 
+/// `skew monitor` under libfaketime: the step its clock reading sees is named local to this
+/// process, as `skew clocks` names it (issue 13.6), in the Nagios line and the JSON reasons.
+#[test]
+fn monitor_names_a_step_local_to_the_process() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
+    let dir = temp_dir("monitor-faked");
+    let fake = FakeClock::new(&dir);
+    let dead = format!("127.0.0.1:{}", skew_testkit::free_udp_port());
+    let path = fake.path.clone();
+    let steps = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(700));
+        FakeClock { path }.set("+2");
+    });
+    let out = run_faked(
+        &fake,
+        &[
+            "monitor",
+            "-n",
+            "1",
+            "--timeout",
+            "200ms",
+            "--no-leap",
+            "--no-kernel-sync",
+            "--clock-duration",
+            "2s",
+            "--json",
+            &dead,
+        ],
+        Duration::from_secs(30),
+    );
+    steps.join().unwrap();
+    let v = out.json();
+    let reasons: Vec<&str> = v["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect();
+    let step = reasons
+        .iter()
+        .find(|r| {
+            r.starts_with("the time-of-day clock stepped 1 time(s) during the run (largest +2.0")
+        })
+        .unwrap_or_else(|| panic!("{reasons:?}"));
+    assert!(
+        step.ends_with("; local to this process: the kernel reported no clock setting (a time-faking library such as libfaketime?)"),
+        "{step}"
+    );
+    assert!(
+        v["line"]
+            .as_str()
+            .unwrap()
+            .contains("local to this process"),
+        "{}",
+        v["line"]
+    );
+    assert_eq!(
+        v["report"]["clock"]["steps_local"], 1,
+        "{}",
+        v["report"]["clock"]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn real_clocks_json_contract() {
     let _one_module = crate::common::one_module_at_a_time(module_path!());
@@ -432,6 +496,62 @@ fn csv_appends_under_one_header() {
     );
     let mut r = csv::Reader::from_reader(out.stdout.as_bytes());
     assert_eq!(r.records().count(), 1, "{}", out.stdout);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `--csv` pointed at a drift log of `skew monitor` (or any CSV not its own) is refused and
+/// leaves the file byte for byte as it was (issue 13.6): `skew report` must still read it.
+#[test]
+fn csv_refuses_a_file_that_is_not_its_own() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
+    let dir = temp_dir("csv-foreign");
+    let drift = format!("{}/../../data/drift-demo.csv", env!("CARGO_MANIFEST_DIR"));
+    let log = dir.join("drift.csv");
+    std::fs::copy(&drift, &log).unwrap();
+    let before = std::fs::read(&log).unwrap();
+    let out = run_skew(
+        &[
+            "clocks",
+            "--duration",
+            "200ms",
+            "--no-survey",
+            "--csv",
+            log.to_str().unwrap(),
+        ],
+        Duration::from_secs(30),
+    );
+    assert_eq!(out.code, 65, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains(&format!(
+            "refusing to append to {}: its first line is not the header of `skew clocks --csv`",
+            log.display()
+        )),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        std::fs::read(&log).unwrap(),
+        before,
+        "the drift log was changed"
+    );
+    skew_driftlog::read_log(&log).expect("the drift log still reads");
+    // Any other CSV too, and a header cut short.
+    for text in ["a,b\n1,2\n", "time_utc,elapsed"] {
+        std::fs::write(&log, text).unwrap();
+        let out = run_skew(
+            &[
+                "clocks",
+                "--duration",
+                "200ms",
+                "--no-survey",
+                "--csv",
+                log.to_str().unwrap(),
+            ],
+            Duration::from_secs(30),
+        );
+        assert_eq!(out.code, 65, "{text:?}: {}", out.stderr);
+        assert_eq!(std::fs::read_to_string(&log).unwrap(), text);
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -622,6 +622,28 @@ fn collect_emitted() -> BTreeMap<String, BTreeSet<String>> {
     ok_output(&out, "leap --json");
     add("skew leap --json", json_paths(&out.stdout));
 
+    // skew leap --fetch, from a local HTTPS server into a cache of its own.
+    let https = skew_testkit::HttpsFiles::start();
+    https.put(
+        "leap-seconds.list",
+        &std::fs::read(crate::common::fresh_leap_list(&dir, "fresh.list")).unwrap(),
+    );
+    let cache = p("leap-cache");
+    let out = crate::common::run_skew_env(
+        &[
+            "leap",
+            "--json",
+            "--fetch",
+            &https.url("leap-seconds.list"),
+            "--fetch-ca",
+            https.ca.to_str().unwrap(),
+        ],
+        &[("SKEW_CACHE_DIR", &cache)],
+        limit,
+    );
+    ok_output(&out, "leap --fetch --json");
+    add("skew leap --fetch --json", json_paths(&out.stdout));
+
     // skew clocks: a step under libfaketime (this process only), in the report and in
     // --watch lines with their CSV; and the plain CSV on stdout.
     let fake_report = FakeStep::new(&dir, "fake-report");

@@ -43,8 +43,8 @@ fn the_2016_leap_is_next_and_tai_utc_goes_36_to_37() {
         .unwrap()
         .ends_with("data/leap-seconds.list"));
     assert_eq!(l["hash_ok"], true);
-    assert_eq!(l["last_update"], "2025-07-07T00:00:00Z");
-    assert_eq!(l["expires"], "2026-06-28T00:00:00Z");
+    assert_eq!(l["last_update"], "2026-07-06T07:44:57Z");
+    assert_eq!(l["expires"], "2027-06-28T00:00:00Z");
     assert_eq!(l["expired"], false);
     assert_eq!(l["tai_minus_utc_s"], 36);
     assert_eq!(l["last_leap"]["second"], "2015-06-30T23:59:60Z");
@@ -65,9 +65,70 @@ fn the_2016_leap_is_next_and_tai_utc_goes_36_to_37() {
     assert_eq!(v["list"]["tai_minus_utc_s"], 37);
     assert_eq!(v["list"]["last_leap"]["second"], "2016-12-31T23:59:60Z");
     assert!(v["list"]["next_leap"].is_null());
-    // The leap second itself still has the old value.
-    let (_, v) = leap_json("leap-seconds.list", "2016-12-31T23:59:60.5Z");
+    // The leap second itself still has the old value, and the report says the instant is
+    // inside it (not "0.0 h away").
+    let (code, v) = leap_json("leap-seconds.list", "2016-12-31T23:59:60.5Z");
+    assert_eq!(code, 0, "{v}");
     assert_eq!(v["list"]["tai_minus_utc_s"], 36);
+    assert_eq!(v["at"], "2016-12-31T23:59:60.500Z");
+    assert_eq!(v["at_in_leap_second"], true);
+    let notes: Vec<&str> = v["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        notes,
+        ["list: the instant is inside the leap second 2016-12-31T23:59:60Z (insert): TAI − UTC is 36 s until its end, 37 s from 2017-01-01T00:00:00Z"]
+    );
+    let out = leap(&[
+        "--no-kernel",
+        "--file",
+        &data("leap-seconds.list"),
+        "--at",
+        "2016-12-31T23:59:60.5Z",
+    ]);
+    assert!(
+        out.stdout.starts_with(
+            "Leap seconds as of 2016-12-31T23:59:60.500Z (--at, inside a leap second)"
+        ),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("h away"), "{}", out.stdout);
+}
+
+/// A second 60 exists only where the list inserts a leap second: anywhere else `--at` is a
+/// usage error (issue 13.6).
+#[test]
+fn a_second_60_without_a_leap_second_is_a_usage_error() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
+    let list = data("leap-seconds.list");
+    for (at, says) in [
+        (
+            "2016-06-30T23:59:60Z",
+            "--at names a second 60, but there was no leap second at the end of 2016-06-30 (UTC)",
+        ),
+        (
+            "2030-06-30T23:59:60Z",
+            "schedules no leap second at the end of 2030-06-30",
+        ),
+        (
+            "2016-12-31T12:59:60Z",
+            "a second 60 exists only at 23:59:60 UTC",
+        ),
+    ] {
+        let out = leap(&["--no-kernel", "--file", &list, "--at", at]);
+        assert_eq!(out.code, 64, "{at}: {}{}", out.stdout, out.stderr);
+        assert!(out.stderr.contains(says), "{at}: {}", out.stderr);
+        assert!(out.stdout.is_empty(), "{}", out.stdout);
+    }
+    // The real ones pass: 2015-06-30 and 2016-12-31.
+    for at in ["2015-06-30T23:59:60Z", "2016-12-31T23:59:60.999Z"] {
+        let out = leap(&["--no-kernel", "--file", &list, "--at", at]);
+        assert_eq!(out.code, 0, "{at}: {}", out.stderr);
+    }
 }
 
 #[test]
@@ -119,13 +180,13 @@ fn expired_and_expiring_lists_warn() {
     assert!(v["list"]["next_leap"].is_null());
     assert_eq!(v["list"]["days_since_expiry"], 3);
     assert!(warnings(&v)[0].starts_with("list: expired on 2016-12-28 (3 days ago)"));
-    // The installed list as of late 2026: expired since 2026-06-28.
-    let (code, v) = leap_json("leap-seconds.list", "2026-11-27T00:00:00Z");
+    // tzdata 2025b's list as of late 2026: expired since 2026-06-28.
+    let (code, v) = leap_json("leap-seconds.2025b.list", "2026-11-27T00:00:00Z");
     assert_eq!(code, 1);
     assert_eq!(v["list"]["expired"], true);
     assert_eq!(v["list"]["days_since_expiry"], 152);
     // Expiring within 30 days, and --expiry-warning-days.
-    let (code, v) = leap_json("leap-seconds.list", "2026-06-10T00:00:00Z");
+    let (code, v) = leap_json("leap-seconds.2025b.list", "2026-06-10T00:00:00Z");
     assert_eq!(code, 1);
     assert_eq!(v["list"]["expiring_soon"], true);
     assert!(warnings(&v)[0].contains("expires on 2026-06-28 (in 18 days"));
@@ -133,7 +194,7 @@ fn expired_and_expiring_lists_warn() {
         "--json",
         "--no-kernel",
         "--file",
-        &data("leap-seconds.list"),
+        &data("leap-seconds.2025b.list"),
         "--at",
         "2026-06-10T00:00:00Z",
         "--expiry-warning-days",

@@ -425,13 +425,18 @@ fn libfaketime_step_is_a_step_not_a_pause() {
         steps[0]["max_s"].as_f64().unwrap(),
     );
     assert!(min <= 2.0 && 2.0 <= max && max - min < 0.01, "{}", steps[0]);
-    assert_eq!(
-        events(&v).len(),
-        1,
+    // A step is not a pause: besides it, only real contention on this shared machine
+    // (proven by run-delay, as the tests that expect no event tolerate) may be reported.
+    let others: Vec<Value> = events(&v)
+        .into_iter()
+        .filter(|e| e["kind"] != "step" && !proven_contention(e))
+        .collect();
+    assert!(
+        others.is_empty(),
         "a step is not a pause: {:#}",
         v["events"]
     );
-    // Only real contention (proven by run-delay) may have crossed the threshold.
+    // Only that contention may have crossed the threshold.
     assert_eq!(
         v["pauses"]["count_over_threshold"].as_u64().unwrap() as usize,
         events(&v).len() - 1

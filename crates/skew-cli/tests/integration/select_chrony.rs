@@ -171,3 +171,57 @@ fn skew_serve_liars_are_flagged_beside_real_chronyd() {
         "{liar}"
     );
 }
+
+/// The agreement of one server 287.1 ms off, a few µs wide (it announces no root delay or
+/// dispersion), prints two ends that differ, rounded outward so they hold the agreement
+/// (issue 13.6: `[-287.1ms, -287.1ms]`).
+#[test]
+fn a_narrow_agreement_never_prints_as_a_point() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
+    use skew_testkit::SkewDaemon;
+    let liar = SkewDaemon::serve(
+        std::path::Path::new(skew_bin()),
+        &[
+            "--offset",
+            "-0.2871",
+            "--root-dispersion",
+            "0",
+            "--root-delay",
+            "0",
+        ],
+    );
+    let server = liar.arg();
+    let out = run_skew(
+        &["probe", "-n", "2", "--interval", "10ms", &server],
+        std::time::Duration::from_secs(20),
+    );
+    let line = out
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("Agreement: "))
+        .unwrap_or_else(|| panic!("{}", out.stdout));
+    let within = line
+        .split("UTC offset within [")
+        .nth(1)
+        .and_then(|r| r.split(']').next())
+        .unwrap_or_else(|| panic!("{line}"));
+    let (lo, hi) = within.split_once(", ").unwrap();
+    assert_ne!(lo, hi, "{line}");
+    let ms = |t: &str| t.strip_suffix("ms").unwrap().parse::<f64>().unwrap() / 1e3;
+    let json = probe_json(&[&server], &[]).json();
+    let (a_lo, a_hi) = (
+        json["agreement"]["lo_s"].as_f64().unwrap(),
+        json["agreement"]["hi_s"].as_f64().unwrap(),
+    );
+    // A second run's agreement lies near the first: both printed ends are close to -287.1 ms
+    // and in order.
+    assert!(ms(lo) < ms(hi), "{line}");
+    assert!(
+        (ms(lo) + 0.2871).abs() < 0.001 && (ms(hi) + 0.2871).abs() < 0.001,
+        "{line}"
+    );
+    assert!(
+        (a_lo + 0.2871).abs() < 0.001 && (a_hi + 0.2871).abs() < 0.001,
+        "{json}"
+    );
+}

@@ -146,9 +146,11 @@ fn forged_replies_are_counted_and_the_real_one_still_counts() {
         p["warnings"].as_array().unwrap().is_empty(),
         "no timeouts: {p}"
     );
+    // A genuine sample lies within half its delay of the truth (a busy machine can delay the
+    // peer's reply by milliseconds); a forged one would be an hour off.
     for s in p["samples"].as_array().unwrap() {
         assert!(
-            (f(s, "offset_s") - 0.25).abs() < 1e-3,
+            (f(s, "offset_s") - 0.25).abs() <= f(s, "delay_s") / 2.0 + 1e-3,
             "a forged sample was used: {s}"
         );
     }

@@ -62,6 +62,7 @@ fn host(name: &str, t: &[i64]) -> HostData {
     HostData {
         host: name.into(),
         runs_ns: t.to_vec(),
+        run_keys: t.iter().map(|&x| (x, 0)).collect(),
         agreement: AgreementSeries {
             t_ns: t.to_vec(),
             lo_s: vec![-1e-5; n],

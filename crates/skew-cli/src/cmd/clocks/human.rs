@@ -234,7 +234,12 @@ fn suspend_and_tai(out: &mut String, r: &ClocksReport) {
             signed(tai.clock_tai_minus_realtime_ns),
             tai.kernel_tai_s,
             match tai.list_tai_minus_utc_s {
-                Some(v) => format!("leap-seconds.list TAI − UTC {v} s"),
+                Some(v) => format!(
+                    "leap-seconds.list TAI − UTC {v} s{}",
+                    tai.list_file
+                        .as_deref()
+                        .map_or(String::new(), |f| format!(" (from {f})"))
+                ),
                 None => "no leap-seconds.list found to check against".to_string(),
             }
         )),

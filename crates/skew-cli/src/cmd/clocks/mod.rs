@@ -15,7 +15,7 @@ use skew_clock::monitor::Summary;
 use skew_clock::reading::{kernel_now, measure_tai, tai_minus_realtime_s, Session};
 use skew_clock::report::{self, IntervalRecord, ReportInputs};
 use skew_clock::resolution::{survey, SurveyConfig};
-use skew_clock::run::{Flow, RunConfig};
+use skew_clock::run::{self, Flow, RunConfig};
 use skew_clock::{ClockError, ClockId};
 use skew_time::duration_ns;
 use std::time::Duration;
@@ -32,14 +32,14 @@ error, 74 the CSV file cannot be written."
 )]
 pub struct ClocksArgs {
     /// How long to sample [default: 10s; with --watch: until interrupted or --count].
-    #[arg(long, value_parser = skew_time::parse_duration, value_name = "DUR")]
+    #[arg(long, value_parser = run::RUN_DURATION_RANGE.parser(), value_name = "DUR")]
     pub duration: Option<Duration>,
     /// Smallest jump of REALTIME against BOOTTIME reported as a step (also the threshold for
     /// suspends and monotonic jumps).
-    #[arg(long, default_value = "1ms", value_parser = skew_time::parse_duration, value_name = "DUR")]
+    #[arg(long, default_value = "1ms", value_parser = run::STEP_THRESHOLD_RANGE.parser(), value_name = "DUR")]
     pub step_threshold: Duration,
     /// Time between samples.
-    #[arg(long, default_value = "10ms", value_parser = skew_time::parse_duration, value_name = "DUR")]
+    #[arg(long, default_value = "10ms", value_parser = run::SAMPLE_INTERVAL_RANGE.parser(), value_name = "DUR")]
     pub sample_interval: Duration,
     /// Chained read rounds per sample; each clock's tightest RAW bracket is kept.
     #[arg(long, default_value_t = 8, value_name = "N",
@@ -50,7 +50,7 @@ pub struct ClocksArgs {
     #[arg(long)]
     pub watch: bool,
     /// Length of a --watch interval.
-    #[arg(long, default_value = "1s", value_parser = skew_time::parse_duration, value_name = "DUR")]
+    #[arg(long, default_value = "1s", value_parser = run::WATCH_INTERVAL_RANGE.parser(), value_name = "DUR")]
     pub interval: Duration,
     /// Stop --watch after N lines.
     #[arg(long, value_name = "N", requires = "watch",
@@ -80,17 +80,7 @@ impl ClocksArgs {
                 "--json and --csv both print to stdout: give --csv a FILE",
             ));
         }
-        if self.sample_interval < Duration::from_micros(100) {
-            return Err(CliError::usage("--sample-interval must be at least 100us"));
-        }
-        if self.step_threshold.is_zero() {
-            return Err(CliError::usage(
-                "--step-threshold must be greater than zero",
-            ));
-        }
-        if self.duration.is_some_and(|d| d.is_zero()) {
-            return Err(CliError::usage("--duration must be greater than zero"));
-        }
+        // The ranges of single flags are checked as they are parsed (skew_clock::run's).
         if self.interval < self.sample_interval {
             return Err(CliError::usage(
                 "--interval must be at least --sample-interval",
@@ -219,13 +209,19 @@ pub fn run(args: ClocksArgs) -> Result<i32, CliError> {
     }
     // The report: the kernel at the end, CLOCK_TAI now, the files.
     let kernel_end = kernel_now();
-    // TAI − UTC now according to the system's leap-seconds.list (None when there is none).
+    // TAI − UTC now according to the leap-seconds.list in use: the freshest of the system's
+    // and skew's cache (None when there is none).
     let now_s = summary.end.realtime_ns.div_euclid(1_000_000_000);
-    let list_tai = skew_leap::system::system_tai_minus_utc(now_s)
-        .ok()
-        .and_then(|(v, _)| v)
-        .map(i64::from);
+    let in_use = skew_leap::system::system_tai_minus_utc(now_s).ok();
+    let list_tai = in_use.as_ref().and_then(|(v, _, _)| *v).map(i64::from);
     let tai = measure_tai(&mut session.env, kernel_end.as_ref().ok(), list_tai)
+        .map(|mut t| {
+            t.list_file = in_use
+                .as_ref()
+                .filter(|_| list_tai.is_some())
+                .map(|(_, _, chosen)| chosen.describe());
+            t
+        })
         .map_err(|e| e.to_string());
     let rep = report::build(ReportInputs {
         survey: &survey_entries,

@@ -1,10 +1,14 @@
-//! Where `--csv` rows go: stdout (with a header), or appended to a drift-log file (header
-//! only when the file is new or empty). Every row is flushed at once, so a `--watch` run
+//! Where `--csv` rows go: stdout (with a header), or appended to a file of its own (header
+//! only when the file is new or empty), opened by [`skew_fs::open_append`]. A file that starts
+//! with anything but this header — a drift log of `skew monitor`, say — is refused and left
+//! unchanged, as `skew monitor` refuses a log that is not its own. Every row is flushed at
+//! once, so a `--watch` run
 //! stopped at any moment loses nothing already measured.
 
 use crate::exit::{self, CliError};
 use skew_clock::report::{IntervalRecord, CSV_COLUMNS};
-use std::fs::{File, OpenOptions};
+use skew_fs::header::{check_header, Header};
+use std::fs::File;
 use std::io::Write;
 
 /// A CSV destination.
@@ -34,12 +38,24 @@ impl CsvSink {
                 .map_err(|e| io_error("stdout", e))?;
             return Ok(CsvSink::Stdout);
         }
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .map_err(|e| io_error(path, e))?;
-        let empty = file.metadata().map_err(|e| io_error(path, e))?.len() == 0;
+        // Never through a symlink, nor into another user's file (issue 14.1).
+        let file = skew_fs::open_append(std::path::Path::new(path), true)
+            .map_err(|e| CliError::new(exit::IO_ERROR, format!("cannot write CSV: {e}")))?;
+        let empty =
+            match check_header(&file, &CSV_COLUMNS.join(",")).map_err(|e| io_error(path, e))? {
+                Header::Empty => true,
+                Header::Matches => false,
+                Header::Torn | Header::Foreign { .. } => {
+                    return Err(CliError::new(
+                        exit::DATA_ERR,
+                        format!(
+                            "refusing to append to {path}: its first line is not the header of \
+                         `skew clocks --csv` (is it a drift log?); the file is left unchanged: \
+                         give --csv a file of its own"
+                        ),
+                    ))
+                }
+            };
         let mut writer = Box::new(csv::Writer::from_writer(file));
         if empty {
             writer

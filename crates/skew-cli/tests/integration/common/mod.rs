@@ -191,3 +191,41 @@ pub fn assert_measures_uncertain(p: &Value, expected_s: f64, tol_s: f64, truth_s
 }
 
 pub use skew_testkit::one_module_at_a_time;
+
+/// A leap-seconds.list valid until 2042: tzdata 2025b's with a later expiry and its hash
+/// redone.
+pub fn fresh_leap_list(dir: &std::path::Path, name: &str) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../data/leap-seconds.2025b.list"
+    ))
+    .unwrap();
+    let text = text.replace("#@\t3991593600", "#@\t4500000000");
+    let mut hashed = String::new();
+    for prefix in ["#$", "#@"] {
+        let line = text.lines().find(|l| l.starts_with(prefix)).unwrap();
+        hashed.push_str(line[2..].trim());
+    }
+    for line in text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+    {
+        let mut f = line.split_whitespace();
+        hashed.push_str(f.next().unwrap());
+        hashed.push_str(f.next().unwrap());
+    }
+    let words = skew_leap::hash::format_words(&skew_leap::hash::digest_words(&hashed));
+    let out: Vec<String> = text
+        .lines()
+        .map(|l| {
+            if l.starts_with("#h") {
+                format!("#h\t{words}")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    let p = dir.join(name);
+    std::fs::write(&p, out.join("\n") + "\n").unwrap();
+    p
+}
