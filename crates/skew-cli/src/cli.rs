@@ -334,6 +334,9 @@ mod tests {
                 let flag = format!("--{long}");
                 let mut argv = vec!["skew", name];
                 argv.extend_from_slice(required(name));
+                if flag == "--fetch-timeout" {
+                    argv.push("--fetch"); // it requires --fetch
+                }
                 argv.extend([flag.as_str(), "106751d"]);
                 if arg
                     .get_value_names()

@@ -19,6 +19,10 @@ pub const IERS_URL: &str = "https://hpiers.obspm.fr/iers/bul/bulc/ntp/leap-secon
 /// The sources tried when no URL is given, in order.
 pub const DEFAULT_URLS: [&str; 2] = [IANA_URL, IERS_URL];
 
+/// The deadline of one download (`skew leap --fetch-timeout`): 100 ms to 10 minutes.
+pub const FETCH_TIMEOUT_RANGE: skew_time::DurationRange =
+    skew_time::DurationRange::new(100_000_000, 600_000_000_000);
+
 /// What one source gave.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case")]

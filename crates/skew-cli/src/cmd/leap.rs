@@ -76,7 +76,7 @@ pub struct LeapArgs {
     #[arg(long = "fetch-ca", value_name = "FILE", requires = "fetch")]
     pub fetch_ca: Vec<PathBuf>,
     /// With --fetch: the deadline of each download [default: 20s].
-    #[arg(long, value_parser = skew_time::parse_duration, value_name = "DUR", requires = "fetch")]
+    #[arg(long, value_parser = skew_leap::fetch::FETCH_TIMEOUT_RANGE.parser(), value_name = "DUR", requires = "fetch")]
     pub fetch_timeout: Option<std::time::Duration>,
     /// How to probe the servers.
     #[command(flatten)]

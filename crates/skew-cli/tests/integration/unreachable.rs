@@ -70,3 +70,43 @@ fn a_closed_port_alone_ends_the_run_early() {
     assert_eq!(out.code, 2, "no server answered validly");
     assert!(out.elapsed < Duration::from_secs(2), "{:?}", out.elapsed);
 }
+
+#[test]
+fn a_closed_ipv6_port_is_unreachable_by_icmpv6() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
+    let live = SkewDaemon::serve(Path::new(skew_bin()), &["--stats-json"]);
+    // A port nothing listens on, on ::1 (bound, then closed).
+    let closed = {
+        let s = UdpSocket::bind("[::1]:0").unwrap();
+        s.local_addr().unwrap().to_string()
+    };
+    let out = run_skew(
+        &[
+            "probe",
+            "--json",
+            "-n",
+            "2",
+            "--interval",
+            "50ms",
+            "--timeout",
+            "3s",
+            &closed,
+            &live.arg(),
+        ],
+        Duration::from_secs(30),
+    );
+    let ps = probes(&out.json());
+    let (c, l) = (&ps[0], &ps[1]);
+    assert_eq!(c["status"], "unreachable", "{c}");
+    let e = c["error"].as_str().unwrap();
+    assert!(
+        e.contains("ICMPv6 port unreachable (type 1, code 4)"),
+        "the ICMPv6 type in error: {e}"
+    );
+    assert_measures(l, 0.0, 100e-6);
+    assert!(
+        out.elapsed < Duration::from_millis(2500),
+        "the run waited out the timeouts: {:?}",
+        out.elapsed
+    );
+}
