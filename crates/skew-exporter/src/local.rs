@@ -178,7 +178,7 @@ pub fn spawn(
     }
     if let Some(every) = cfg.pause_interval {
         let (view, stop) = (view.clone(), stop.clone());
-        let report_ns = cfg.interval.as_nanos().min(i64::MAX as u128) as i64;
+        let report_ns = skew_time::duration_ns(cfg.interval);
         threads.push(
             std::thread::Builder::new()
                 .name("skew-pauses".into())
@@ -192,11 +192,11 @@ pub fn spawn(
 /// The clock thread: a bracketed sample every `interval / 8` (0.1 to 8 s), an interval closed
 /// every `interval`, the leap list read hourly.
 fn clock_loop(cfg: &LocalConfig, view: &Mutex<Arc<LocalView>>, stop: &AtomicBool) {
-    let interval_ns = cfg.interval.as_nanos().min(i64::MAX as u128) as i64;
+    let interval_ns = skew_time::duration_ns(cfg.interval);
     let sample_every = (cfg.interval / 8).clamp(Duration::from_millis(100), Duration::from_secs(8));
     let mut env = LinuxEnv::default();
     let mut monitor = Monitor::new(MonitorConfig {
-        clock_set_window_ns: 2 * sample_every.as_nanos() as i64 + 1_000_000,
+        clock_set_window_ns: 2 * skew_time::duration_ns(sample_every) + 1_000_000,
         ..MonitorConfig::default()
     });
     let mut steps_total = 0u64;
@@ -215,7 +215,7 @@ fn clock_loop(cfg: &LocalConfig, view: &Mutex<Arc<LocalView>>, stop: &AtomicBool
         // No periodic wake-ups: the next sample, interval or leap check (at most 8 s away);
         // a clock setting ends the wait at once (the timerfd).
         let wait = target.saturating_duration_since(now);
-        let wake = env.wait_ns(wait.as_nanos() as i64);
+        let wake = env.wait_ns(skew_time::duration_ns(wait));
         if stop.load(Ordering::Relaxed) {
             break;
         }
@@ -260,7 +260,7 @@ fn clock_loop(cfg: &LocalConfig, view: &Mutex<Arc<LocalView>>, stop: &AtomicBool
 /// The pause thread: the detector runs for the exporter's life; each reporting interval's
 /// statistics and events become the pause figures.
 fn pause_loop(every: Duration, report_ns: i64, view: &Mutex<Arc<LocalView>>, stop: &AtomicBool) {
-    let interval_ns = every.as_nanos().min(i64::MAX as u128) as i64;
+    let interval_ns = skew_time::duration_ns(every);
     let mut cfg = skew_pause::MonitorConfig::for_interval(interval_ns);
     cfg.detector.report_ns = Some(report_ns.max(interval_ns));
     let Ok((monitor, rx)) = skew_pause::PauseMonitor::start(cfg) else {

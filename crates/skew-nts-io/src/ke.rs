@@ -214,13 +214,13 @@ impl Attempt {
 }
 
 fn elapsed_ns(t: Instant) -> i64 {
-    i64::try_from(t.elapsed().as_nanos()).unwrap_or(i64::MAX)
+    skew_time::duration_ns(t.elapsed())
 }
 
 fn now_unix_ns() -> i64 {
     SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+        .map_or(0, skew_time::duration_ns)
 }
 
 fn set_certificate(facts: &mut KeFacts, c: &CertFacts) {

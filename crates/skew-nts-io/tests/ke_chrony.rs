@@ -183,6 +183,24 @@ fn scripted_servers() {
     let e = ke(s.port, &cfg).unwrap_err();
     assert_eq!(e.kind, KeFailureKind::Protocol, "{e}");
     assert!(e.message.contains("End of Message"), "{e}");
+    // Not TLS at all (an SSH banner where a TLS server would answer) and a server that
+    // closes the connection at once: both fail as `tls`, before any certificate is seen.
+    for reply in [&b"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n"[..], &b""[..]] {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        let reply = reply.to_vec();
+        let t = std::thread::spawn(move || {
+            use std::io::{Read, Write};
+            let (mut c, _) = l.accept().unwrap();
+            let mut hello = [0u8; 512];
+            let _ = c.read(&mut hello);
+            let _ = c.write_all(&reply);
+        });
+        let e = ke(port, &cfg).unwrap_err();
+        assert_eq!(e.kind, KeFailureKind::Tls, "{e}");
+        assert_eq!(e.kind.as_str(), "tls", "{e}");
+        t.join().unwrap();
+    }
     // The good one.
     let s = ScriptedKe::start(&pki, &[b"ntske/1"], good);
     let ok = ke(s.port, &cfg).unwrap();

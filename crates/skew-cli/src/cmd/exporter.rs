@@ -211,6 +211,32 @@ mod tests {
         args: ExporterArgs,
     }
 
+    /// The defaults the issue and docs/commands/exporter.md name: a poll every 64 s, a window of
+    /// 64 samples, HTTP on 127.0.0.1:9123 only, a 1 s timeout, the local clock read, the leap
+    /// list read, no pause sampling, no NTS.
+    #[test]
+    fn defaults_are_the_documented_ones() {
+        let args = T::parse_from(["t", "127.0.0.1:123"]).args;
+        let cfg = args
+            .exporter_config(&Config::default(), Path::new("/nonexistent"))
+            .unwrap();
+        assert_eq!(cfg.servers, ["127.0.0.1:123"]);
+        assert_eq!(cfg.poll, Duration::from_secs(64));
+        assert_eq!(cfg.window, 64);
+        assert_eq!(cfg.listen, "127.0.0.1:9123".parse().unwrap());
+        assert_eq!(cfg.timeout, Duration::from_secs(1));
+        assert!(cfg.clock);
+        assert!(cfg.leap.is_some());
+        assert_eq!(cfg.pause_interval, None);
+        assert!(cfg.nts_servers.is_empty() && cfg.nts.is_none());
+        // A poll shorter than 2 s keeps the timeout within half of it.
+        let fast = T::parse_from(["t", "--poll", "1s", "127.0.0.1:123"]).args;
+        let cfg = fast
+            .exporter_config(&Config::default(), Path::new("/nonexistent"))
+            .unwrap();
+        assert_eq!(cfg.timeout, Duration::from_millis(500));
+    }
+
     #[test]
     fn servers_as_monitor_chooses_them_the_nts_ones_with_nts() {
         let root = std::env::temp_dir().join(format!("skew-exporter-nts-{}", std::process::id()));

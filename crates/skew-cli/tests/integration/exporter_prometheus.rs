@@ -122,7 +122,8 @@ fn prometheus_records_the_skew_between_two_hosts() {
     wait_exporter(pb);
 
     // Prometheus: both exporters in one job; host B's follower F stands for server T (the
-    // same server seen from B), which a metric relabelling states.
+    // same server seen from B, at the same address), which a metric relabelling states for
+    // both labels that name a server: the rules group by `server` and `address`.
     let dir = tmpdir("e2e");
     std::fs::copy(
         examples().join("skew-fleet-rules.yml"),
@@ -131,7 +132,8 @@ fn prometheus_records_the_skew_between_two_hosts() {
     .unwrap();
     let relabel = |from: &str, to: &str| {
         format!(
-            "      - source_labels: [instance, server]\n        regex: '{lb};{from}'\n        target_label: server\n        replacement: '{to}'\n"
+            "      - source_labels: [instance, server]\n        regex: '{lb};{from}'\n        target_label: server\n        replacement: '{to}'\n\
+             \x20     - source_labels: [instance, address]\n        regex: '{lb};{from}'\n        target_label: address\n        replacement: '{to}'\n"
         )
     };
     let config = [

@@ -38,6 +38,7 @@ mod select_chrony;
 mod serve_faults;
 mod spoofing;
 mod stop_signals;
+mod structure;
 mod symlinks;
 mod unreachable;
 mod validation;
