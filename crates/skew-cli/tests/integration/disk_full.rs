@@ -17,20 +17,7 @@ fn tmpdir(name: &str) -> PathBuf {
 
 /// One run against a dead port: an `ntp` row and an `agreement` row.
 fn monitor_args(log: &str) -> Vec<&str> {
-    vec![
-        "monitor",
-        "--no-clock",
-        "--no-leap",
-        "-n",
-        "1",
-        "--timeout",
-        "100ms",
-        "--host",
-        "h",
-        "--log",
-        log,
-        "127.0.0.1:9",
-    ]
+    dead_port_run("monitor", &["--host", "h", "--log", log])
 }
 
 #[test]

@@ -51,18 +51,7 @@ fn bare_cr_line_ends_are_refused_at_line_1_by_report_and_monitor() {
         out.stderr
     );
     let out = run_skew(
-        &[
-            "monitor",
-            "--log",
-            log.to_str().unwrap(),
-            "--no-clock",
-            "--no-leap",
-            "-n",
-            "1",
-            "--timeout",
-            "100ms",
-            "127.0.0.1:9",
-        ],
+        &dead_port_run("monitor", &["--log", log.to_str().unwrap()]),
         Duration::from_secs(30),
     );
     assert_eq!(out.code, 3, "{}{}", out.stdout, out.stderr);

@@ -88,18 +88,7 @@ fn check_replaced(path: &Path) {
 }
 
 fn monitor(extra: &[&str]) -> Output {
-    let mut args = vec![
-        "monitor",
-        "--no-clock",
-        "--no-leap",
-        "-n",
-        "1",
-        "--timeout",
-        "100ms",
-    ];
-    args.extend_from_slice(extra);
-    args.push("127.0.0.1:9");
-    run_skew(&args, Duration::from_secs(30))
+    run_skew(&dead_port_run("monitor", extra), Duration::from_secs(30))
 }
 
 #[test]

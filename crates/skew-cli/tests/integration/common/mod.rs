@@ -150,6 +150,25 @@ pub fn probe_json(servers: &[&str], extra: &[&str]) -> Output {
     run_skew(&args, Duration::from_secs(30))
 }
 
+/// The arguments of a quick `command` run (`monitor` or `check`) against a closed port
+/// (127.0.0.1:9, answered at once by ICMP): no clock, no leap list, one sample with a 100 ms
+/// timeout, so a `monitor` run writes an `ntp` and an `agreement` row. `extra` goes before the
+/// server.
+pub fn dead_port_run<'a>(command: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        command,
+        "--no-clock",
+        "--no-leap",
+        "-n",
+        "1",
+        "--timeout",
+        "100ms",
+    ];
+    args.extend_from_slice(extra);
+    args.push("127.0.0.1:9");
+    args
+}
+
 /// The `probes` array of a probe's JSON.
 pub fn probes(v: &Value) -> Vec<Value> {
     v["probes"].as_array().expect("probes array").clone()
