@@ -16,7 +16,9 @@ use rustls::{
     SignatureScheme,
 };
 use skew_ntp::nts::aead::{exporter_aead, exporter_context, Direction, EXPORTER_LABEL};
-use skew_ntp::nts::ke::{client_request, message_length, parse_response, ALPN, DEFAULT_NTP_PORT};
+use skew_ntp::nts::ke::{
+    client_request, message_length, parse_response, KeResponse, ALPN, DEFAULT_NTP_PORT,
+};
 use skew_ntp::nts::{Aead, KeFacts, NtsKeys, NtsSession};
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -189,13 +191,35 @@ fn io_failure(e: &std::io::Error, during: &str) -> (KeFailureKind, String) {
     }
 }
 
+/// The TLS stream of one key exchange.
+type TlsStream = rustls::StreamOwned<ClientConnection, TcpStream>;
+
+/// One key exchange in progress: what was learned so far, and its deadline.
 struct Attempt {
     facts: KeFacts,
     started: Instant,
     deadline: Instant,
+    /// The whole exchange's time allowed, as messages name it.
+    timeout: Duration,
 }
 
 impl Attempt {
+    /// Starts the clock of an exchange with `server_name` on `port`, allowed `timeout`.
+    fn new(server_name: &str, port: u16, timeout: Duration) -> Attempt {
+        let started = Instant::now();
+        Attempt {
+            facts: KeFacts {
+                ke_server: server_name.to_string(),
+                ke_port: port,
+                ..KeFacts::default()
+            },
+            started,
+            deadline: started + timeout,
+            timeout,
+        }
+    }
+
+    /// The failure of step `kind`, with the facts learned so far and the time spent.
     fn fail(&self, kind: KeFailureKind, message: String) -> KeFailure {
         let mut facts = self.facts.clone();
         facts.ke_duration_ns = Some(elapsed_ns(self.started));
@@ -206,10 +230,60 @@ impl Attempt {
         }
     }
 
+    /// The time left before the deadline, if any.
     fn left(&self) -> Option<Duration> {
         self.deadline
             .checked_duration_since(Instant::now())
             .filter(|d| !d.is_zero())
+    }
+
+    /// Bounds `sock`'s next reads and writes by the time left; a timeout failure when none is.
+    fn arm(&self, sock: &TcpStream) -> Result<(), KeFailure> {
+        let left = self.left().ok_or_else(|| {
+            self.fail(
+                KeFailureKind::Timeout,
+                format!("timed out after {:?}", self.timeout),
+            )
+        })?;
+        let _ = sock.set_read_timeout(Some(left));
+        let _ = sock.set_write_timeout(Some(left));
+        Ok(())
+    }
+
+    /// Records the certificate `verifier` was shown, if any, in the facts (also when it
+    /// was refused).
+    fn remember_cert(&mut self, verifier: &RecordingVerifier) {
+        if let Some(c) = verifier
+            .seen
+            .lock()
+            .ok()
+            .and_then(|s| s.clone())
+            .and_then(|d| cert_facts(&d))
+        {
+            set_certificate(&mut self.facts, &c);
+        }
+    }
+
+    /// The session of a successful exchange: its keys and cookies, the NTP server and port
+    /// to query (the server's records, else the KE host and port 123), the facts completed.
+    fn succeed(self, server_name: &str, response: KeResponse, keys: NtsKeys) -> KeSuccess {
+        let ntp_host = response
+            .server
+            .clone()
+            .unwrap_or_else(|| server_name.to_string());
+        let ntp_port = response.port.unwrap_or(DEFAULT_NTP_PORT);
+        let mut facts = self.facts;
+        facts.ke_duration_ns = Some(elapsed_ns(self.started));
+        facts.ntp_server = Some(ntp_host.clone());
+        facts.ntp_port = Some(ntp_port);
+        facts.aead = Some(response.aead);
+        facts.cookies = response.cookies.len();
+        facts.cookie_bytes = response.cookies.first().map(|c| c.len());
+        KeSuccess {
+            session: NtsSession::new(keys, response.cookies, facts),
+            ntp_host,
+            ntp_port,
+        }
     }
 }
 
@@ -237,19 +311,29 @@ pub fn key_exchange(
     port: u16,
     config: &KeConfig,
 ) -> Result<KeSuccess, KeFailure> {
-    let started = Instant::now();
-    let mut a = Attempt {
-        facts: KeFacts {
-            ke_server: server_name.to_string(),
-            ke_port: port,
-            ..KeFacts::default()
-        },
-        started,
-        deadline: started + config.timeout,
-    };
+    let mut a = Attempt::new(server_name, port, config.timeout);
     // TLS configuration first: without trust anchors there is no point connecting.
+    let (conn, verifier) = tls_client(server_name, &config.roots, &a)?;
+    let tcp = connect(server_name, addresses, &a)?;
+    let _ = tcp.set_nodelay(true);
+    let mut stream = rustls::StreamOwned::new(conn, tcp);
+    handshake(&mut stream, &verifier, &mut a)?;
+    let response = exchange_records(&mut stream, &config.offer, &a)?;
+    let keys = export_keys(&stream.conn, &response, &a)?;
+    stream.conn.send_close_notify();
+    let _ = stream.flush();
+    Ok(a.succeed(server_name, response, keys))
+}
+
+/// The TLS client for `server_name`: TLS 1.3 only, ALPN `ntske/1`, the certificate checked
+/// against `roots` by a [`RecordingVerifier`] (returned too, to read what it was shown).
+fn tls_client(
+    server_name: &str,
+    roots: &Arc<RootCertStore>,
+    a: &Attempt,
+) -> Result<(ClientConnection, Arc<RecordingVerifier>), KeFailure> {
     let provider = provider();
-    let inner = WebPkiServerVerifier::builder_with_provider(config.roots.clone(), provider.clone())
+    let inner = WebPkiServerVerifier::builder_with_provider(roots.clone(), provider.clone())
         .build()
         .map_err(|e| {
             a.fail(
@@ -276,68 +360,56 @@ pub fn key_exchange(
     })?;
     let conn = ClientConnection::new(Arc::new(tls), name)
         .map_err(|e| a.fail(KeFailureKind::Tls, e.to_string()))?;
-    // TCP.
-    let mut tcp = None;
+    Ok((conn, verifier))
+}
+
+/// The TCP connection to the first of `addresses` that accepts one before the deadline.
+/// When none does, the last address's error (a timeout if it timed out).
+fn connect(
+    server_name: &str,
+    addresses: &[SocketAddr],
+    a: &Attempt,
+) -> Result<TcpStream, KeFailure> {
     let mut last_err = format!("no address for {server_name:?}");
     for addr in addresses {
         let Some(left) = a.left() else {
             return Err(a.fail(
                 KeFailureKind::Timeout,
-                format!("no connection within {:?}", config.timeout),
+                format!("no connection within {:?}", a.timeout),
             ));
         };
         match TcpStream::connect_timeout(addr, left) {
-            Ok(s) => {
-                tcp = Some(s);
-                break;
-            }
+            Ok(s) => return Ok(s),
             Err(e) if e.kind() == ErrorKind::TimedOut => {
                 last_err = format!("cannot connect to {addr}: timed out");
             }
             Err(e) => last_err = format!("cannot connect to {addr}: {e}"),
         }
     }
-    let Some(tcp) = tcp else {
-        let kind = if last_err.ends_with("timed out") {
-            KeFailureKind::Timeout
-        } else {
-            KeFailureKind::Tcp
-        };
-        return Err(a.fail(kind, last_err));
+    let kind = if last_err.ends_with("timed out") {
+        KeFailureKind::Timeout
+    } else {
+        KeFailureKind::Tcp
     };
-    let _ = tcp.set_nodelay(true);
-    let mut stream = rustls::StreamOwned::new(conn, tcp);
-    let timed = |s: &TcpStream, a: &Attempt| -> Result<(), KeFailure> {
-        let left = a.left().ok_or_else(|| {
-            a.fail(
-                KeFailureKind::Timeout,
-                format!("timed out after {:?}", config.timeout),
-            )
-        })?;
-        let _ = s.set_read_timeout(Some(left));
-        let _ = s.set_write_timeout(Some(left));
-        Ok(())
-    };
-    let remember_cert = |a: &mut Attempt| {
-        if let Some(c) = verifier
-            .seen
-            .lock()
-            .ok()
-            .and_then(|s| s.clone())
-            .and_then(|d| cert_facts(&d))
-        {
-            set_certificate(&mut a.facts, &c);
-        }
-    };
+    Err(a.fail(kind, last_err))
+}
+
+/// Completes the TLS handshake, notes the server's certificate (also when it was refused)
+/// and the TLS version, and checks that the server agreed to ALPN `ntske/1`.
+fn handshake(
+    stream: &mut TlsStream,
+    verifier: &RecordingVerifier,
+    a: &mut Attempt,
+) -> Result<(), KeFailure> {
     while stream.conn.is_handshaking() {
-        timed(&stream.sock, &a)?;
+        a.arm(&stream.sock)?;
         if let Err(e) = stream.conn.complete_io(&mut stream.sock) {
-            remember_cert(&mut a);
+            a.remember_cert(verifier);
             let (kind, msg) = io_failure(&e, "TLS handshake");
             return Err(a.fail(kind, msg));
         }
     }
-    remember_cert(&mut a);
+    a.remember_cert(verifier);
     a.facts.tls_version = stream.conn.protocol_version().map(|v| match v {
         ProtocolVersion::TLSv1_3 => "TLSv1.3".to_string(),
         other => format!("{other:?}"),
@@ -351,15 +423,42 @@ pub fn key_exchange(
             format!("the server did not agree to ALPN \"ntske/1\" (chose {got})"),
         ));
     }
-    // Records.
-    timed(&stream.sock, &a)?;
+    Ok(())
+}
+
+/// Sends the request records offering `offer`, then reads the response records and checks
+/// them (nothing may follow End of Message).
+fn exchange_records(
+    stream: &mut TlsStream,
+    offer: &[Aead],
+    a: &Attempt,
+) -> Result<KeResponse, KeFailure> {
+    a.arm(&stream.sock)?;
     if let Err(e) = stream
-        .write_all(&client_request(&config.offer))
+        .write_all(&client_request(offer))
         .and_then(|_| stream.flush())
     {
         let (kind, msg) = io_failure(&e, "sending the request");
         return Err(a.fail(kind, msg));
     }
+    let (buf, len) = read_response(stream, a)?;
+    let response = parse_response(&buf[..len], offer)
+        .map_err(|e| a.fail(KeFailureKind::Protocol, e.to_string()))?;
+    if buf.len() > len {
+        return Err(a.fail(
+            KeFailureKind::Protocol,
+            format!(
+                "protocol: {} bytes after the End of Message record",
+                buf.len() - len
+            ),
+        ));
+    }
+    Ok(response)
+}
+
+/// Reads the response until it holds a whole message (through End of Message) or the
+/// server closes the connection: the bytes read, and the length of the message in them.
+fn read_response(stream: &mut TlsStream, a: &Attempt) -> Result<(Vec<u8>, usize), KeFailure> {
     let mut buf: Vec<u8> = Vec::with_capacity(2048);
     let mut chunk = [0u8; 4096];
     let len = loop {
@@ -368,7 +467,7 @@ pub fn key_exchange(
             Ok(None) => {}
             Err(e) => return Err(a.fail(KeFailureKind::Protocol, e.to_string())),
         }
-        timed(&stream.sock, &a)?;
+        a.arm(&stream.sock)?;
         match stream.read(&mut chunk) {
             Ok(0) => {
                 // Closed early: let the record check say what is missing.
@@ -381,52 +480,28 @@ pub fn key_exchange(
             }
         }
     };
-    let response = parse_response(&buf[..len], &config.offer)
-        .map_err(|e| a.fail(KeFailureKind::Protocol, e.to_string()))?;
-    if buf.len() > len {
-        return Err(a.fail(
-            KeFailureKind::Protocol,
-            format!(
-                "protocol: {} bytes after the End of Message record",
-                buf.len() - len
-            ),
-        ));
-    }
-    // Keys.
+    Ok((buf, len))
+}
+
+/// The session keys, from the TLS exporter for the AEAD algorithm `response` chose.
+fn export_keys(
+    conn: &ClientConnection,
+    response: &KeResponse,
+    a: &Attempt,
+) -> Result<NtsKeys, KeFailure> {
     let exporter = exporter_aead(response.aead, response.compliant_128gcm);
     let key = |d: Direction| -> Result<Vec<u8>, KeFailure> {
-        stream
-            .conn
-            .export_keying_material(
-                vec![0u8; response.aead.key_len()],
-                EXPORTER_LABEL,
-                Some(&exporter_context(exporter, d)),
-            )
-            .map_err(|e| a.fail(KeFailureKind::Tls, format!("cannot export keys: {e}")))
+        conn.export_keying_material(
+            vec![0u8; response.aead.key_len()],
+            EXPORTER_LABEL,
+            Some(&exporter_context(exporter, d)),
+        )
+        .map_err(|e| a.fail(KeFailureKind::Tls, format!("cannot export keys: {e}")))
     };
-    let keys = NtsKeys {
+    Ok(NtsKeys {
         aead: response.aead,
         c2s: key(Direction::ClientToServer)?,
         s2c: key(Direction::ServerToClient)?,
-    };
-    stream.conn.send_close_notify();
-    let _ = stream.flush();
-    let ntp_host = response
-        .server
-        .clone()
-        .unwrap_or_else(|| server_name.to_string());
-    let ntp_port = response.port.unwrap_or(DEFAULT_NTP_PORT);
-    let mut facts = a.facts;
-    facts.ke_duration_ns = Some(elapsed_ns(started));
-    facts.ntp_server = Some(ntp_host.clone());
-    facts.ntp_port = Some(ntp_port);
-    facts.aead = Some(response.aead);
-    facts.cookies = response.cookies.len();
-    facts.cookie_bytes = response.cookies.first().map(|c| c.len());
-    Ok(KeSuccess {
-        session: NtsSession::new(keys, response.cookies, facts),
-        ntp_host,
-        ntp_port,
     })
 }
 
