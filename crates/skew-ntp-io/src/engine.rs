@@ -320,37 +320,123 @@ fn run(
                 .with_security(targets[t].security.clone())
         })
         .collect();
-    let n = probers.len();
-    let mut book = Book {
-        finished: probers.iter().map(|p| p.is_done()).collect(),
-        remaining: probers.iter().filter(|p| !p.is_done()).count(),
-        by_addr: probers
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (p.address(), i))
-            .collect(),
-        probers,
-        by_nonce: HashMap::new(),
-        by_tail: HashMap::new(),
-        old_nonces: HashMap::new(),
-        timers: BinaryHeap::new(),
-        ready: (0..n).collect(),
-        window: Window::new(config.max_inflight, DEFAULT_HOLD_NS, DEFAULT_SETTLE_NS, n),
-        icmp_waiting: 0,
+    let mut engine = Engine {
+        clock,
+        sockets: &sockets,
+        book: Book::new(probers, config.max_inflight),
+        rate: RateLimit::new(config.rate_per_s, BURST_NS),
+        stats: EngineStats {
+            kernel_timestamps: true,
+            ..EngineStats::default()
+        },
+        buf: vec![0u8; MAX_DATAGRAM],
+        nonces: NoncePool::default(),
+        blocked_since: None,
+        timeout_ns: probe_cfg.timeout_ns,
     };
-    let mut rate = RateLimit::new(config.rate_per_s, BURST_NS);
-    let mut stats = EngineStats {
-        kernel_timestamps: true,
-        ..EngineStats::default()
-    };
-    let mut buf = vec![0u8; MAX_DATAGRAM];
-    let mut nonces = NoncePool::default();
-    // Since when sends have been refused for lack of buffer space, if they are.
-    let mut blocked_since: Option<i64> = None;
+    engine.run_until_done();
+    let (results, kept) =
+        results_in_target_order(targets, &groups, engine.book.probers, keep_sessions);
+    (results, engine.stats, kept)
+}
 
-    while book.remaining > 0 {
-        let now = clock.monotonic_ns();
-        // Timers: timeouts and scheduled sends.
+impl Book {
+    /// The bookkeeping for `probers` at the start of a run: all of them ready to send,
+    /// at most `max_inflight` requests in flight.
+    fn new(probers: Vec<ServerProber>, max_inflight: usize) -> Book {
+        let n = probers.len();
+        Book {
+            finished: probers.iter().map(|p| p.is_done()).collect(),
+            remaining: probers.iter().filter(|p| !p.is_done()).count(),
+            by_addr: probers
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (p.address(), i))
+                .collect(),
+            probers,
+            by_nonce: HashMap::new(),
+            by_tail: HashMap::new(),
+            old_nonces: HashMap::new(),
+            timers: BinaryHeap::new(),
+            ready: (0..n).collect(),
+            window: Window::new(max_inflight, DEFAULT_HOLD_NS, DEFAULT_SETTLE_NS, n),
+            icmp_waiting: 0,
+        }
+    }
+}
+
+/// One run of the engine: the probers' bookkeeping and everything the loop reuses from one
+/// wake-up to the next (the receive buffer, the nonce pool, the rate limit).
+struct Engine<'a> {
+    clock: &'a dyn LocalClock,
+    sockets: &'a Sockets,
+    book: Book,
+    rate: RateLimit,
+    stats: EngineStats,
+    /// The receive buffer, one for the whole run.
+    buf: Vec<u8>,
+    nonces: NoncePool,
+    /// Since when sends have been refused for lack of buffer space, if they are.
+    blocked_since: Option<i64>,
+    /// The probers' timeout: how long sends may stay refused before they count as failed.
+    timeout_ns: i64,
+}
+
+/// What became of one attempt to send a prober's request.
+enum SendOutcome {
+    /// Sent on the IPv4 (0) or IPv6 (1) socket.
+    Sent(usize),
+    /// Not sent, and not to be retried: the prober was told why (or is done).
+    Failed,
+    /// Refused for lack of buffer space: the prober is back at the head of the queue.
+    Blocked,
+}
+
+impl Engine<'_> {
+    /// Runs the loop until every prober is done: fire the timers that are due, send a burst,
+    /// pick up its transmit timestamps, wait for a datagram or the next timer, read.
+    fn run_until_done(&mut self) {
+        while self.book.remaining > 0 {
+            self.fire_timers(self.clock.monotonic_ns());
+            let (blocked, sent_on) = self.send_burst();
+            // Software transmit timestamps are queued within sendto on loopback and soon
+            // after elsewhere: pick them up for the whole burst before any reply can be
+            // handled.
+            for (sent, sock) in sent_on
+                .into_iter()
+                .zip([&self.sockets.v4, &self.sockets.v6])
+            {
+                if let (true, Some(Ok(sock))) = (sent, sock) {
+                    read_errqueue(sock, &mut self.book, &mut self.stats);
+                }
+            }
+            if self.book.remaining == 0 {
+                break;
+            }
+            // Wait for a datagram, the next timer, or the next chance to send.
+            let sockets = self.sockets;
+            let open = sockets.open_ones();
+            let wait_ns = self.wait_ns(blocked);
+            if open.is_empty() {
+                std::thread::sleep(std::time::Duration::from_nanos(wait_ns as u64));
+                continue;
+            }
+            wait_readable(&open, wait_ns);
+            // Read what arrived, a bounded amount per socket: transmit timestamps first,
+            // then datagrams, until the next timer is due.
+            let deadline = self.book.timers.peek().map(|Reverse((w, _))| *w);
+            for sock in &open {
+                read_errqueue(sock, &mut self.book, &mut self.stats);
+                self.read_datagrams(sock, deadline);
+            }
+            self.book.end_icmp_exchanges(self.clock.monotonic_ns());
+        }
+    }
+
+    /// Timers: timeouts and scheduled sends. Ticks the probers whose exchange is due to time
+    /// out, queues those due to send; skips stale entries.
+    fn fire_timers(&mut self, now: i64) {
+        let book = &mut self.book;
         while let Some(&Reverse((when, i))) = book.timers.peek() {
             if when > now {
                 break;
@@ -365,99 +451,133 @@ fn run(
                 book.ready.push_back(i);
             }
         }
-        // Sends: in FIFO order so no server starves, within the window and the rate, in
-        // bursts between which the sockets are drained.
+    }
+
+    /// Sends: in FIFO order so no server starves, within the window and the rate, in bursts
+    /// between which the sockets are drained. Returns whether the kernel refused a send for
+    /// lack of buffer space, and which sockets (IPv4, IPv6) sent in this burst.
+    fn send_burst(&mut self) -> (bool, [bool; 2]) {
         let mut burst = 0;
-        let mut blocked = false;
-        // Which sockets (IPv4, IPv6) sent in this burst.
         let mut sent_on = [false; 2];
-        while burst < SEND_BURST && !book.ready.is_empty() {
-            let now = clock.monotonic_ns();
-            if !book.window.has_room(now) || !rate.allows(now) {
+        while burst < SEND_BURST && !self.book.ready.is_empty() {
+            let now = self.clock.monotonic_ns();
+            if !self.book.window.has_room(now) || !self.rate.allows(now) {
                 break;
             }
-            let Some(i) = book.ready.pop_front() else {
+            let Some(i) = self.book.ready.pop_front() else {
                 break;
             };
-            if !book.probers[i].due(now) {
-                if let Some(w) = book.probers[i].next_wakeup_mono_ns() {
-                    book.timers.push(Reverse((w, i)));
+            if !self.book.probers[i].due(now) {
+                if let Some(w) = self.book.probers[i].next_wakeup_mono_ns() {
+                    self.book.timers.push(Reverse((w, i)));
                 }
                 continue;
             }
             burst += 1;
-            let addr = book.probers[i].address();
-            let sock = match sockets.for_addr(&addr) {
-                Ok(s) => s,
-                Err(e) => {
-                    book.touch(i, |p| p.on_send_error(e));
-                    continue;
+            match self.send_one(i) {
+                SendOutcome::Sent(family) => sent_on[family] = true,
+                SendOutcome::Failed => {}
+                SendOutcome::Blocked => return (true, sent_on),
+            }
+        }
+        (false, sent_on)
+    }
+
+    /// Draws the keys of prober `i`'s next request, has it make the request and sends it.
+    fn send_one(&mut self, i: usize) -> SendOutcome {
+        let addr = self.book.probers[i].address();
+        let sockets = self.sockets;
+        let sock = match sockets.for_addr(&addr) {
+            Ok(s) => s,
+            Err(e) => {
+                self.book.touch(i, |p| p.on_send_error(e));
+                return SendOutcome::Failed;
+            }
+        };
+        let Some((nonce, cookie, entropy)) = self.draw_keys(i) else {
+            return SendOutcome::Failed;
+        };
+        let Some(request) = self.book.touch(i, |p| p.request(nonce, cookie, &entropy)) else {
+            return SendOutcome::Failed; // the prober cannot make a request (and is done)
+        };
+        self.transmit(i, sock, addr, &request, nonce)
+    }
+
+    /// A fresh nonce, a fresh cookie nonce and, for NTS, fresh entropy for prober `i`'s next
+    /// request; `None` (and the prober told why) when the system cannot give them.
+    fn draw_keys(&mut self, i: usize) -> Option<(u64, u64, RequestEntropy)> {
+        let entropy = if self.book.probers[i].security().is_nts() {
+            fresh_entropy()
+        } else {
+            Ok(RequestEntropy::from_bytes([0; 48]))
+        };
+        let nonces = &mut self.nonces;
+        let drawn = nonces
+            .take()
+            .and_then(|n| Ok((n, nonces.take()?, entropy?)));
+        match drawn {
+            Ok(x) => Some(x),
+            Err(e) => {
+                self.book.touch(i, |p| p.on_send_error(e.to_string()));
+                None
+            }
+        }
+    }
+
+    /// Sends prober `i`'s `request` to `addr` on `sock` and books it: in flight, against the
+    /// rate, and by its last bytes when they are not its nonce. A send refused for lack of
+    /// buffer space is retried shortly, until it has been refused for longer than the timeout.
+    fn transmit(
+        &mut self,
+        i: usize,
+        sock: &TimestampedSocket,
+        addr: SocketAddr,
+        request: &[u8],
+        nonce: u64,
+    ) -> SendOutcome {
+        let book = &mut self.book;
+        let mono = self.clock.monotonic_ns();
+        let t1 = self.clock.realtime_ns();
+        match sock.send_to(request, addr) {
+            Ok(_) => {
+                self.blocked_since = None;
+                self.rate.take(mono);
+                book.touch(i, |p| p.on_sent(nonce, t1, mono));
+                book.window.sent(i, nonce, mono);
+                let tail = tail_of(request);
+                if tail != nonce {
+                    book.by_tail.insert(tail, nonce);
                 }
-            };
-            let entropy = if book.probers[i].security().is_nts() {
-                fresh_entropy()
-            } else {
-                Ok(RequestEntropy::from_bytes([0; 48]))
-            };
-            let drawn = nonces
-                .take()
-                .and_then(|n| Ok((n, nonces.take()?, entropy?)));
-            let (nonce, cookie, entropy) = match drawn {
-                Ok(x) => x,
-                Err(e) => {
-                    book.touch(i, |p| p.on_send_error(e.to_string()));
-                    continue;
+                SendOutcome::Sent(usize::from(addr.is_ipv6()))
+            }
+            Err(e) if is_transient(&e) => {
+                let since = *self.blocked_since.get_or_insert(mono);
+                if mono - since > self.timeout_ns {
+                    book.touch(i, |p| {
+                        p.on_send_error(format!(
+                            "cannot send to {addr}: {e} (for longer than the timeout)"
+                        ))
+                    });
+                    SendOutcome::Failed
+                } else {
+                    book.ready.push_front(i);
+                    SendOutcome::Blocked
                 }
-            };
-            let Some(request) = book.touch(i, |p| p.request(nonce, cookie, &entropy)) else {
-                continue; // the prober cannot make a request (and is done)
-            };
-            let mono = clock.monotonic_ns();
-            let t1 = clock.realtime_ns();
-            match sock.send_to(&request, addr) {
-                Ok(_) => {
-                    blocked_since = None;
-                    rate.take(mono);
-                    book.touch(i, |p| p.on_sent(nonce, t1, mono));
-                    book.window.sent(i, nonce, mono);
-                    let tail = tail_of(&request);
-                    if tail != nonce {
-                        book.by_tail.insert(tail, nonce);
-                    }
-                    sent_on[usize::from(addr.is_ipv6())] = true;
-                }
-                Err(e) if is_transient(&e) => {
-                    let since = *blocked_since.get_or_insert(mono);
-                    if mono - since > probe_cfg.timeout_ns {
-                        book.touch(i, |p| {
-                            p.on_send_error(format!(
-                                "cannot send to {addr}: {e} (for longer than the timeout)"
-                            ))
-                        });
-                    } else {
-                        book.ready.push_front(i);
-                        blocked = true;
-                        break;
-                    }
-                }
-                Err(e) => book.touch(i, |p| {
+            }
+            Err(e) => {
+                book.touch(i, |p| {
                     p.on_send_error(format!("cannot send to {addr}: {e}"))
-                }),
+                });
+                SendOutcome::Failed
             }
         }
-        // Software transmit timestamps are queued within sendto on loopback and soon after
-        // elsewhere: pick them up for the whole burst before any reply can be handled.
-        for (k, sock) in [&sockets.v4, &sockets.v6].into_iter().enumerate() {
-            if let (true, Some(Ok(sock))) = (std::mem::take(&mut sent_on[k]), sock) {
-                read_errqueue(sock, &mut book, &mut stats);
-            }
-        }
-        if book.remaining == 0 {
-            break;
-        }
-        // Wait for a datagram, the next timer, or the next chance to send.
-        let open = sockets.open_ones();
-        let now = clock.monotonic_ns();
+    }
+
+    /// How long to wait, in ns: until the next timer or the next chance to send (soon when
+    /// sends were `blocked`), at most 1 s; 10 ms when there is neither.
+    fn wait_ns(&mut self, blocked: bool) -> i64 {
+        let book = &mut self.book;
+        let now = self.clock.monotonic_ns();
         let next_timer = book.timers.peek().map(|Reverse((w, _))| *w);
         let next_send = if blocked {
             Some(now + SEND_RETRY_NS)
@@ -467,58 +587,64 @@ fn run(
             // A reply frees a place too (and wakes the poll).
             book.window.next_expiry_ns()
         } else {
-            Some(rate.next_allowed_ns(now))
+            Some(self.rate.next_allowed_ns(now))
         };
-        let wait_ns = [next_timer, next_send]
+        [next_timer, next_send]
             .into_iter()
             .flatten()
             .min()
-            .map_or(10_000_000, |w| (w - now).clamp(0, 1_000_000_000));
-        if open.is_empty() {
-            std::thread::sleep(std::time::Duration::from_nanos(wait_ns as u64));
-            continue;
-        }
-        let mut fds: Vec<PollFd> = open
-            .iter()
-            .map(|s| PollFd::new(s.as_fd(), PollFlags::POLLIN))
-            .collect();
-        let ts = TimeSpec::new(wait_ns / 1_000_000_000, wait_ns % 1_000_000_000);
-        let _ = ppoll(&mut fds, Some(ts), None);
-        drop(fds);
-        // Read what arrived, a bounded amount per socket: transmit timestamps first, then
-        // datagrams, until the next timer is due.
-        let deadline = book.timers.peek().map(|Reverse((w, _))| *w);
-        for sock in &open {
-            read_errqueue(sock, &mut book, &mut stats);
-            for _ in 0..READ_BURST {
-                let d = match sock.recv(&mut buf, clock) {
-                    Ok(Some(d)) => d,
-                    // An ICMP error reported in the way of the datagrams: read on.
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                    _ => break,
-                };
-                stats.datagrams += 1;
-                if d.rx != skew_ntp::result::TimestampSource::Kernel {
-                    stats.kernel_timestamps = false;
-                }
-                let arrival = Arrival {
-                    from: d.from,
-                    bytes: &buf[..d.len],
-                    t4_unix_ns: d.t4_unix_ns,
-                    received_mono_ns: d.mono_ns,
-                };
-                dispatch(&mut book, &mut stats, &arrival, d.rx);
-                if deadline.is_some_and(|w| d.mono_ns >= w) {
-                    break;
-                }
+            .map_or(10_000_000, |w| (w - now).clamp(0, 1_000_000_000))
+    }
+
+    /// Reads up to [`READ_BURST`] datagrams from `sock` and hands each to its prober; stops
+    /// early at the first one received at or after `deadline` (the next timer).
+    fn read_datagrams(&mut self, sock: &TimestampedSocket, deadline: Option<i64>) {
+        for _ in 0..READ_BURST {
+            let d = match sock.recv(&mut self.buf, self.clock) {
+                Ok(Some(d)) => d,
+                // An ICMP error reported in the way of the datagrams: read on.
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                _ => break,
+            };
+            self.stats.datagrams += 1;
+            if d.rx != skew_ntp::result::TimestampSource::Kernel {
+                self.stats.kernel_timestamps = false;
+            }
+            let arrival = Arrival {
+                from: d.from,
+                bytes: &self.buf[..d.len],
+                t4_unix_ns: d.t4_unix_ns,
+                received_mono_ns: d.mono_ns,
+            };
+            dispatch(&mut self.book, &mut self.stats, &arrival, d.rx);
+            if deadline.is_some_and(|w| d.mono_ns >= w) {
+                break;
             }
         }
-        book.end_icmp_exchanges(clock.monotonic_ns());
     }
-    // Results in target order. Probers are in the order of their addresses' first
-    // appearance, so each target either opens the next prober's result or repeats an
-    // earlier one; each prober is freed as it finishes (100,000 of them are tens of MB).
-    let mut probers = book.probers.into_iter();
+}
+
+/// Waits until one of `open` has something to read, or `wait_ns` has passed.
+fn wait_readable(open: &[&TimestampedSocket], wait_ns: i64) {
+    let mut fds: Vec<PollFd> = open
+        .iter()
+        .map(|s| PollFd::new(s.as_fd(), PollFlags::POLLIN))
+        .collect();
+    let ts = TimeSpec::new(wait_ns / 1_000_000_000, wait_ns % 1_000_000_000);
+    let _ = ppoll(&mut fds, Some(ts), None);
+}
+
+/// The results in target order, with each target's security as the run left it when
+/// `keep_sessions` (else none). Probers are in the order of their addresses' first
+/// appearance, so each target either opens the next prober's result or repeats an earlier
+/// one; each prober is freed as it finishes (100,000 of them are tens of MB).
+fn results_in_target_order(
+    targets: &[Target],
+    groups: &AddressGroups,
+    probers: Vec<ServerProber>,
+    keep_sessions: bool,
+) -> (Vec<ServerResult>, Vec<Security>) {
+    let mut probers = probers.into_iter();
     let mut results: Vec<ServerResult> = Vec::with_capacity(targets.len());
     let mut kept: Vec<Security> = Vec::new();
     for (t, &g) in groups.of.iter().enumerate() {
@@ -539,17 +665,27 @@ fn run(
                 kept.push(targets[t].security.clone());
             }
             // The owner comes first in target order: its result is already in place.
-            let mut r = results[owner].clone();
-            r.server = targets[t].server.clone();
-            r.warnings.push(format!(
-                "same address as {}: probed once, this entry repeats its result \
-                 (one request per interval per address)",
-                targets[owner].server
+            results.push(repeated_result(
+                &results[owner],
+                &targets[t],
+                &targets[owner],
             ));
-            results.push(r);
         }
     }
-    (results, stats, kept)
+    (results, kept)
+}
+
+/// The result of `target`, which shares `owner`'s address: a copy of `owner`'s result
+/// under `target`'s name, with a warning saying so.
+fn repeated_result(of_owner: &ServerResult, target: &Target, owner: &Target) -> ServerResult {
+    let mut r = of_owner.clone();
+    r.server = target.server.clone();
+    r.warnings.push(format!(
+        "same address as {}: probed once, this entry repeats its result \
+         (one request per interval per address)",
+        owner.server
+    ));
+    r
 }
 
 /// Hands one datagram to the prober it may belong to, or counts it as stray.
