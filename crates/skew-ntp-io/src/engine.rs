@@ -199,6 +199,29 @@ struct Book {
 }
 
 impl Book {
+    /// The bookkeeping for `probers` at the start of a run: all of them ready to send,
+    /// at most `max_inflight` requests in flight.
+    fn new(probers: Vec<ServerProber>, max_inflight: usize) -> Book {
+        let n = probers.len();
+        Book {
+            finished: probers.iter().map(|p| p.is_done()).collect(),
+            remaining: probers.iter().filter(|p| !p.is_done()).count(),
+            by_addr: probers
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (p.address(), i))
+                .collect(),
+            probers,
+            by_nonce: HashMap::new(),
+            by_tail: HashMap::new(),
+            old_nonces: HashMap::new(),
+            timers: BinaryHeap::new(),
+            ready: (0..n).collect(),
+            window: Window::new(max_inflight, DEFAULT_HOLD_NS, DEFAULT_SETTLE_NS, n),
+            icmp_waiting: 0,
+        }
+    }
+
     /// Applies `f` to prober `i`, then updates the bookkeeping for whatever changed: an
     /// exchange that ended frees its nonce and its in-flight slot, a new wake-up time gets
     /// a timer, a prober that finished is counted.
@@ -299,6 +322,8 @@ pub fn run_probes_keeping_sessions(
     run(targets, config, clock, true)
 }
 
+/// Runs the engine over `targets`: the results in target order, the stats, and each
+/// target's security as the run left it when `keep_sessions` (else none).
 fn run(
     targets: &[Target],
     config: &EngineConfig,
@@ -338,31 +363,6 @@ fn run(
     let (results, kept) =
         results_in_target_order(targets, &groups, engine.book.probers, keep_sessions);
     (results, engine.stats, kept)
-}
-
-impl Book {
-    /// The bookkeeping for `probers` at the start of a run: all of them ready to send,
-    /// at most `max_inflight` requests in flight.
-    fn new(probers: Vec<ServerProber>, max_inflight: usize) -> Book {
-        let n = probers.len();
-        Book {
-            finished: probers.iter().map(|p| p.is_done()).collect(),
-            remaining: probers.iter().filter(|p| !p.is_done()).count(),
-            by_addr: probers
-                .iter()
-                .enumerate()
-                .map(|(i, p)| (p.address(), i))
-                .collect(),
-            probers,
-            by_nonce: HashMap::new(),
-            by_tail: HashMap::new(),
-            old_nonces: HashMap::new(),
-            timers: BinaryHeap::new(),
-            ready: (0..n).collect(),
-            window: Window::new(max_inflight, DEFAULT_HOLD_NS, DEFAULT_SETTLE_NS, n),
-            icmp_waiting: 0,
-        }
-    }
 }
 
 /// One run of the engine: the probers' bookkeeping and everything the loop reuses from one
