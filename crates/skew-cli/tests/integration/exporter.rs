@@ -252,6 +252,34 @@ fn bad_http_gets_an_error_or_a_closed_connection() {
     }
     let closed = closed_after.expect("slowloris connections were never closed");
     assert!(closed < Duration::from_secs(8), "{closed:?}");
+    // Stuck scrapers: requests sent whole (200 pipelined on each connection, more answer than
+    // the socket buffers hold), responses never read, as a scraper that hung would. They hold
+    // their connections and nothing else: the poller goes on at its pace meanwhile, and other
+    // scrapes are answered.
+    let polls = format!(
+        "skew_exporter_polls_total{{server=\"{}\",address=\"{}\"",
+        a.arg(),
+        a.addr_v4()
+    );
+    let before = value(&get(port, "/metrics").1, &polls).unwrap();
+    let stuck: Vec<TcpStream> = (0..8)
+        .map(|_| {
+            let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+            for _ in 0..200 {
+                let _ = s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+            }
+            s
+        })
+        .collect();
+    std::thread::sleep(Duration::from_secs(3));
+    let q = Instant::now();
+    let after = value(&get(port, "/metrics").1, &polls).unwrap();
+    assert!(q.elapsed() < Duration::from_secs(1), "{:?}", q.elapsed());
+    assert!(
+        after - before >= 3.0,
+        "polls stalled behind stuck scrapes: {before} -> {after} in 3 s at --poll 500ms"
+    );
+    drop(stuck);
     // Unknown paths and methods.
     assert_eq!(get(port, "/nothing").0, 404);
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
