@@ -4,7 +4,8 @@
 //! Faulty peers are real processes: `skew serve` (header faults, KoD, loss, garbage...),
 //! `skew proxy` in front of a real chronyd (loss, delay, jitter, asymmetry, duplicates,
 //! reordering, a lying path), a chronyd that rate-limits, a `skew serve` restarted in the
-//! middle of the run, a port where nothing listens, a name that does not resolve, IPv6.
+//! middle of the run, a port where nothing listens, a name that does not resolve, IPv6, a
+//! server that steps its clock between samples, and a flood of forged replies.
 //! For every case the test checks:
 //!
 //! * the faulty server's status is the expected one (plus case-specific counters);
@@ -15,21 +16,28 @@
 //! * every result with a bound (`ok`, and also `unsynchronized` or KoD after good samples)
 //!   contains the true offset: chronyd and `skew serve` serve this machine's clock, plus
 //!   the `--offset` configured (or the proxy's `--shift`: a lying path is indistinguishable
-//!   from a lying server).
+//!   from a lying server); for a server that steps between samples, its clock at the best
+//!   sample (see [`stepping`]).
+//!
+//! The flood runs alone after the other cases: its senders take both cores.
 //!
 //! The observed matrix is written as Markdown to `$SKEW_FAULT_MATRIX` when set (the
 //! published copy is docs/fault-matrix.md: `SKEW_FAULT_MATRIX=$PWD/docs/fault-matrix.md
 //! cargo test -p skew --test integration fault_matrix::`), else into the test's target directory, before
 //! the assertions, so a failing run still leaves its matrix.
 
+mod stepping;
+
 use crate::common::*;
 use serde_json::Value;
 use skew_testkit::{free_udp_port, Chronyd, SkewDaemon};
+use std::net::UdpSocket;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use stepping::Stepping;
 
 /// Allowance for starting `skew`, measuring the local precision and printing, s.
 const START_ALLOWANCE_S: f64 = 1.5;
@@ -37,6 +45,21 @@ const START_ALLOWANCE_S: f64 = 1.5;
 const RESOLVER_ALLOWANCE_S: f64 = 5.0;
 /// Cases run at once.
 const PARALLEL: usize = 8;
+/// The flood: this many sender threads, each for at most this long and this many datagrams
+/// (stopped as soon as the probe ends).
+const FLOOD_SENDERS: u64 = 3;
+const FLOOD_MAX: Duration = Duration::from_secs(3);
+const FLOOD_MAX_EACH: u64 = 1_000_000;
+
+/// The size of a server step.
+#[derive(Debug, Clone, Copy)]
+enum StepSize {
+    /// This many half-widths of the hard bound measured against an honest `skew serve`
+    /// before the cases run.
+    HalfWidths(f64),
+    /// Seconds.
+    Seconds(f64),
+}
 
 /// Who the faulty server is.
 #[derive(Debug, Clone, Copy)]
@@ -58,6 +81,13 @@ enum Peer {
     DeadPort,
     /// A name that cannot resolve.
     Unresolvable,
+    /// `skew serve --step-after AFTER --step S` on 127.0.0.1: the served clock steps
+    /// between samples.
+    Stepping { after: &'static str, step: StepSize },
+    /// A loopback socket that never answers, whose address [`FLOOD_SENDERS`] threads forge
+    /// replies from to the probe's port (the healthy neighbour is then chronyd's [::1], on
+    /// the probe's other socket). Runs alone.
+    Flooded,
 }
 
 /// Extra check on the faulty server's probe entry.
@@ -156,6 +186,16 @@ fn both_lives(p: &Value) -> Result<(), String> {
         .ok_or(format!(
             "{n} samples, {} timeouts: expected answers before and after the restart and timeouts between",
             u(p, "timeouts")
+        ))
+}
+
+fn flood_reached(p: &Value) -> Result<(), String> {
+    (dropped(p, "origin_mismatch") >= 1000 && u(p, "sent") == 4)
+        .then_some(())
+        .ok_or(format!(
+            "expected all 4 requests sent and ≥ 1000 forged replies dropped as origin_mismatch, got {} sent, {} dropped",
+            u(p, "sent"),
+            dropped(p, "origin_mismatch")
         ))
 }
 
@@ -460,6 +500,46 @@ fn cases() -> Vec<Case> {
             0.0,
             None,
         ),
+        // Issue 14.8: six samples 40 ms apart, the step 120 ms after the server starts, so
+        // that samples fall on both sides of it. The truth is the server's clock at the best
+        // sample (see `stepping`), not `truth_s`.
+        Case {
+            n: 6,
+            interval: "40ms",
+            ..case(
+                "server steps 1.5 half-widths between samples",
+                Peer::Stepping {
+                    after: "120ms",
+                    step: StepSize::HalfWidths(1.5),
+                },
+                "ok",
+                0.0,
+                None,
+            )
+        },
+        Case {
+            n: 6,
+            interval: "40ms",
+            ..case(
+                "server steps +1 ms between samples",
+                Peer::Stepping {
+                    after: "120ms",
+                    step: StepSize::Seconds(0.001),
+                },
+                "ok",
+                0.0,
+                None,
+            )
+        },
+        // Issue 14.3: the server never answers; 3 senders flood the probe's port with
+        // forged replies from its address.
+        case(
+            "flood of forged replies (3 senders, ≤ 3 s)",
+            Peer::Flooded,
+            "timeout",
+            0.0,
+            Some(flood_reached),
+        ),
     ]
 }
 
@@ -500,7 +580,84 @@ fn bound_holds(p: &Value, truth: f64) -> Option<bool> {
     Some(lo <= truth && truth <= hi)
 }
 
-fn run_case(c: &Case, healthy: &Chronyd) -> Row {
+/// Local Unix time now, ns.
+fn unix_ns_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as i64
+}
+
+/// Half the width of the hard bound of an honest `skew serve` on loopback (4 samples), s:
+/// the unit of [`StepSize::HalfWidths`].
+fn loopback_half_width_s() -> f64 {
+    let d = daemon(&["serve", "--listen", "127.0.0.1:0"]);
+    let out = run_skew(
+        &[
+            "probe",
+            "--json",
+            "-n",
+            "4",
+            "--interval",
+            "20ms",
+            "--timeout",
+            "300ms",
+            &d.arg(),
+        ],
+        Duration::from_secs(30),
+    );
+    let p = &probes(&out.json())[0];
+    let hw = (f(p, "bound_hi_s") - f(p, "bound_lo_s")) / 2.0;
+    assert!(hw > 0.0 && hw < 1e-3, "half-width {hw} s: {p}");
+    hw
+}
+
+/// Starts `skew serve --step-after AFTER --step S` and returns it, its peer description and
+/// what is known of its step.
+fn start_stepping(
+    after: &str,
+    step: StepSize,
+    half_width_s: f64,
+) -> (SkewDaemon, String, Stepping) {
+    let step_s = match step {
+        StepSize::HalfWidths(k) => k * half_width_s,
+        StepSize::Seconds(s) => s,
+    };
+    let step_ns = (step_s * 1e9).round() as i64;
+    let step_arg = (step_ns as f64 / 1e9).to_string();
+    let after_ns = skew_time::parse_duration(after).unwrap().as_nanos() as i64;
+    let spawned_ns = unix_ns_now();
+    let d = daemon(&with_listen(
+        "serve",
+        "127.0.0.1:0",
+        &["--step-after", after, "--step", &step_arg],
+    ));
+    let ready_ns = unix_ns_now();
+    let peer = format!("skew serve --step-after {after} --step {step_arg}");
+    let truth = Stepping {
+        step_s: step_ns as f64 / 1e9,
+        at_lo_ns: spawned_ns + after_ns,
+        at_hi_ns: ready_ns + after_ns,
+    };
+    (d, peer, truth)
+}
+
+/// The truth-in-bound column and check for a server whose offset is `truth_s` all along.
+fn check_fixed_truth(row: &mut Row, p: &Value, truth_s: f64) {
+    match bound_holds(p, truth_s) {
+        Some(true) => row.truth_in_bound = "yes".into(),
+        Some(false) => {
+            row.truth_in_bound = "**no**".into();
+            row.problems.push(format!(
+                "bound [{}, {}] misses the true offset {truth_s}",
+                p["bound_lo_s"], p["bound_hi_s"]
+            ));
+        }
+        None => row.truth_in_bound = "– (no bound)".into(),
+    }
+}
+
+fn run_case(c: &Case, healthy: &Chronyd, half_width_s: f64) -> Row {
     let mut row = Row {
         fault: c.fault.into(),
         expect: c.expect.into(),
@@ -513,6 +670,8 @@ fn run_case(c: &Case, healthy: &Chronyd) -> Row {
     let mut own_chronyd: Option<Chronyd> = None;
     let mut restarter: Option<thread::JoinHandle<Option<SkewDaemon>>> = None;
     let mut resolver = 0.0;
+    let mut stepping: Option<Stepping> = None;
+    let mut silent: Option<UdpSocket> = None;
     let (target, peer) = match c.peer {
         Peer::Serve(a) => {
             let d = daemon(&with_listen("serve", "127.0.0.1:0", a));
@@ -588,6 +747,25 @@ fn run_case(c: &Case, healthy: &Chronyd) -> Row {
                 "name under .invalid (RFC 6761)".into(),
             )
         }
+        Peer::Stepping { after, step } => {
+            let (d, peer, truth) = start_stepping(after, step, half_width_s);
+            let t = d.arg();
+            keep.push(d);
+            stepping = Some(truth);
+            (t, peer)
+        }
+        Peer::Flooded => {
+            let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+            let t = sock.local_addr().unwrap().to_string();
+            silent = Some(sock);
+            neighbour = healthy.addr_v6().to_string();
+            (
+                t,
+                format!(
+                    "a silent socket on 127.0.0.1; {FLOOD_SENDERS} threads send forged replies from its address to the probe's port; neighbour on [::1]"
+                ),
+            )
+        }
     };
     row.peer = peer;
     row.deadline_s = START_ALLOWANCE_S
@@ -596,7 +774,7 @@ fn run_case(c: &Case, healthy: &Chronyd) -> Row {
         + dur_s(c.timeout);
     let n = c.n.to_string();
     let t0 = Instant::now();
-    let out = run_skew(
+    let probe = spawn_skew(
         &[
             "probe",
             "--json",
@@ -609,9 +787,15 @@ fn run_case(c: &Case, healthy: &Chronyd) -> Row {
             &target,
             &neighbour,
         ],
-        Duration::from_secs(60),
+        &[],
     );
+    let flood = silent.as_ref().map(|sock| {
+        let client = format!("127.0.0.1:{}", wait_udp_port_of(probe.pid()));
+        Flood::start(sock, &client, FLOOD_SENDERS, FLOOD_MAX, FLOOD_MAX_EACH)
+    });
+    let out = probe.wait(Duration::from_secs(60));
     row.elapsed_s = t0.elapsed().as_secs_f64();
+    let forged = flood.map(Flood::stop);
     if let Some(h) = restarter {
         if let Some(d) = h.join().unwrap() {
             keep.push(d);
@@ -641,6 +825,9 @@ fn run_case(c: &Case, healthy: &Chronyd) -> Row {
             format!("; {}", drops.join(", "))
         }
     );
+    if let Some(n) = forged {
+        row.counts.push_str(&format!(" (of {n} forged)"));
+    }
     row.offset = match p["offset_s"].as_f64() {
         Some(o) => format!("{o:+.6} ({:+})", c.truth_s),
         None => format!("– ({:+})", c.truth_s),
@@ -652,16 +839,16 @@ fn run_case(c: &Case, healthy: &Chronyd) -> Row {
             p["status"], c.expect, p["error"]
         ));
     }
-    match bound_holds(p, c.truth_s) {
-        Some(true) => row.truth_in_bound = "yes".into(),
-        Some(false) => {
-            row.truth_in_bound = "**no**".into();
-            row.problems.push(format!(
-                "bound [{}, {}] misses the true offset {}",
-                p["bound_lo_s"], p["bound_hi_s"], c.truth_s
-            ));
-        }
-        None => row.truth_in_bound = "– (no bound)".into(),
+    if let Some(st) = stepping {
+        let v = st.verdict(p);
+        row.offset = match p["offset_s"].as_f64() {
+            Some(o) => format!("{o:+.6} ({})", v.truth),
+            None => format!("– ({})", v.truth),
+        };
+        row.truth_in_bound = v.in_bound;
+        row.problems.extend(v.problems);
+    } else {
+        check_fixed_truth(&mut row, p, c.truth_s);
     }
     if row.elapsed_s > row.deadline_s {
         row.problems.push(format!(
@@ -693,17 +880,19 @@ fn run_case(c: &Case, healthy: &Chronyd) -> Row {
     row
 }
 
-fn render(rows: &[Row], total_s: f64) -> String {
+fn render(rows: &[Row], total_s: f64, half_width_s: f64) -> String {
     let mut md = String::from(
         "# Fault matrix\n\n\
          Generated by `crates/skew-cli/tests/integration/fault_matrix.rs` from a real run \
          (`SKEW_FAULT_MATRIX=$PWD/docs/fault-matrix.md cargo test -p skew --test integration fault_matrix::`). \
          Each row is one `skew probe --json` run with the faulty server first and a healthy \
-         chronyd (serving this machine's clock) second, all rows concurrently. Samples: 4, \
+         chronyd (serving this machine's clock) second, all rows concurrently except the flood, \
+         which runs alone after them (its senders take both cores). Samples: 4, \
          `--interval 20ms --timeout 300ms` unless the deadline says otherwise. \
          **Counts** are the faulty server's sent / answered / timed-out requests and its \
          dropped datagrams by reason. **Offset** is the measured offset with the true one in \
-         parentheses; **truth in bound** checks the hard bound of every result that has one. \
+         parentheses; **truth in bound** checks the hard bound of every result that has one \
+         (for a server that steps, against its clock at the best sample: see below). \
          **Neighbour** is the healthy chronyd in the same run (answered / sent). **Time** is \
          the run's wall time against its deadline: (samples − 1) × max(interval, timeout) + \
          timeout + 1.5 s to start (+ 5 s for the resolver).\n\n\
@@ -738,7 +927,7 @@ fn render(rows: &[Row], total_s: f64) -> String {
         rows.len() - failed,
         std::thread::available_parallelism().map_or(0, |n| n.get())
     ));
-    md.push_str(
+    md.push_str(&format!(
         "\n## Reading the matrix\n\n\
          * **`timeout` or `invalid`.** A datagram that cannot be ours (its origin is not our \
          nonce: garbage, forgeries) is dropped and the exchange waits on, so a server sending \
@@ -756,9 +945,29 @@ fn render(rows: &[Row], total_s: f64) -> String {
          one way: +40 ms); the hard bound still holds the truth. A **lying path** (`skew proxy \
          --shift`) is measured as the server's offset: no client can tell it from a lying \
          server, which is why the truth of that row is the shift.\n\
+         * **A server that steps between samples** (`--step-after 120ms`, six samples 40 ms \
+         apart, issue 14.8). A half-width is half the hard bound of an honest `skew serve` on \
+         loopback, measured before the rows: {hw_us:.3} µs in this run. The hard bound is the \
+         best sample's own interval, so it must hold the server's clock at that sample: 0 \
+         before the step, the step after it. The server reads its start right before \
+         binding, so the step's instant is known to lie between the test's spawning it and \
+         seeing it ready (± 1 ms); a sample is *before* (or *after*) the step when its whole \
+         exchange, T1 to T4, is, and *at* it otherwise, when either clock is accepted. The \
+         joint bound (`joint_lo_s`/`joint_hi_s`, the intersection of all samples) assumes no \
+         step: it may be absent (`bound_consistent: false`) or miss both clocks, but when \
+         present it must lie inside the hard bound, and it must be absent when samples on \
+         the two sides of the step are each narrower than the step (the 1 ms row).\n\
+         * **A flood of forged replies** (issue 14.3): {FLOOD_SENDERS} threads send forged \
+         server replies (mode 4, wrong origins) from the silent server's own address to the \
+         probe's port, each for at most {flood_s} s and {FLOOD_MAX_EACH} datagrams, stopped \
+         when the probe ends. Every one read is dropped as `origin_mismatch`; the run must \
+         still end by its deadline. The neighbour is chronyd's [::1], so its replies arrive \
+         on the probe's other socket and the flood cannot fill that socket's buffer.\n\
          * **Neighbour**: in every run the healthy chronyd answered every request with no \
          drop and a bound holding 0, whatever the faulty server beside it did.\n",
-    );
+        hw_us = half_width_s * 1e6,
+        flood_s = FLOOD_MAX.as_secs(),
+    ));
     md
 }
 
@@ -766,26 +975,33 @@ fn render(rows: &[Row], total_s: f64) -> String {
 fn fault_matrix() {
     let _one_module = crate::common::one_module_at_a_time(module_path!());
     let healthy = Chronyd::server();
+    let half_width_s = loopback_half_width_s();
     let cases = cases();
     let rows: Vec<Mutex<Option<Row>>> = cases.iter().map(|_| Mutex::new(None)).collect();
+    // The flood runs alone after the others: its senders take both cores.
+    let (alone, together): (Vec<usize>, Vec<usize>) =
+        (0..cases.len()).partition(|&i| matches!(cases[i].peer, Peer::Flooded));
     let next = AtomicUsize::new(0);
     let t0 = Instant::now();
     thread::scope(|s| {
         for _ in 0..PARALLEL {
             s.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(c) = cases.get(i) else { break };
-                let row = run_case(c, &healthy);
+                let k = next.fetch_add(1, Ordering::Relaxed);
+                let Some(&i) = together.get(k) else { break };
+                let row = run_case(&cases[i], &healthy, half_width_s);
                 *rows[i].lock().unwrap() = Some(row);
             });
         }
     });
+    for i in alone {
+        *rows[i].lock().unwrap() = Some(run_case(&cases[i], &healthy, half_width_s));
+    }
     let total_s = t0.elapsed().as_secs_f64();
     let rows: Vec<Row> = rows
         .into_iter()
         .map(|m| m.into_inner().unwrap().expect("every case ran"))
         .collect();
-    let md = render(&rows, total_s);
+    let md = render(&rows, total_s, half_width_s);
     let path = std::env::var_os("SKEW_FAULT_MATRIX")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("fault-matrix.md"));

@@ -1,6 +1,9 @@
 //! Helpers shared by the CLI's integration tests: run the `skew` binary with a time limit
 //! and parse its JSON.
 
+mod flood;
+pub use flood::*;
+
 use serde_json::Value;
 use skew_testkit::Spawned;
 use std::process::{Command, Stdio};
