@@ -176,3 +176,80 @@ impl Stepping {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// Issue 14.8's failure: a 6 µs step between samples 2 and 3, the best sample after it,
+    /// and a "consistent" bound [+0.3, +2.6] µs that holds neither clock.
+    fn entry(bound: (f64, f64), joint: Option<(f64, f64)>) -> Value {
+        let smp = |t1: i64, offset_s: f64, delay_s: f64| json!({"t1_ns": t1, "t4_ns": t1 + 20_000, "offset_s": offset_s, "delay_s": delay_s});
+        json!({
+            "status": "ok",
+            "offset_s": 5e-6,
+            "delay_s": 10e-6,
+            "bound_lo_s": bound.0,
+            "bound_hi_s": bound.1,
+            "joint_lo_s": joint.map(|j| j.0),
+            "joint_hi_s": joint.map(|j| j.1),
+            "bound_consistent": joint.is_some(),
+            "samples": [
+                smp(1_000_000_000, 1e-6, 12e-6),
+                smp(1_020_000_000, 0.5e-6, 11e-6),
+                smp(1_040_000_000, 5e-6, 10e-6),
+                smp(1_060_000_000, 6.5e-6, 13e-6),
+            ],
+        })
+    }
+
+    const STEP: Stepping = Stepping {
+        step_s: 6e-6,
+        at_lo_ns: 1_028_000_000,
+        at_hi_ns: 1_031_000_000,
+    };
+
+    #[test]
+    fn the_truth_is_the_clock_at_the_best_sample() {
+        // The old intersection as the hard bound: caught.
+        let v = STEP.verdict(&entry((0.3e-6, 2.6e-6), Some((0.3e-6, 2.6e-6))));
+        assert!(!v.problems.is_empty(), "{}", v.in_bound);
+        assert!(v.in_bound.starts_with("**no**"), "{}", v.in_bound);
+        // The best sample's own interval: holds the clock after the step.
+        let v = STEP.verdict(&entry((-0.5e-6, 10.5e-6), None));
+        assert!(v.problems.is_empty(), "{:?}", v.problems);
+        assert_eq!(v.truth, "+0.000006");
+        assert!(
+            v.in_bound.contains("samples 2 before, 2 after"),
+            "{}",
+            v.in_bound
+        );
+        // A bound that holds 0 but not the clock in force at the best sample: caught.
+        let v = STEP.verdict(&entry((-5.0e-6, 4.0e-6), None));
+        assert!(!v.problems.is_empty(), "{}", v.in_bound);
+        // A joint bound outside the hard bound: caught.
+        let v = STEP.verdict(&entry((-0.5e-6, 10.5e-6), Some((9.0e-6, 12.0e-6))));
+        assert!(!v.problems.is_empty(), "{}", v.in_bound);
+    }
+
+    #[test]
+    fn a_large_step_between_narrow_samples_must_leave_no_joint_bound() {
+        let big = Stepping {
+            step_s: 1e-3,
+            ..STEP
+        };
+        let mut p = entry((994e-6, 1006e-6), Some((999e-6, 1001e-6)));
+        p["offset_s"] = json!(1000e-6);
+        p["samples"][2]["offset_s"] = json!(1000e-6);
+        assert!(!big.verdict(&p).problems.is_empty());
+        p["joint_lo_s"] = Value::Null;
+        p["joint_hi_s"] = Value::Null;
+        p["bound_consistent"] = json!(false);
+        assert!(
+            big.verdict(&p).problems.is_empty(),
+            "{:?}",
+            big.verdict(&p).problems
+        );
+    }
+}
