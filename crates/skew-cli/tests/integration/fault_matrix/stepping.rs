@@ -131,18 +131,19 @@ impl Stepping {
                 if !(holds(jl) && holds(jh)) {
                     problems.push(format!("joint bound [{jl}, {jh}] outside the hard bound"));
                 }
-                let truths = [0.0, step];
-                if truths.iter().any(|t| jl - 1e-9 <= *t && *t <= jh + 1e-9) {
-                    "joint bound holds a clock"
-                } else {
-                    "joint bound misses both clocks"
+                let in_joint = |t: f64| jl - 1e-9 <= t && t <= jh + 1e-9;
+                match (in_joint(0.0), in_joint(step)) {
+                    (true, true) => "joint bound holds both clocks".to_string(),
+                    (true, false) => "joint bound holds +0".to_string(),
+                    (false, true) => format!("joint bound holds {step:+}"),
+                    (false, false) => "joint bound misses both clocks".to_string(),
                 }
             }
             _ => {
                 if p["bound_consistent"] != false {
                     problems.push("no joint bound, yet bound_consistent is not false".into());
                 }
-                "no joint bound"
+                "no joint bound".to_string()
             }
         };
         // Samples on the two sides of a step larger than both their widths cannot intersect.
