@@ -390,3 +390,55 @@ fn unusable_ca_files() {
     );
     assert_eq!(out.code, 64, "usage error: {}", out.stderr);
 }
+
+/// `--nts-ca` adds anchors to the system's, it does not replace them: with the system store
+/// holding CA A only (`SSL_CERT_FILE`, as rustls-native-certs reads it) and `--nts-ca` naming
+/// CA B, one run authenticates a server of each. Without `--nts-ca`, B's server is refused
+/// and A's still trusted, which shows the environment really is the system store.
+#[test]
+fn nts_ca_adds_to_the_system_roots() {
+    let _one_module = crate::common::one_module_at_a_time(module_path!());
+    let a = TestPki::new("system CA", Validity::Long);
+    let b = TestPki::new("extra CA", Validity::Long);
+    let server_a = NtsChronyd::start(&a, &[]);
+    let server_b = NtsChronyd::start(&b, &[]);
+    let empty = std::env::temp_dir().join(format!("skew-no-certs-{}", std::process::id()));
+    std::fs::create_dir_all(&empty).unwrap();
+    let (a_ca, b_ca, empty_s) = (
+        a.ca.display().to_string(),
+        b.ca.display().to_string(),
+        empty.display().to_string(),
+    );
+    let env = [
+        ("SSL_CERT_FILE", a_ca.as_str()),
+        ("SSL_CERT_DIR", empty_s.as_str()),
+    ];
+    let (ka, kb) = (server_a.ke_arg(), server_b.ke_arg());
+    let run = |extra: &[&str]| {
+        let mut args = vec!["probe", "--nts", "--json", "-n", "1"];
+        args.extend_from_slice(extra);
+        args.extend([ka.as_str(), kb.as_str()]);
+        let out = crate::common::run_skew_env(&args, &env, Duration::from_secs(60));
+        let ps = out.json()["probes"].as_array().unwrap().clone();
+        (out.code, ps)
+    };
+    let (code, ps) = run(&["--nts-ca", &b_ca]);
+    assert_eq!(code, 0, "{ps:#?}");
+    for p in &ps {
+        assert_eq!(p["status"], "ok", "{p:#}");
+        assert_eq!(nts(p)["authenticated"], true, "{p:#}");
+    }
+    let (_, ps) = run(&[]);
+    assert_eq!(
+        ps[0]["status"], "ok",
+        "A is trusted by the system store: {:#}",
+        ps[0]
+    );
+    assert_eq!(ps[1]["status"], "nts-ke-failed", "{:#}", ps[1]);
+    assert!(
+        ps[1]["error"].as_str().unwrap().contains("(certificate)"),
+        "{:#}",
+        ps[1]
+    );
+    let _ = std::fs::remove_dir_all(&empty);
+}
