@@ -57,7 +57,8 @@ pub struct ServerSeries {
     pub host: String,
     /// The server as given to the monitor.
     pub server: String,
-    /// The last address probed.
+    /// The address probed: a series is one clock, one address of one name (the addresses of
+    /// a pool are series of their own). Empty when the name never resolved.
     pub address: String,
     /// Run times.
     pub t_ns: Vec<i64>,
@@ -360,14 +361,14 @@ impl LogData {
                 }
             }
         }
-        let mut series: HashMap<(String, String), usize> = self
+        let mut series: HashMap<(String, String, String), usize> = self
             .series
             .iter()
             .enumerate()
-            .map(|(i, s)| ((s.host.clone(), s.server.clone()), i))
+            .map(|(i, s)| ((s.host.clone(), s.server.clone(), s.address.clone()), i))
             .collect();
         for s in other.series {
-            let key = (s.host.clone(), s.server.clone());
+            let key = (s.host.clone(), s.server.clone(), s.address.clone());
             match series.get(&key) {
                 Some(&i) => self.series[i].append(s),
                 None => {
@@ -387,8 +388,36 @@ impl LogData {
             s.sort();
         }
         self.hosts.sort_by(|a, b| a.host.cmp(&b.host));
-        self.series
-            .sort_by(|a, b| (&a.host, &a.server).cmp(&(&b.host, &b.server)));
+        self.series.sort_by(|a, b| {
+            (&a.host, &a.server, &a.address).cmp(&(&b.host, &b.server, &b.address))
+        });
+        self.name_clocks_apart();
+    }
+
+    /// A name seen at several addresses (a pool, or a name whose address changed) is several
+    /// clocks: each of its series is named `NAME (ADDRESS)` (`NAME (unresolved)` for rows
+    /// the name never resolved in), so tables, legends, statistics and the pairwise skew never
+    /// merge two clocks under one name. Series are sorted by host, name and address.
+    fn name_clocks_apart(&mut self) {
+        let mut start = 0;
+        while start < self.series.len() {
+            let (host, server) = (&self.series[start].host, &self.series[start].server);
+            let end = start
+                + self.series[start..]
+                    .iter()
+                    .take_while(|s| &s.host == host && &s.server == server)
+                    .count();
+            if end - start > 1 {
+                for s in &mut self.series[start..end] {
+                    if s.address.is_empty() {
+                        s.server = format!("{} (unresolved)", s.server);
+                    } else if s.address != s.server {
+                        s.server = format!("{} ({})", s.server, s.address);
+                    }
+                }
+            }
+            start = end;
+        }
     }
 
     /// The first and last run time of any row, if any.

@@ -155,9 +155,19 @@ pub fn servers_skew(host: &HostData, series: &[&ServerSeries]) -> Option<LogSkew
             continue;
         }
         compared += 1;
+        // One clock per address: two names of one address (or a name and the address
+        // itself) are the same server, compared once, as `skew probe` does.
+        let mut addresses: std::collections::HashSet<&str> =
+            std::collections::HashSet::with_capacity(run.len());
         let clocks: Vec<(String, IntervalNs)> =
             std::iter::once(("local".to_string(), IntervalNs::new(0, 0)))
-                .chain(run.iter().map(|&(_, j, iv)| (series[j].server.clone(), iv)))
+                .chain(run.iter().filter_map(|&(_, j, iv)| {
+                    let a = series[j].address.as_str();
+                    if !a.is_empty() && !addresses.insert(a) {
+                        return None;
+                    }
+                    Some((series[j].server.clone(), iv))
+                }))
                 .collect();
         if let Some(s) = largest_pairwise_skew(&clocks) {
             better(&mut best, s, t);
@@ -301,6 +311,32 @@ mod tests {
         );
         assert_eq!((r.at_unix_ns, r.compared, r.skew.clocks), (10, 2, 3));
         assert!(r.skew.left_out.is_empty());
+    }
+
+    /// Two names of one address (or a name and the address itself) are one clock: not
+    /// compared with itself, which would add its own bound width to the skew.
+    #[test]
+    fn two_names_of_one_address_are_one_clock() {
+        let h = HostData {
+            host: "h".into(),
+            runs_ns: vec![10],
+            ..HostData::default()
+        };
+        let mk = |name: &str, address: &str, lo: f64, hi: f64| ServerSeries {
+            host: "h".into(),
+            server: name.into(),
+            address: address.into(),
+            t_ns: vec![10],
+            offset_s: vec![(lo + hi) / 2.0],
+            bound_lo_s: vec![lo],
+            bound_hi_s: vec![hi],
+            ..ServerSeries::default()
+        };
+        let by_name = mk("localhost:123", "127.0.0.1:123", 1e-6, 3e-6);
+        let by_address = mk("127.0.0.1:123", "127.0.0.1:123", -1e-6, 5e-6);
+        let r = servers_skew(&h, &[&by_name, &by_address]).unwrap();
+        assert_eq!(r.skew.clocks, 2, "local and one server: {r:?}");
+        assert!((r.skew.bound_s() - 3e-6).abs() < 1e-12, "{r:?}");
     }
 
     #[test]

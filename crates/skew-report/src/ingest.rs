@@ -38,6 +38,8 @@ pub struct Ingest<'f> {
     hosts: HashMap<Vec<u8>, usize>,
     /// Series by a hash of (host, server) → candidates (no allocation per row).
     series: HashMap<u64, Vec<usize>>,
+    /// Per (host, server name): the address of its newest series, for rows without one.
+    last_address: HashMap<u64, Vec<NameAddress>>,
     last_host: (Vec<u8>, usize),
     last_time: (Vec<u8>, i64),
     /// What was seen.
@@ -119,14 +121,23 @@ pub fn parse_f64(b: &[u8]) -> Option<f64> {
 }
 
 /// FNV-1a over the host index and the server's bytes.
-fn fnv1a(host: usize, server: &[u8]) -> u64 {
+fn fnv1a(host: usize, server: &[u8], address: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in (host as u64).to_le_bytes().iter().chain(server) {
+    for &b in (host as u64)
+        .to_le_bytes()
+        .iter()
+        .chain(server)
+        .chain(&[0xff])
+        .chain(address)
+    {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
     h
 }
+
+/// A host's server name and an address it was probed at.
+type NameAddress = (usize, Vec<u8>, Vec<u8>);
 
 fn field_str(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
@@ -148,6 +159,7 @@ impl<'f> Ingest<'f> {
             data: LogData::default(),
             hosts: HashMap::new(),
             series: HashMap::new(),
+            last_address: HashMap::new(),
             last_host: (Vec::new(), usize::MAX),
             last_time: (Vec::new(), 0),
             counts: IngestCounts::default(),
@@ -247,12 +259,30 @@ impl<'f> Ingest<'f> {
         i
     }
 
-    fn series_index(&mut self, host: usize, server: &[u8]) -> usize {
-        let key = fnv1a(host, server);
+    /// The series of `server` at `address` seen from `host`: every address is a clock of its
+    /// own (the addresses of a pool share the pool's name). A row without an address (the
+    /// name did not resolve) joins the series of the name's newest address, if any.
+    fn series_index(&mut self, host: usize, server: &[u8], address: &[u8]) -> usize {
+        // Only a row without an address copies one (the name's last).
+        let last;
+        let address: &[u8] = if address.is_empty() {
+            let by_name = fnv1a(host, server, b"");
+            last = self
+                .last_address
+                .get(&by_name)
+                .and_then(|c| c.iter().rev().find(|(h, n, _)| *h == host && n == server))
+                .map(|(_, _, a)| a.clone());
+            last.as_deref().unwrap_or(b"")
+        } else {
+            address
+        };
+        let key = fnv1a(host, server, address);
         if let Some(c) = self.series.get(&key) {
             for &i in c {
-                if self.data.series[i].server.as_bytes() == server
-                    && self.data.series[i].host == self.data.hosts[host].host
+                let s = &self.data.series[i];
+                if s.server.as_bytes() == server
+                    && s.address.as_bytes() == address
+                    && s.host == self.data.hosts[host].host
                 {
                     return i;
                 }
@@ -261,10 +291,21 @@ impl<'f> Ingest<'f> {
         self.data.series.push(ServerSeries {
             host: self.data.hosts[host].host.clone(),
             server: field_str(server),
+            address: field_str(address),
             ..ServerSeries::default()
         });
         let i = self.data.series.len() - 1;
         self.series.entry(key).or_default().push(i);
+        if !address.is_empty() {
+            let names = self
+                .last_address
+                .entry(fnv1a(host, server, b""))
+                .or_default();
+            match names.iter_mut().find(|(h, n, _)| *h == host && n == server) {
+                Some(e) => e.2 = address.to_vec(),
+                None => names.push((host, server.to_vec(), address.to_vec())),
+            }
+        }
         i
     }
 
@@ -344,11 +385,8 @@ impl<'f> Ingest<'f> {
                 truechimer,
                 leap,
             } => {
-                let i = self.series_index(host, server);
+                let i = self.series_index(host, server, address);
                 let s = &mut self.data.series[i];
-                if s.address.as_bytes() != address && !address.is_empty() {
-                    s.address = field_str(address);
-                }
                 match s.statuses.get_mut(&*String::from_utf8_lossy(status)) {
                     Some(n) => *n += 1,
                     None => {
@@ -494,7 +532,7 @@ impl RowVisitor for Ingest<'_> {
         let run = if run_id.is_empty() {
             0
         } else {
-            fnv1a(0, run_id)
+            fnv1a(0, run_id, b"")
         };
         self.keep(host, t, run, d);
         self.counts.used += 1;
@@ -721,5 +759,59 @@ mod tests {
             assert!(e.starts_with("t.csv:2: malformed row: "), "{e}");
             assert!(e.contains(msg), "{e}");
         }
+    }
+
+    /// Issue 13's pools: the addresses of one name are clocks of their own. A log where
+    /// `pool.test` answered at two addresses, 100 ms apart, gives two series named by their
+    /// addresses (not one series zigzagging between them), a row whose name did not resolve
+    /// joins its name's last address, and the pairwise skew sees the 100 ms.
+    #[test]
+    fn the_addresses_of_a_pool_are_series_of_their_own() {
+        let runs = [
+            "2026-11-20T00:00:00.000000000Z",
+            "2026-11-20T00:01:00.000000000Z",
+            "2026-11-20T00:02:00.000000000Z",
+        ];
+        let mut rows = Vec::new();
+        for (k, t) in runs.iter().enumerate() {
+            for (address, offset) in [("127.0.0.1:123", 0.0), ("127.0.0.2:123", 0.1)] {
+                let mut r = ntp(t, "pool.test", Some(offset));
+                r.address = Some(address.into());
+                if k == 2 && offset == 0.1 {
+                    // The last run could not resolve the name for this member.
+                    r.address = None;
+                    r.status = Some("unresolved".into());
+                    (r.offset_s, r.bound_lo_s, r.bound_hi_s, r.delay_s) = (None, None, None, None);
+                    r.truechimer = Some(false);
+                    r.leap = None;
+                }
+                rows.push(r);
+            }
+        }
+        let (d, _) = ingest(&log(&rows), &Filter::default()).unwrap();
+        let names: Vec<(&str, &str, usize)> = d
+            .series
+            .iter()
+            .map(|s| (s.server.as_str(), s.address.as_str(), s.len()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("pool.test (127.0.0.1:123)", "127.0.0.1:123", 3),
+                ("pool.test (127.0.0.2:123)", "127.0.0.2:123", 3),
+            ]
+        );
+        assert!(d.series[0].offset_s.iter().all(|o| *o == 0.0));
+        assert_eq!(d.series[1].offset_s[..2], [0.1, 0.1]);
+        let skew = crate::fleet::log_skew(&d, None, 0.0).unwrap();
+        assert!(skew.skew.bound_s() > 0.1, "{skew:?}");
+        // A name at one address keeps its plain name.
+        let (d, _) = ingest(
+            &log(&[ntp(runs[0], "a", Some(0.0)), ntp(runs[1], "a", Some(0.0))]),
+            &Filter::default(),
+        )
+        .unwrap();
+        assert_eq!(d.series.len(), 1);
+        assert_eq!(d.series[0].server, "a");
     }
 }
