@@ -624,6 +624,20 @@ mod tests {
         "127.0.0.1:1123".parse().unwrap()
     }
 
+    /// A datagram from `from` with kernel timestamps: T4 `t4` (Unix ns), received at `rx`
+    /// (monotonic ns).
+    fn arrive(p: &mut ServerProber, from: SocketAddr, bytes: &[u8], t4: i64, rx: i64) -> Verdict {
+        p.on_datagram(
+            &Arrival {
+                from,
+                bytes,
+                t4_unix_ns: t4,
+                received_mono_ns: rx,
+            },
+            TimestampSource::Kernel,
+        )
+    }
+
     /// A simulated server `offset_ns` ahead, `one_way_ns` each way, on simulated clocks
     /// where monotonic ns + EPOCH = local Unix ns.
     struct Sim {
@@ -680,15 +694,7 @@ mod tests {
             sends.push(now);
             p.on_sent(nonce, EPOCH + now, now);
             let (bytes, t4, rx) = sim.reply(nonce, now);
-            let v = p.on_datagram(
-                &Arrival {
-                    from: addr(),
-                    bytes: &bytes,
-                    t4_unix_ns: t4,
-                    received_mono_ns: rx,
-                },
-                TimestampSource::Kernel,
-            );
+            let v = arrive(&mut p, addr(), &bytes, t4, rx);
             assert!(matches!(v, Verdict::Measured(_)));
             now = rx;
         }
@@ -713,36 +719,12 @@ mod tests {
         p.on_sent(42, EPOCH, 0);
         // Wrong nonce, wrong port, truncated: all dropped, exchange still waiting.
         let (forged, t4, rx) = sim.reply(41, 0);
-        let v = p.on_datagram(
-            &Arrival {
-                from: addr(),
-                bytes: &forged,
-                t4_unix_ns: t4,
-                received_mono_ns: rx,
-            },
-            TimestampSource::Kernel,
-        );
+        let v = arrive(&mut p, addr(), &forged, t4, rx);
         assert_eq!(v, Verdict::Dropped(DropReason::OriginMismatch));
         let (good, t4, rx) = sim.reply(42, 0);
         let evil: SocketAddr = "127.0.0.1:1124".parse().unwrap();
-        p.on_datagram(
-            &Arrival {
-                from: evil,
-                bytes: &good,
-                t4_unix_ns: t4,
-                received_mono_ns: rx,
-            },
-            TimestampSource::Kernel,
-        );
-        p.on_datagram(
-            &Arrival {
-                from: addr(),
-                bytes: &good[..20],
-                t4_unix_ns: t4,
-                received_mono_ns: rx,
-            },
-            TimestampSource::Kernel,
-        );
+        arrive(&mut p, evil, &good, t4, rx);
+        arrive(&mut p, addr(), &good[..20], t4, rx);
         assert_eq!(p.pending_nonce(), Some(42));
         let v = p.on_datagram(
             &Arrival {
@@ -799,15 +781,7 @@ mod tests {
         p.on_sent(7, EPOCH, 0);
         let (mut bytes, t4, rx) = sim.reply(7, 0);
         bytes[0] = (bytes[0] & !7) | 5;
-        p.on_datagram(
-            &Arrival {
-                from: addr(),
-                bytes: &bytes,
-                t4_unix_ns: t4,
-                received_mono_ns: rx,
-            },
-            TimestampSource::Kernel,
-        );
+        arrive(&mut p, addr(), &bytes, t4, rx);
         p.on_tick(5 * MS);
         let r = p.finish();
         assert_eq!(r.status, Status::Invalid);
@@ -831,15 +805,7 @@ mod tests {
             let (mut bytes, t4, rx) = sim.reply(9, 0);
             bytes[1] = 0;
             bytes[12..16].copy_from_slice(&code);
-            p.on_datagram(
-                &Arrival {
-                    from: addr(),
-                    bytes: &bytes,
-                    t4_unix_ns: t4,
-                    received_mono_ns: rx,
-                },
-                TimestampSource::Kernel,
-            );
+            arrive(&mut p, addr(), &bytes, t4, rx);
             assert_eq!(p.is_done(), stops);
             let r = p.finish();
             assert_eq!(r.status, Status::Kod);
@@ -1139,15 +1105,7 @@ mod tests {
         p.on_sent(7, EPOCH, 0);
         assert!(p.on_icmp(7, port));
         let (bytes, t4, rx) = sim.reply(7, 0);
-        let v = p.on_datagram(
-            &Arrival {
-                from: addr(),
-                bytes: &bytes,
-                t4_unix_ns: t4,
-                received_mono_ns: rx,
-            },
-            TimestampSource::Kernel,
-        );
+        let v = arrive(&mut p, addr(), &bytes, t4, rx);
         assert!(matches!(v, Verdict::Measured(_)));
         assert_eq!(p.finish().status, Status::Ok);
     }
