@@ -142,12 +142,19 @@ fn monitor_names_a_step_local_to_the_process() {
         .iter()
         .map(|r| r.as_str().unwrap())
         .collect();
+    // The faked step is +2 s; a reading measures it within 10 ms (+1.999999 s has been seen),
+    // as `assert_two_steps` allows for `skew clocks`.
+    const PREFIX: &str = "the time-of-day clock stepped 1 time(s) during the run (largest +";
     let step = reasons
         .iter()
-        .find(|r| {
-            r.starts_with("the time-of-day clock stepped 1 time(s) during the run (largest +2.0")
-        })
+        .find(|r| r.starts_with(PREFIX))
         .unwrap_or_else(|| panic!("{reasons:?}"));
+    let size_s: f64 = step[PREFIX.len()..]
+        .split(' ')
+        .next()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("{step}"));
+    assert!((size_s - 2.0).abs() < 0.01, "{step}");
     assert!(
         step.ends_with("; local to this process: the kernel reported no clock setting (a time-faking library such as libfaketime?)"),
         "{step}"
