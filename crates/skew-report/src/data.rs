@@ -399,24 +399,18 @@ impl LogData {
     /// the name never resolved in), so tables, legends, statistics and the pairwise skew never
     /// merge two clocks under one name. Series are sorted by host, name and address.
     fn name_clocks_apart(&mut self) {
-        let mut start = 0;
-        while start < self.series.len() {
-            let (host, server) = (&self.series[start].host, &self.series[start].server);
-            let end = start
-                + self.series[start..]
-                    .iter()
-                    .take_while(|s| &s.host == host && &s.server == server)
-                    .count();
-            if end - start > 1 {
-                for s in &mut self.series[start..end] {
-                    if s.address.is_empty() {
-                        s.server = format!("{} (unresolved)", s.server);
-                    } else if s.address != s.server {
-                        s.server = format!("{} ({})", s.server, s.address);
-                    }
+        for name in self
+            .series
+            .chunk_by_mut(|a, b| a.host == b.host && a.server == b.server)
+            .filter(|name| name.len() > 1)
+        {
+            for s in name {
+                if s.address.is_empty() {
+                    s.server = format!("{} (unresolved)", s.server);
+                } else if s.address != s.server {
+                    s.server = format!("{} ({})", s.server, s.address);
                 }
             }
-            start = end;
         }
     }
 

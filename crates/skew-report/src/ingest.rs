@@ -38,8 +38,8 @@ pub struct Ingest<'f> {
     hosts: HashMap<Vec<u8>, usize>,
     /// Series by a hash of (host, server) → candidates (no allocation per row).
     series: HashMap<u64, Vec<usize>>,
-    /// Per (host, server name): the address of its newest series, for rows without one.
-    last_address: HashMap<u64, Vec<NameAddress>>,
+    /// Per (host, server name): its newest series with an address, for rows without one.
+    newest_of_name: HashMap<(usize, Vec<u8>), usize>,
     last_host: (Vec<u8>, usize),
     last_time: (Vec<u8>, i64),
     /// What was seen.
@@ -136,9 +136,6 @@ fn fnv1a(host: usize, server: &[u8], address: &[u8]) -> u64 {
     h
 }
 
-/// A host's server name and an address it was probed at.
-type NameAddress = (usize, Vec<u8>, Vec<u8>);
-
 fn field_str(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
@@ -159,7 +156,7 @@ impl<'f> Ingest<'f> {
             data: LogData::default(),
             hosts: HashMap::new(),
             series: HashMap::new(),
-            last_address: HashMap::new(),
+            newest_of_name: HashMap::new(),
             last_host: (Vec::new(), usize::MAX),
             last_time: (Vec::new(), 0),
             counts: IngestCounts::default(),
@@ -263,19 +260,11 @@ impl<'f> Ingest<'f> {
     /// own (the addresses of a pool share the pool's name). A row without an address (the
     /// name did not resolve) joins the series of the name's newest address, if any.
     fn series_index(&mut self, host: usize, server: &[u8], address: &[u8]) -> usize {
-        // Only a row without an address copies one (the name's last).
-        let last;
-        let address: &[u8] = if address.is_empty() {
-            let by_name = fnv1a(host, server, b"");
-            last = self
-                .last_address
-                .get(&by_name)
-                .and_then(|c| c.iter().rev().find(|(h, n, _)| *h == host && n == server))
-                .map(|(_, _, a)| a.clone());
-            last.as_deref().unwrap_or(b"")
-        } else {
-            address
-        };
+        if address.is_empty() {
+            if let Some(&i) = self.newest_of_name.get(&(host, server.to_vec())) {
+                return i;
+            }
+        }
         let key = fnv1a(host, server, address);
         if let Some(c) = self.series.get(&key) {
             for &i in c {
@@ -297,14 +286,7 @@ impl<'f> Ingest<'f> {
         let i = self.data.series.len() - 1;
         self.series.entry(key).or_default().push(i);
         if !address.is_empty() {
-            let names = self
-                .last_address
-                .entry(fnv1a(host, server, b""))
-                .or_default();
-            match names.iter_mut().find(|(h, n, _)| *h == host && n == server) {
-                Some(e) => e.2 = address.to_vec(),
-                None => names.push((host, server.to_vec(), address.to_vec())),
-            }
+            self.newest_of_name.insert((host, server.to_vec()), i);
         }
         i
     }
